@@ -1,0 +1,17 @@
+//! The authenticator core: one-time codes, `otpauth://` URIs and an encrypted SQLite vault.
+//!
+//! Data flows one way: text from outside (a URI, a form, an import) is parsed once at the edge
+//! into validated types ([`AccountData`], [`OtpParams`], [`Secret`]), which the [`Vault`] stores
+//! and turns into [`Code`]s.
+
+pub mod account;
+pub mod error;
+pub mod otp;
+pub mod uri;
+pub mod vault;
+
+pub use account::AccountData;
+pub use error::{Error, Result};
+pub use otp::{Algorithm, Code, Generator, OtpKind, OtpParams, Secret};
+pub use uri::UriError;
+pub use vault::{Account, AccountCode, DataKey, Vault};

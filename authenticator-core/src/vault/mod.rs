@@ -1,0 +1,500 @@
+//! The vault: accounts in an SQLite file, secrets sealed under the caller's data key.
+//!
+//! Reads are served from an in-memory cache of accounts with their code generators, so a screen
+//! refresh costs HMACs, not SQL and AES. The cache is checked against SQLite's `data_version`
+//! on every read, which changes when *another* connection (thread or process) commits; this
+//! handle's own writes drop the cache directly.
+
+mod crypto;
+pub mod schema;
+
+pub use crypto::{DATA_KEY_LEN, DataKey, PASSPHRASE_ITERATIONS};
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use crate::account::{AccountData, clean_text};
+use crate::error::{Error, Result};
+use crate::otp::{Code, Generator, OtpKind, OtpParams, Secret, adjusted_time};
+use crate::uri;
+use crypto::Sealer;
+
+/// How long a write waits for another handle's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const KEY_CHECK_PLAINTEXT: &[u8] = b"authenticator vault key check v1";
+const KEY_CHECK_AAD: &[u8] = b"meta.key_check";
+
+/// A stored account as a UI shows it. Never holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub issuer: String,
+    pub label: String,
+    pub params: OtpParams,
+    pub group: Option<String>,
+    /// Position in the user's list, ascending.
+    pub sort_order: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last edit.
+    pub updated_at: i64,
+    /// Unix seconds when a code was last taken, if ever.
+    pub last_used_at: Option<i64>,
+}
+
+impl Account {
+    /// "Issuer (label)", "Issuer" or "label", whichever is informative.
+    pub fn display_name(&self) -> String {
+        match (self.issuer.is_empty(), self.label.is_empty()) {
+            (false, false) => format!("{} ({})", self.issuer, self.label),
+            (false, true) => self.issuer.clone(),
+            _ => self.label.clone(),
+        }
+    }
+}
+
+/// An account with its code at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountCode {
+    pub account: Account,
+    pub code: Code,
+}
+
+struct Entry {
+    account: Account,
+    generator: Generator,
+}
+
+struct Cache {
+    data_version: i64,
+    clock_offset: i64,
+    entries: Vec<Entry>,
+}
+
+/// An open vault. One handle serves one thread at a time (wrap it in a `Mutex` to share it);
+/// several handles on one file, in threads or processes, work side by side.
+pub struct Vault {
+    conn: Connection,
+    sealer: Sealer,
+    cache: RefCell<Option<Cache>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("path", &self.conn.path()).finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Opens the vault at `path`, creating it when the file is absent or empty.
+    ///
+    /// Fails with [`Error::WrongKey`] when the vault was sealed with another key, and with
+    /// [`Error::NotAVault`] for a file that is not an authenticator database; in both cases the
+    /// file is left exactly as it was.
+    pub fn open(path: impl AsRef<Path>, key: &DataKey) -> Result<Self> {
+        let path = path.as_ref();
+        let exists = refuse_foreign_file(path)?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if !exists {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
+        vault.prepare(path)?;
+        Ok(vault)
+    }
+
+    /// Verifies the key, migrates to [`schema::LATEST`], and switches to WAL — in that order, so a
+    /// wrong key or a foreign file changes nothing.
+    fn prepare(&self, path: &Path) -> Result<()> {
+        let version = schema::version(&self.conn).map_err(|e| not_a_vault_on(path, e))?;
+        if version > schema::LATEST {
+            return Err(Error::NewerSchema { found: version, supported: schema::LATEST });
+        }
+        if version >= 1 {
+            self.verify_key()?;
+        }
+        while self.migrate_one(path)? {}
+        self.verify_key()?;
+        let mode: String = self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!("could not enable WAL (journal mode is {mode})")));
+        }
+        Ok(())
+    }
+
+    /// Runs the next migration in its own transaction; false when the schema is current. The
+    /// version is re-read under the write lock: another process may have migrated meanwhile.
+    fn migrate_one(&self, path: &Path) -> Result<bool> {
+        let tx = self.begin_write()?;
+        let version = schema::version(&tx)?;
+        if version >= schema::LATEST {
+            return Ok(false);
+        }
+        if version == 0 && schema::has_tables(&tx)? {
+            return Err(Error::NotAVault { path: path.to_owned() });
+        }
+        tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+        if version == 0 {
+            let check = self.sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
+        }
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn verify_key(&self) -> Result<()> {
+        let sealed: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0))
+            .optional()?;
+        let sealed = sealed.ok_or_else(|| Error::Corrupt("the key check record is missing".into()))?;
+        match self.sealer.open(&sealed, KEY_CHECK_AAD) {
+            Some(plain) if plain.as_slice() == KEY_CHECK_PLAINTEXT => Ok(()),
+            _ => Err(Error::WrongKey),
+        }
+    }
+
+    fn begin_write(&self) -> Result<Transaction<'_>> {
+        // IMMEDIATE takes the write lock up front, so the busy timeout applies; a deferred
+        // transaction that upgrades later fails at once with SQLITE_BUSY instead of waiting.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        self.cache.replace(None);
+        Ok(tx)
+    }
+
+    /// Loads (or reuses) the cache and runs `f` on it.
+    fn with_cache<T>(&self, f: impl FnOnce(&Cache) -> Result<T>) -> Result<T> {
+        let data_version: i64 = self.conn.pragma_query_value(None, "data_version", |row| row.get(0))?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.as_ref().is_none_or(|c| c.data_version != data_version) {
+            *cache = Some(self.load(data_version)?);
+        }
+        f(cache.as_ref().expect("cache was just filled"))
+    }
+
+    fn load(&self, data_version: i64) -> Result<Cache> {
+        let clock_offset: i64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
+                    created_at, updated_at, last_used_at, secret_enc
+             FROM accounts ORDER BY sort_order, id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next()? {
+            let account = account_from_row(row)?;
+            let sealed: Vec<u8> = row.get(13)?;
+            let secret = self.open_secret(account.id, &sealed)?;
+            let generator = Generator::new(account.params, &secret);
+            entries.push(Entry { account, generator });
+        }
+        Ok(Cache { data_version, clock_offset, entries })
+    }
+
+    fn open_secret(&self, id: i64, sealed: &[u8]) -> Result<Secret> {
+        let plain = self
+            .sealer
+            .open(sealed, &secret_aad(id))
+            .ok_or_else(|| Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)")))?;
+        Ok(Secret::from_bytes(plain.to_vec()).map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))?)
+    }
+
+    /// All accounts in the user's order.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        self.with_cache(|c| Ok(c.entries.iter().map(|e| e.account.clone()).collect()))
+    }
+
+    /// One account.
+    pub fn account(&self, id: i64) -> Result<Account> {
+        self.with_cache(|c| Ok(entry(c, id)?.account.clone()))
+    }
+
+    /// Accounts whose issuer, label or group contains `query`, ignoring case.
+    pub fn search(&self, query: &str) -> Result<Vec<Account>> {
+        let needle = query.trim().to_lowercase();
+        self.with_cache(|c| {
+            Ok(c.entries
+                .iter()
+                .map(|e| &e.account)
+                .filter(|a| {
+                    a.issuer.to_lowercase().contains(&needle)
+                        || a.label.to_lowercase().contains(&needle)
+                        || a.group.as_deref().is_some_and(|g| g.to_lowercase().contains(&needle))
+                })
+                .cloned()
+                .collect())
+        })
+    }
+
+    /// Every account's code at `unix_time` (seconds since the epoch, device clock: the vault's
+    /// clock offset is added here). HOTP accounts show the code the next use will hand out.
+    pub fn codes(&self, unix_time: u64) -> Result<Vec<AccountCode>> {
+        self.with_cache(|c| {
+            let time = adjusted_time(unix_time, c.clock_offset);
+            Ok(c.entries
+                .iter()
+                .map(|e| AccountCode { account: e.account.clone(), code: e.generator.code(time) })
+                .collect())
+        })
+    }
+
+    /// One account's code at `unix_time`, without using it (HOTP counters do not move).
+    pub fn code(&self, id: i64, unix_time: u64) -> Result<Code> {
+        self.with_cache(|c| Ok(entry(c, id)?.generator.code(adjusted_time(unix_time, c.clock_offset))))
+    }
+
+    /// Takes a code to use it now: records the use and, for HOTP, hands out the code at the
+    /// stored counter and advances the counter in the same transaction, so no code is ever
+    /// handed out twice, even by two handles at once.
+    pub fn take_code(&self, id: i64, unix_time: u64) -> Result<Code> {
+        let tx = self.begin_write()?;
+        let row = tx
+            .query_row(
+                "SELECT id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
+                        created_at, updated_at, last_used_at, secret_enc FROM accounts WHERE id = ?1",
+                [id],
+                |row| Ok((account_from_row(row), row.get::<_, Vec<u8>>(13)?)),
+            )
+            .optional()?
+            .ok_or(Error::NoSuchAccount(id))?;
+        let (account, sealed) = (row.0?, row.1);
+        let generator = Generator::new(account.params, &self.open_secret(id, &sealed)?);
+        let offset: i64 = tx
+            .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let code = generator.code(adjusted_time(unix_time, offset));
+        let now = now();
+        if account.params.kind() == OtpKind::Hotp {
+            let next = account.params.counter().checked_add(1).filter(|c| *c <= i64::MAX as u64);
+            let next = next.ok_or_else(|| Error::Storage("the HOTP counter is exhausted".into()))?;
+            tx.execute("UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3", params![next as i64, now, id])?;
+        } else {
+            tx.execute("UPDATE accounts SET last_used_at = ?1 WHERE id = ?2", params![now, id])?;
+        }
+        tx.commit()?;
+        Ok(code)
+    }
+
+    /// Adds one account at the end of the list.
+    pub fn add(&self, data: &AccountData) -> Result<Account> {
+        let tx = self.begin_write()?;
+        let id = self.insert(&tx, data)?;
+        tx.commit()?;
+        self.account(id)
+    }
+
+    /// Adds many accounts in one transaction: all of them or, on any error, none.
+    pub fn add_all(&self, accounts: &[AccountData]) -> Result<Vec<i64>> {
+        let tx = self.begin_write()?;
+        let ids = accounts.iter().map(|a| self.insert(&tx, a)).collect::<Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn insert(&self, tx: &Transaction<'_>, data: &AccountData) -> Result<i64> {
+        let p = &data.params;
+        let now = now();
+        let group = data.group.as_deref().map(clean_text).filter(|g| !g.is_empty());
+        // The sealed secret is bound to the row id, which exists only after the insert: insert an
+        // empty placeholder, then seal, within the same transaction.
+        tx.prepare_cached(
+            "INSERT INTO accounts (issuer, label, kind, algorithm, digits, period, counter, secret_enc,
+                                   group_name, sort_order, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8,
+                     (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?9, ?9)",
+        )?
+        .execute(params![
+            clean_text(&data.issuer),
+            clean_text(&data.label),
+            p.kind().as_str(),
+            p.algorithm().as_str(),
+            p.digits(),
+            p.period(),
+            p.counter() as i64,
+            group,
+            now
+        ])?;
+        let id = tx.last_insert_rowid();
+        let sealed = self.sealer.seal(data.secret.expose(), &secret_aad(id))?;
+        tx.prepare_cached("UPDATE accounts SET secret_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
+        Ok(id)
+    }
+
+    /// Changes the issuer and label of an account.
+    pub fn rename(&self, id: i64, issuer: &str, label: &str) -> Result<()> {
+        self.update(id, "issuer = ?2, label = ?3", params![id, clean_text(issuer), clean_text(label)])
+    }
+
+    /// Files an account under a group, or under none.
+    pub fn set_group(&self, id: i64, group: Option<&str>) -> Result<()> {
+        let group = group.map(clean_text).filter(|g| !g.is_empty());
+        self.update(id, "group_name = ?2", params![id, group])
+    }
+
+    fn update(&self, id: i64, assignments: &str, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
+        let tx = self.begin_write()?;
+        let sql = format!("UPDATE accounts SET {assignments}, updated_at = {} WHERE id = ?1", now());
+        if tx.execute(&sql, values)? == 0 {
+            return Err(Error::NoSuchAccount(id));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Group names in use, sorted.
+    pub fn groups(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT group_name FROM accounts WHERE group_name IS NOT NULL ORDER BY group_name",
+        )?;
+        let groups = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(groups)
+    }
+
+    /// Removes an account for good.
+    pub fn remove(&self, id: i64) -> Result<()> {
+        let tx = self.begin_write()?;
+        if tx.execute("DELETE FROM accounts WHERE id = ?1", [id])? == 0 {
+            return Err(Error::NoSuchAccount(id));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts the accounts `ids` first, in that order; the others follow in their current order.
+    pub fn reorder(&self, ids: &[i64]) -> Result<()> {
+        let tx = self.begin_write()?;
+        let mut current: Vec<i64> = tx
+            .prepare("SELECT id FROM accounts ORDER BY sort_order, id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if let Some(&missing) = ids.iter().find(|id| !current.contains(id)) {
+            return Err(Error::NoSuchAccount(missing));
+        }
+        current.retain(|id| !ids.contains(id));
+        let mut order: Vec<i64> = Vec::with_capacity(ids.len() + current.len());
+        for id in ids.iter().chain(current.iter()) {
+            if !order.contains(id) {
+                order.push(*id);
+            }
+        }
+        let mut stmt = tx.prepare("UPDATE accounts SET sort_order = ?1 WHERE id = ?2 AND sort_order != ?1")?;
+        for (position, id) in order.iter().enumerate() {
+            stmt.execute(params![position as i64, id])?;
+        }
+        drop(stmt);
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Seconds added to the device clock for every code.
+    pub fn clock_offset(&self) -> Result<i64> {
+        self.with_cache(|c| Ok(c.clock_offset))
+    }
+
+    /// Sets the clock offset in seconds (positive when the device clock is behind).
+    pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
+        let tx = self.begin_write()?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_offset', ?1)", [seconds])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The full definition of an account, secret included: for export and backup only.
+    pub fn account_data(&self, id: i64) -> Result<AccountData> {
+        let account = self.account(id)?;
+        let sealed: Vec<u8> = self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
+        Ok(AccountData {
+            issuer: account.issuer,
+            label: account.label,
+            params: account.params,
+            secret: self.open_secret(id, &sealed)?,
+            group: account.group,
+        })
+    }
+
+    /// Every account as an `otpauth://` URI, in list order. These contain the secrets.
+    pub fn export_uris(&self) -> Result<Vec<String>> {
+        self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
+    }
+}
+
+fn entry(cache: &Cache, id: i64) -> Result<&Entry> {
+    cache.entries.iter().find(|e| e.account.id == id).ok_or(Error::NoSuchAccount(id))
+}
+
+fn secret_aad(id: i64) -> Vec<u8> {
+    format!("accounts.secret_enc:{id}").into_bytes()
+}
+
+fn account_from_row(row: &Row<'_>) -> Result<Account> {
+    let id: i64 = row.get(0)?;
+    let corrupt = |what: &str| Error::Corrupt(format!("account {id} has an invalid {what}"));
+    let kind: OtpKind = row.get::<_, String>(3)?.parse().map_err(|_| corrupt("kind"))?;
+    let algorithm = row.get::<_, String>(4)?.parse().map_err(|_| corrupt("algorithm"))?;
+    let counter: i64 = row.get(7)?;
+    let params = OtpParams::new(kind, algorithm, row.get(5)?, row.get(6)?, counter as u64)
+        .map_err(|_| corrupt("set of code parameters"))?;
+    Ok(Account {
+        id,
+        issuer: row.get(1)?,
+        label: row.get(2)?,
+        params,
+        group: row.get(8)?,
+        sort_order: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+        last_used_at: row.get(12)?,
+    })
+}
+
+/// Refuses, before SQLite touches it, a non-empty file that does not start with SQLite's magic
+/// header. Returns whether the file exists.
+fn refuse_foreign_file(path: &Path) -> Result<bool> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let mut header = [0u8; 16];
+    let mut filled = 0;
+    while filled < header.len() {
+        match file.read(&mut header[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    if filled == 0 || &header[..filled] == b"SQLite format 3\0" {
+        Ok(true)
+    } else {
+        Err(Error::NotAVault { path: path.to_owned() })
+    }
+}
+
+fn not_a_vault_on(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotAVault { path: path.to_owned() },
+        _ => e.into(),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests;

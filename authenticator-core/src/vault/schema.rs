@@ -1,0 +1,87 @@
+//! The vault's database schema, and the migrations that build it.
+//!
+//! # The database
+//!
+//! One SQLite file holds everything. It is opened in WAL mode (readers never block the writer, and
+//! a crash mid-write rolls back to the last commit) with `foreign_keys = ON`, `synchronous = FULL`
+//! (a committed change survives power loss, not just a process crash) and a busy timeout, so two
+//! handles on one file — two threads, or the app and a push service — wait for each other instead
+//! of failing with "database is locked". Every write is a `BEGIN IMMEDIATE` transaction.
+//!
+//! The schema version lives in `PRAGMA user_version`: 0 is an empty file, [`LATEST`] is what this
+//! build writes. A file with a higher version was written by a newer build and is refused
+//! untouched. Each migration runs in its own transaction and bumps the version in it, so a crash
+//! between migrations leaves a file that the next start simply continues migrating.
+//!
+//! ## `meta` (since version 1)
+//! Key–value settings of the whole vault.
+//! - `key`: the setting's name.
+//! - `value`: its value; the type depends on the key:
+//!   - `key_check` (BLOB): a fixed marker sealed under the data key. Opening the vault unseals it
+//!     first; when that fails the key is wrong and the open fails with `WrongKey` before anything
+//!     is written, rather than producing garbage codes later.
+//!   - `clock_offset` (INTEGER): seconds added to the device clock for every code, for devices
+//!     whose clock is wrong and cannot be fixed. Absent means 0.
+//!
+//! ## `accounts` (since version 1)
+//! One row per OTP account.
+//! - `id`: stable identifier the UI uses (`AUTOINCREMENT`, so a deleted account's id is never
+//!   given to another one while the UI may still hold it).
+//! - `issuer`, `label`: display names (service, account at the service); may be empty; control
+//!   characters are removed before they get here.
+//! - `kind`: `totp`, `hotp` or `steam`.
+//! - `algorithm`: `SHA1`, `SHA256` or `SHA512` (always `SHA1` for Steam).
+//! - `digits`: code length, 4 to 10 (5 for Steam, whose codes are letters and digits).
+//! - `period`: TOTP step in seconds, 1 to 3600 (30 for HOTP, where it is unused).
+//! - `counter`: HOTP moving factor of the next code to hand out; advanced only when the user
+//!   takes a code. 0 for time-based kinds.
+//! - `secret_enc`: the secret, sealed: 12-byte random nonce followed by AES-256-GCM ciphertext and
+//!   tag, under the data key, with `"accounts.secret_enc:" || id` as associated data so a sealed
+//!   secret copied onto another row fails to open instead of producing another account's codes.
+//!   Every write of a secret draws a fresh nonce.
+//! - `group_name`: optional folder name; NULL when the account is in no group.
+//! - `sort_order`: position in the user's list (ascending; ties broken by `id`).
+//! - `created_at`, `updated_at`: Unix seconds of creation and of the last edit of any column.
+//! - `last_used_at`: Unix seconds when a code was last taken (copied, typed, advanced); NULL
+//!   until then. Lets a UI sort by recent use.
+
+use rusqlite::Connection;
+
+/// Schema version this build writes.
+pub const LATEST: i64 = 1;
+
+/// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
+pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
+    // 1: the first schema.
+    "CREATE TABLE meta (
+         key   TEXT PRIMARY KEY NOT NULL,
+         value ANY NOT NULL
+     ) STRICT;
+     CREATE TABLE accounts (
+         id           INTEGER PRIMARY KEY AUTOINCREMENT,
+         issuer       TEXT NOT NULL DEFAULT '',
+         label        TEXT NOT NULL DEFAULT '',
+         kind         TEXT NOT NULL CHECK (kind IN ('totp', 'hotp', 'steam')),
+         algorithm    TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+         digits       INTEGER NOT NULL CHECK (digits BETWEEN 4 AND 10),
+         period       INTEGER NOT NULL CHECK (period BETWEEN 1 AND 3600),
+         counter      INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+         secret_enc   BLOB NOT NULL,
+         group_name   TEXT,
+         sort_order   INTEGER NOT NULL,
+         created_at   INTEGER NOT NULL,
+         updated_at   INTEGER NOT NULL,
+         last_used_at INTEGER
+     ) STRICT;
+     CREATE INDEX accounts_by_order ON accounts (sort_order, id);",
+];
+
+/// The schema version recorded in the file.
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Whether the file holds any table at all (a non-empty SQLite file that is not ours has some).
+pub(super) fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table')", [], |row| row.get(0))
+}
