@@ -1,1 +1,372 @@
-fn main() {}
+//! `authenticator`: the terminal app on the authenticator core.
+
+mod prompt;
+mod store;
+mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Secret, Vault, uri};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "authenticator",
+    version,
+    about = "Rotating one-time codes (TOTP, HOTP, Steam) from an encrypted vault"
+)]
+struct Cli {
+    /// Folder holding the vault (default: the platform's data directory).
+    #[arg(long, global = true, env = "AUTHENTICATOR_HOME", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the vault (done automatically with a key file on first use).
+    Init {
+        /// Protect the vault with a passphrase instead of a key file
+        /// (non-interactive: AUTHENTICATOR_PASSPHRASE).
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Add an account from an otpauth:// URI, or from fields.
+    Add(AddArgs),
+    /// List accounts (no codes, no secrets).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every code, refreshed each second with a countdown (Ctrl-C quits).
+    Codes {
+        /// Print the codes once and exit (the default when stdout is not a terminal).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Print one code and nothing else, for scripts. HOTP counters advance.
+    Code {
+        /// Account id, or text matching its issuer/label.
+        #[arg(required_unless_present = "uri", conflicts_with = "uri")]
+        query: Option<String>,
+        /// Compute from this URI without touching the vault.
+        #[arg(long, value_name = "OTPAUTH_URI")]
+        uri: Option<String>,
+        /// Unix time in seconds instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+        /// Print the next code instead of the current one.
+        #[arg(long)]
+        next: bool,
+    },
+    /// Remove an account.
+    Remove {
+        query: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Change an account's issuer and/or label.
+    Rename {
+        query: String,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Put an account in a group (no group name: take it out of its group).
+    Group { query: String, group: Option<String> },
+    /// Move an account to a position in the list (1 = top).
+    Move { query: String, position: usize },
+    /// Show or set the clock offset, in seconds added to this device's clock.
+    Offset {
+        #[arg(allow_negative_numbers = true)]
+        seconds: Option<i64>,
+    },
+    /// Print every account as an otpauth:// URI (contains the secrets).
+    Export {
+        /// Export as otpauth:// URIs, one per line.
+        #[arg(long, required = true)]
+        uris: bool,
+        /// Do not ask before printing secrets.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct AddArgs {
+    /// An otpauth:// URI, as in the service's QR code.
+    #[arg(conflicts_with_all = ["issuer", "label", "secret", "kind", "algorithm", "digits", "period", "counter"])]
+    uri: Option<String>,
+    /// Service name, for manual entry.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Account name at the service, for manual entry.
+    #[arg(long)]
+    label: Option<String>,
+    /// Base32 secret (asked for without echo when omitted; read from stdin when piped).
+    #[arg(long)]
+    secret: Option<String>,
+    /// totp, hotp or steam.
+    #[arg(long = "type", value_name = "TYPE", default_value = "totp")]
+    kind: String,
+    #[arg(long, default_value = "SHA1")]
+    algorithm: String,
+    #[arg(long, default_value_t = 6)]
+    digits: u8,
+    /// TOTP period in seconds.
+    #[arg(long, default_value_t = 30)]
+    period: u32,
+    /// HOTP counter.
+    #[arg(long, default_value_t = 0)]
+    counter: u64,
+    /// Group to file the account under.
+    #[arg(long)]
+    group: Option<String>,
+}
+
+/// An error for the user: printed on stderr, exit status 1. An empty message means stdout was
+/// closed by its reader (`| head`): stop quietly, as a pipeline expects.
+#[derive(Debug)]
+pub struct CliError(String);
+
+impl CliError {
+    pub fn msg(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+}
+
+impl<E: std::error::Error + 'static> From<E> for CliError {
+    fn from(e: E) -> Self {
+        let any: &dyn std::any::Any = &e;
+        match any.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Self(String::new()),
+            _ => Self(e.to_string()),
+        }
+    }
+}
+
+/// `println!` that returns an error instead of panicking when stdout is gone.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+pub type CliResult<T> = Result<T, CliError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("authenticator: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult<()> {
+    // Stateless: no vault is opened or created.
+    if let Command::Code { uri: Some(uri), at, next, .. } = &cli.command {
+        let account = uri::parse(uri)?;
+        let code = Generator::new(account.params, &account.secret).code(at.unwrap_or_else(now));
+        say!("{}", if *next { &code.next_value } else { &code.value });
+        return Ok(());
+    }
+    let dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => store::default_data_dir()?,
+    };
+    let store = store::Store::new(dir);
+    if let Command::Init { passphrase } = cli.command {
+        let mode = if passphrase { store::KeyMode::Passphrase } else { store::KeyMode::KeyFile };
+        store.create(mode)?;
+        eprintln!("Created {}", store.db_path().display());
+        return Ok(());
+    }
+    let vault = store.open()?;
+    match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Code { uri: Some(_), .. } => unreachable!("handled above"),
+        Command::Add(args) => add(&vault, args),
+        Command::List { json } => list(&vault, json),
+        Command::Codes { once } => view::codes(&vault, once),
+        Command::Code { query, at, next, .. } => {
+            let account = find(&vault, query.as_deref().unwrap_or_default())?;
+            let code = vault.take_code(account.id, at.unwrap_or_else(now))?;
+            say!("{}", if next { &code.next_value } else { &code.value });
+            Ok(())
+        }
+        Command::Remove { query, yes } => {
+            let account = find(&vault, &query)?;
+            if !yes {
+                prompt::confirm(
+                    &format!("Remove {}? Its codes will be gone for good.", account.display_name()),
+                    "yes",
+                )?;
+            }
+            vault.remove(account.id)?;
+            eprintln!("Removed {}", account.display_name());
+            Ok(())
+        }
+        Command::Rename { query, issuer, label } => {
+            let account = find(&vault, &query)?;
+            if issuer.is_none() && label.is_none() {
+                return Err(CliError::msg("give --issuer and/or --label"));
+            }
+            vault.rename(
+                account.id,
+                issuer.as_deref().unwrap_or(&account.issuer),
+                label.as_deref().unwrap_or(&account.label),
+            )?;
+            eprintln!("Renamed to {}", vault.account(account.id)?.display_name());
+            Ok(())
+        }
+        Command::Group { query, group } => {
+            let account = find(&vault, &query)?;
+            vault.set_group(account.id, group.as_deref())?;
+            Ok(())
+        }
+        Command::Move { query, position } => {
+            let account = find(&vault, &query)?;
+            let mut ids: Vec<i64> = vault.accounts()?.iter().map(|a| a.id).filter(|id| *id != account.id).collect();
+            ids.insert(position.saturating_sub(1).min(ids.len()), account.id);
+            vault.reorder(&ids)?;
+            Ok(())
+        }
+        Command::Offset { seconds: Some(seconds) } => {
+            vault.set_clock_offset(seconds)?;
+            eprintln!("Codes now use this device's clock {seconds:+} s");
+            Ok(())
+        }
+        Command::Offset { seconds: None } => {
+            say!("{}", vault.clock_offset()?);
+            Ok(())
+        }
+        Command::Export { yes, .. } => {
+            if !yes {
+                prompt::confirm(
+                    "This prints every secret in plain text; anyone who sees it can make your codes.",
+                    "yes",
+                )?;
+            }
+            for line in vault.export_uris()? {
+                say!("{line}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
+    let data = match args.uri {
+        Some(text) => {
+            if text.trim_start().to_ascii_lowercase().starts_with("otpauth-migration:") {
+                return Err(CliError::msg("this is a Google Authenticator export; `authenticator import` reads those"));
+            }
+            let mut data = uri::parse(&text)?;
+            data.group = args.group;
+            data
+        }
+        None => {
+            if args.issuer.is_none() && args.label.is_none() {
+                return Err(CliError::msg("give an otpauth:// URI, or --issuer and/or --label for manual entry"));
+            }
+            let kind: OtpKind = args.kind.parse()?;
+            let algorithm: Algorithm = args.algorithm.parse()?;
+            let params = OtpParams::new(kind, algorithm, args.digits, args.period, args.counter)?;
+            let secret = match args.secret {
+                Some(secret) => Secret::from_base32(&secret)?,
+                None => Secret::from_base32(&prompt::hidden("Secret (base32): ")?)?,
+            };
+            AccountData {
+                issuer: args.issuer.unwrap_or_default(),
+                label: args.label.unwrap_or_default(),
+                params,
+                secret,
+                group: args.group,
+            }
+        }
+    };
+    let account = vault.add(&data)?;
+    eprintln!("Added {} [id {}]", account.display_name(), account.id);
+    Ok(())
+}
+
+fn list(vault: &Vault, json: bool) -> CliResult<()> {
+    let accounts = vault.accounts()?;
+    if json {
+        let items: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "id": a.id,
+                    "issuer": a.issuer,
+                    "label": a.label,
+                    "type": a.params.kind().as_str(),
+                    "algorithm": a.params.algorithm().as_str(),
+                    "digits": a.params.digits(),
+                    "period": a.params.period(),
+                    "counter": a.params.counter(),
+                    "group": a.group,
+                })
+            })
+            .collect();
+        say!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        eprintln!("No accounts yet. Add one: authenticator add 'otpauth://totp/…'");
+        return Ok(());
+    }
+    say!("{:>4}  {:<24} {:<28} {:<18} GROUP", "ID", "ISSUER", "LABEL", "TYPE");
+    for a in &accounts {
+        say!(
+            "{:>4}  {:<24} {:<28} {:<18} {}",
+            a.id,
+            a.issuer,
+            a.label,
+            view::describe(&a.params),
+            a.group.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// Finds one account by id, exact name, or unambiguous part of its name.
+fn find(vault: &Vault, query: &str) -> CliResult<Account> {
+    let accounts = vault.accounts()?;
+    if let Ok(id) = query.parse::<i64>() {
+        if let Some(a) = accounts.iter().find(|a| a.id == id) {
+            return Ok(a.clone());
+        }
+    }
+    let q = query.trim().to_lowercase();
+    let full = |a: &Account| format!("{}:{}", a.issuer, a.label).to_lowercase();
+    let exact: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.issuer.to_lowercase() == q || a.label.to_lowercase() == q || full(a) == q)
+        .collect();
+    let matches = if exact.is_empty() { accounts.iter().filter(|a| full(a).contains(&q)).collect() } else { exact };
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(CliError::msg(format!("no account matches '{query}' (see `authenticator list`)"))),
+        many => {
+            let names: Vec<String> = many.iter().map(|a| format!("  {:>4}  {}", a.id, a.display_name())).collect();
+            Err(CliError::msg(format!("'{query}' matches several accounts; use an id:\n{}", names.join("\n"))))
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

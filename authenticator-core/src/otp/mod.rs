@@ -176,11 +176,7 @@ impl OtpParams {
 }
 
 fn check_digits(digits: u8) -> Result<(), UriError> {
-    if DIGITS_RANGE.contains(&digits) {
-        Ok(())
-    } else {
-        Err(UriError::InvalidDigits(digits.to_string()))
-    }
+    if DIGITS_RANGE.contains(&digits) { Ok(()) } else { Err(UriError::InvalidDigits(digits.to_string())) }
 }
 
 /// Keeps user-supplied text in errors short (it is not secret, but it can be huge).
@@ -316,9 +312,8 @@ mod tests {
 
     #[test]
     fn rfc4226_appendix_d_vectors() {
-        let expected = [
-            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489",
-        ];
+        let expected =
+            ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
         let g = generator(OtpParams::hotp(Algorithm::Sha1, 6, 0).unwrap(), b"12345678901234567890");
         for (counter, code) in expected.iter().enumerate() {
             assert_eq!(g.code_at_factor(counter as u64), *code, "counter {counter}");
@@ -340,7 +335,9 @@ mod tests {
             (20000000000, "65353130", "77737706", "47863826"),
         ];
         for (time, c1, c256, c512) in table {
-            for (alg, key, want) in [(Algorithm::Sha1, sha1, c1), (Algorithm::Sha256, sha256, c256), (Algorithm::Sha512, sha512, c512)] {
+            for (alg, key, want) in
+                [(Algorithm::Sha1, sha1, c1), (Algorithm::Sha256, sha256, c256), (Algorithm::Sha512, sha512, c512)]
+            {
                 let g = generator(OtpParams::totp(alg, 8, 30).unwrap(), key);
                 assert_eq!(g.code(time).value, want, "{alg} at {time}");
             }

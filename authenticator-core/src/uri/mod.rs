@@ -91,8 +91,7 @@ pub fn parse(uri: &str) -> Result<AccountData, UriError> {
         }
         OtpKind::Hotp => {
             let counter = params.get("counter")?.ok_or(UriError::MissingCounter)?;
-            let counter =
-                counter.trim().parse::<u64>().map_err(|_| UriError::InvalidCounter(truncated(&counter)))?;
+            let counter = counter.trim().parse::<u64>().map_err(|_| UriError::InvalidCounter(truncated(&counter)))?;
             OtpParams::hotp(algorithm, digits, counter)?
         }
     };
@@ -169,11 +168,7 @@ impl<'a> Query<'a> {
     }
 
     fn get(&self, key: &str) -> Result<Option<String>, UriError> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| percent::decode(v, true))
-            .transpose()
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| percent::decode(v, true)).transpose()
     }
 }
 

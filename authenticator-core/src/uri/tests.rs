@@ -19,7 +19,14 @@ fn parses_googles_key_uri_example() {
 #[test]
 fn secret_in_any_case_with_spaces_dashes_and_padding() {
     let reference = Secret::from_base32(SECRET).unwrap();
-    for secret in ["jbswy3dpehpk3pxp", "JBSW%20Y3DP%20EHPK%203PXP", "JBSW+Y3DP+EHPK+3PXP", "JBSW-Y3DP-EHPK-3PXP", "JBSWY3DPEHPK3PXP%3D%3D%3D", "JBSWY3DPEHPK3PXP==="] {
+    for secret in [
+        "jbswy3dpehpk3pxp",
+        "JBSW%20Y3DP%20EHPK%203PXP",
+        "JBSW+Y3DP+EHPK+3PXP",
+        "JBSW-Y3DP-EHPK-3PXP",
+        "JBSWY3DPEHPK3PXP%3D%3D%3D",
+        "JBSWY3DPEHPK3PXP===",
+    ] {
         assert_eq!(ok(&format!("otpauth://totp/x?secret={secret}")).secret, reference, "{secret}");
     }
 }
@@ -85,7 +92,8 @@ fn steam_by_scheme_or_encoder() {
 
 #[test]
 fn unknown_parameters_and_fragments_are_ignored() {
-    let a = ok(&format!("otpauth://totp/x?secret={SECRET}&image=https%3A%2F%2Fexample.com%2Flogo.png&foo&lock=false#frag"));
+    let a =
+        ok(&format!("otpauth://totp/x?secret={SECRET}&image=https%3A%2F%2Fexample.com%2Flogo.png&foo&lock=false#frag"));
     assert_eq!(a.label, "x");
 }
 
@@ -166,9 +174,7 @@ fn parsed_uri_gives_the_same_code_as_the_rfc_key() {
 
 fn text() -> impl Strategy<Value = String> {
     // Printable text including the separators that make labels hard: ':', '%', '&', '=', '?', '+', '#'.
-    proptest::string::string_regex("[a-zA-Z0-9 :%&=?+#@/é.\\-_]{0,24}")
-        .unwrap()
-        .prop_map(|s| clean_text(&s))
+    proptest::string::string_regex("[a-zA-Z0-9 :%&=?+#@/é.\\-_]{0,24}").unwrap().prop_map(|s| clean_text(&s))
 }
 
 fn account() -> impl Strategy<Value = AccountData> {

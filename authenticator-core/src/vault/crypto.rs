@@ -37,6 +37,13 @@ impl DataKey {
         Ok(Self(bytes))
     }
 
+    /// 16 random bytes to salt [`DataKey::from_passphrase`]; store them beside the vault.
+    pub fn random_salt() -> Result<[u8; 16], Error> {
+        let mut salt = [0u8; 16];
+        SystemRandom::new().fill(&mut salt).map_err(|_| Error::Crypto("no system randomness"))?;
+        Ok(salt)
+    }
+
     /// Derives a key from a passphrase with PBKDF2-HMAC-SHA256.
     pub fn from_passphrase(passphrase: &str, salt: &[u8], iterations: NonZeroU32) -> Self {
         let mut bytes = Zeroizing::new([0u8; DATA_KEY_LEN]);

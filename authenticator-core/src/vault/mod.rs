@@ -153,10 +153,8 @@ impl Vault {
     }
 
     fn verify_key(&self) -> Result<()> {
-        let sealed: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0))
-            .optional()?;
+        let sealed: Option<Vec<u8>> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0)).optional()?;
         let sealed = sealed.ok_or_else(|| Error::Corrupt("the key check record is missing".into()))?;
         match self.sealer.open(&sealed, KEY_CHECK_AAD) {
             Some(plain) if plain.as_slice() == KEY_CHECK_PLAINTEXT => Ok(()),
@@ -206,11 +204,11 @@ impl Vault {
     }
 
     fn open_secret(&self, id: i64, sealed: &[u8]) -> Result<Secret> {
-        let plain = self
-            .sealer
-            .open(sealed, &secret_aad(id))
-            .ok_or_else(|| Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)")))?;
-        Ok(Secret::from_bytes(plain.to_vec()).map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))?)
+        let plain = self.sealer.open(sealed, &secret_aad(id)).ok_or_else(|| {
+            Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)"))
+        })?;
+        Ok(Secret::from_bytes(plain.to_vec())
+            .map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))?)
     }
 
     /// All accounts in the user's order.
@@ -282,7 +280,10 @@ impl Vault {
         if account.params.kind() == OtpKind::Hotp {
             let next = account.params.counter().checked_add(1).filter(|c| *c <= i64::MAX as u64);
             let next = next.ok_or_else(|| Error::Storage("the HOTP counter is exhausted".into()))?;
-            tx.execute("UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3", params![next as i64, now, id])?;
+            tx.execute(
+                "UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3",
+                params![next as i64, now, id],
+            )?;
         } else {
             tx.execute("UPDATE accounts SET last_used_at = ?1 WHERE id = ?2", params![now, id])?;
         }
@@ -417,7 +418,8 @@ impl Vault {
     /// The full definition of an account, secret included: for export and backup only.
     pub fn account_data(&self, id: i64) -> Result<AccountData> {
         let account = self.account(id)?;
-        let sealed: Vec<u8> = self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
+        let sealed: Vec<u8> =
+            self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
         Ok(AccountData {
             issuer: account.issuer,
             label: account.label,

@@ -81,7 +81,8 @@ fn hotp_counter_advances_only_when_a_code_is_taken() {
 fn edit_group_reorder_search_and_remove() {
     let dir = TempDir::new("edit");
     let vault = Vault::open(dir.db(), &key()).unwrap();
-    let ids = vault.add_all(&[totp("GitHub", "alice"), totp("Google", "alice@gmail.com"), totp("AWS", "root")]).unwrap();
+    let ids =
+        vault.add_all(&[totp("GitHub", "alice"), totp("Google", "alice@gmail.com"), totp("AWS", "root")]).unwrap();
     vault.rename(ids[0], "GitHub", "alice-work").unwrap();
     vault.set_group(ids[0], Some("Work")).unwrap();
     vault.set_group(ids[2], Some("Work")).unwrap();

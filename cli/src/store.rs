@@ -1,0 +1,173 @@
+//! Where the CLI keeps its vault, and how it gets the data key: a random key in a 0600 file
+//! beside the database, or a key derived from a passphrase whose salt is kept there instead.
+
+use std::fs;
+use std::io::Write;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use authenticator_core::vault::{DATA_KEY_LEN, PASSPHRASE_ITERATIONS};
+use authenticator_core::{DataKey, Vault};
+use zeroize::Zeroizing;
+
+use crate::prompt;
+use crate::{CliError, CliResult};
+
+const DB_FILE: &str = "vault.db";
+const KEY_FILE: &str = "vault.key";
+const KDF_FILE: &str = "vault.kdf";
+/// Non-interactive passphrase (scripts, tests). Interactive use prompts without echo instead.
+pub const PASSPHRASE_ENV: &str = "AUTHENTICATOR_PASSPHRASE";
+
+/// The platform's per-user data directory for the app.
+pub fn default_data_dir() -> CliResult<PathBuf> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Application Support"))
+    } else if cfg!(windows) {
+        env("APPDATA")
+    } else {
+        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local/share")))
+    };
+    base.map(|b| b.join("authenticator"))
+        .ok_or_else(|| CliError::msg("cannot find a data directory: set --data-dir or AUTHENTICATOR_HOME"))
+}
+
+/// How a new vault's key is protected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    KeyFile,
+    Passphrase,
+}
+
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    fn exists(&self) -> bool {
+        self.db_path().exists() || self.dir.join(KEY_FILE).exists() || self.dir.join(KDF_FILE).exists()
+    }
+
+    /// Opens the vault, creating it (with a key file) on first use.
+    pub fn open(&self) -> CliResult<Vault> {
+        if !self.exists() {
+            return self.create(KeyMode::KeyFile);
+        }
+        let key = self.key()?;
+        Ok(Vault::open(self.db_path(), &key)?)
+    }
+
+    /// Creates a new vault; refuses when one is already there.
+    pub fn create(&self, mode: KeyMode) -> CliResult<Vault> {
+        if self.exists() {
+            return Err(CliError::msg(format!("a vault already exists in {}", self.dir.display())));
+        }
+        create_private_dir(&self.dir)?;
+        let key = match mode {
+            KeyMode::KeyFile => {
+                let key = DataKey::generate()?;
+                write_private(&self.dir.join(KEY_FILE), key.expose())?;
+                key
+            }
+            KeyMode::Passphrase => {
+                let passphrase = prompt::new_passphrase(PASSPHRASE_ENV)?;
+                let salt = DataKey::random_salt()?;
+                let kdf = format!("pbkdf2-sha256 {PASSPHRASE_ITERATIONS} {}\n", hex(&salt));
+                write_private(&self.dir.join(KDF_FILE), kdf.as_bytes())?;
+                DataKey::from_passphrase(&passphrase, &salt, iterations(PASSPHRASE_ITERATIONS)?)
+            }
+        };
+        let vault = Vault::open(self.db_path(), &key)?;
+        restrict(&self.db_path())?;
+        Ok(vault)
+    }
+
+    fn key(&self) -> CliResult<DataKey> {
+        let kdf_path = self.dir.join(KDF_FILE);
+        let key_path = self.dir.join(KEY_FILE);
+        if kdf_path.exists() {
+            let text = fs::read_to_string(&kdf_path)?;
+            let (iterations_text, salt) =
+                parse_kdf(&text).ok_or_else(|| CliError::msg(format!("{} is damaged", kdf_path.display())))?;
+            let passphrase = prompt::passphrase(PASSPHRASE_ENV)?;
+            Ok(DataKey::from_passphrase(&passphrase, &salt, iterations(iterations_text)?))
+        } else if key_path.exists() {
+            let bytes = Zeroizing::new(fs::read(&key_path)?);
+            if bytes.len() != DATA_KEY_LEN {
+                return Err(CliError::msg(format!("{} is damaged: a key file holds 32 bytes", key_path.display())));
+            }
+            Ok(DataKey::from_slice(&bytes)?)
+        } else {
+            Err(CliError::msg(format!(
+                "{} has a vault but neither its key file ({KEY_FILE}) nor its passphrase file ({KDF_FILE})",
+                self.dir.display()
+            )))
+        }
+    }
+}
+
+fn parse_kdf(text: &str) -> Option<(u32, Vec<u8>)> {
+    let mut parts = text.split_whitespace();
+    if parts.next()? != "pbkdf2-sha256" {
+        return None;
+    }
+    let iterations = parts.next()?.parse().ok()?;
+    let salt_hex = parts.next()?;
+    let salt = (0..salt_hex.len())
+        .step_by(2)
+        .map(|i| salt_hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()?;
+    (salt.len() >= 16).then_some((iterations, salt))
+}
+
+fn iterations(n: u32) -> CliResult<NonZeroU32> {
+    NonZeroU32::new(n).ok_or_else(|| CliError::msg("the passphrase file has zero iterations"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn create_private_dir(dir: &Path) -> CliResult<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes a new file readable by the owner only; never replaces an existing one.
+fn write_private(path: &Path, contents: &[u8]) -> CliResult<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn restrict(path: &Path) -> CliResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = path;
+    Ok(())
+}
