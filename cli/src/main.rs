@@ -345,10 +345,10 @@ fn list(vault: &Vault, json: bool) -> CliResult<()> {
 /// Finds one account by id, exact name, or unambiguous part of its name.
 fn find(vault: &Vault, query: &str) -> CliResult<Account> {
     let accounts = vault.accounts()?;
-    if let Ok(id) = query.parse::<i64>() {
-        if let Some(a) = accounts.iter().find(|a| a.id == id) {
-            return Ok(a.clone());
-        }
+    if let Ok(id) = query.parse::<i64>()
+        && let Some(a) = accounts.iter().find(|a| a.id == id)
+    {
+        return Ok(a.clone());
     }
     let q = query.trim().to_lowercase();
     let full = |a: &Account| format!("{}:{}", a.issuer, a.label).to_lowercase();

@@ -107,10 +107,10 @@ pub fn parse(uri: &str) -> Result<AccountData, UriError> {
 /// The `issuer` parameter wins as the issuer (Google's key-URI spec says so). A label prefix that
 /// names a different issuer is kept in the label (`Work:alice`), so no information is lost.
 fn split_label(label: &str, issuer_param: Option<String>) -> (String, String) {
-    if let Some(issuer) = &issuer_param {
-        if let Some(account) = label.strip_prefix(issuer.as_str()).and_then(|r| r.strip_prefix(':')) {
-            return (issuer.clone(), account.trim().to_owned());
-        }
+    if let Some(issuer) = &issuer_param
+        && let Some(account) = label.strip_prefix(issuer.as_str()).and_then(|r| r.strip_prefix(':'))
+    {
+        return (issuer.clone(), account.trim().to_owned());
     }
     match (label.split_once(':'), issuer_param) {
         (Some((prefix, account)), None) => (prefix.trim().to_owned(), account.trim().to_owned()),

@@ -207,8 +207,7 @@ impl Vault {
         let plain = self.sealer.open(sealed, &secret_aad(id)).ok_or_else(|| {
             Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)"))
         })?;
-        Ok(Secret::from_bytes(plain.to_vec())
-            .map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))?)
+        Secret::from_bytes(plain.to_vec()).map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))
     }
 
     /// All accounts in the user's order.
