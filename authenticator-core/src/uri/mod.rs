@@ -18,7 +18,7 @@ pub const MAX_URI_BYTES: usize = 16 * 1024;
 pub enum UriError {
     #[error("not an otpauth:// URI")]
     NotOtpauth,
-    #[error("unsupported OTP type `{0}` (expected totp, hotp or steam)")]
+    #[error("unsupported OTP type '{0}' (expected totp, hotp or steam)")]
     UnsupportedType(String),
     #[error("the URI has no secret")]
     MissingSecret,
@@ -28,15 +28,15 @@ pub enum UriError {
     SecretNotBase32,
     #[error("the secret is longer than 1 KiB")]
     SecretTooLong,
-    #[error("invalid period `{0}`: must be whole seconds from 1 to 3600")]
+    #[error("invalid period '{0}': must be whole seconds from 1 to 3600")]
     InvalidPeriod(String),
-    #[error("invalid digits `{0}`: must be from 4 to 10")]
+    #[error("invalid digits '{0}': must be from 4 to 10")]
     InvalidDigits(String),
-    #[error("unknown algorithm `{0}` (expected SHA1, SHA256 or SHA512)")]
+    #[error("unknown algorithm '{0}' (expected SHA1, SHA256 or SHA512)")]
     UnknownAlgorithm(String),
     #[error("an HOTP URI needs a counter")]
     MissingCounter,
-    #[error("invalid counter `{0}`: must be a whole number from 0 to 9223372036854775807")]
+    #[error("invalid counter '{0}': must be a whole number from 0 to 9223372036854775807")]
     InvalidCounter(String),
     #[error("the URI is not valid UTF-8 once percent-decoded")]
     InvalidEncoding,
