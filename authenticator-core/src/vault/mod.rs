@@ -120,15 +120,37 @@ impl Vault {
             return Err(Error::NewerSchema { found: version, supported: schema::LATEST });
         }
         if version >= 1 {
+            // Many programs set user_version; without our meta table this is someone else's file.
+            if !schema::has_table(&self.conn, "meta")? {
+                return Err(Error::NotAVault { path: path.to_owned() });
+            }
             self.verify_key()?;
         }
         while self.migrate_one(path)? {}
         self.verify_key()?;
-        let mode: String = self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Storage(format!("could not enable WAL (journal mode is {mode})")));
+        self.enable_wal()
+    }
+
+    /// Switches to WAL. On a brand-new file this needs an exclusive lock that SQLite takes
+    /// without its busy handler, so two handles creating the vault at once can see SQLITE_BUSY:
+    /// retry until the busy timeout.
+    fn enable_wal(&self) -> Result<()> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self.conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)) {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => return Err(Error::Storage(format!("could not enable WAL (journal mode is {mode})"))),
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                    ) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(())
     }
 
     /// Runs the next migration in its own transaction; false when the schema is current. The
@@ -139,7 +161,7 @@ impl Vault {
         if version >= schema::LATEST {
             return Ok(false);
         }
-        if version == 0 && schema::has_tables(&tx)? {
+        if version == 0 && schema::has_objects(&tx)? {
             return Err(Error::NotAVault { path: path.to_owned() });
         }
         tx.execute_batch(schema::MIGRATIONS[version as usize])?;
