@@ -29,6 +29,9 @@ pub enum Error {
     /// The vault was written by a newer version of the app.
     #[error("the vault has schema version {found}, newer than this build understands ({supported}); update the app")]
     NewerSchema { found: i64, supported: i64 },
+    /// A clock offset beyond [`crate::vault::MAX_CLOCK_OFFSET`].
+    #[error("a clock offset of {0} s is beyond 100 years")]
+    InvalidClockOffset(i64),
     /// No account has this id (it may have been removed meanwhile).
     #[error("no account with id {0}")]
     NoSuchAccount(i64),

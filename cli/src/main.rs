@@ -202,8 +202,13 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Codes { once } => view::codes(&vault, once),
         Command::Code { query, at, next, .. } => {
             let account = find(&vault, query.as_deref().unwrap_or_default())?;
-            let code = vault.take_code(account.id, at.unwrap_or_else(now))?;
-            say!("{}", if next { &code.next_value } else { &code.value });
+            let time = at.unwrap_or_else(now);
+            if next {
+                // A preview: it is not used yet, so an HOTP counter must not move.
+                say!("{}", vault.code(account.id, time)?.next_value);
+            } else {
+                say!("{}", vault.take_code(account.id, time)?.value);
+            }
             Ok(())
         }
         Command::Remove { query, yes } => {
@@ -351,6 +356,9 @@ fn find(vault: &Vault, query: &str) -> CliResult<Account> {
         return Ok(a.clone());
     }
     let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Err(CliError::msg("give an account id or part of its name"));
+    }
     let full = |a: &Account| format!("{}:{}", a.issuer, a.label).to_lowercase();
     let exact: Vec<&Account> = accounts
         .iter()

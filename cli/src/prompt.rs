@@ -35,7 +35,11 @@ pub fn passphrase(env_var: &str) -> CliResult<Zeroizing<String>> {
     if let Ok(value) = std::env::var(env_var) {
         return Ok(Zeroizing::new(value));
     }
-    hidden("Vault passphrase: ")
+    let passphrase = hidden("Vault passphrase: ")?;
+    if passphrase.is_empty() {
+        return Err(CliError::msg(format!("no passphrase given: type it in a terminal or set {env_var}")));
+    }
+    Ok(passphrase)
 }
 
 /// A new passphrase, typed twice (or taken from `env_var`).

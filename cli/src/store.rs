@@ -138,7 +138,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn create_private_dir(dir: &Path) -> CliResult<()> {
-    fs::create_dir_all(dir)?;
+    fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("cannot create {}: {e}", dir.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

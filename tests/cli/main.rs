@@ -1,1 +1,8 @@
+//! End-to-end tests of the `authenticator` terminal app: each test runs the built binary as a
+//! user would, in a data directory of its own.
 
+mod passphrase;
+mod robustness;
+mod stateless;
+mod support;
+mod vault;

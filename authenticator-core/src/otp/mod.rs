@@ -179,9 +179,10 @@ fn check_digits(digits: u8) -> Result<(), UriError> {
     if DIGITS_RANGE.contains(&digits) { Ok(()) } else { Err(UriError::InvalidDigits(digits.to_string())) }
 }
 
-/// Keeps user-supplied text in errors short (it is not secret, but it can be huge).
+/// User-supplied text quoted in an error: short (it can be huge) and without control
+/// characters (it ends up on terminals and in logs).
 pub(crate) fn truncated(s: &str) -> String {
-    s.chars().take(32).collect()
+    s.chars().filter(|c| !c.is_control()).take(32).collect()
 }
 
 /// A code generator for one account: the secret and parameters, ready to sign.

@@ -21,11 +21,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, Trans
 use crate::account::{AccountData, clean_text};
 use crate::error::{Error, Result};
 use crate::otp::{Code, Generator, OtpKind, OtpParams, Secret, adjusted_time};
-use crate::uri;
+use crate::uri::{self, UriError};
 use crypto::Sealer;
 
 /// How long a write waits for another handle's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest clock offset, in seconds (100 years: a phone whose clock reset to 1970 still fits).
+pub const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 3600;
 const KEY_CHECK_PLAINTEXT: &[u8] = b"authenticator vault key check v1";
 const KEY_CHECK_AAD: &[u8] = b"meta.key_check";
 
@@ -300,7 +302,7 @@ impl Vault {
         let now = now();
         if account.params.kind() == OtpKind::Hotp {
             let next = account.params.counter().checked_add(1).filter(|c| *c <= i64::MAX as u64);
-            let next = next.ok_or_else(|| Error::Storage("the HOTP counter is exhausted".into()))?;
+            let next = next.ok_or_else(|| UriError::InvalidCounter("exhausted".into()))?;
             tx.execute(
                 "UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3",
                 params![next as i64, now, id],
@@ -428,8 +430,12 @@ impl Vault {
         self.with_cache(|c| Ok(c.clock_offset))
     }
 
-    /// Sets the clock offset in seconds (positive when the device clock is behind).
+    /// Sets the clock offset in seconds (positive when the device clock is behind); at most
+    /// [`MAX_CLOCK_OFFSET`] either way.
     pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
+        if seconds.unsigned_abs() > MAX_CLOCK_OFFSET as u64 {
+            return Err(Error::InvalidClockOffset(seconds));
+        }
         let tx = self.begin_write()?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_offset', ?1)", [seconds])?;
         tx.commit()?;

@@ -137,3 +137,12 @@ fn export_uris_round_trip_into_a_new_vault() {
     copy.add(&crate::uri::parse(&uris[0]).unwrap()).unwrap();
     assert_eq!(copy.codes(59).unwrap()[0].code, vault.codes(59).unwrap()[0].code);
 }
+
+#[test]
+fn absurd_clock_offsets_are_refused() {
+    let dir = TempDir::new("offset-range");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    assert!(matches!(vault.set_clock_offset(i64::MAX), Err(Error::InvalidClockOffset(_))));
+    vault.set_clock_offset(-1_700_000_000).unwrap();
+    assert_eq!(vault.clock_offset().unwrap(), -1_700_000_000);
+}
