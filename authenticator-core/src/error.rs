@@ -43,6 +43,51 @@ pub enum Error {
     Crypto(&'static str),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+
+    // Push approvals.
+    /// A push enrollment URI was refused; the reason says why.
+    #[error("invalid push enrollment: {0}")]
+    InvalidEnrollment(String),
+    /// A push server URL that is not https (plain http is allowed only on loopback).
+    #[error("refusing {0}: push servers must use https (plain http only on loopback)")]
+    InsecureUrl(String),
+    #[error("push token {0} is already enrolled on this device")]
+    AlreadyEnrolled(String),
+    #[error("no push token with id {0}")]
+    NoSuchToken(i64),
+    #[error("no push request with id {0}")]
+    NoSuchRequest(i64),
+    /// The request was approved or denied already; a challenge is answered at most once.
+    #[error("this request was already answered")]
+    AlreadyAnswered,
+    /// The request is older than its validity window and can no longer be answered.
+    #[error("this request has expired")]
+    Expired,
+    /// Number matching: the pick is not among the choices shown.
+    #[error("'{0}' is not one of the choices")]
+    NotAChoice(String),
+    /// Number matching: the server says the picked number is wrong; the request stays open.
+    #[error("the server did not accept that number; pick the one shown on the sign-in screen")]
+    WrongAnswer,
+    /// The token is locked behind a PIN and none was given.
+    #[error("this account requires its PIN")]
+    PinRequired,
+    #[error("wrong PIN; {attempts_left} attempts left before a lockout")]
+    WrongPin { attempts_left: u32 },
+    #[error("too many wrong PINs; try again in {retry_after_seconds} s")]
+    LockedOut { retry_after_seconds: u64 },
+    /// A push request failed verification (signature, serial, URL) and was dropped.
+    #[error("dropped a forged or tampered push request: {0}")]
+    ForgedRequest(String),
+    /// The server could not be reached (offline, DNS, TLS, timeout).
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered with an error.
+    #[error("the server refused: {message}")]
+    ServerRejected { message: String },
+    /// The server's reply did not follow the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
 }
 
 impl From<rusqlite::Error> for Error {

@@ -5,8 +5,10 @@
 //! and turns into [`Code`]s.
 
 pub mod account;
+mod base32;
 pub mod error;
 pub mod otp;
+pub mod push;
 pub mod uri;
 pub mod vault;
 

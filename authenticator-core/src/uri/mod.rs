@@ -4,7 +4,7 @@
 //! percent-encoded labels, issuer given twice and differently) and strict where a wrong guess
 //! would produce wrong codes (bad base32, unknown algorithm, HOTP without a counter).
 
-mod percent;
+pub(crate) mod percent;
 
 use crate::account::{AccountData, clean_text};
 use crate::otp::{Algorithm, OtpKind, OtpParams, Secret, truncated};

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 /// Decodes `%XX` escapes; with `plus_is_space`, `+` means a space (form encoding, which many
 /// QR generators use for query values). A `%` not followed by two hex digits is kept as is.
-pub(super) fn decode(text: &str, plus_is_space: bool) -> Result<String, UriError> {
+pub(crate) fn decode(text: &str, plus_is_space: bool) -> Result<String, UriError> {
     let bytes = text.as_bytes();
     // The secret passes through here: keep the intermediate bytes wiped too.
     let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
@@ -39,7 +39,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Encodes everything but RFC 3986 unreserved characters; in a path, `@` stays readable.
-pub(super) fn encode(text: &str, in_path: bool) -> String {
+pub(crate) fn encode(text: &str, in_path: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for &b in text.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || (in_path && b == b'@') {

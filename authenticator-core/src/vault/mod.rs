@@ -6,9 +6,11 @@
 //! handle's own writes drop the cache directly.
 
 mod crypto;
+mod push;
 pub mod schema;
 
 pub use crypto::{DATA_KEY_LEN, DataKey, PASSPHRASE_ITERATIONS};
+pub use push::{PIN_ATTEMPTS, PIN_ITERATIONS, REQUEST_LIFETIME};
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -459,6 +461,15 @@ impl Vault {
     /// Every account as an `otpauth://` URI, in list order. These contain the secrets.
     pub fn export_uris(&self) -> Result<Vec<String>> {
         self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
+    }
+}
+
+#[cfg(test)]
+impl Vault {
+    /// Runs SQL directly, for tests that need to age or damage data.
+    pub(crate) fn execute_for_test(&self, sql: &str) {
+        self.conn.execute_batch(sql).unwrap();
+        self.cache.replace(None);
     }
 }
 

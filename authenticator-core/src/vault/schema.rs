@@ -44,11 +44,54 @@
 //! - `created_at`, `updated_at`: Unix seconds of creation and of the last edit of any column.
 //! - `last_used_at`: Unix seconds when a code was last taken (copied, typed, advanced); NULL
 //!   until then. Lets a UI sort by recent use.
+//!
+//! ## `push_tokens` (since version 2)
+//! One row per privacyIDEA push token enrolled on this device.
+//! - `id`: stable identifier (`AUTOINCREMENT`).
+//! - `serial`: the server's token serial (`PIPU…`), unique; every challenge must name it.
+//! - `issuer`, `label`: display names from the enrollment URI.
+//! - `url`: the server endpoint for polling and answers; every challenge must name exactly it.
+//! - `sslverify`: what the server asked (1 = verify TLS certificates).
+//! - `allow_insecure_tls`: 1 only when the user explicitly opted in to honour `sslverify=0`;
+//!   without it, certificates are verified whatever the server says.
+//! - `server_key`: the server's RSA public key (PKCS#1 DER) that signs challenges. Public.
+//! - `private_key_enc`: this device's RSA private key (PKCS#8 DER), sealed under the data key
+//!   (associated data `"push_tokens.private_key_enc:" || id`). When the token has a PIN, what is
+//!   sealed is itself sealed under a key derived from the PIN (PBKDF2-HMAC-SHA256 with
+//!   `pin_salt` and `pin_iterations`), so without the PIN the key cannot sign at all.
+//! - `pin_salt`, `pin_iterations`: NULL when the token has no PIN.
+//! - `pin_required_by_server`: the enrollment demanded a PIN (`pin=True`,
+//!   `app_force_unlock=pin`); the PIN can then be changed but not removed.
+//! - `failed_pin_attempts`: wrong PINs in a row. Counted *before* a PIN is tried and reset after
+//!   a right one, so killing the app mid-check does not earn a free attempt.
+//! - `locked_until`: Unix seconds before which no PIN is tried (growing lockouts after 5 wrong
+//!   PINs); NULL when not locked. Stored, so lockouts survive restarts.
+//! - `fb_token`: the Firebase/APNs token registered with the server, or NULL (poll only).
+//! - `sort_order`, `created_at`, `updated_at`: as for accounts.
+//!
+//! ## `push_requests` (since version 2)
+//! Every verified challenge received, pending or decided. The unique `nonce` is what makes
+//! replays harmless: a nonce seen before is never shown or answered again.
+//! - `id`: short identifier a UI or the CLI uses.
+//! - `nonce`: the server's challenge nonce, unique.
+//! - `token_id`: the push token it is for (deleted with it).
+//! - `title`, `question`: what the server says the sign-in is.
+//! - `choices`: number matching choices, comma-separated, or NULL.
+//! - `decline_reasons`: 1 when the server's signed capabilities accept a reason with a denial.
+//! - `received_at`, `expires_at`: Unix seconds; requests live 120 s from receipt.
+//! - `state`: `pending`, `approved`, `denied` or `expired`; only `pending` can be answered.
+//! - `decided_at`: Unix seconds of the answer, NULL while pending.
+//!
+//! ## `push_history` (since version 2)
+//! An append-only log of decisions, kept when tokens are removed (it names the serial, not
+//! the row): `at` (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`,
+//! `decision` (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that
+//! never reached the user) and `detail` (a denial's reason, or why a request was rejected).
 
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -74,6 +117,52 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
          last_used_at INTEGER
      ) STRICT;
      CREATE INDEX accounts_by_order ON accounts (sort_order, id);",
+    // 2: push approvals.
+    "CREATE TABLE push_tokens (
+         id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+         serial                 TEXT NOT NULL UNIQUE,
+         issuer                 TEXT NOT NULL DEFAULT '',
+         label                  TEXT NOT NULL DEFAULT '',
+         url                    TEXT NOT NULL,
+         sslverify              INTEGER NOT NULL CHECK (sslverify IN (0, 1)),
+         allow_insecure_tls     INTEGER NOT NULL DEFAULT 0 CHECK (allow_insecure_tls IN (0, 1)),
+         server_key             BLOB NOT NULL,
+         private_key_enc        BLOB NOT NULL,
+         pin_salt               BLOB,
+         pin_iterations         INTEGER,
+         pin_required_by_server INTEGER NOT NULL DEFAULT 0 CHECK (pin_required_by_server IN (0, 1)),
+         failed_pin_attempts    INTEGER NOT NULL DEFAULT 0,
+         locked_until           INTEGER,
+         fb_token               TEXT,
+         sort_order             INTEGER NOT NULL,
+         created_at             INTEGER NOT NULL,
+         updated_at             INTEGER NOT NULL,
+         CHECK ((pin_salt IS NULL) = (pin_iterations IS NULL))
+     ) STRICT;
+     CREATE TABLE push_requests (
+         id              INTEGER PRIMARY KEY AUTOINCREMENT,
+         nonce           TEXT NOT NULL UNIQUE,
+         token_id        INTEGER NOT NULL REFERENCES push_tokens (id) ON DELETE CASCADE,
+         title           TEXT NOT NULL,
+         question        TEXT NOT NULL,
+         choices         TEXT,
+         decline_reasons INTEGER NOT NULL DEFAULT 0,
+         received_at     INTEGER NOT NULL,
+         expires_at      INTEGER NOT NULL,
+         state           TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+         decided_at      INTEGER
+     ) STRICT;
+     CREATE INDEX push_requests_by_token ON push_requests (token_id, state);
+     CREATE TABLE push_history (
+         id       INTEGER PRIMARY KEY AUTOINCREMENT,
+         at       INTEGER NOT NULL,
+         serial   TEXT NOT NULL,
+         nonce    TEXT,
+         title    TEXT NOT NULL DEFAULT '',
+         question TEXT NOT NULL DEFAULT '',
+         decision TEXT NOT NULL CHECK (decision IN ('approved', 'denied', 'expired', 'rejected')),
+         detail   TEXT
+     ) STRICT;",
 ];
 
 /// The schema version recorded in the file.

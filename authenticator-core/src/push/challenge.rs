@@ -1,0 +1,180 @@
+//! Challenges as the server sends them (poll reply items, or a Firebase/APNs data payload: the
+//! same dictionary), and their verification.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::keys::ServerKey;
+use crate::error::Error;
+
+/// A challenge dictionary, parsed but not yet trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub nonce: String,
+    pub url: String,
+    pub serial: String,
+    pub question: String,
+    pub title: String,
+    /// `"0"` or `"1"` exactly as sent: it is part of the signed text.
+    pub sslverify: String,
+    pub signature: String,
+    /// Number matching: comma-separated choices, exactly as signed.
+    pub require_presence: Option<String>,
+    /// Raw JSON text of the server's capabilities (privacyIDEA ≥ 3.14), e.g. decline reasons.
+    pub capabilities: Option<String>,
+    pub capabilities_signature: Option<String>,
+}
+
+/// What a verified challenge's capabilities allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The server accepts `decline_reason` with a denial.
+    pub decline_reason: bool,
+}
+
+/// Largest field accepted from a challenge, in bytes: questions are a sentence, not a book.
+const MAX_FIELD: usize = 4096;
+
+impl Challenge {
+    /// Reads a challenge from a JSON object or a push payload's string map. Values may be
+    /// strings, numbers or booleans (FCM sends everything as strings; JSON polls may not).
+    pub fn from_map(map: &BTreeMap<String, Value>) -> Result<Self, Error> {
+        let field = |name: &str| -> Result<Option<String>, Error> {
+            let text = match map.get(name) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => if *b { "1" } else { "0" }.to_owned(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(_) => return Err(Error::Protocol(format!("challenge field '{name}' has an unexpected type"))),
+            };
+            if text.len() > MAX_FIELD {
+                return Err(Error::Protocol(format!("challenge field '{name}' is too long")));
+            }
+            Ok(Some(text))
+        };
+        let required = |name: &str| field(name)?.ok_or_else(|| Error::Protocol(format!("challenge without '{name}'")));
+        Ok(Self {
+            nonce: required("nonce")?,
+            url: required("url")?,
+            serial: required("serial")?,
+            question: required("question")?,
+            title: required("title")?,
+            sslverify: required("sslverify")?,
+            signature: required("signature")?,
+            require_presence: field("require_presence")?.filter(|p| !p.is_empty()),
+            capabilities: field("capabilities")?.filter(|c| !c.is_empty()),
+            capabilities_signature: field("capabilities_signature")?.filter(|c| !c.is_empty()),
+        })
+    }
+
+    /// The text the server signed: `nonce|url|serial|question|title|sslverify[|require_presence]`.
+    pub fn signed_text(&self) -> String {
+        let mut text = [&self.nonce, &self.url, &self.serial, &self.question, &self.title, &self.sslverify]
+            .map(String::as_str)
+            .join("|");
+        if let Some(presence) = &self.require_presence {
+            text.push('|');
+            text.push_str(presence);
+        }
+        text
+    }
+
+    /// Whether the server's signature over the challenge is valid.
+    pub fn signature_valid(&self, server: &ServerKey) -> bool {
+        server.verifies(&self.signed_text(), &self.signature)
+    }
+
+    /// The capabilities, if present and signed by the server over the canonical JSON of
+    /// `{"capabilities": …, "nonce": …}`. Unsigned or badly signed capabilities are an error:
+    /// they could only come from tampering.
+    pub fn verified_capabilities(&self, server: &ServerKey) -> Result<Capabilities, Error> {
+        let Some(text) = &self.capabilities else { return Ok(Capabilities::default()) };
+        let parsed: Value =
+            serde_json::from_str(text).map_err(|_| Error::Protocol("capabilities are not JSON".into()))?;
+        let signed = canonical_json(&serde_json::json!({ "capabilities": parsed, "nonce": self.nonce }));
+        let signature = self.capabilities_signature.as_deref().unwrap_or_default();
+        if !server.verifies(&signed, signature) {
+            return Err(Error::ForgedRequest("the capabilities signature is invalid".into()));
+        }
+        Ok(Capabilities { decline_reason: parsed.get("decline_reason").and_then(Value::as_bool).unwrap_or(false) })
+    }
+
+    /// The number-matching choices, in the order the server gave them.
+    pub fn choices(&self) -> Option<Vec<String>> {
+        self.require_presence.as_ref().map(|p| p.split(',').map(|c| c.trim().to_owned()).collect())
+    }
+}
+
+/// RFC 8785 (JCS) canonical JSON: object members sorted by their UTF-16 code units, no
+/// insignificant white space, JSON's minimal string escaping. Numbers are written as serde_json
+/// does, which matches JCS for the integers and booleans capabilities use.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            out.push('{');
+            for (i, (key, member)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(member, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_members_and_drops_white_space() {
+        let v: Value = serde_json::from_str(
+            r#"{ "nonce": "N", "capabilities": {"z": 1, "decline_reason": true, "a": [1, "é\n"]} }"#,
+        )
+        .unwrap();
+        assert_eq!(canonical_json(&v), r#"{"capabilities":{"a":[1,"é\n"],"decline_reason":true,"z":1},"nonce":"N"}"#);
+    }
+
+    #[test]
+    fn signed_text_joins_fields_and_appends_presence_choices() {
+        let mut map = BTreeMap::new();
+        for (k, v) in
+            [("nonce", "N"), ("url", "U"), ("serial", "S"), ("question", "Q?"), ("title", "T"), ("signature", "X")]
+        {
+            map.insert(k.to_owned(), Value::String(v.to_owned()));
+        }
+        map.insert("sslverify".into(), Value::Bool(false));
+        let challenge = Challenge::from_map(&map).unwrap();
+        assert_eq!(challenge.signed_text(), "N|U|S|Q?|T|0");
+        assert_eq!(challenge.choices(), None);
+        map.insert("require_presence".into(), Value::String("12,34,56".into()));
+        let challenge = Challenge::from_map(&map).unwrap();
+        assert_eq!(challenge.signed_text(), "N|U|S|Q?|T|0|12,34,56");
+        assert_eq!(challenge.choices().unwrap(), ["12", "34", "56"]);
+        map.remove("nonce");
+        assert!(matches!(Challenge::from_map(&map), Err(Error::Protocol(_))));
+    }
+}

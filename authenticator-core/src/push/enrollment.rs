@@ -1,0 +1,153 @@
+//! Enrollment URIs from the privacyIDEA admin's QR code:
+//! `otpauth://pipush/<label>?url=…&ttl=…&issuer=…&enrollment_credential=…&v=1&serial=…&sslverify=0|1
+//! &poll_only=True|False[&pin=True][&app_force_unlock=…]` (`pia://pipush/…` on some servers).
+
+use zeroize::Zeroizing;
+
+use crate::account::clean_text;
+use crate::error::Error;
+use crate::uri::percent;
+
+/// What the QR code tells the phone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    /// Token serial, `PIPU…`.
+    pub serial: String,
+    /// Endpoint for registration, polling and answers (normally `…/ttype/push`).
+    pub url: String,
+    /// Minutes the enrollment credential stays valid.
+    pub ttl_minutes: u32,
+    pub issuer: String,
+    pub label: String,
+    /// One-time credential proving this phone scanned the QR code; never logged.
+    pub enrollment_credential: Zeroizing<String>,
+    /// Whether the server asks the phone to verify its TLS certificate.
+    pub sslverify: bool,
+    /// The server delivers challenges only by polling (no Firebase).
+    pub poll_only: bool,
+    /// The server demands an unlock before answering (`pin=True` or `app_force_unlock=pin`).
+    pub requires_pin: bool,
+}
+
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("serial", &self.serial)
+            .field("url", &self.url)
+            .field("issuer", &self.issuer)
+            .field("label", &self.label)
+            .field("sslverify", &self.sslverify)
+            .field("poll_only", &self.poll_only)
+            .field("requires_pin", &self.requires_pin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `text` looks like a push enrollment URI (rather than an otpauth code account).
+pub fn is_push_uri(text: &str) -> bool {
+    let lower = text.trim_start().to_ascii_lowercase();
+    lower.starts_with("otpauth://pipush/") || lower.starts_with("pia://")
+}
+
+/// Parses an enrollment URI.
+pub fn parse(uri: &str) -> Result<Enrollment, Error> {
+    let invalid = |reason: &str| Error::InvalidEnrollment(reason.to_owned());
+    let uri = uri.trim();
+    if uri.len() > crate::uri::MAX_URI_BYTES {
+        return Err(invalid("the URI is longer than 16 KiB"));
+    }
+    let (scheme, rest) = uri.split_once("://").ok_or_else(|| invalid("not a push enrollment URI"))?;
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (kind, raw_label) = path.split_once('/').unwrap_or((path, ""));
+    let scheme_ok = scheme.eq_ignore_ascii_case("otpauth") || scheme.eq_ignore_ascii_case("pia");
+    if !scheme_ok || !kind.eq_ignore_ascii_case("pipush") {
+        return Err(invalid("not a push enrollment URI (otpauth://pipush/… or pia://pipush/…)"));
+    }
+    let decode = |v: &str| percent::decode(v, true).map_err(|_| invalid("not valid UTF-8 once percent-decoded"));
+    let mut params: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = decode(key)?.to_ascii_lowercase();
+        if !params.iter().any(|(k, _)| *k == key) {
+            params.push((key, decode(value)?));
+        }
+    }
+    let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned());
+    let flag = |key: &str| get(key).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+
+    let serial = get("serial").filter(|s| !s.is_empty()).ok_or_else(|| invalid("no serial"))?;
+    if serial.len() > 64 || !serial.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(invalid("the serial has unexpected characters"));
+    }
+    let url = get("url").filter(|u| !u.is_empty()).ok_or_else(|| invalid("no url"))?;
+    let credential = get("enrollment_credential").filter(|c| !c.is_empty());
+    let enrollment_credential = Zeroizing::new(credential.ok_or_else(|| invalid("no enrollment_credential"))?);
+    let ttl_minutes = match get("ttl") {
+        Some(t) => t.parse().map_err(|_| invalid("ttl is not a number of minutes"))?,
+        None => 10,
+    };
+    let label = clean_text(&percent::decode(raw_label, false).map_err(|_| invalid("label is not valid UTF-8"))?);
+    let issuer = clean_text(&get("issuer").unwrap_or_default());
+    // The label may repeat the issuer as a prefix, like otpauth labels.
+    let label = match label.split_once(':') {
+        Some((prefix, rest)) if prefix.trim().eq_ignore_ascii_case(&issuer) => rest.trim().to_owned(),
+        _ => label,
+    };
+    let requires_pin = flag("pin") || get("app_force_unlock").is_some_and(|v| v.eq_ignore_ascii_case("pin"));
+    Ok(Enrollment {
+        serial,
+        url,
+        ttl_minutes,
+        issuer,
+        label,
+        enrollment_credential,
+        // Absent means verify: failing safe.
+        sslverify: get("sslverify").is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false")),
+        poll_only: flag("poll_only"),
+        requires_pin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URI: &str = "otpauth://pipush/PIPU0001F75E?url=https%3A//pi.example.com/ttype/push&ttl=10\
+        &issuer=privacyIDEA&enrollment_credential=9311ee50678983c0f29d3d843f86e39405e2b427\
+        &v=1&serial=PIPU0001F75E&sslverify=0&poll_only=True";
+
+    #[test]
+    fn parses_a_privacyidea_enrollment_uri() {
+        let e = parse(URI).unwrap();
+        assert_eq!(e.serial, "PIPU0001F75E");
+        assert_eq!(e.url, "https://pi.example.com/ttype/push");
+        assert_eq!((e.ttl_minutes, e.issuer.as_str(), e.label.as_str()), (10, "privacyIDEA", "PIPU0001F75E"));
+        assert_eq!(e.enrollment_credential.as_str(), "9311ee50678983c0f29d3d843f86e39405e2b427");
+        assert!(!e.sslverify && e.poll_only && !e.requires_pin);
+        assert!(!format!("{e:?}").contains("9311ee"), "Debug must not show the credential");
+    }
+
+    #[test]
+    fn pin_is_required_by_pin_flag_or_forced_unlock() {
+        assert!(parse(&format!("{URI}&pin=True")).unwrap().requires_pin);
+        assert!(parse(&format!("{URI}&app_force_unlock=pin")).unwrap().requires_pin);
+        assert!(!parse(&format!("{URI}&app_force_unlock=biometric")).unwrap().requires_pin);
+        assert!(parse(&URI.replace("otpauth://", "pia://")).is_ok());
+        assert!(is_push_uri(URI) && !is_push_uri("otpauth://totp/x?secret=A"));
+    }
+
+    #[test]
+    fn rejects_incomplete_enrollment_uris() {
+        for (uri, reason) in [
+            (URI.replace("serial=PIPU0001F75E", "serial="), "serial"),
+            (URI.replace("?url=", "?nourl="), "url"),
+            (URI.replace("enrollment_credential", "cred"), "enrollment_credential"),
+            (URI.replace("pipush", "totp"), "push enrollment"),
+            (URI.replace("serial=PIPU0001F75E", "serial=PIPU%2F..%2F"), "serial"),
+        ] {
+            let e = parse(&uri).unwrap_err();
+            assert!(e.to_string().contains(reason), "{uri}: {e}");
+        }
+    }
+}

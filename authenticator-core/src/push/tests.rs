@@ -1,0 +1,267 @@
+//! Receiving and verifying challenges, replay, expiry and PINs, with keys made in the test.
+//! (Answers over the network are tested against a real privacyIDEA server in tests/.)
+
+use super::keys::tests::{server_test_key, test_key};
+use super::*;
+use crate::vault::DataKey;
+use std::path::PathBuf;
+
+const URL: &str = "https://pi.example.com/ttype/push";
+const SERIAL: &str = "PIPU0001";
+
+struct Fixture {
+    dir: PathBuf,
+    vault: Vault,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn fixture(name: &str, pin: Option<&str>) -> Fixture {
+    let dir = std::env::temp_dir().join(format!("push-unit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vault = Vault::open(dir.join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
+    let uri = format!(
+        "otpauth://pipush/{SERIAL}?url={URL}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
+         &serial={SERIAL}&sslverify=1&poll_only=True{}",
+        if pin.is_some() { "&pin=True" } else { "" }
+    );
+    let enrollment = enrollment::parse(&uri).unwrap();
+    let server = keys::ServerKey::from_der(server_test_key().spki.clone()).unwrap();
+    vault.insert_push_token(&enrollment, &server, &test_key().pkcs8, pin, false, None).unwrap();
+    Fixture { dir, vault }
+}
+
+/// A challenge as the server would send it, signed with the server's key.
+fn challenge(nonce: &str, presence: Option<&str>) -> BTreeMap<String, String> {
+    let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
+    let mut text = format!("{nonce}|{URL}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
+    if let Some(p) = presence {
+        text = format!("{text}|{p}");
+    }
+    let mut map: BTreeMap<String, String> = [
+        ("nonce", nonce),
+        ("url", URL),
+        ("serial", SERIAL),
+        ("question", "Do you want to confirm the login?"),
+        ("title", "privacyIDEA"),
+        ("sslverify", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    map.insert("signature".into(), server.sign(&text).unwrap());
+    if let Some(p) = presence {
+        map.insert("require_presence".into(), p.into());
+    }
+    map
+}
+
+fn with_capabilities(
+    mut map: BTreeMap<String, String>,
+    capabilities: &str,
+    signer: &DeviceKey,
+) -> BTreeMap<String, String> {
+    let parsed: Value = serde_json::from_str(capabilities).unwrap();
+    let signed = challenge::canonical_json(&serde_json::json!({"capabilities": parsed, "nonce": map["nonce"]}));
+    map.insert("capabilities".into(), capabilities.into());
+    map.insert("capabilities_signature".into(), signer.sign(&signed).unwrap());
+    map
+}
+
+fn rejected_reasons(vault: &Vault) -> Vec<String> {
+    vault
+        .push_history(100)
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.decision == Decision::Rejected)
+        .map(|h| h.detail.unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn a_signed_challenge_for_the_enrolled_token_becomes_a_pending_request() {
+    let f = fixture("accept", None);
+    let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
+    assert_eq!((request.title.as_str(), request.serial.as_str()), ("privacyIDEA", SERIAL));
+    assert_eq!(request.state, RequestState::Pending);
+    assert_eq!(request.expires_at - request.received_at, 120);
+    assert!(!request.requires_pin && !request.decline_reasons && request.choices.is_none());
+    assert_eq!(f.vault.pending_push_requests().unwrap(), [request]);
+}
+
+#[test]
+fn number_matching_choices_are_part_of_the_signed_request() {
+    let f = fixture("presence", None);
+    let request = handle_push_payload(&f.vault, &challenge("N1", Some("12,34,56,78"))).unwrap().unwrap();
+    assert_eq!(request.choices.unwrap(), ["12", "34", "56", "78"]);
+    // Swapping the choices breaks the signature.
+    let mut tampered = challenge("N2", Some("12,34,56,78"));
+    tampered.insert("require_presence".into(), "99,34,56,78".into());
+    assert!(matches!(handle_push_payload(&f.vault, &tampered), Err(Error::ForgedRequest(_))));
+}
+
+#[test]
+fn rejects_push_request_with_forged_signature() {
+    let f = fixture("forged", None);
+    let mut forged = challenge("N1", None);
+    let impostor = DeviceKey::from_pkcs8(&test_key().pkcs8).unwrap();
+    let text = format!("N1|{URL}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
+    forged.insert("signature".into(), impostor.sign(&text).unwrap());
+    assert!(matches!(handle_push_payload(&f.vault, &forged), Err(Error::ForgedRequest(_))));
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+    assert_eq!(rejected_reasons(&f.vault), ["the server signature is invalid"]);
+}
+
+#[test]
+fn rejects_push_request_with_tampered_question() {
+    let f = fixture("tampered", None);
+    let mut tampered = challenge("N1", None);
+    tampered.insert("question".into(), "Approve a payment of 10,000 EUR?".into());
+    assert!(matches!(handle_push_payload(&f.vault, &tampered), Err(Error::ForgedRequest(_))));
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+}
+
+#[test]
+fn rejects_push_request_for_another_serial_or_url() {
+    let f = fixture("mismatch", None);
+    let mut other_serial = challenge("N1", None);
+    other_serial.insert("serial".into(), "PIPU9999".into());
+    assert!(matches!(handle_push_payload(&f.vault, &other_serial), Err(Error::ForgedRequest(_))));
+    let mut other_url = challenge("N2", None);
+    other_url.insert("url".into(), "https://evil.example.com/ttype/push".into());
+    assert!(matches!(handle_push_payload(&f.vault, &other_url), Err(Error::ForgedRequest(_))));
+    assert_eq!(
+        rejected_reasons(&f.vault),
+        ["the URL does not match the enrolled token", "no token with this serial is enrolled"]
+    );
+    let mut incomplete = challenge("N3", None);
+    incomplete.remove("signature");
+    assert!(matches!(handle_push_payload(&f.vault, &incomplete), Err(Error::ForgedRequest(_))));
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+}
+
+#[test]
+fn signed_capabilities_enable_decline_reasons_and_forged_ones_are_rejected() {
+    let f = fixture("capabilities", None);
+    let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
+    let signed = with_capabilities(challenge("N1", None), r#"{"decline_reason": true}"#, &server);
+    assert!(handle_push_payload(&f.vault, &signed).unwrap().unwrap().decline_reasons);
+    let impostor = DeviceKey::from_pkcs8(&test_key().pkcs8).unwrap();
+    let forged = with_capabilities(challenge("N2", None), r#"{"decline_reason": true}"#, &impostor);
+    assert!(matches!(handle_push_payload(&f.vault, &forged), Err(Error::ForgedRequest(_))));
+    let mut unsigned = challenge("N3", None);
+    unsigned.insert("capabilities".into(), r#"{"decline_reason": true}"#.into());
+    assert!(matches!(handle_push_payload(&f.vault, &unsigned), Err(Error::ForgedRequest(_))));
+}
+
+#[test]
+fn a_replayed_challenge_is_never_shown_or_answered_twice() {
+    let f = fixture("replay", None);
+    let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
+    assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
+    f.vault.claim_request(request.id, Decision::Approved).unwrap();
+    assert!(matches!(f.vault.claim_request(request.id, Decision::Approved), Err(Error::AlreadyAnswered)));
+    assert!(matches!(f.vault.claim_request(request.id, Decision::Denied), Err(Error::AlreadyAnswered)));
+    // The same nonce arriving again after the answer is still not a new request.
+    assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+}
+
+#[test]
+fn expired_requests_cannot_be_answered_and_are_logged() {
+    let f = fixture("expired", None);
+    let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
+    f.vault.execute_for_test("UPDATE push_requests SET received_at = received_at - 200, expires_at = expires_at - 200");
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+    assert_eq!(f.vault.push_request(request.id).unwrap().state, RequestState::Expired);
+    assert!(matches!(f.vault.claim_request(request.id, Decision::Approved), Err(Error::Expired)));
+    let history = f.vault.push_history(10).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].decision, history[0].question.as_str()),
+        (Decision::Expired, "Do you want to confirm the login?")
+    );
+}
+
+#[test]
+fn a_pin_locked_key_cannot_sign_without_the_right_pin() {
+    let f = fixture("pin", Some("2468"));
+    let token = &f.vault.push_tokens().unwrap()[0];
+    assert!(token.has_pin && token.pin_required_by_server);
+    assert!(matches!(f.vault.device_key(token.id, None), Err(Error::PinRequired)));
+    assert!(matches!(f.vault.device_key(token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert!(matches!(f.vault.device_key(token.id, Some("1111")), Err(Error::WrongPin { attempts_left: 3 })));
+    // The right PIN works and resets the count.
+    f.vault.device_key(token.id, Some("2468")).unwrap();
+    assert!(matches!(f.vault.device_key(token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
+    assert!(request.requires_pin);
+}
+
+#[test]
+fn five_wrong_pins_lock_out_with_growing_delays_that_survive_restarts() {
+    let f = fixture("lockout", Some("2468"));
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    for left in (1..5).rev() {
+        assert!(
+            matches!(f.vault.device_key(id, Some("0000")), Err(Error::WrongPin { attempts_left }) if attempts_left == left)
+        );
+    }
+    assert!(matches!(f.vault.device_key(id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 30 })));
+    // Even the right PIN is not tried while locked out, also after reopening the vault.
+    let reopened = Vault::open(f.dir.join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
+    assert!(matches!(reopened.device_key(id, Some("2468")), Err(Error::LockedOut { .. })));
+    // After the lockout, a wrong PIN locks out longer.
+    reopened.execute_for_test("UPDATE push_tokens SET locked_until = locked_until - 31");
+    assert!(matches!(reopened.device_key(id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 60 })));
+    reopened.execute_for_test("UPDATE push_tokens SET locked_until = locked_until - 61");
+    reopened.device_key(id, Some("2468")).unwrap();
+    assert!(matches!(reopened.device_key(id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+}
+
+#[test]
+fn changing_the_pin_reseals_the_key() {
+    let f = fixture("change-pin", Some("2468"));
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    assert!(matches!(f.vault.set_push_pin(id, Some("0000"), Some("1357")), Err(Error::WrongPin { .. })));
+    f.vault.set_push_pin(id, Some("2468"), Some("1357")).unwrap();
+    assert!(matches!(f.vault.device_key(id, Some("2468")), Err(Error::WrongPin { .. })));
+    f.vault.device_key(id, Some("1357")).unwrap();
+    // The server demanded a PIN: it cannot be removed.
+    assert!(matches!(f.vault.set_push_pin(id, Some("1357"), None), Err(Error::PinRequired)));
+}
+
+#[test]
+fn a_user_can_add_and_remove_a_pin_on_a_token_without_one() {
+    let f = fixture("add-pin", None);
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    f.vault.device_key(id, None).unwrap();
+    f.vault.set_push_pin(id, None, Some("8642")).unwrap();
+    assert!(f.vault.push_token(id).unwrap().has_pin);
+    assert!(matches!(f.vault.device_key(id, None), Err(Error::PinRequired)));
+    f.vault.set_push_pin(id, Some("8642"), None).unwrap();
+    f.vault.device_key(id, None).unwrap();
+}
+
+#[test]
+fn the_private_key_never_reaches_the_file_in_plaintext() {
+    let f = fixture("key-at-rest", None);
+    let bytes = std::fs::read(f.dir.join("vault.db")).unwrap();
+    let wal = std::fs::read(f.dir.join("vault.db-wal")).unwrap_or_default();
+    let needle = &test_key().pkcs8[40..72];
+    for haystack in [&bytes, &wal] {
+        assert!(!haystack.windows(needle.len()).any(|w| w == needle));
+    }
+}
+
+#[test]
+fn iso8601_timestamps_are_utc_with_an_offset() {
+    assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00.000000+00:00");
+    assert_eq!(iso8601_utc(1_764_068_185), "2025-11-25T10:56:25.000000+00:00");
+    assert_eq!(iso8601_utc(951_782_400), "2000-02-29T00:00:00.000000+00:00");
+}
