@@ -1,6 +1,7 @@
 //! `authenticator`: the terminal app on the authenticator core.
 
 mod prompt;
+mod push;
 mod store;
 mod view;
 
@@ -86,6 +87,11 @@ enum Command {
     Offset {
         #[arg(allow_negative_numbers = true)]
         seconds: Option<i64>,
+    },
+    /// Push approvals: enroll tokens, receive sign-in requests, approve or deny them.
+    Push {
+        #[command(subcommand)]
+        command: push::PushCommand,
     },
     /// Print every account as an otpauth:// URI (contains the secrets).
     Export {
@@ -257,6 +263,7 @@ fn run(cli: Cli) -> CliResult<()> {
             say!("{}", vault.clock_offset()?);
             Ok(())
         }
+        Command::Push { command } => push::run(&vault, command),
         Command::Export { yes, .. } => {
             if !yes {
                 prompt::confirm(
@@ -275,6 +282,9 @@ fn run(cli: Cli) -> CliResult<()> {
 fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
     let data = match args.uri {
         Some(text) => {
+            if authenticator_core::push::enrollment::is_push_uri(&text) {
+                return Err(CliError::msg("this is a push token; enroll it with `authenticator push enroll <uri>`"));
+            }
             if text.trim_start().to_ascii_lowercase().starts_with("otpauth-migration:") {
                 return Err(CliError::msg("this is a Google Authenticator export; `authenticator import` reads those"));
             }

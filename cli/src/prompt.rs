@@ -30,6 +30,15 @@ pub fn hidden(question: &str) -> CliResult<Zeroizing<String>> {
     Ok(Zeroizing::new(rpassword::prompt_password(question)?))
 }
 
+/// A new PIN: typed twice on a terminal, or one line from piped stdin.
+pub fn new_pin() -> CliResult<Zeroizing<String>> {
+    let pin = hidden("New PIN: ")?;
+    if std::io::stdin().is_terminal() && *hidden("Repeat the PIN: ")? != *pin {
+        return Err(CliError::msg("the PINs differ"));
+    }
+    Ok(pin)
+}
+
 /// The vault passphrase: from `env_var` when set, otherwise asked for.
 pub fn passphrase(env_var: &str) -> CliResult<Zeroizing<String>> {
     if let Ok(value) = std::env::var(env_var) {

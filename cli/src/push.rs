@@ -1,0 +1,365 @@
+//! `authenticator push …`: enroll push tokens, receive sign-in requests, approve or deny them.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken};
+use authenticator_core::{Error, Vault};
+use clap::Subcommand;
+use zeroize::Zeroizing;
+
+use crate::{CliError, CliResult, prompt, say};
+
+#[derive(Subcommand)]
+pub enum PushCommand {
+    /// Enroll a push token from the otpauth://pipush/… (or pia://…) URI of the server's QR code.
+    Enroll {
+        uri: String,
+        /// Lock the token behind a PIN (asked without echo; one line from stdin when piped).
+        /// Required when the server demands a PIN.
+        #[arg(long)]
+        pin: bool,
+        /// Skip TLS certificate checks when the server says sslverify=0 (trusted networks only).
+        #[arg(long)]
+        allow_insecure_tls: bool,
+    },
+    /// List enrolled push tokens.
+    List,
+    /// Fetch sign-in requests from the servers and list those waiting for an answer.
+    Poll {
+        /// Print JSON: an array of requests.
+        #[arg(long)]
+        json: bool,
+        /// PIN for PIN-locked tokens (their poll is signed with the locked key).
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Approve a request.
+    Approve {
+        id: i64,
+        /// Number matching: the number shown on the sign-in screen.
+        #[arg(long)]
+        answer: Option<String>,
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Deny a request.
+    Deny {
+        id: i64,
+        /// unknown_trigger (I did not try to sign in) or cancelled (I changed my mind).
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Past decisions: approved, denied, expired, and rejected forgeries.
+    History {
+        #[arg(long)]
+        json: bool,
+        /// How many entries, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Keep polling and ask about each request as it arrives (Ctrl-C quits).
+    Watch {
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 3)]
+        interval: u64,
+    },
+    /// Set, change or remove a token's PIN (asked without echo).
+    Pin {
+        /// Token id or serial.
+        token: String,
+        /// Remove the PIN (not possible when the server demands one).
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Remove a push token from this device.
+    Remove {
+        /// Token id or serial.
+        token: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
+    let rt = runtime()?;
+    let client = PushClient::new()?;
+    match command {
+        PushCommand::Enroll { uri, pin, allow_insecure_tls } => {
+            let pin = if pin { Some(prompt::new_pin()?) } else { None };
+            let options =
+                EnrollOptions { pin: pin.map(|p| p.to_string()), allow_insecure_tls, ..EnrollOptions::default() };
+            eprintln!("Generating a device key and registering with the server…");
+            let token = rt.block_on(push::enroll(vault, &client, &uri, options)).map_err(|e| match e {
+                Error::PinRequired => CliError::msg("this server requires a PIN for the token: add --pin"),
+                e => e.into(),
+            })?;
+            eprintln!(
+                "Enrolled {} [id {}]{}",
+                describe(&token),
+                token.id,
+                if token.has_pin { ", PIN-locked" } else { "" }
+            );
+            Ok(())
+        }
+        PushCommand::List => {
+            let tokens = vault.push_tokens()?;
+            if tokens.is_empty() {
+                eprintln!("No push tokens yet. Enroll one: authenticator push enroll 'otpauth://pipush/…'");
+            }
+            for t in tokens {
+                say!(
+                    "{:>4}  {:<16} {:<30} {}{}",
+                    t.id,
+                    t.serial,
+                    describe(&t),
+                    t.url,
+                    if t.has_pin { "  [PIN]" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        PushCommand::Poll { json, pin } => {
+            let pins = pins_for(vault, pin.as_deref())?;
+            let report = rt.block_on(push::poll(vault, &client, &pins))?;
+            for reason in &report.rejected {
+                eprintln!("dropped a forged request: {reason}");
+            }
+            for (serial, error) in &report.failures {
+                eprintln!("{serial}: {error}");
+            }
+            let pending = vault.pending_push_requests()?;
+            if json {
+                let items: Vec<serde_json::Value> = pending.iter().map(request_json).collect();
+                say!("{}", serde_json::to_string_pretty(&items)?);
+            } else if pending.is_empty() {
+                eprintln!("No sign-in requests.");
+            } else {
+                for request in &pending {
+                    say!("{}", summary(request));
+                }
+            }
+            Ok(())
+        }
+        PushCommand::Approve { id, answer, pin } => {
+            let pin = pin_if_needed(vault, id, pin)?;
+            rt.block_on(push::approve(vault, &client, id, answer.as_deref(), pin.as_deref().map(|p| p.as_str())))?;
+            eprintln!("Approved.");
+            Ok(())
+        }
+        PushCommand::Deny { id, reason, pin } => {
+            let reason = reason.map(|r| r.parse::<DeclineReason>()).transpose()?;
+            let pin = pin_if_needed(vault, id, pin)?;
+            rt.block_on(push::deny(vault, &client, id, reason, pin.as_deref().map(|p| p.as_str())))?;
+            eprintln!("Denied.");
+            Ok(())
+        }
+        PushCommand::History { json, limit } => {
+            let history = vault.push_history(limit)?;
+            if json {
+                let items: Vec<serde_json::Value> = history
+                    .iter()
+                    .map(|h| {
+                        serde_json::json!({
+                            "at": h.at, "serial": h.serial, "title": h.title, "question": h.question,
+                            "decision": h.decision.as_str(), "detail": h.detail,
+                        })
+                    })
+                    .collect();
+                say!("{}", serde_json::to_string_pretty(&items)?);
+                return Ok(());
+            }
+            if history.is_empty() {
+                eprintln!("No decisions yet.");
+            }
+            for h in history {
+                say!(
+                    "{}  {:<8}  {:<16} {}: {}{}",
+                    clock(h.at),
+                    h.decision.as_str(),
+                    h.serial,
+                    h.title,
+                    h.question,
+                    h.detail.map(|d| format!("  ({d})")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        PushCommand::Watch { interval } => watch(vault, &client, &rt, interval.max(1)),
+        PushCommand::Pin { token, remove } => {
+            let token = find_token(vault, &token)?;
+            let current = if token.has_pin { Some(prompt::hidden("Current PIN: ")?) } else { None };
+            let new = if remove { None } else { Some(prompt::new_pin()?) };
+            vault.set_push_pin(token.id, current.as_deref().map(|p| p.as_str()), new.as_deref().map(|p| p.as_str()))?;
+            eprintln!("{}", if remove { "PIN removed." } else { "PIN set." });
+            Ok(())
+        }
+        PushCommand::Remove { token, yes } => {
+            let token = find_token(vault, &token)?;
+            if !yes {
+                prompt::confirm(
+                    &format!(
+                        "Remove push token {}? Sign-ins that need it will fail until it is enrolled again.",
+                        token.serial
+                    ),
+                    "yes",
+                )?;
+            }
+            vault.remove_push_token(token.id)?;
+            eprintln!("Removed {}", token.serial);
+            Ok(())
+        }
+    }
+}
+
+fn describe(token: &PushToken) -> String {
+    match (token.issuer.is_empty(), token.label.is_empty()) {
+        (false, false) => format!("{} ({})", token.issuer, token.label),
+        (false, true) => token.issuer.clone(),
+        _ => token.label.clone(),
+    }
+}
+
+fn find_token(vault: &Vault, query: &str) -> CliResult<PushToken> {
+    let tokens = vault.push_tokens()?;
+    let id = query.parse::<i64>().ok();
+    tokens
+        .into_iter()
+        .find(|t| Some(t.id) == id || t.serial.eq_ignore_ascii_case(query.trim()))
+        .ok_or_else(|| CliError::msg(format!("no push token '{query}' (see `authenticator push list`)")))
+}
+
+/// The same PIN for every PIN-locked token (the CLI's `--pin`).
+fn pins_for(vault: &Vault, pin: Option<&str>) -> CliResult<BTreeMap<i64, String>> {
+    let Some(pin) = pin else { return Ok(BTreeMap::new()) };
+    Ok(vault.push_tokens()?.into_iter().filter(|t| t.has_pin).map(|t| (t.id, pin.to_owned())).collect())
+}
+
+/// The PIN for answering `request_id`: given, asked for on a terminal, or absent (the core then
+/// says a PIN is required).
+fn pin_if_needed(vault: &Vault, request_id: i64, pin: Option<String>) -> CliResult<Option<Zeroizing<String>>> {
+    if let Some(pin) = pin {
+        return Ok(Some(Zeroizing::new(pin)));
+    }
+    if vault.push_request(request_id)?.requires_pin && std::io::stdin().is_terminal() {
+        return Ok(Some(prompt::hidden("PIN: ")?));
+    }
+    Ok(None)
+}
+
+fn request_json(r: &PushRequest) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "serial": r.serial,
+        "issuer": r.issuer,
+        "label": r.label,
+        "title": r.title,
+        "question": r.question,
+        "answers": r.choices,
+        "decline_reasons": r.decline_reasons,
+        "needs_pin": r.requires_pin,
+        "received_at": r.received_at,
+        "expires_at": r.expires_at,
+    })
+}
+
+fn summary(r: &PushRequest) -> String {
+    let left = r.expires_at - now();
+    let mut line = format!("{:>4}  {} — {}: {}  (expires in {left} s)", r.id, r.serial, r.title, r.question);
+    if let Some(choices) = &r.choices {
+        line.push_str(&format!("  choices: {}", choices.join(" ")));
+    }
+    if r.requires_pin {
+        line.push_str("  [PIN]");
+    }
+    line
+}
+
+/// Polls every `interval` seconds and asks about each request as it arrives.
+fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, interval: u64) -> CliResult<()> {
+    // PIN-locked tokens sign their polls with the locked key: ask each PIN once, keep it for
+    // this session only.
+    let mut pins = BTreeMap::new();
+    for token in vault.push_tokens()?.into_iter().filter(|t| t.has_pin) {
+        let pin = prompt::hidden(&format!("PIN for {} ({}): ", describe(&token), token.serial))?;
+        pins.insert(token.id, pin.to_string());
+    }
+    eprintln!("Waiting for sign-in requests (Ctrl-C quits)…");
+    let mut lines = std::io::stdin().lock().lines();
+    let mut skipped = std::collections::HashSet::new();
+    loop {
+        let report = rt.block_on(push::poll(vault, client, &pins))?;
+        for reason in &report.rejected {
+            eprintln!("dropped a forged request: {reason}");
+        }
+        for (serial, error) in &report.failures {
+            eprintln!("{serial}: {error}");
+        }
+        let waiting: Vec<PushRequest> =
+            vault.pending_push_requests()?.into_iter().filter(|r| !skipped.contains(&r.id)).collect();
+        for request in waiting {
+            let mut ask = |question: &str| -> CliResult<Option<String>> {
+                eprint!("{question}");
+                std::io::stderr().flush()?;
+                Ok(lines.next().transpose()?.map(|l| l.trim().to_owned()))
+            };
+            eprintln!();
+            eprintln!("Sign-in request for {} ({})", request.issuer, request.serial);
+            eprintln!("  {}: {}", request.title, request.question);
+            let Some(choice) = ask("Approve? [y]es / [n]o / [s]kip: ")? else { return Ok(()) };
+            let pin = pins.get(&request.token_id).map(String::as_str);
+            let outcome = match choice.to_ascii_lowercase().as_str() {
+                "y" | "yes" => {
+                    let answer = match &request.choices {
+                        Some(choices) => {
+                            let q = format!("Which number does the sign-in screen show? [{}]: ", choices.join("/"));
+                            match ask(&q)? {
+                                Some(a) => Some(a),
+                                None => return Ok(()),
+                            }
+                        }
+                        None => None,
+                    };
+                    rt.block_on(push::approve(vault, client, request.id, answer.as_deref(), pin)).map(|_| "Approved.")
+                }
+                "n" | "no" => {
+                    let reason = if request.decline_reasons {
+                        match ask("Why? [u]nknown: I did not try to sign in / [c]ancelled: ")?.as_deref() {
+                            Some("u") | Some("unknown") => Some(DeclineReason::UnknownTrigger),
+                            Some("c") | Some("cancelled") => Some(DeclineReason::Cancelled),
+                            _ => None,
+                        }
+                    } else {
+                        None
+                    };
+                    rt.block_on(push::deny(vault, client, request.id, reason, pin)).map(|_| "Denied.")
+                }
+                _ => {
+                    skipped.insert(request.id);
+                    Ok("Skipped.")
+                }
+            };
+            match outcome {
+                Ok(message) => eprintln!("{message}"),
+                Err(e) => eprintln!("authenticator: {e}"),
+            }
+        }
+        std::thread::sleep(Duration::from_secs(interval));
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// "2026-11-25 10:56:25Z" from Unix seconds.
+fn clock(unix: i64) -> String {
+    push::iso8601_utc(unix.max(0) as u64).replace('T', " ").replace(".000000+00:00", "Z")
+}

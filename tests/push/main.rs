@@ -1,0 +1,413 @@
+//! Push approvals end to end against a real privacyIDEA 3.14 server on 127.0.0.1, through the
+//! core's Rust API and through the `authenticator` CLI.
+//!
+//! One server serves all scenarios (starting one takes seconds); it is installed and cached by
+//! tests/privacyidea/pi-server.sh and stopped by PID when this binary ends, also when a scenario
+//! fails. Scenarios run one after another, each catching its own panic, and the binary prints a
+//! closing `N passed, N failed` line.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest};
+use authenticator_core::{DataKey, Error, Vault};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The real server, stopped by PID on drop.
+struct Server {
+    workdir: PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let workdir = std::env::temp_dir().join(format!("push-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&workdir);
+        let status = Command::new("bash")
+            .arg(repo().join("tests/privacyidea/pi-server.sh"))
+            .arg("start")
+            .arg(&workdir)
+            .stdin(Stdio::null())
+            .status()
+            .expect("run pi-server.sh");
+        assert!(status.success(), "the privacyIDEA test server did not start");
+        let text = std::fs::read_to_string(workdir.join("server.env")).expect("server.env");
+        let env = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches(['\'', '"']).to_owned()))
+            .collect();
+        Server { workdir, env }
+    }
+
+    fn url(&self) -> &str {
+        &self.env["PI_URL"]
+    }
+
+    /// Runs pi_admin.py and returns its JSON; panics with its output when it fails.
+    fn admin(&self, args: &[&str]) -> Value {
+        let out = Command::new(&self.env["PI_PYTHON"])
+            .arg(repo().join("tests/privacyidea/pi_admin.py"))
+            .arg("--env")
+            .arg(self.workdir.join("server.env"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pi_admin.py");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "pi_admin.py {args:?} failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("pi_admin.py {args:?}: not JSON ({e}): {stdout}"))
+    }
+
+    fn restart(&self) {
+        let status = Command::new("bash")
+            .arg(repo().join("tests/privacyidea/pi-server.sh"))
+            .arg("restart")
+            .arg(&self.workdir)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "restart failed");
+    }
+
+    /// A fresh push token for `user`; returns (serial, enrollment URI).
+    fn enrollment(&self, user: &str, extra: &[&str]) -> (String, String) {
+        let mut args = vec!["enroll-push", "--user", user];
+        args.extend_from_slice(extra);
+        let reply = self.admin(&args);
+        (reply["serial"].as_str().unwrap().to_owned(), reply["uri"].as_str().unwrap().to_owned())
+    }
+
+    /// Starts a sign-in for `user`; returns the transaction id.
+    fn trigger(&self, user: &str) -> String {
+        let reply = self.admin(&["trigger", "--user", user, "--password", &self.password(user)]);
+        reply["transaction_id"].as_str().unwrap_or_else(|| panic!("no transaction id: {reply}")).to_owned()
+    }
+
+    /// The test users' userstore passwords (alice is PI_USER, bob PI_USER2).
+    fn password(&self, user: &str) -> String {
+        let key =
+            if self.env.get("PI_USER2").is_some_and(|u| u == user) { "PI_USER2_PASSWORD" } else { "PI_USER_PASSWORD" };
+        self.env[key].clone()
+    }
+
+    fn status(&self, transaction_id: &str) -> String {
+        self.admin(&["status", transaction_id])["status"].as_str().unwrap().to_owned()
+    }
+
+    fn finish(&self, user: &str, transaction_id: &str) -> bool {
+        self.admin(&["finish", "--user", user, transaction_id])["authenticated"].as_bool().unwrap()
+    }
+
+    fn delete_token(&self, serial: &str) {
+        let _ = self.admin(&["delete-token", serial]);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo().join("tests/privacyidea/pi-server.sh"))
+            .arg("stop")
+            .arg(&self.workdir)
+            .stdin(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.workdir);
+    }
+}
+
+/// A phone: a vault in a temp dir.
+struct Phone {
+    dir: PathBuf,
+    vault: Vault,
+    client: PushClient,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Phone {
+    fn new(name: &str) -> Phone {
+        let dir = std::env::temp_dir().join(format!("push-e2e-phone-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let vault = Vault::open(dir.join("vault.db"), &DataKey::from_bytes([5; 32])).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Phone { dir, vault, client: PushClient::new().unwrap(), rt }
+    }
+
+    fn enroll(&self, uri: &str, pin: Option<&str>) -> i64 {
+        // 2048-bit keys keep the suite fast; the CLI scenarios enroll with the real 4096 bits.
+        let options = EnrollOptions { pin: pin.map(str::to_owned), key_bits: Some(2048), ..EnrollOptions::default() };
+        self.rt.block_on(push::enroll(&self.vault, &self.client, uri, options)).unwrap().id
+    }
+
+    /// Polls until a request arrives (the server may take a moment to store the challenge).
+    fn poll_one(&self, pins: &BTreeMap<i64, String>) -> PushRequest {
+        for _ in 0..10 {
+            let report = self.rt.block_on(push::poll(&self.vault, &self.client, pins)).unwrap();
+            assert!(report.failures.is_empty(), "poll failures: {:?}", report.failures);
+            assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
+            if let Some(request) = report.new_requests.into_iter().next() {
+                return request;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        panic!("no request arrived");
+    }
+
+    fn approve(&self, id: i64, answer: Option<&str>, pin: Option<&str>) -> Result<(), Error> {
+        self.rt.block_on(push::approve(&self.vault, &self.client, id, answer, pin))
+    }
+
+    fn deny(&self, id: i64, reason: Option<DeclineReason>) -> Result<(), Error> {
+        self.rt.block_on(push::deny(&self.vault, &self.client, id, reason, None))
+    }
+}
+
+impl Drop for Phone {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn approve_completes_the_login(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("approve");
+    phone.enroll(&uri, None);
+    let tx = server.trigger("alice");
+    assert_eq!(server.status(&tx), "pending");
+    let request = phone.poll_one(&BTreeMap::new());
+    assert_eq!(request.serial, serial);
+    assert!(!request.question.is_empty() && !request.title.is_empty(), "{request:?}");
+    phone.approve(request.id, None, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("alice", &tx), "the login did not complete");
+    let history = phone.vault.push_history(10).unwrap();
+    assert_eq!(history[0].decision, push::Decision::Approved);
+    server.delete_token(&serial);
+}
+
+fn deny_declines_the_login(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("deny");
+    phone.enroll(&uri, None);
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    assert!(request.decline_reasons, "privacyIDEA 3.14 signs decline_reason capabilities");
+    phone.deny(request.id, Some(DeclineReason::UnknownTrigger)).unwrap();
+    assert_eq!(server.status(&tx), "declined");
+    assert!(!server.finish("alice", &tx), "a denied login completed");
+    let history = phone.vault.push_history(10).unwrap();
+    assert_eq!((history[0].decision, history[0].detail.as_deref()), (push::Decision::Denied, Some("unknown_trigger")));
+    server.delete_token(&serial);
+}
+
+fn number_matching_wrong_then_right(server: &Server) {
+    server.admin(&["number-matching", "on"]);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let (serial, uri) = server.enrollment("alice", &[]);
+        let phone = Phone::new("number");
+        phone.enroll(&uri, None);
+        let trigger = server.admin(&["trigger", "--user", "alice"]);
+        let tx = trigger["transaction_id"].as_str().unwrap().to_owned();
+        let shown = trigger["presence_answer"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the login side shows no number: {trigger}"))
+            .to_owned();
+        let request = phone.poll_one(&BTreeMap::new());
+        let choices = request.choices.clone().expect("number matching choices");
+        assert!(choices.contains(&shown), "{shown} not in {choices:?}");
+        let wrong = choices.iter().find(|c| **c != shown).unwrap().clone();
+        assert!(matches!(phone.approve(request.id, Some("not-a-choice"), None), Err(Error::NotAChoice(_))));
+        assert!(matches!(phone.approve(request.id, Some(&wrong), None), Err(Error::WrongAnswer)), "wrong pick");
+        assert_eq!(phone.vault.push_request(request.id).unwrap().state, push::RequestState::Pending);
+        phone.approve(request.id, Some(&shown), None).unwrap();
+        assert_eq!(server.status(&tx), "accept");
+        assert!(server.finish("alice", &tx));
+        server.delete_token(&serial);
+    }));
+    server.admin(&["number-matching", "off"]);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn pin_locked_account_needs_the_right_pin(server: &Server) {
+    let (serial, uri) = server.enrollment("bob", &["--pin-policy"]);
+    assert!(uri.contains("pin=True"), "{uri}");
+    let phone = Phone::new("pin");
+    assert!(matches!(
+        phone.rt.block_on(push::enroll(&phone.vault, &phone.client, &uri, EnrollOptions::default())),
+        Err(Error::PinRequired)
+    ));
+    let token = phone.enroll(&uri, Some("2468"));
+    let tx = server.trigger("bob");
+    // The poll is signed with the PIN-sealed key too.
+    let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
+    assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
+    let pins = BTreeMap::from([(token, "2468".to_owned())]);
+    let request = phone.poll_one(&pins);
+    assert!(request.requires_pin);
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::PinRequired)));
+    assert!(matches!(phone.approve(request.id, None, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert_eq!(server.status(&tx), "pending");
+    phone.approve(request.id, None, Some("2468")).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("bob", &tx));
+    server.delete_token(&serial);
+}
+
+fn replaying_an_answer_is_refused(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("replay");
+    phone.enroll(&uri, None);
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    phone.approve(request.id, None, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    // The phone refuses to answer twice…
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::AlreadyAnswered)));
+    // …and so does the server, when the phone is made to forget that it answered.
+    reopen_request(&phone.dir.join("vault.db"), request.id);
+    let replay = phone.approve(request.id, None, None);
+    assert!(matches!(replay, Err(Error::ServerRejected { .. })), "server accepted a replay: {replay:?}");
+    // A polled challenge that was answered is not shown again.
+    let report = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
+    assert!(report.new_requests.is_empty());
+    server.delete_token(&serial);
+}
+
+/// Sets a request back to pending behind the core's back, as a tampered or restored phone might.
+fn reopen_request(db: &Path, id: i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("UPDATE push_requests SET state = 'pending', decided_at = NULL WHERE id = ?1", [id]).unwrap();
+}
+
+fn server_restart_between_polls(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("restart");
+    phone.enroll(&uri, None);
+    let tx = server.trigger("alice");
+    server.restart();
+    let request = phone.poll_one(&BTreeMap::new());
+    phone.approve(request.id, None, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    server.delete_token(&serial);
+}
+
+fn unreachable_server_is_a_network_error(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("offline");
+    let port = server.env["PI_PORT"].clone();
+    // A closed port on loopback: nothing listens there.
+    let dead = uri
+        .replace(&format!("127.0.0.1%3A{port}"), "127.0.0.1%3A9")
+        .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:9");
+    let result = phone.rt.block_on(push::enroll(
+        &phone.vault,
+        &phone.client,
+        &dead,
+        EnrollOptions { key_bits: Some(2048), ..Default::default() },
+    ));
+    assert!(matches!(result, Err(Error::Network(_))), "{result:?}");
+    assert!(phone.vault.push_tokens().unwrap().is_empty());
+    server.delete_token(&serial);
+}
+
+/// The CLI, as a user drives it: enroll (4096-bit key), poll --json, approve, deny, history.
+fn cli_enroll_poll_approve_deny_history(server: &Server) {
+    let home = std::env::temp_dir().join(format!("push-e2e-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let cli = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_authenticator"))
+            .args(args)
+            .env("AUTHENTICATOR_HOME", &home)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str]| -> String {
+        let out = cli(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (serial, uri) = server.enrollment("alice", &[]);
+    ok(&["push", "enroll", &uri]);
+    assert!(ok(&["push", "list"]).contains(&serial));
+
+    let tx = server.trigger("alice");
+    let mut requests = Value::Null;
+    for _ in 0..10 {
+        requests = serde_json::from_str(&ok(&["push", "poll", "--json"])).unwrap();
+        if requests.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let request = &requests[0];
+    for field in ["id", "serial", "title", "question", "answers", "expires_at"] {
+        assert!(request.get(field).is_some(), "poll --json lacks {field}: {request}");
+    }
+    assert_eq!(request["serial"], serial.as_str());
+    assert!(request["answers"].is_null());
+    let id = request["id"].to_string();
+    ok(&["push", "approve", &id]);
+    assert_eq!(server.status(&tx), "accept");
+    let again = cli(&["push", "approve", &id]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already answered"));
+
+    let tx = server.trigger("alice");
+    let requests: Value = serde_json::from_str(&ok(&["push", "poll", "--json"])).unwrap();
+    let id = requests[0]["id"].to_string();
+    ok(&["push", "deny", &id, "--reason", "cancelled"]);
+    // privacyIDEA 3.14 tells a cancelled sign-in apart from an unknown one.
+    assert_eq!(server.status(&tx), "cancelled");
+
+    let history: Value = serde_json::from_str(&ok(&["push", "history", "--json"])).unwrap();
+    let decisions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["denied", "approved"]);
+    server.delete_token(&serial);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+fn main() {
+    let server = Server::start();
+    println!("privacyIDEA test server at {}", server.url());
+    let scenarios: &[(&str, fn(&Server))] = &[
+        ("approve_completes_the_login", approve_completes_the_login),
+        ("deny_declines_the_login", deny_declines_the_login),
+        ("number_matching_wrong_then_right", number_matching_wrong_then_right),
+        ("pin_locked_account_needs_the_right_pin", pin_locked_account_needs_the_right_pin),
+        ("replaying_an_answer_is_refused", replaying_an_answer_is_refused),
+        ("server_restart_between_polls", server_restart_between_polls),
+        ("unreachable_server_is_a_network_error", unreachable_server_is_a_network_error),
+        ("cli_enroll_poll_approve_deny_history", cli_enroll_poll_approve_deny_history),
+    ];
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, scenario) in scenarios {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| scenario(&server))) {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+            }
+            Err(_) => {
+                failed += 1;
+                println!("test {name} ... FAILED");
+            }
+        }
+    }
+    drop(server);
+    println!("{passed} passed, {failed} failed");
+    std::process::exit(if failed == 0 { 0 } else { 1 });
+}
