@@ -376,10 +376,13 @@ fn cli_enroll_poll_approve_deny_history(server: &Server) {
     let _ = std::fs::remove_dir_all(&home);
 }
 
+/// A named end-to-end scenario.
+type Scenario = (&'static str, fn(&Server));
+
 fn main() {
     let server = Server::start();
     println!("privacyIDEA test server at {}", server.url());
-    let scenarios: &[(&str, fn(&Server))] = &[
+    let scenarios: &[Scenario] = &[
         ("approve_completes_the_login", approve_completes_the_login),
         ("deny_declines_the_login", deny_declines_the_login),
         ("number_matching_wrong_then_right", number_matching_wrong_then_right),
