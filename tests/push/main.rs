@@ -376,6 +376,100 @@ fn cli_enroll_poll_approve_deny_history(server: &Server) {
     let _ = std::fs::remove_dir_all(&home);
 }
 
+/// `push watch` asks about each request as it arrives; here the user's answers come on stdin.
+fn cli_watch_asks_and_approves(server: &Server) {
+    use std::io::Write;
+    let home = std::env::temp_dir().join(format!("push-e2e-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let enrolled = Command::new(env!("CARGO_BIN_EXE_authenticator"))
+        .args(["push", "enroll", &uri])
+        .env("AUTHENTICATOR_HOME", &home)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(enrolled.status.success(), "{}", String::from_utf8_lossy(&enrolled.stderr));
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_authenticator"))
+        .args(["push", "watch", "--interval", "1"])
+        .env("AUTHENTICATOR_HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tx = server.trigger("alice");
+    watch.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    let mut status = String::new();
+    for _ in 0..40 {
+        status = server.status(&tx);
+        if status != "pending" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let _ = watch.kill();
+    let output = watch.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status, "accept", "watch said: {said}");
+    assert!(said.contains("Sign-in request") && said.contains("Approved."), "{said}");
+    server.delete_token(&serial);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A PIN-locked token through the CLI: PIN piped at enrollment, then none, wrong and right.
+fn cli_pin_locked_token(server: &Server) {
+    use std::io::Write;
+    let home = std::env::temp_dir().join(format!("push-e2e-cli-pin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let run = |args: &[&str], stdin: &[u8]| -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
+            .args(args)
+            .env("AUTHENTICATOR_HOME", &home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let (serial, uri) = server.enrollment("bob", &["--pin-policy"]);
+    let without = run(&["push", "enroll", &uri], b"");
+    assert!(!without.status.success() && String::from_utf8_lossy(&without.stderr).contains("--pin"));
+    let enrolled = run(&["push", "enroll", &uri, "--pin"], b"2468\n");
+    assert!(enrolled.status.success(), "{}", String::from_utf8_lossy(&enrolled.stderr));
+    let tx = server.trigger("bob");
+    let polled = run(&["push", "poll", "--json", "--pin", "2468"], b"");
+    let requests: Value = serde_json::from_slice(&polled.stdout).unwrap();
+    assert_eq!(requests[0]["needs_pin"], true);
+    let id = requests[0]["id"].to_string();
+    let none = run(&["push", "approve", &id], b"");
+    assert!(String::from_utf8_lossy(&none.stderr).contains("requires its PIN"), "{none:?}");
+    let wrong = run(&["push", "approve", &id, "--pin", "1111"], b"");
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong PIN; 4 attempts left"), "{wrong:?}");
+    let right = run(&["push", "approve", &id, "--pin", "2468"], b"");
+    assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
+    assert_eq!(server.status(&tx), "accept");
+    server.delete_token(&serial);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+fn firebase_token_update_is_accepted(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("fcm");
+    let token = phone.enroll(&uri, None);
+    phone
+        .rt
+        .block_on(push::update_fb_token(&phone.vault, &phone.client, token, "fcm-token-after-reinstall", None))
+        .unwrap();
+    // Still answerable after the update.
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    phone.approve(request.id, None, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    server.delete_token(&serial);
+}
+
 /// A named end-to-end scenario.
 type Scenario = (&'static str, fn(&Server));
 
@@ -391,6 +485,9 @@ fn main() {
         ("server_restart_between_polls", server_restart_between_polls),
         ("unreachable_server_is_a_network_error", unreachable_server_is_a_network_error),
         ("cli_enroll_poll_approve_deny_history", cli_enroll_poll_approve_deny_history),
+        ("cli_watch_asks_and_approves", cli_watch_asks_and_approves),
+        ("cli_pin_locked_token", cli_pin_locked_token),
+        ("firebase_token_update_is_accepted", firebase_token_update_is_accepted),
     ];
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let (mut passed, mut failed) = (0, 0);
