@@ -33,6 +33,8 @@ impl Server {
             .arg(repo().join("tests/privacyidea/pi-server.sh"))
             .arg("start")
             .arg(&workdir)
+            // If this process is killed outright (no Drop runs), the server stops with it.
+            .env("PI_WATCH_PID", std::process::id().to_string())
             .stdin(Stdio::null())
             .status()
             .expect("run pi-server.sh");
