@@ -472,6 +472,62 @@ fn firebase_token_update_is_accepted(server: &Server) {
     server.delete_token(&serial);
 }
 
+/// Number matching through the CLI: the choices in `poll --json`, a wrong `--answer`, then right.
+fn cli_number_matching(server: &Server) {
+    server.admin(&["number-matching", "on"]);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let home = std::env::temp_dir().join(format!("push-e2e-cli-number-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        let cli = |args: &[&str]| -> Output {
+            Command::new(env!("CARGO_BIN_EXE_authenticator"))
+                .args(args)
+                .env("AUTHENTICATOR_HOME", &home)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        };
+        let (serial, uri) = server.enrollment("alice", &[]);
+        assert!(cli(&["push", "enroll", &uri]).status.success());
+        let trigger = server.admin(&["trigger", "--user", "alice", "--password", &server.password("alice")]);
+        let tx = trigger["transaction_id"].as_str().unwrap().to_owned();
+        let shown = trigger["presence_answer"].as_str().unwrap().to_owned();
+        let requests: Value = serde_json::from_slice(&cli(&["push", "poll", "--json"]).stdout).unwrap();
+        let answers: Vec<String> =
+            requests[0]["answers"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+        assert!(answers.contains(&shown), "{shown} not in {answers:?}");
+        let id = requests[0]["id"].to_string();
+        let wrong = answers.iter().find(|a| **a != shown).unwrap();
+        let refused = cli(&["push", "approve", &id, "--answer", wrong]);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("did not accept that number"), "{refused:?}");
+        let accepted = cli(&["push", "approve", &id, "--answer", &shown]);
+        assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+        assert_eq!(server.status(&tx), "accept");
+        server.delete_token(&serial);
+        let _ = std::fs::remove_dir_all(&home);
+    }));
+    server.admin(&["number-matching", "off"]);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// A token the server no longer knows: the poll fails with the server's own message.
+fn server_refusal_carries_the_servers_message(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("refused");
+    phone.enroll(&uri, None);
+    server.delete_token(&serial);
+    let report = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
+    match report.failures.as_slice() {
+        [(failed, Error::ServerRejected { message })] => {
+            assert_eq!(failed, &serial);
+            assert!(message.contains("ERR10"), "{message}");
+        }
+        other => panic!("expected the server's refusal, got {other:?}"),
+    }
+}
+
 /// A named end-to-end scenario.
 type Scenario = (&'static str, fn(&Server));
 
@@ -490,6 +546,8 @@ fn main() {
         ("cli_watch_asks_and_approves", cli_watch_asks_and_approves),
         ("cli_pin_locked_token", cli_pin_locked_token),
         ("firebase_token_update_is_accepted", firebase_token_update_is_accepted),
+        ("cli_number_matching", cli_number_matching),
+        ("server_refusal_carries_the_servers_message", server_refusal_carries_the_servers_message),
     ];
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let (mut passed, mut failed) = (0, 0);

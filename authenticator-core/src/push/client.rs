@@ -136,6 +136,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn certificates_are_skipped_only_when_the_server_says_so_and_the_user_opted_in() {
+        let token = |sslverify, allow_insecure_tls| crate::push::PushToken {
+            id: 1,
+            serial: "PIPU1".into(),
+            issuer: String::new(),
+            label: String::new(),
+            url: "https://pi.example.com/ttype/push".into(),
+            sslverify,
+            allow_insecure_tls,
+            has_pin: false,
+            pin_required_by_server: false,
+            created_at: 0,
+        };
+        assert!(token(true, false).verify_tls());
+        assert!(token(true, true).verify_tls());
+        assert!(token(false, false).verify_tls(), "sslverify=0 alone must not turn checks off");
+        assert!(!token(false, true).verify_tls());
+    }
+
+    #[test]
     fn https_everywhere_and_http_only_on_loopback() {
         for ok in [
             "https://pi.example.com/ttype/push",
