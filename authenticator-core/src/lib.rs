@@ -7,6 +7,7 @@
 pub mod account;
 mod base32;
 pub mod error;
+pub mod ffi;
 pub mod otp;
 pub mod push;
 pub mod uri;
@@ -17,3 +18,5 @@ pub use error::{Error, Result};
 pub use otp::{Algorithm, Code, Generator, OtpKind, OtpParams, Secret};
 pub use uri::UriError;
 pub use vault::{Account, AccountCode, DataKey, Vault};
+
+uniffi::setup_scaffolding!();

@@ -21,7 +21,7 @@ pub const PERIOD_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 /// Which kind of one-time password an account produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum OtpKind {
     /// Time-based (RFC 6238).
     Totp,
@@ -61,7 +61,7 @@ impl fmt::Display for OtpKind {
 }
 
 /// The HMAC hash function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum Algorithm {
     Sha1,
     Sha256,

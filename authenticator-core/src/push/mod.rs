@@ -28,7 +28,7 @@ pub use client::PushClient;
 use keys::{DEVICE_KEY_BITS, DeviceKey};
 
 /// A push token enrolled on this device, as a UI shows it. Holds no key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PushToken {
     pub id: i64,
     pub serial: String,
@@ -56,7 +56,7 @@ impl PushToken {
 }
 
 /// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RequestState {
     Pending,
     Approved,
@@ -65,7 +65,7 @@ pub enum RequestState {
 }
 
 /// A sign-in request to approve or deny.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PushRequest {
     /// Short id for answering.
     pub id: i64,
@@ -91,7 +91,7 @@ pub struct PushRequest {
 }
 
 /// What happened to a request, for the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Decision {
     Approved,
     Denied,
@@ -112,7 +112,7 @@ impl Decision {
 }
 
 /// One line of the decision history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HistoryEntry {
     /// Unix seconds.
     pub at: i64,
@@ -125,7 +125,7 @@ pub struct HistoryEntry {
 }
 
 /// Why a sign-in is denied, when the server accepts reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum DeclineReason {
     /// "I did not try to sign in": possibly an attack.
     UnknownTrigger,
