@@ -446,3 +446,67 @@ pub fn preview_uri(uri: String) -> FfiResult<AccountRecord> {
         last_used_at: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("ffi-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn errors_a_ui_branches_on() {
+        let d = dir("errors");
+        let db = d.join("vault.db").display().to_string();
+        let app = Authenticator::new(db.clone(), vec![1; 32]).unwrap();
+        assert!(matches!(Authenticator::new(db.clone(), vec![2; 32]), Err(AuthError::WrongKey)));
+        assert!(matches!(Authenticator::new(db, vec![1; 31]), Err(AuthError::InvalidKey { .. })));
+        match app.add_account_from_uri("otpauth://totp/x?secret=JBSWY3DP&digits=11".into()) {
+            Err(AuthError::InvalidUri { reason }) => assert!(reason.contains("digits"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(app.remove_account(99), Err(AuthError::NoSuchAccount { id: 99 })));
+        std::fs::write(d.join("notes.txt"), "not a database at all, just some text").unwrap();
+        let notes = d.join("notes.txt").display().to_string();
+        assert!(matches!(Authenticator::new(notes, vec![1; 32]), Err(AuthError::VaultUnreadable { .. })));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn records_render_accounts_and_codes_without_secrets() {
+        let d = dir("records");
+        let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();
+        let uri = "otpauth://totp/GitHub:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=GitHub&digits=8";
+        let account = app.add_account_from_uri(uri.into()).unwrap();
+        assert_eq!((account.icon_hint.as_str(), account.kind, account.digits), ("github", OtpKind::Totp, 8));
+        assert!(!format!("{account:?}").contains("GEZDGNBV"));
+        let codes = app.codes(59).unwrap();
+        assert_eq!((codes[0].account_id, codes[0].value.as_str(), codes[0].seconds_left), (account.id, "94287082", 1));
+        assert_eq!(preview_uri(uri.into()).unwrap().issuer, "GitHub");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn one_object_serves_several_threads_at_once() {
+        let d = dir("threads");
+        let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let app = &app;
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        let uri = format!("otpauth://totp/T{t}:a{i}?secret=JBSWY3DPEHPK3PXP");
+                        app.add_account_from_uri(uri).unwrap();
+                        app.codes(1_700_000_000).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(app.list_accounts().unwrap().len(), 100);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
