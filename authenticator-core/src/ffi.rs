@@ -428,23 +428,18 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> CodeRe
 #[uniffi::export]
 pub fn preview_uri(uri: String) -> FfiResult<AccountRecord> {
     let data = uri::parse(&uri)?;
-    let p = data.params;
-    Ok(AccountRecord {
+    let unsaved = Account {
         id: 0,
-        icon_hint: data.issuer.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect(),
         issuer: data.issuer,
         label: data.label,
-        kind: p.kind(),
-        algorithm: p.algorithm(),
-        digits: p.digits(),
-        period: p.period(),
-        counter: p.counter(),
+        params: data.params,
         group: None,
         sort_order: 0,
         created_at: 0,
         updated_at: 0,
         last_used_at: None,
-    })
+    };
+    Ok(unsaved.into())
 }
 
 #[cfg(test)]

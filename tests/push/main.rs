@@ -322,23 +322,50 @@ fn unreachable_server_is_a_network_error(server: &Server) {
     server.delete_token(&serial);
 }
 
-/// The CLI, as a user drives it: enroll (4096-bit key), poll --json, approve, deny, history.
-fn cli_enroll_poll_approve_deny_history(server: &Server) {
-    let home = std::env::temp_dir().join(format!("push-e2e-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let cli = |args: &[&str]| -> Output {
-        Command::new(env!("CARGO_BIN_EXE_authenticator"))
-            .args(args)
-            .env("AUTHENTICATOR_HOME", &home)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    };
-    let ok = |args: &[&str]| -> String {
-        let out = cli(args);
+/// A user's `authenticator` with its own data directory, removed on drop.
+struct CliHome(PathBuf);
+
+impl CliHome {
+    fn new(name: &str) -> CliHome {
+        let home = std::env::temp_dir().join(format!("push-e2e-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        CliHome(home)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_authenticator"));
+        command.args(args).env("AUTHENTICATOR_HOME", &self.0);
+        command
+    }
+
+    /// Runs with `stdin` piped in.
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs, asserts success, returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, b"");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
-    };
+    }
+}
+
+impl Drop for CliHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The CLI, as a user drives it: enroll (4096-bit key), poll --json, approve, deny, history.
+fn cli_enroll_poll_approve_deny_history(server: &Server) {
+    let home = CliHome::new("flow");
+    let ok = |args: &[&str]| home.ok(args);
+    let cli = |args: &[&str]| home.run(args, b"");
     let (serial, uri) = server.enrollment("alice", &[]);
     ok(&["push", "enroll", &uri]);
     assert!(ok(&["push", "list"]).contains(&serial));
@@ -375,25 +402,16 @@ fn cli_enroll_poll_approve_deny_history(server: &Server) {
     let decisions: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["decision"].as_str().unwrap()).collect();
     assert_eq!(decisions, ["denied", "approved"]);
     server.delete_token(&serial);
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 /// `push watch` asks about each request as it arrives; here the user's answers come on stdin.
 fn cli_watch_asks_and_approves(server: &Server) {
     use std::io::Write;
-    let home = std::env::temp_dir().join(format!("push-e2e-watch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
+    let home = CliHome::new("watch");
     let (serial, uri) = server.enrollment("alice", &[]);
-    let enrolled = Command::new(env!("CARGO_BIN_EXE_authenticator"))
-        .args(["push", "enroll", &uri])
-        .env("AUTHENTICATOR_HOME", &home)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(enrolled.status.success(), "{}", String::from_utf8_lossy(&enrolled.stderr));
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_authenticator"))
-        .args(["push", "watch", "--interval", "1"])
-        .env("AUTHENTICATOR_HOME", &home)
+    home.ok(&["push", "enroll", &uri]);
+    let mut watch = home
+        .command(&["push", "watch", "--interval", "1"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -415,26 +433,12 @@ fn cli_watch_asks_and_approves(server: &Server) {
     assert_eq!(status, "accept", "watch said: {said}");
     assert!(said.contains("Sign-in request") && said.contains("Approved."), "{said}");
     server.delete_token(&serial);
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 /// A PIN-locked token through the CLI: PIN piped at enrollment, then none, wrong and right.
 fn cli_pin_locked_token(server: &Server) {
-    use std::io::Write;
-    let home = std::env::temp_dir().join(format!("push-e2e-cli-pin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let run = |args: &[&str], stdin: &[u8]| -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
-            .args(args)
-            .env("AUTHENTICATOR_HOME", &home)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let home = CliHome::new("pin");
+    let run = |args: &[&str], stdin: &[u8]| home.run(args, stdin);
     let (serial, uri) = server.enrollment("bob", &["--pin-policy"]);
     let without = run(&["push", "enroll", &uri], b"");
     assert!(!without.status.success() && String::from_utf8_lossy(&without.stderr).contains("--pin"));
@@ -453,7 +457,6 @@ fn cli_pin_locked_token(server: &Server) {
     assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
     assert_eq!(server.status(&tx), "accept");
     server.delete_token(&serial);
-    let _ = std::fs::remove_dir_all(&home);
 }
 
 fn firebase_token_update_is_accepted(server: &Server) {
@@ -476,16 +479,8 @@ fn firebase_token_update_is_accepted(server: &Server) {
 fn cli_number_matching(server: &Server) {
     server.admin(&["number-matching", "on"]);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let home = std::env::temp_dir().join(format!("push-e2e-cli-number-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        let cli = |args: &[&str]| -> Output {
-            Command::new(env!("CARGO_BIN_EXE_authenticator"))
-                .args(args)
-                .env("AUTHENTICATOR_HOME", &home)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap()
-        };
+        let home = CliHome::new("number");
+        let cli = |args: &[&str]| home.run(args, b"");
         let (serial, uri) = server.enrollment("alice", &[]);
         assert!(cli(&["push", "enroll", &uri]).status.success());
         let trigger = server.admin(&["trigger", "--user", "alice", "--password", &server.password("alice")]);
@@ -504,7 +499,6 @@ fn cli_number_matching(server: &Server) {
         assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
         assert_eq!(server.status(&tx), "accept");
         server.delete_token(&serial);
-        let _ = std::fs::remove_dir_all(&home);
     }));
     server.admin(&["number-matching", "off"]);
     if let Err(panic) = result {
