@@ -5,6 +5,8 @@
 //! and turns into [`Code`]s.
 
 pub mod account;
+#[cfg(target_os = "android")]
+mod android;
 mod base32;
 pub mod error;
 pub mod ffi;
