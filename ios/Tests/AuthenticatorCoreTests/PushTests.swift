@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+@testable import AuthenticatorCore
+
+/// Push approval end to end against the real privacyIDEA 3.14 test server that run-tests.sh
+/// starts (PI_ENV_FILE): the test is the phone; pi_admin.py is the admin and the sign-in page.
+final class PushTests: XCTestCase {
+    func testApproveASignInEndToEnd() async throws {
+        guard let admin = try PrivacyIdeaAdmin.fromEnvironment() else {
+            throw XCTSkip("PI_ENV_FILE is not set: run ios/run-tests.sh, which starts the test server")
+        }
+        let app = try TempVault(self).open()
+
+        // The admin enrolls a push token; the phone scans the QR code's URI.
+        let enrollment = try admin.run("enroll-push", "--user", "alice")
+        let serial = try XCTUnwrap(enrollment["serial"] as? String)
+        let uri = try XCTUnwrap(enrollment["uri"] as? String)
+        addTeardownBlock { _ = try? admin.run("delete-token", serial) }
+        let token = try await app.enrollPush(uri: uri, pin: nil, fbToken: nil, allowInsecureTls: false)
+        XCTAssertEqual(token.serial, serial)
+        XCTAssertFalse(token.hasPin)
+        XCTAssertEqual(try app.pushTokens().map(\.serial), [serial])
+        XCTAssertEqual(try app.listAccounts(), [], "a push token is not an OTP account")
+
+        // Someone signs in as alice; the phone polls until the request arrives.
+        let trigger = try admin.run("trigger", "--user", "alice")
+        let transaction = try XCTUnwrap(trigger["transaction_id"] as? String)
+        var request: PushRequest?
+        for _ in 0..<40 {
+            let poll = try await app.pollPush(pins: [:])
+            XCTAssertEqual(poll.failures, [])
+            XCTAssertEqual(poll.rejected, [])
+            if let first = poll.newRequests.first {
+                request = first
+                break
+            }
+            try await Task.sleep(nanoseconds: 250_000_000)
+        }
+        let pending = try XCTUnwrap(request, "no push request arrived")
+        XCTAssertEqual(pending.serial, serial)
+        XCTAssertEqual(pending.tokenId, token.id)
+        XCTAssertEqual(pending.state, .pending)
+        XCTAssertFalse(pending.question.isEmpty)
+        XCTAssertNil(pending.choices)
+        XCTAssertFalse(pending.requiresPin)
+        XCTAssertEqual(try app.pendingPushRequests().map(\.id), [pending.id])
+
+        // The user approves; the sign-in page sees it and completes the login.
+        try await app.approve(requestId: pending.id, answer: nil, pin: nil)
+        let status = try admin.run("status", transaction)
+        XCTAssertEqual(status["status"] as? String, "accept")
+        let finish = try admin.run("finish", "--user", "alice", transaction)
+        XCTAssertEqual(finish["authenticated"] as? Bool, true)
+
+        // Answered once: a second approval is refused locally; the history records the decision.
+        do {
+            try await app.approve(requestId: pending.id, answer: nil, pin: nil)
+            XCTFail("a request was approved twice")
+        } catch let error as AuthError {
+            XCTAssertEqual(error, .AlreadyAnswered)
+        }
+        XCTAssertEqual(try app.pendingPushRequests(), [])
+        let history = try app.pushHistory(limit: 10)
+        XCTAssertEqual(history.first?.serial, serial)
+        XCTAssertEqual(history.first?.decision, .approved)
+
+        // Enrolling the same token again is a typed error, not a crash.
+        do {
+            _ = try await app.enrollPush(uri: uri, pin: nil, fbToken: nil, allowInsecureTls: false)
+            XCTFail("the same token was enrolled twice")
+        } catch let error as AuthError {
+            XCTAssertEqual(error, .AlreadyEnrolled(serial: serial))
+        }
+    }
+}
