@@ -44,6 +44,25 @@ pub enum Error {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 
+    // Backups and imports.
+    /// The file is encrypted and no password was given.
+    #[error("this file is encrypted: a password is needed")]
+    PasswordRequired,
+    /// The password does not open the file (or the file was tampered with).
+    #[error("wrong password, or the file was modified")]
+    WrongPassword,
+    /// A backup password shorter than the minimum (characters).
+    #[error("a backup password needs at least {0} characters")]
+    WeakPassword(usize),
+    /// Not a format this app imports.
+    #[error(
+        "not a backup or export this app can read (Aegis, 2FAS, Google Authenticator, otpauth URIs, or this app's backup)"
+    )]
+    UnknownImportFormat,
+    /// The file has the right format but its content is broken (truncated, malformed).
+    #[error("the file cannot be read: {0}")]
+    InvalidImport(String),
+
     // Push approvals.
     /// A push enrollment URI was refused; the reason says why.
     #[error("invalid push enrollment: {0}")]
@@ -88,6 +107,12 @@ pub enum Error {
     /// The server's reply did not follow the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::InvalidImport(format!("JSON: {e}"))
+    }
 }
 
 impl From<rusqlite::Error> for Error {

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
@@ -74,6 +75,18 @@ pub enum AuthError {
     /// The server's reply broke the protocol, or a URL is not https.
     #[error("protocol: {reason}")]
     Protocol { reason: String },
+    /// The backup or export is encrypted and needs its password.
+    #[error("password required")]
+    PasswordRequired,
+    /// The password does not open the file, or the file was modified.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A backup password is too short.
+    #[error("backup password too short (at least {min_chars} characters)")]
+    WeakPassword { min_chars: u32 },
+    /// Not a readable backup or export; `reason` says why.
+    #[error("cannot import: {reason}")]
+    InvalidImport { reason: String },
     /// Storage or platform failure (disk full, no randomness, …).
     #[error("{reason}")]
     Internal { reason: String },
@@ -105,6 +118,10 @@ impl From<Error> for AuthError {
             Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason },
             Error::Network(reason) => AuthError::Network { reason },
             Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message },
+            Error::PasswordRequired => AuthError::PasswordRequired,
+            Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: min as u32 },
+            Error::WrongPassword => AuthError::WrongPassword,
+            Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason },
             Error::Storage(_) | Error::Crypto(_) | Error::Io(_) => AuthError::Internal { reason },
         }
     }
@@ -191,6 +208,23 @@ pub struct AccountFields {
     pub group: Option<String>,
 }
 
+/// What an import did, or as a preview would do.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportResult {
+    /// The format recognised.
+    pub format: ImportFormat,
+    pub report: ImportReport,
+}
+
+/// A Google Authenticator export: one `otpauth-migration://` URI per QR code.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct GoogleExport {
+    /// Contain the secrets: show them as QR codes only after the user confirmed.
+    pub uris: Vec<String>,
+    /// Accounts left out because the format cannot carry them, and why.
+    pub warnings: Vec<String>,
+}
+
 /// What one poll found.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PollResult {
@@ -239,6 +273,13 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
+    fn import_bytes(&self, file: &[u8], password: Option<String>, dry_run: bool) -> FfiResult<ImportResult> {
+        let password = password.map(zeroize::Zeroizing::new);
+        let parsed = backup::parse(file, password.as_deref().map(|p| p.as_str()))?;
+        let report = self.with(|v| v.import(&parsed.entries, dry_run))?;
+        Ok(ImportResult { format: parsed.format, report })
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Vault) -> crate::Result<T>) -> FfiResult<T> {
         push::VaultAccess::with_vault(&*self.vault, f).map_err(AuthError::from)
     }
@@ -315,6 +356,38 @@ impl Authenticator {
             let params = v.account(id)?.params;
             Ok(code_record(id, &params, v.take_code(id, now)?))
         })
+    }
+
+    /// An encrypted backup of every OTP account (not push tokens: they are bound to this
+    /// device), as file bytes to save or share. Argon2id + AES-256-GCM; see `backup::format`.
+    pub fn export_backup(&self, password: String) -> FfiResult<Vec<u8>> {
+        let password = zeroize::Zeroizing::new(password);
+        let accounts = self.with(|v| v.all_account_data())?;
+        Ok(backup::format::encrypt(&accounts, &password, backup::format::KdfParams::default())?)
+    }
+
+    /// What importing `file` would do (format detected automatically), without writing anything.
+    pub fn preview_import(&self, file: Vec<u8>, password: Option<String>) -> FfiResult<ImportResult> {
+        self.import_bytes(&file, password, true)
+    }
+
+    /// Imports a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
+    /// URIs, otpauth URI lists): one transaction; duplicates skipped; bad entries reported.
+    pub fn import_file(&self, file: Vec<u8>, password: Option<String>) -> FfiResult<ImportResult> {
+        self.import_bytes(&file, password, false)
+    }
+
+    /// Every account as an `otpauth://` URI. These carry the secrets: call only after the user
+    /// explicitly confirmed.
+    pub fn export_otpauth_uris(&self) -> FfiResult<Vec<String>> {
+        self.with(|v| v.export_uris())
+    }
+
+    /// Google Authenticator migration payloads for every account the format can carry.
+    pub fn export_google_migration(&self) -> FfiResult<GoogleExport> {
+        let accounts = self.with(|v| v.all_account_data())?;
+        let export = backup::google::export(&accounts);
+        Ok(GoogleExport { uris: export.uris, warnings: export.warnings })
     }
 
     /// Seconds added to the device clock for every code.
@@ -422,6 +495,12 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> CodeRe
         period: params.period(),
         kind: params.kind(),
     }
+}
+
+/// Proves a backup restores, without importing it: decrypts it and rebuilds every account.
+#[uniffi::export]
+pub fn verify_backup(file: Vec<u8>, password: String) -> FfiResult<BackupCheck> {
+    Ok(backup::verify_backup(&file, &zeroize::Zeroizing::new(password))?)
 }
 
 /// Parses an `otpauth://` URI without storing it, to preview what a QR code holds.

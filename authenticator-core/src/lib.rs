@@ -7,6 +7,7 @@
 pub mod account;
 #[cfg(target_os = "android")]
 mod android;
+pub mod backup;
 mod base32;
 pub mod error;
 pub mod ffi;

@@ -1,5 +1,6 @@
 //! `authenticator`: the terminal app on the authenticator core.
 
+mod backup;
 mod prompt;
 mod push;
 mod store;
@@ -94,14 +95,34 @@ enum Command {
         command: push::PushCommand,
     },
     /// Print every account as an otpauth:// URI (contains the secrets).
+    /// Export accounts: an encrypted backup file, or (after confirmation) otpauth:// URIs or
+    /// Google Authenticator migration URIs, which contain the secrets.
     Export {
-        /// Export as otpauth:// URIs, one per line.
-        #[arg(long, required = true)]
+        /// Write an encrypted backup to FILE (password asked twice without echo, or
+        /// AUTHENTICATOR_BACKUP_PASSWORD); the file is verified after writing.
+        #[arg(long, value_name = "FILE", group = "what")]
+        backup: Option<PathBuf>,
+        /// Print otpauth:// URIs, one per line.
+        #[arg(long, group = "what")]
         uris: bool,
+        /// Print Google Authenticator otpauth-migration:// URIs (one per QR code).
+        #[arg(long, group = "what")]
+        google: bool,
         /// Do not ask before printing secrets.
         #[arg(long)]
         yes: bool,
     },
+    /// Import a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
+    /// URIs, a list of otpauth:// URIs): format detected, duplicates skipped.
+    Import {
+        /// The file ("-" reads stdin).
+        file: PathBuf,
+        /// Show what would be imported, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Prove a backup restores, without importing it.
+    VerifyBackup { file: PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -193,6 +214,9 @@ fn run(cli: Cli) -> CliResult<()> {
         None => store::default_data_dir()?,
     };
     let store = store::Store::new(dir);
+    if let Command::VerifyBackup { file } = &cli.command {
+        return backup::verify(file);
+    }
     if let Command::Init { passphrase } = cli.command {
         let mode = if passphrase { store::KeyMode::Passphrase } else { store::KeyMode::KeyFile };
         store.create(mode)?;
@@ -264,18 +288,27 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Push { command } => push::run(&vault, command),
-        Command::Export { yes, .. } => {
+        Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
+        Command::Export { backup: None, uris, google, yes } => {
+            if !uris && !google {
+                return Err(CliError::msg("choose --backup FILE, --uris or --google"));
+            }
             if !yes {
                 prompt::confirm(
                     "This prints every secret in plain text; anyone who sees it can make your codes.",
                     "yes",
                 )?;
             }
+            if google {
+                return backup::export_google(&vault);
+            }
             for line in vault.export_uris()? {
                 say!("{line}");
             }
             Ok(())
         }
+        Command::Import { file, dry_run } => backup::import(&vault, &file, dry_run),
+        Command::VerifyBackup { .. } => unreachable!("handled before opening the vault"),
     }
 }
 

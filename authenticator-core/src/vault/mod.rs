@@ -6,6 +6,7 @@
 //! handle's own writes drop the cache directly.
 
 mod crypto;
+mod import;
 mod push;
 pub mod schema;
 

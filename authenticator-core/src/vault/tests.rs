@@ -146,3 +146,58 @@ fn absurd_clock_offsets_are_refused() {
     vault.set_clock_offset(-1_700_000_000).unwrap();
     assert_eq!(vault.clock_offset().unwrap(), -1_700_000_000);
 }
+
+fn entries(uris: &[&str]) -> Vec<crate::backup::ImportEntry> {
+    crate::backup::parse_uri_list(&uris.join("\n"))
+}
+
+#[test]
+fn import_skips_duplicates_reports_refusals_and_adds_the_rest_at_once() {
+    let dir = TempDir::new("import");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    vault.add(&crate::uri::parse("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP").unwrap()).unwrap();
+    let batch = entries(&[
+        "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP", // already in the vault
+        "otpauth://totp/github:ALICE?secret=jbswy3dpehpk3pxp", // the same, other case
+        "otpauth://totp/GitHub:bob?secret=JBSWY3DPEHPK3PXP",   // same secret, other account
+        "otpauth://totp/AWS:root?secret=GEZDGNBVGY3TQOJQ",
+        "otpauth://totp/AWS:root?secret=GEZDGNBVGY3TQOJQ", // twice in the import
+        "otpauth://totp/Bad:x?secret=NOT-BASE32-1",
+    ]);
+    let preview = vault.import(&batch, true).unwrap();
+    assert_eq!(preview.imported, ["GitHub (bob)", "AWS (root)"]);
+    assert_eq!(preview.duplicates, ["GitHub (alice)", "github (ALICE)", "AWS (root)"]);
+    assert_eq!(preview.refused.len(), 1);
+    assert!(preview.refused[0].reason.contains("base32"), "{:?}", preview.refused);
+    assert_eq!(vault.accounts().unwrap().len(), 1, "a dry run writes nothing");
+    assert_eq!(vault.import(&batch, false).unwrap(), preview);
+    assert_eq!(vault.accounts().unwrap().len(), 3);
+    let again = vault.import(&batch, false).unwrap();
+    assert!(again.imported.is_empty() && again.duplicates.len() == 5);
+}
+
+#[test]
+fn a_backup_of_the_vault_restores_into_another_vault() {
+    use crate::backup::format::{KdfParams, encrypt};
+    let dir = TempDir::new("backup-restore");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let mut hotp = totp("Bank", "");
+    hotp.params = OtpParams::hotp(Algorithm::Sha1, 6, 5).unwrap();
+    let mut grouped = totp("GitHub", "alice");
+    grouped.group = Some("Work".into());
+    vault.add_all(&[grouped, hotp, totp("AWS", "root")]).unwrap();
+    vault.reorder(&[3, 1]).unwrap();
+    let fast = KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+    let file = encrypt(&vault.all_account_data().unwrap(), "correct horse battery", fast).unwrap();
+    assert_eq!(crate::backup::verify_backup(&file, "correct horse battery").unwrap().accounts, 3);
+
+    let other = TempDir::new("backup-restore-into");
+    let restored = Vault::open(other.db(), &DataKey::from_bytes([3; 32])).unwrap();
+    let parsed = crate::backup::parse(&file, Some("correct horse battery")).unwrap();
+    assert_eq!(restored.import(&parsed.entries, false).unwrap().imported.len(), 3);
+    let names =
+        |v: &Vault| v.accounts().unwrap().iter().map(|a| (a.display_name(), a.group.clone())).collect::<Vec<_>>();
+    assert_eq!(names(&restored), names(&vault));
+    assert_eq!(restored.codes(59).unwrap()[0].code, vault.codes(59).unwrap()[0].code);
+    assert_eq!(restored.accounts().unwrap()[2].params.counter(), 5);
+}

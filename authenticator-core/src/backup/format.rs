@@ -1,0 +1,333 @@
+//! This app's encrypted backup format, version 1.
+//!
+//! A backup is one UTF-8 JSON object:
+//!
+//! ```json
+//! {
+//!   "format": "authenticator-backup",
+//!   "version": 1,
+//!   "kdf": {"algorithm": "argon2id", "version": 19, "memory_kib": 65536, "iterations": 3,
+//!           "parallelism": 1, "salt": "<base64, 16 bytes>"},
+//!   "cipher": {"algorithm": "aes-256-gcm", "nonce": "<base64, 12 bytes>"},
+//!   "ciphertext": "<base64: AES-256-GCM ciphertext || 16-byte tag>"
+//! }
+//! ```
+//!
+//! - The key is Argon2id(password, salt) with the parameters written in the file, so later
+//!   versions can raise them and old files still open. Hostile parameters are bounded (at most
+//!   1 GiB of memory, 64 iterations, 16 lanes) so a crafted file cannot exhaust the phone.
+//! - The associated data is the RFC 8785 canonical JSON of every field but `ciphertext`, so
+//!   changing a parameter, the version or the nonce makes the file fail to open, like changing
+//!   the ciphertext does.
+//! - The plaintext is JSON: `{"accounts": [{"type": "totp"|"hotp"|"steam", "issuer", "label",
+//!   "secret": "<base32>", "algorithm": "SHA1"|"SHA256"|"SHA512", "digits", "period",
+//!   "counter", "group": null|"…"}, …]}` in the user's order. Nothing is in clear text outside
+//!   the ciphertext, not even the number of accounts.
+//! - Push tokens are not in backups: their keys are bound to this device and the server.
+//!
+//! A wrong password, a truncated file or any modified byte give [`Error::WrongPassword`] or
+//! [`Error::InvalidImport`]: never a partial result.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::ImportEntry;
+use crate::account::AccountData;
+use crate::error::{Error, Result};
+use crate::otp::{OtpKind, OtpParams, Secret};
+use crate::push::challenge::canonical_json;
+
+/// The `format` field of a backup file.
+pub const FORMAT_NAME: &str = "authenticator-backup";
+/// The version this build writes (and the newest it reads).
+pub const VERSION: u64 = 1;
+/// Shortest backup password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Argon2id cost. The defaults follow RFC 9106's second recommendation (64 MiB, 3 passes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        Self { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
+    }
+}
+
+const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_ITERATIONS: u32 = 64;
+const MAX_PARALLELISM: u32 = 16;
+
+fn derive_key(password: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
+        .map_err(|_| Error::InvalidImport("the key derivation parameters are invalid".into()))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut key = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(password.as_bytes(), salt, &mut key[..])
+        .map_err(|_| Error::InvalidImport("the key derivation failed".into()))?;
+    Ok(key)
+}
+
+fn cipher(key: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("AES-256 key is 32 bytes"))
+}
+
+/// The header: every field but the ciphertext. Its canonical JSON is the associated data.
+fn header(kdf: KdfParams, salt: &[u8], nonce: &[u8]) -> Value {
+    json!({
+        "format": FORMAT_NAME,
+        "version": VERSION,
+        "kdf": {
+            "algorithm": "argon2id",
+            "version": 19,
+            "memory_kib": kdf.memory_kib,
+            "iterations": kdf.iterations,
+            "parallelism": kdf.parallelism,
+            "salt": B64.encode(salt),
+        },
+        "cipher": {"algorithm": "aes-256-gcm", "nonce": B64.encode(nonce)},
+    })
+}
+
+/// Encrypts `accounts` (in order, with groups) under `password`.
+pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::WeakPassword(MIN_PASSWORD_CHARS));
+    }
+    let rng = SystemRandom::new();
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill(&mut salt).map_err(|_| Error::Crypto("no system randomness"))?;
+    rng.fill(&mut nonce).map_err(|_| Error::Crypto("no system randomness"))?;
+    let items: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            let p = &a.params;
+            json!({
+                "type": p.kind().as_str(),
+                "issuer": a.issuer,
+                "label": a.label,
+                "secret": a.secret.to_base32().as_str(),
+                "algorithm": p.algorithm().as_str(),
+                "digits": p.digits(),
+                "period": p.period(),
+                "counter": p.counter(),
+                "group": a.group,
+            })
+        })
+        .collect();
+    let mut plaintext = Zeroizing::new(serde_json::to_vec(&json!({ "accounts": items }))?);
+    let mut envelope = header(kdf, &salt, &nonce);
+    let aad = canonical_json(&envelope);
+    let key = derive_key(password, &salt, kdf)?;
+    let tag = cipher(&key)
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut plaintext[..])
+        .map_err(|_| Error::Crypto("sealing failed"))?;
+    let mut sealed = plaintext.to_vec();
+    sealed.extend_from_slice(tag.as_ref());
+    envelope["ciphertext"] = Value::String(B64.encode(&sealed));
+    Ok(serde_json::to_vec_pretty(&envelope)?)
+}
+
+/// Decrypts a backup into import entries (each account, or why it is refused).
+pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<ImportEntry>> {
+    let bad = |what: &str| Error::InvalidImport(format!("not a valid backup: {what}"));
+    let envelope: Value = serde_json::from_slice(bytes).map_err(|_| bad("not JSON (truncated?)"))?;
+    if envelope["format"] != FORMAT_NAME {
+        return Err(bad("unknown format"));
+    }
+    let version = envelope["version"].as_u64().ok_or_else(|| bad("no version"))?;
+    if version > VERSION {
+        return Err(Error::InvalidImport(format!("backup version {version} is newer than this app reads ({VERSION})")));
+    }
+    let kdf_json = &envelope["kdf"];
+    if kdf_json["algorithm"] != "argon2id"
+        || kdf_json["version"] != 19
+        || envelope["cipher"]["algorithm"] != "aes-256-gcm"
+    {
+        return Err(bad("unsupported algorithms"));
+    }
+    let number = |field: &str, max: u32| -> Result<u32> {
+        kdf_json[field]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| bad(&format!("kdf {field} out of bounds")))
+    };
+    let kdf = KdfParams {
+        memory_kib: number("memory_kib", MAX_MEMORY_KIB)?,
+        iterations: number("iterations", MAX_ITERATIONS)?,
+        parallelism: number("parallelism", MAX_PARALLELISM)?,
+    };
+    let decode = |v: &Value, what: &str| -> Result<Vec<u8>> {
+        v.as_str().and_then(|s| B64.decode(s).ok()).ok_or_else(|| bad(&format!("{what} is not base64")))
+    };
+    let salt = decode(&kdf_json["salt"], "salt")?;
+    let nonce = decode(&envelope["cipher"]["nonce"], "nonce")?;
+    let mut sealed = Zeroizing::new(decode(&envelope["ciphertext"], "ciphertext")?);
+    let nonce = Nonce::try_assume_unique_for_key(&nonce).map_err(|_| bad("nonce length"))?;
+    if salt.len() < 8 {
+        return Err(bad("salt too short"));
+    }
+    // Rebuild the header from what was read: any field added or changed no longer matches.
+    let mut header_read = envelope.clone();
+    header_read.as_object_mut().map(|o| o.remove("ciphertext"));
+    let aad = canonical_json(&header_read);
+    let key = derive_key(password, &salt, kdf)?;
+    let plaintext = cipher(&key)
+        .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut sealed[..])
+        .map_err(|_| Error::WrongPassword)?;
+    let content: Value = serde_json::from_slice(plaintext).map_err(|_| bad("content is not JSON"))?;
+    let items = content["accounts"].as_array().ok_or_else(|| bad("no account list"))?;
+    Ok(items.iter().enumerate().map(|(i, item)| entry(i, item)).collect())
+}
+
+fn entry(index: usize, item: &Value) -> ImportEntry {
+    let text = |field: &str| item[field].as_str().unwrap_or_default().to_owned();
+    let (issuer, label) = (text("issuer"), text("label"));
+    let name = match super::display_name(&issuer, &label) {
+        n if n.is_empty() => format!("entry {}", index + 1),
+        n => n,
+    };
+    let parsed = (|| -> std::result::Result<AccountData, String> {
+        let kind: OtpKind = text("type").parse().map_err(|e: crate::UriError| e.to_string())?;
+        let algorithm = text("algorithm").parse().map_err(|e: crate::UriError| e.to_string())?;
+        let number = |field: &str| item[field].as_u64().ok_or_else(|| format!("no {field}"));
+        let digits = u8::try_from(number("digits")?).map_err(|_| "digits out of range".to_owned())?;
+        let period = u32::try_from(number("period")?).map_err(|_| "period out of range".to_owned())?;
+        let params = OtpParams::new(kind, algorithm, digits, period, number("counter")?).map_err(|e| e.to_string())?;
+        let secret = Secret::from_base32(&Zeroizing::new(text("secret"))).map_err(|e| e.to_string())?;
+        let group = item["group"].as_str().map(str::to_owned);
+        Ok(AccountData { issuer: issuer.clone(), label: label.clone(), params, secret, group })
+    })();
+    ImportEntry { name, outcome: parsed }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::Algorithm;
+
+    /// Cheap Argon2 for tests; real backups use the defaults.
+    const FAST: KdfParams = KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+
+    fn accounts() -> Vec<AccountData> {
+        vec![
+            AccountData {
+                issuer: "GitHub".into(),
+                label: "alice".into(),
+                params: OtpParams::totp(Algorithm::Sha256, 8, 60).unwrap(),
+                secret: Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+                group: Some("Work".into()),
+            },
+            AccountData {
+                issuer: "Bank".into(),
+                label: String::new(),
+                params: OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap(),
+                secret: Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap(),
+                group: None,
+            },
+            AccountData {
+                issuer: "Steam".into(),
+                label: "gaben".into(),
+                params: OtpParams::steam(),
+                secret: Secret::from_base32("GEZDGNBVGY3TQOJQ").unwrap(),
+                group: None,
+            },
+        ]
+    }
+
+    fn restored(entries: Vec<ImportEntry>) -> Vec<AccountData> {
+        entries.into_iter().map(|e| e.outcome.unwrap()).collect()
+    }
+
+    #[test]
+    fn a_backup_restores_every_account_with_order_and_groups() {
+        let file = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        assert_eq!(restored(decrypt(&file, "correct horse battery").unwrap()), accounts());
+        let again = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        assert_ne!(file, again, "fresh salt and nonce every time");
+    }
+
+    #[test]
+    fn the_file_holds_no_secret_or_name_in_clear() {
+        let file = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        let text = String::from_utf8(file).unwrap();
+        for needle in ["JBSWY3DP", "GitHub", "alice", "Work", "accounts"] {
+            assert!(!text.contains(needle), "{needle} in clear");
+        }
+    }
+
+    #[test]
+    fn wrong_password_is_refused() {
+        let file = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        assert!(matches!(decrypt(&file, "Correct horse battery"), Err(Error::WrongPassword)));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(matches!(encrypt(&accounts(), "1234567", FAST), Err(Error::WeakPassword(8))));
+    }
+
+    #[test]
+    fn any_modified_field_or_byte_fails_to_open() {
+        let file = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        let envelope: Value = serde_json::from_slice(&file).unwrap();
+        let mut cases = Vec::new();
+        let mut lowered = envelope.clone();
+        lowered["kdf"]["iterations"] = json!(2);
+        cases.push(lowered);
+        let mut extra = envelope.clone();
+        extra["cipher"]["note"] = json!("x");
+        cases.push(extra);
+        let mut flipped = envelope.clone();
+        let mut sealed = B64.decode(envelope["ciphertext"].as_str().unwrap()).unwrap();
+        sealed[5] ^= 1;
+        flipped["ciphertext"] = json!(B64.encode(&sealed));
+        cases.push(flipped);
+        for case in cases {
+            let bytes = serde_json::to_vec(&case).unwrap();
+            assert!(matches!(decrypt(&bytes, "correct horse battery"), Err(Error::WrongPassword)), "{case}");
+        }
+    }
+
+    #[test]
+    fn truncated_or_hostile_files_give_clear_errors() {
+        let file = encrypt(&accounts(), "correct horse battery", FAST).unwrap();
+        for cut in [0, 10, file.len() / 2, file.len() - 3] {
+            assert!(
+                matches!(decrypt(&file[..cut], "correct horse battery"), Err(Error::InvalidImport(_))),
+                "cut {cut}"
+            );
+        }
+        let mut greedy: Value = serde_json::from_slice(&file).unwrap();
+        greedy["kdf"]["memory_kib"] = json!(64 * 1024 * 1024);
+        let bytes = serde_json::to_vec(&greedy).unwrap();
+        assert!(matches!(decrypt(&bytes, "correct horse battery"), Err(Error::InvalidImport(_))));
+        let mut future: Value = serde_json::from_slice(&file).unwrap();
+        future["version"] = json!(2);
+        let bytes = serde_json::to_vec(&future).unwrap();
+        match decrypt(&bytes, "x") {
+            Err(Error::InvalidImport(reason)) => assert!(reason.contains("newer")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn default_parameters_are_argon2id_64_mib_3_passes() {
+        let file = encrypt(&accounts()[..1], "correct horse battery", KdfParams::default()).unwrap();
+        let envelope: Value = serde_json::from_slice(&file).unwrap();
+        assert_eq!(envelope["kdf"]["memory_kib"], 65536);
+        assert_eq!(envelope["kdf"]["iterations"], 3);
+        assert_eq!(restored(decrypt(&file, "correct horse battery").unwrap()), accounts()[..1]);
+    }
+}

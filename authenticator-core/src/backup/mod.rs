@@ -1,0 +1,171 @@
+//! Backups you can trust, and imports from the apps people are leaving.
+//!
+//! Bytes from outside (a backup file, another app's export, a QR payload) are parsed once here
+//! into [`ImportEntry`]s: each either an [`AccountData`] or the reason it cannot be imported.
+//! One bad entry never aborts the rest; the vault then imports all good entries in one
+//! transaction, skipping duplicates ([`crate::Vault::import`]).
+
+pub mod aegis;
+pub mod format;
+pub mod google;
+pub mod twofas;
+
+use crate::account::AccountData;
+use crate::error::{Error, Result};
+use crate::uri;
+
+/// Where imported data came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ImportFormat {
+    /// Our own encrypted backup ([`format`]).
+    Backup,
+    /// Aegis JSON export, plain or password-encrypted.
+    Aegis,
+    /// 2FAS `.2fas` export, plain or password-encrypted.
+    TwoFas,
+    /// Google Authenticator `otpauth-migration://offline?data=…` (one or more QR payloads).
+    GoogleMigration,
+    /// Text with one `otpauth://` URI per line.
+    UriList,
+}
+
+/// One entry of an import: the account, or why it cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportEntry {
+    /// How to name the entry to the user ("GitHub (alice)"), even when it is refused.
+    pub name: String,
+    pub outcome: std::result::Result<AccountData, String>,
+}
+
+impl ImportEntry {
+    pub fn account(data: AccountData) -> Self {
+        Self { name: display_name(&data.issuer, &data.label), outcome: Ok(data) }
+    }
+
+    pub fn refused(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { name: name.into(), outcome: Err(reason.into()) }
+    }
+}
+
+/// An export read and decrypted, not yet imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedImport {
+    pub format: ImportFormat,
+    pub entries: Vec<ImportEntry>,
+}
+
+/// What an import did (or, as a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ImportReport {
+    /// Names of the accounts imported.
+    pub imported: Vec<String>,
+    /// Names of accounts skipped because the vault already has them (same secret and account).
+    pub duplicates: Vec<String>,
+    /// Entries that cannot be imported, with the reason.
+    pub refused: Vec<RefusedEntry>,
+}
+
+/// An entry an import refused.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RefusedEntry {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What [`verify_backup`] found: the backup opens and every account in it restores.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BackupCheck {
+    /// Accounts that would be restored.
+    pub accounts: u32,
+    /// Entries that could not be restored (only possible in a file this app did not write).
+    pub refused: Vec<RefusedEntry>,
+}
+
+/// Proves a backup restores, without importing it: decrypts it with `password`, rebuilds every
+/// account and computes a code for each.
+pub fn verify_backup(bytes: &[u8], password: &str) -> Result<BackupCheck> {
+    if detect(bytes) != Some(ImportFormat::Backup) {
+        return Err(Error::InvalidImport("not a backup of this app".into()));
+    }
+    let mut check = BackupCheck { accounts: 0, refused: Vec::new() };
+    for entry in format::decrypt(bytes, password)? {
+        match entry.outcome {
+            Ok(data) => {
+                crate::otp::Generator::new(data.params, &data.secret).code(0);
+                check.accounts += 1;
+            }
+            Err(reason) => check.refused.push(RefusedEntry { name: entry.name, reason }),
+        }
+    }
+    Ok(check)
+}
+
+/// "Issuer (label)", "Issuer" or "label".
+pub fn display_name(issuer: &str, label: &str) -> String {
+    match (issuer.is_empty(), label.is_empty()) {
+        (false, false) => format!("{issuer} ({label})"),
+        (false, true) => issuer.to_owned(),
+        _ => label.to_owned(),
+    }
+}
+
+/// Recognises the format of `bytes` without decrypting anything.
+pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
+    let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
+    if text.starts_with('{') {
+        let json: serde_json::Value = serde_json::from_str(text).ok()?;
+        if json.get("format").and_then(|f| f.as_str()) == Some(format::FORMAT_NAME) {
+            return Some(ImportFormat::Backup);
+        }
+        if json.get("header").is_some() && json.get("db").is_some() {
+            return Some(ImportFormat::Aegis);
+        }
+        if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
+            return Some(ImportFormat::TwoFas);
+        }
+        return None;
+    }
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty())?.to_ascii_lowercase();
+    if first.starts_with("otpauth-migration://") {
+        Some(ImportFormat::GoogleMigration)
+    } else if first.starts_with("otpauth://") {
+        Some(ImportFormat::UriList)
+    } else {
+        None
+    }
+}
+
+/// Reads any supported export. `password` is needed for encrypted ones
+/// ([`Error::PasswordRequired`] without it, [`Error::WrongPassword`] when it does not open).
+pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
+    let format = detect(bytes).ok_or(Error::UnknownImportFormat)?;
+    let entries = match format {
+        ImportFormat::Backup => format::decrypt(bytes, password.ok_or(Error::PasswordRequired)?)?,
+        ImportFormat::Aegis => aegis::parse(bytes, password)?,
+        ImportFormat::TwoFas => twofas::parse(bytes, password)?,
+        ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,
+        ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
+    };
+    Ok(ParsedImport { format, entries })
+}
+
+fn text_of(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes).map_err(|_| Error::InvalidImport("the file is not UTF-8 text".into()))
+}
+
+/// One `otpauth://` URI per line; blank lines and `#` comments are skipped. Every other line is
+/// an entry: imported, or refused with the parser's reason.
+pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
+    text.lines()
+        .map(|line| line.trim().trim_start_matches('\u{feff}'))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .enumerate()
+        .map(|(i, line)| match uri::parse(line) {
+            Ok(data) => ImportEntry::account(data),
+            Err(e) => ImportEntry::refused(format!("line {}", i + 1), e.to_string()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

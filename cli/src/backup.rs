@@ -1,0 +1,109 @@
+//! `authenticator export --backup`, `import`, `verify-backup`.
+
+use std::io::Read;
+use std::path::Path;
+
+use authenticator_core::backup::{self, format};
+use authenticator_core::{Error, Vault};
+use zeroize::Zeroizing;
+
+use crate::{CliError, CliResult, prompt, say};
+
+/// Non-interactive backup password (scripts, tests).
+pub const PASSWORD_ENV: &str = "AUTHENTICATOR_BACKUP_PASSWORD";
+
+fn password(question: &str) -> CliResult<Zeroizing<String>> {
+    match std::env::var(PASSWORD_ENV) {
+        Ok(value) => Ok(Zeroizing::new(value)),
+        Err(_) => prompt::hidden(question),
+    }
+}
+
+pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
+    if path.exists() {
+        return Err(CliError::msg(format!("{} exists; choose a new file name", path.display())));
+    }
+    let password = match std::env::var(PASSWORD_ENV) {
+        Ok(value) => Zeroizing::new(value),
+        Err(_) => {
+            let first = prompt::hidden("Backup password: ")?;
+            if *prompt::hidden("Repeat the password: ")? != *first {
+                return Err(CliError::msg("the passwords differ"));
+            }
+            first
+        }
+    };
+    let accounts = vault.all_account_data()?;
+    eprintln!("Encrypting {} accounts (Argon2id, 64 MiB)…", accounts.len());
+    let bytes = format::encrypt(&accounts, &password, format::KdfParams::default())?;
+    // Write beside the target and rename, so a crash never leaves half a backup under its name.
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, &bytes)?;
+    std::fs::rename(&partial, path)?;
+    let check = backup::verify_backup(&std::fs::read(path)?, &password)?;
+    eprintln!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
+    let push_tokens = vault.push_tokens()?.len();
+    if push_tokens > 0 {
+        eprintln!(
+            "Not included: {push_tokens} push token(s). Their keys are bound to this device; enroll them again on a new one."
+        );
+    }
+    Ok(())
+}
+
+pub fn export_google(vault: &Vault) -> CliResult<()> {
+    let export = backup::google::export(&vault.all_account_data()?);
+    for warning in &export.warnings {
+        eprintln!("not exported: {warning}");
+    }
+    for uri in &export.uris {
+        say!("{uri}");
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> CliResult<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
+    let bytes = read(path)?;
+    let parsed = match backup::parse(&bytes, None) {
+        Err(Error::PasswordRequired) => backup::parse(&bytes, Some(&password("Password of the file: ")?))?,
+        other => other?,
+    };
+    let report = vault.import(&parsed.entries, dry_run)?;
+    let verb = if dry_run { "would import" } else { "imported" };
+    eprintln!(
+        "{:?} file: {verb} {}, {} duplicate(s) skipped, {} refused",
+        parsed.format,
+        report.imported.len(),
+        report.duplicates.len(),
+        report.refused.len()
+    );
+    for name in &report.imported {
+        say!("{verb}: {name}");
+    }
+    for name in &report.duplicates {
+        say!("duplicate: {name}");
+    }
+    for refused in &report.refused {
+        say!("refused: {} ({})", refused.name, refused.reason);
+    }
+    Ok(())
+}
+
+pub fn verify(path: &Path) -> CliResult<()> {
+    let bytes = read(path)?;
+    let check = backup::verify_backup(&bytes, &password("Backup password: ")?)?;
+    say!("OK: {} accounts restore from {}", check.accounts, path.display());
+    for refused in &check.refused {
+        say!("cannot restore: {} ({})", refused.name, refused.reason);
+    }
+    if check.refused.is_empty() { Ok(()) } else { Err(CliError::msg("some entries would not restore")) }
+}
