@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
@@ -180,8 +181,8 @@ impl From<Account> for AccountRecord {
     }
 }
 
-/// One account's code at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// One account's code at one moment. `Debug` hides the codes.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRecord {
     pub account_id: i64,
     pub value: String,
@@ -193,6 +194,15 @@ pub struct CodeRecord {
     pub seconds_left: u32,
     pub period: u32,
     pub kind: OtpKind,
+}
+
+impl std::fmt::Debug for CodeRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeRecord")
+            .field("account_id", &self.account_id)
+            .field("seconds_left", &self.seconds_left)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Fields of an account typed in by hand; the secret travels separately.
@@ -214,15 +224,6 @@ pub struct ImportResult {
     /// The format recognised.
     pub format: ImportFormat,
     pub report: ImportReport,
-}
-
-/// A Google Authenticator export: one `otpauth-migration://` URI per QR code.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct GoogleExport {
-    /// Contain the secrets: show them as QR codes only after the user confirmed.
-    pub uris: Vec<String>,
-    /// Accounts left out because the format cannot carry them, and why.
-    pub warnings: Vec<String>,
 }
 
 /// What one poll found.
@@ -386,8 +387,7 @@ impl Authenticator {
     /// Google Authenticator migration payloads for every account the format can carry.
     pub fn export_google_migration(&self) -> FfiResult<GoogleExport> {
         let accounts = self.with(|v| v.all_account_data())?;
-        let export = backup::google::export(&accounts);
-        Ok(GoogleExport { uris: export.uris, warnings: export.warnings })
+        Ok(backup::google::export(&accounts))
     }
 
     /// Seconds added to the device clock for every code.
@@ -559,6 +559,10 @@ mod tests {
         assert_eq!((account.icon_hint.as_str(), account.kind, account.digits), ("github", OtpKind::Totp, 8));
         assert!(!format!("{account:?}").contains("GEZDGNBV"));
         let codes = app.codes(59).unwrap();
+        assert!(!format!("{codes:?}").contains("94287082"), "Debug shows no code");
+        let google = app.export_google_migration().unwrap();
+        assert_eq!(google.uris.len(), 1);
+        assert!(!format!("{google:?}").contains("otpauth-migration"), "Debug shows no secret-bearing URI");
         assert_eq!((codes[0].account_id, codes[0].value.as_str(), codes[0].seconds_left), (account.id, "94287082", 1));
         assert_eq!(preview_uri(uri.into()).unwrap().issuer, "GitHub");
         let _ = std::fs::remove_dir_all(&d);

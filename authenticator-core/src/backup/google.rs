@@ -39,13 +39,23 @@ const VERSION: u64 = 1;
 const MAX_CHECKED_BATCH: u64 = 1000;
 const SCHEME: &str = "otpauth-migration://";
 
-/// The QR payloads of an export, and what was left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The QR payloads of an export, and what was left out. `Debug` hides the URIs (they carry the
+/// secrets).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct GoogleExport {
     /// One `otpauth-migration://offline?data=…` URI per QR code, in order. Contains secrets.
     pub uris: Vec<String>,
     /// One line per account left out, naming it and saying why.
     pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for GoogleExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleExport")
+            .field("uris", &format_args!("<{} redacted>", self.uris.len()))
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 /// Reads one migration URI per line (a multi-QR batch is several lines). Blank lines and `#`
