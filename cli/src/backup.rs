@@ -15,8 +15,20 @@ pub const PASSWORD_ENV: &str = "AUTHENTICATOR_BACKUP_PASSWORD";
 fn password(question: &str) -> CliResult<Zeroizing<String>> {
     match std::env::var(PASSWORD_ENV) {
         Ok(value) => Ok(Zeroizing::new(value)),
-        Err(_) => prompt::hidden(question),
+        Err(_) => typed(question),
     }
+}
+
+/// A password asked for without echo. Nothing typed (no terminal and nothing piped, or stdin
+/// already read as the file) is "no password", not a wrong one.
+fn typed(question: &str) -> CliResult<Zeroizing<String>> {
+    let password = prompt::hidden(question)?;
+    if password.is_empty() {
+        return Err(CliError::msg(format!(
+            "the file is encrypted and no password was given: type it in a terminal or set {PASSWORD_ENV}"
+        )));
+    }
+    Ok(password)
 }
 
 pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
@@ -27,6 +39,11 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
         Ok(value) => Zeroizing::new(value),
         Err(_) => {
             let first = prompt::hidden("Backup password: ")?;
+            if first.is_empty() {
+                return Err(CliError::msg(format!(
+                    "no backup password given: type it in a terminal or set {PASSWORD_ENV}"
+                )));
+            }
             if *prompt::hidden("Repeat the password: ")? != *first {
                 return Err(CliError::msg("the passwords differ"));
             }
@@ -36,10 +53,20 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     let accounts = vault.all_account_data()?;
     eprintln!("Encrypting {} accounts (Argon2id, 64 MiB)…", accounts.len());
     let bytes = format::encrypt(&accounts, &password, format::KdfParams::default())?;
-    // Write beside the target and rename, so a crash never leaves half a backup under its name.
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, &bytes)?;
-    std::fs::rename(&partial, path)?;
+    // Write a new file beside the target, then link it into place: a crash never leaves half a
+    // backup under its name, and neither step can replace a file someone else put there.
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&partial)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&partial, path);
+    let _ = std::fs::remove_file(&partial);
+    linked.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
     let check = backup::verify_backup(&std::fs::read(path)?, &password)?;
     eprintln!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
     let push_tokens = vault.push_tokens()?.len();

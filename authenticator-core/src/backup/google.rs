@@ -69,11 +69,13 @@ pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
     let mut batches: Vec<Batch> = Vec::new();
     let mut decoded_any = false;
     let mut first_error = None;
+    // Numbered before blank and comment lines are skipped: "line N" is the line in the file.
     let lines = text
         .lines()
         .map(|line| line.trim().trim_start_matches('\u{feff}'))
-        .filter(|line| !line.is_empty() && !line.starts_with('#'));
-    for (i, line) in lines.enumerate() {
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
+    for (i, line) in lines {
         let name = format!("line {}", i + 1);
         if line.get(..10).is_some_and(|s| s.eq_ignore_ascii_case("otpauth://")) {
             match uri::parse(line) {

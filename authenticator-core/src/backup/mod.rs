@@ -113,7 +113,21 @@ pub fn display_name(issuer: &str, label: &str) -> String {
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
     if text.starts_with('{') {
-        let json: serde_json::Value = serde_json::from_str(text).ok()?;
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+            // Broken JSON (a truncated download, a damaged file): recognise whose it was, so the
+            // reader for that format reports it as damaged rather than as a foreign file.
+            return [
+                (format!("\"{}\"", format::FORMAT_NAME), ImportFormat::Backup),
+                // Members are written in alphabetical order: a cut file may keep only this one.
+                ("\"ciphertext\"".to_owned(), ImportFormat::Backup),
+                ("\"servicesEncrypted\"".to_owned(), ImportFormat::TwoFas),
+                ("\"services\"".to_owned(), ImportFormat::TwoFas),
+                ("\"db\"".to_owned(), ImportFormat::Aegis),
+            ]
+            .into_iter()
+            .find(|(marker, _)| text.contains(marker.as_str()))
+            .map(|(_, format)| format);
+        };
         if json.get("format").and_then(|f| f.as_str()) == Some(format::FORMAT_NAME) {
             return Some(ImportFormat::Backup);
         }
@@ -156,10 +170,11 @@ fn text_of(bytes: &[u8]) -> Result<&str> {
 /// One `otpauth://` URI per line; blank lines and `#` comments are skipped. Every other line is
 /// an entry: imported, or refused with the parser's reason.
 pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
+    // Numbered before blank and comment lines are skipped: "line N" is the line in the file.
     text.lines()
         .map(|line| line.trim().trim_start_matches('\u{feff}'))
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .enumerate()
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
         .map(|(i, line)| match uri::parse(line) {
             Ok(data) => ImportEntry::account(data),
             Err(e) => ImportEntry::refused(format!("line {}", i + 1), e.to_string()),

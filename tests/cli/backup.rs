@@ -1,0 +1,684 @@
+//! Backups and imports: `export --backup/--uris/--google`, `import`, `verify-backup`, run as a
+//! user would. Backups use the real Argon2id parameters (64 MiB, 3 passes), so each backup
+//! operation costs a fraction of a second: tests make only the few they need.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const PASSWORD_ENV: &str = "AUTHENTICATOR_BACKUP_PASSWORD";
+const PASSWORD: &str = "correct horse battery staple";
+/// A fixed time for codes, so two vaults can be compared whatever the clock does.
+const T: u64 = 1_750_000_000;
+
+// Helpers.
+
+/// A distinct 20-byte secret per `n`, as base32; its raw bytes are readable ASCII so a test can
+/// look for them in a file.
+fn secret_bytes(n: u8) -> Vec<u8> {
+    format!("backup-test-secret{n:02}").into_bytes()
+}
+
+fn secret(n: u8) -> String {
+    base32(&secret_bytes(n))
+}
+
+fn export_backup(home: &Home, file: &Path) -> Run {
+    home.cli([OsStr::new("export"), OsStr::new("--backup"), file.as_os_str()]).env(PASSWORD_ENV, PASSWORD).run()
+}
+
+fn verify_backup(home: &Home, file: &Path, password: &str) -> Run {
+    home.cli([OsStr::new("verify-backup"), file.as_os_str()]).env(PASSWORD_ENV, password).run()
+}
+
+fn import(home: &Home, file: &Path, password: Option<&str>) -> Run {
+    let cli = home.cli([OsStr::new("import"), file.as_os_str()]);
+    match password {
+        Some(password) => cli.env(PASSWORD_ENV, password),
+        None => cli,
+    }
+    .run()
+}
+
+/// Runs the binary with no backup password in its environment (even when the one running the
+/// tests has it set) and stdin null: no terminal, nobody to ask.
+fn run_without_password(home: &Home, arguments: &[&OsStr]) -> Run {
+    let nowhere = std::env::temp_dir().join("authenticator-cli-test-no-home");
+    let mut all: Vec<OsString> = vec!["--data-dir".into(), home.path().into()];
+    all.extend(arguments.iter().map(|a| a.to_os_string()));
+    let child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
+        .args(all)
+        .env_remove(PASSWORD_ENV)
+        .env_remove("AUTHENTICATOR_HOME")
+        .env_remove("AUTHENTICATOR_PASSPHRASE")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .env("HOME", &nowhere)
+        .env("XDG_DATA_HOME", &nowhere)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the authenticator binary");
+    let output = wait_with_deadline(child, Duration::from_secs(30));
+    Run {
+        status: output.status,
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// `list --json` without the ids (which a restore renumbers), in list order.
+fn shape(accounts: &[Value]) -> Vec<Value> {
+    accounts
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.as_object_mut().expect("each account is an object").remove("id");
+            a
+        })
+        .collect()
+}
+
+fn without_group(accounts: Vec<Value>) -> Vec<Value> {
+    accounts
+        .into_iter()
+        .map(|mut a| {
+            a.as_object_mut().expect("each account is an object").remove("group");
+            a
+        })
+        .collect()
+}
+
+/// "Issuer (label)", or the label alone when there is no issuer: as the app names accounts.
+fn name(account: &Value) -> String {
+    match (account["issuer"].as_str().unwrap(), account["label"].as_str().unwrap()) {
+        ("", label) => label.to_owned(),
+        (issuer, label) => format!("{issuer} ({label})"),
+    }
+}
+
+/// `code <id> --at T` of each account, in list order (HOTP counters advance).
+fn codes(home: &Home, accounts: &[Value]) -> Vec<String> {
+    accounts
+        .iter()
+        .map(|a| home.ok(&["code", &a["id"].to_string(), "--at", &T.to_string()]).trim_end().to_owned())
+        .collect()
+}
+
+/// Six accounts covering every kind, algorithm, odd digits and periods, groups, non-ASCII and
+/// a label-only account; the list order differs from the order they were added in.
+fn varied_accounts(home: &Home) {
+    home.add(&format!("otpauth://totp/GitHub:alice%40example.com?secret={}&issuer=GitHub", secret(1)));
+    home.ok(&["group", "GitHub", "Work Stuff"]);
+    home.add(&format!(
+        "otpauth://totp/ACME%20Corp:bob.builder?secret={}&issuer=ACME%20Corp&algorithm=SHA256&digits=8&period=60",
+        secret(2)
+    ));
+    home.add(&format!(
+        "otpauth://hotp/Bank%20of%20Tests:carol?secret={}&issuer=Bank%20of%20Tests&algorithm=SHA512&digits=7&counter=42",
+        secret(3)
+    ));
+    home.ok(&["group", "carol", "Money"]);
+    home.add(&format!("otpauth://steam/Steam:gaben?secret={}&issuer=Steam", secret(4)));
+    home.add(&format!(
+        "otpauth://totp/Caf%C3%A9%20%26%20Co:zo%C3%AB?secret={}&issuer=Caf%C3%A9%20%26%20Co&digits=7&period=45",
+        secret(5)
+    ));
+    home.add(&format!("otpauth://totp/nolabel-only?secret={}", secret(6)));
+    home.ok(&["move", "gaben", "1"]);
+    let names: Vec<String> = home.accounts().iter().map(name).collect();
+    assert_eq!(names[0], "Steam (gaben)", "the user's order is not the order of adding: {names:?}");
+}
+
+/// The fixtures folder shared by this workplace, or `None` (with a notice) outside it.
+fn fixtures() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: no import fixtures at {}", dir.display());
+        None
+    }
+}
+
+/// One of the seven accounts every fixture holds (README of the fixtures), as `list --json`
+/// shows it.
+struct Documented {
+    issuer: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    algorithm: &'static str,
+    digits: u64,
+    period: u64,
+    counter: u64,
+}
+
+const fn documented(
+    issuer: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    algorithm: &'static str,
+    digits: u64,
+    period: u64,
+    counter: u64,
+) -> Documented {
+    Documented { issuer, label, kind, algorithm, digits, period, counter }
+}
+
+/// The documented accounts, in the order of plain.txt's lines.
+const DOCUMENTED: [Documented; 7] = [
+    documented("Deno", "Mason", "totp", "SHA1", 6, 30, 0),
+    documented("SPDX", "James", "totp", "SHA256", 7, 20, 0),
+    documented("Airbnb", "Elijah", "totp", "SHA512", 8, 50, 0),
+    documented("Issuu", "James", "hotp", "SHA1", 6, 30, 1),
+    documented("Air Canada", "Benjamin", "hotp", "SHA256", 7, 30, 50),
+    documented("WWE", "Mason", "hotp", "SHA512", 8, 30, 10300),
+    documented("Boeing", "Sophia", "steam", "SHA1", 5, 30, 0),
+];
+
+/// Imports `file` of the fixtures into a fresh vault and checks it holds exactly the documented
+/// accounts at `lines` of plain.txt, in that order, each making the code its plain.txt URI makes.
+fn assert_fixture_imports(file: &str, password: Option<&str>, lines: &[usize]) {
+    let Some(dir) = fixtures() else { return };
+    let plain = std::fs::read_to_string(dir.join("plain.txt")).expect("read plain.txt");
+    let uris: Vec<&str> = plain.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(uris.len(), 7, "plain.txt lists the seven accounts");
+
+    let home = Home::new("fixture");
+    let run = import(&home, &dir.join(file), password);
+    let stdout = run.ok().to_owned();
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("imported: ")).count(), lines.len(), "{stdout}");
+
+    let accounts = home.accounts();
+    let found: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            // An HOTP account's period means nothing; do not hold the import to one.
+            let period = if a["type"] == "hotp" { json!(30) } else { a["period"].clone() };
+            json!({
+                "issuer": a["issuer"], "label": a["label"], "type": a["type"], "algorithm": a["algorithm"],
+                "digits": a["digits"], "period": period, "counter": a["counter"],
+            })
+        })
+        .collect();
+    let expected: Vec<Value> = lines
+        .iter()
+        .map(|&i| {
+            let d = &DOCUMENTED[i];
+            json!({
+                "issuer": d.issuer, "label": d.label, "type": d.kind, "algorithm": d.algorithm,
+                "digits": d.digits, "period": d.period, "counter": d.counter,
+            })
+        })
+        .collect();
+    assert_eq!(found, expected, "{file}: the documented accounts, in the file's order");
+
+    let imported_codes = codes(&home, &accounts);
+    for (code, &line) in imported_codes.iter().zip(lines) {
+        assert_eq!(code, &code_at(uris[line], T), "{file}: code of {}", uris[line]);
+    }
+}
+
+// Backups of this app.
+
+#[test]
+fn backup_export_is_verified_and_verify_backup_counts_every_account() {
+    let home = Home::new("backup-verify");
+    varied_accounts(&home);
+    let file = home.file("backup.json");
+
+    let run = export_backup(&home, &file);
+    run.ok();
+    assert!(run.stderr.contains("verified, 6 accounts restore"), "export checks what it wrote: {:?}", run.stderr);
+    assert!(!run.stderr.to_lowercase().contains("push"), "no push token, nothing to say about them: {:?}", run.stderr);
+
+    let fresh = Home::new("backup-verify-elsewhere");
+    let run = verify_backup(&fresh, &file, PASSWORD);
+    assert_eq!(run.ok(), format!("OK: 6 accounts restore from {}\n", file.display()));
+    assert!(fresh.files().is_empty(), "verify-backup opens no vault");
+}
+
+#[test]
+fn backup_restores_into_a_fresh_vault_with_the_same_accounts_order_groups_and_codes() {
+    let original = Home::new("backup-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+
+    let copy = Home::new("backup-to");
+    let run = import(&copy, &file, Some(PASSWORD));
+    run.ok();
+    assert!(run.stderr.contains("imported 6, 0 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
+
+    let (before, after) = (original.accounts(), copy.accounts());
+    assert_eq!(shape(&after), shape(&before), "same accounts, fields, groups and order");
+    assert_eq!(codes(&copy, &after), codes(&original, &before), "same codes at {T}");
+}
+
+#[test]
+fn backup_read_from_stdin_opens_with_the_password_from_the_environment() {
+    let original = Home::new("backup-stdin-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+
+    let copy = Home::new("backup-stdin-to");
+    let bytes = std::fs::read(&file).unwrap();
+    copy.cli(["import", "-"]).env(PASSWORD_ENV, PASSWORD).stdin(bytes).run().ok();
+    assert_eq!(shape(&copy.accounts()), shape(&original.accounts()));
+}
+
+#[test]
+fn a_wrong_password_is_refused_by_verify_backup_and_import_and_nothing_is_imported() {
+    let original = Home::new("wrong-password-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+
+    let copy = Home::new("wrong-password-to");
+    let stderr = verify_backup(&copy, &file, "Correct horse battery staple").refused_in_one_line().to_owned();
+    assert!(stderr.contains("wrong password"), "{stderr:?}");
+    let stderr = import(&copy, &file, Some("Correct horse battery staple")).refused_in_one_line().to_owned();
+    assert!(stderr.contains("wrong password"), "{stderr:?}");
+    assert_eq!(copy.accounts(), Vec::<Value>::new(), "nothing imported");
+}
+
+#[test]
+fn a_truncated_backup_is_refused_and_nothing_is_imported() {
+    let original = Home::new("truncated-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+    let bytes = std::fs::read(&file).unwrap();
+    let cut = original.file("cut.json");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+
+    let copy = Home::new("truncated-to");
+    for run in [verify_backup(&copy, &cut, PASSWORD), import(&copy, &cut, Some(PASSWORD))] {
+        let stderr = run.refused_in_one_line();
+        assert!(
+            ["cannot be read", "not a backup", "truncated"].iter().any(|reason| stderr.contains(reason)),
+            "says the file cannot be read: {stderr:?}"
+        );
+        assert!(!stderr.contains("wrong password"), "the password is right: {stderr:?}");
+    }
+    assert_eq!(copy.accounts(), Vec::<Value>::new(), "nothing imported");
+}
+
+#[test]
+fn a_truncated_backup_is_reported_as_damaged_rather_than_as_another_kind_of_file() {
+    let original = Home::new("truncated-message-from");
+    original.add(&totp_uri("ACME", "alice"));
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+
+    let copy = Home::new("truncated-message-to");
+    for run in [verify_backup(&copy, &file, PASSWORD), import(&copy, &file, Some(PASSWORD))] {
+        let stderr = run.refused_in_one_line();
+        assert!(stderr.contains("truncated") || stderr.contains("damaged"), "{stderr:?}");
+        assert!(!stderr.contains("not a backup"), "it is a backup, cut short: {stderr:?}");
+    }
+}
+
+#[test]
+fn a_backup_with_one_ciphertext_character_changed_is_refused_and_nothing_is_imported() {
+    let original = Home::new("tampered-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    let envelope: Value = serde_json::from_str(&text).unwrap();
+    let ciphertext = envelope["ciphertext"].as_str().expect("a base64 ciphertext");
+    let start = text.find(ciphertext).expect("the ciphertext is in the file");
+    let at = start + ciphertext.len() / 2;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&file, &bytes).unwrap();
+
+    let copy = Home::new("tampered-to");
+    for run in [verify_backup(&copy, &file, PASSWORD), import(&copy, &file, Some(PASSWORD))] {
+        let stderr = run.refused_in_one_line();
+        assert!(stderr.contains("modified"), "says the file may have been modified: {stderr:?}");
+    }
+    assert_eq!(copy.accounts(), Vec::<Value>::new(), "nothing imported");
+}
+
+#[test]
+fn backup_export_refuses_to_overwrite_an_existing_file() {
+    let home = Home::new("no-overwrite");
+    home.add(&totp_uri("ACME", "alice"));
+    let file = home.file("precious.json");
+    std::fs::write(&file, "an older backup, not to be lost").unwrap();
+
+    let stderr = export_backup(&home, &file).refused_in_one_line().to_owned();
+    assert!(stderr.contains("exists"), "{stderr:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "an older backup, not to be lost");
+    assert_eq!(home.files(), ["precious.json", "vault.db", "vault.key"], "no partial file left behind");
+}
+
+#[test]
+fn backup_export_leaves_files_with_similar_names_alone() {
+    let home = Home::new("similar-names");
+    home.add(&totp_uri("ACME", "alice"));
+    let neighbour = home.file("work.partial");
+    std::fs::write(&neighbour, "someone else's file").unwrap();
+    let file = home.file("work.json");
+    assert!(export_backup(&home, &file).status.success());
+    assert_eq!(std::fs::read_to_string(&neighbour).unwrap(), "someone else's file");
+    assert!(file.exists() && !home.file("work.json.partial").exists());
+}
+
+#[test]
+fn backup_export_without_a_password_and_without_a_terminal_fails_clearly_and_writes_nothing() {
+    let home = Home::new("no-password-export");
+    home.add(&totp_uri("ACME", "alice"));
+    let file = home.file("backup.json");
+    let run = run_without_password(&home, &[OsStr::new("export"), OsStr::new("--backup"), file.as_os_str()]);
+    let stderr = run.refused().to_owned();
+    assert!(stderr.contains(PASSWORD_ENV), "points at the environment variable: {stderr:?}");
+    assert!(!file.exists() && !home.file("backup.json.partial").exists(), "no file written");
+}
+
+#[test]
+fn the_backup_file_holds_no_secret_and_no_account_name_in_clear() {
+    let home = Home::new("no-clear");
+    varied_accounts(&home);
+    let file = home.file("backup.json");
+    export_backup(&home, &file).ok();
+    let bytes = std::fs::read(&file).unwrap();
+    let text = String::from_utf8(bytes.clone()).expect("a backup is text");
+
+    for n in 1..=6 {
+        let key = secret(n);
+        assert!(!text.contains(&key) && !text.contains(&key.to_lowercase()), "base32 secret {n} in clear");
+        assert!(!bytes.windows(20).any(|w| w == secret_bytes(n)), "raw secret {n} in clear");
+    }
+    for word in [
+        "GitHub",
+        "alice",
+        "example.com",
+        "ACME Corp",
+        "bob.builder",
+        "Bank of Tests",
+        "carol",
+        "Steam",
+        "gaben",
+        "Café",
+        "zoë",
+        "nolabel-only",
+        "Work Stuff",
+        "Money",
+        "issuer",
+        "label",
+        "secret",
+    ] {
+        assert!(!text.contains(word), "{word:?} in clear:\n{text}");
+    }
+}
+
+// Importing.
+
+#[test]
+fn import_dry_run_lists_what_would_be_imported_and_changes_nothing() {
+    let home = Home::new("dry-run");
+    let alice = totp_uri("ACME", "alice");
+    home.add(&alice);
+    let list = home.file("list.txt");
+    let bob = format!("otpauth://totp/Other:bob?secret={}&issuer=Other", secret(1));
+    std::fs::write(&list, format!("{alice}\n{bob}\n")).unwrap();
+    let (accounts, db) = (home.accounts(), std::fs::read(home.file("vault.db")).unwrap());
+
+    let run = home.run(&["import", list.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(run.ok(), "would import: Other (bob)\nduplicate: ACME (alice)\n");
+    assert!(run.stderr.contains("would import 1, 1 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
+
+    assert_eq!(home.accounts(), accounts, "no account added");
+    assert_eq!(std::fs::read(home.file("vault.db")).unwrap(), db, "the vault file is untouched");
+    assert_eq!(home.files(), ["list.txt", "vault.db", "vault.key"]);
+}
+
+#[test]
+fn importing_the_same_backup_twice_finds_only_duplicates_the_second_time() {
+    let original = Home::new("twice-from");
+    varied_accounts(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+
+    let copy = Home::new("twice-to");
+    import(&copy, &file, Some(PASSWORD)).ok();
+    let accounts = copy.accounts();
+    let run = import(&copy, &file, Some(PASSWORD));
+    let stdout = run.ok().to_owned();
+    assert!(run.stderr.contains("imported 0, 6 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
+    let expected: Vec<String> = accounts.iter().map(|a| format!("duplicate: {}", name(a))).collect();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(copy.accounts(), accounts, "nothing added the second time");
+}
+
+#[test]
+fn a_uri_list_with_bad_lines_imports_the_good_ones_and_refuses_the_others_with_a_reason() {
+    let home = Home::new("mixed-lines");
+    let file = home.file("mixed.txt");
+    std::fs::create_dir_all(home.path()).unwrap();
+    let lines = [
+        format!("otpauth://totp/Good:one?secret={}&issuer=Good", secret(1)),
+        "# exported by hand".to_owned(),
+        String::new(),
+        "otpauth://totp/Bad:secret?secret=not-base32!!&issuer=Bad".to_owned(),
+        "otpauth://totp/NoSecret:x?issuer=NoSecret".to_owned(),
+        format!("otpauth://hotp/Good:two?secret={}&issuer=Good&counter=3", secret(2)),
+        format!("otpauth://totp/Digits:x?secret={}&digits=12", secret(3)),
+        "https://example.com/not-otpauth".to_owned(),
+        format!("otpauth://totp/Good:three?secret={}&issuer=Good&algorithm=SHA256", secret(4)),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let run = home.run(&["import", file.to_str().unwrap()]);
+    let stdout = run.ok().to_owned();
+    assert!(run.stderr.contains("imported 3, 0 duplicate(s) skipped, 4 refused"), "{:?}", run.stderr);
+    let names: Vec<String> = home.accounts().iter().map(name).collect();
+    assert_eq!(names, ["Good (one)", "Good (two)", "Good (three)"]);
+    let refused: Vec<&str> = stdout.lines().filter(|l| l.starts_with("refused: line ")).collect();
+    assert_eq!(refused.len(), 4, "{stdout}");
+    for line in refused {
+        let reason = line.split_once(" (").map(|(_, r)| r.trim_end_matches(')')).unwrap_or_default();
+        assert!(reason.len() > 5, "a reason for each refused line: {line:?}");
+    }
+    for reason in ["base32", "no secret", "digits", "not an otpauth"] {
+        assert!(stdout.contains(reason), "{reason:?} among the reasons:\n{stdout}");
+    }
+}
+
+#[test]
+fn refused_uri_lines_are_named_by_their_line_in_the_file() {
+    let home = Home::new("line-numbers");
+    let file = home.file("list.txt");
+    std::fs::create_dir_all(home.path()).unwrap();
+    let good = format!("otpauth://totp/Good:one?secret={}&issuer=Good", secret(1));
+    std::fs::write(&file, format!("{good}\n# a comment\n\notpauth://totp/Bad:x?issuer=Bad\n")).unwrap();
+    let stdout = home.ok(&["import", file.to_str().unwrap()]);
+    assert!(stdout.contains("refused: line 4 ("), "the bad URI is on line 4:\n{stdout}");
+}
+
+#[test]
+fn a_garbage_file_is_not_a_backup_or_export_this_app_can_read() {
+    let home = Home::new("garbage");
+    let file = home.file("garbage.bin");
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::write(&file, b"\x00\x01PK\x03\x04 certainly not an export \xff\xfe").unwrap();
+    let stderr = import(&home, &file, Some(PASSWORD)).refused_in_one_line().to_owned();
+    assert!(stderr.contains("not a backup or export this app can read"), "{stderr:?}");
+    assert_eq!(home.accounts(), Vec::<Value>::new());
+}
+
+#[test]
+fn an_encrypted_file_without_password_and_without_a_terminal_fails_clearly_instead_of_waiting() {
+    let original = Home::new("no-password-from");
+    original.add(&totp_uri("ACME", "alice"));
+    let backup = original.file("backup.json");
+    export_backup(&original, &backup).ok();
+    let mut files = vec![backup];
+    if let Some(dir) = fixtures() {
+        files.push(dir.join("aegis_encrypted.json"));
+        files.push(dir.join("2fas_authenticator_encrypted_v4.2fas"));
+    }
+
+    let copy = Home::new("no-password-to");
+    for file in &files {
+        let run = run_without_password(&copy, &[OsStr::new("import"), file.as_os_str()]);
+        let stderr = run.refused_in_one_line();
+        assert!(stderr.contains("encrypted") && stderr.contains(PASSWORD_ENV), "{}: {stderr:?}", file.display());
+        assert!(!stderr.contains("wrong password"), "no password is not a wrong one: {stderr:?}");
+    }
+    let run = run_without_password(&copy, &[OsStr::new("verify-backup"), files[0].as_os_str()]);
+    assert!(run.refused_in_one_line().contains(PASSWORD_ENV), "{:?}", run.stderr);
+    assert_eq!(copy.accounts(), Vec::<Value>::new());
+}
+
+// Other apps' exports (fixtures).
+
+#[test]
+fn aegis_plain_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis_plain.json", None, &[0, 1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn aegis_encrypted_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis_encrypted.json", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn twofas_plain_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("2fas_authenticator_plain_v4.2fas", None, &[0, 3, 4, 5, 6]);
+}
+
+#[test]
+fn twofas_encrypted_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("2fas_authenticator_encrypted_v4.2fas", Some("test"), &[0, 3, 4, 5, 6]);
+}
+
+#[test]
+fn otpauth_uri_list_fixture_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("plain.txt", None, &[0, 1, 2, 3, 4, 5, 6]);
+}
+
+// Plain-text exports.
+
+/// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot
+/// (Steam, 7 digits, 60 s), mixed. Returns the names of the three left out.
+fn google_source(home: &Home) -> [&'static str; 3] {
+    let mut uris = Vec::new();
+    for i in 0..11u8 {
+        let key = secret(i + 10);
+        uris.push(match i % 4 {
+            0 => format!("otpauth://totp/Export{i:02}:user{i}?secret={key}&issuer=Export{i:02}"),
+            1 => format!(
+                "otpauth://totp/Export{i:02}:user{i}?secret={key}&issuer=Export{i:02}&algorithm=SHA256&digits=8"
+            ),
+            2 => format!("otpauth://hotp/Export{i:02}:user{i}?secret={key}&issuer=Export{i:02}&counter={}", u32::from(i) * 100),
+            _ => format!(
+                "otpauth://hotp/Export{i:02}:user{i}?secret={key}&issuer=Export{i:02}&algorithm=SHA512&digits=8&counter=7"
+            ),
+        });
+        match i {
+            1 => uris.push(format!("otpauth://steam/Steam:gaben?secret={}&issuer=Steam", secret(1))),
+            5 => uris.push(format!("otpauth://totp/Seven:digits?secret={}&issuer=Seven&digits=7", secret(2))),
+            8 => uris.push(format!("otpauth://totp/Slow:minute?secret={}&issuer=Slow&period=60", secret(3))),
+            _ => {}
+        }
+    }
+    let file = home.file("source.txt");
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::write(&file, uris.join("\n")).unwrap();
+    home.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(home.accounts().len(), 14);
+    ["Steam (gaben)", "Seven (digits)", "Slow (minute)"]
+}
+
+/// The accounts of `home` but those named in `left_out`.
+fn exportable(home: &Home, left_out: &[&str]) -> Vec<Value> {
+    home.accounts().into_iter().filter(|a| !left_out.contains(&name(a).as_str())).collect()
+}
+
+#[test]
+fn google_export_prints_migration_uris_and_names_each_account_left_out() {
+    let home = Home::new("google");
+    let left_out = google_source(&home);
+    let run = home.run(&["export", "--google", "--yes"]);
+    let stdout = run.ok();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "eleven accounts take two QR codes:\n{stdout}");
+    assert!(lines.iter().all(|l| l.starts_with("otpauth-migration://offline?data=")), "{stdout}");
+
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 3, "one warning per account left out: {:?}", run.stderr);
+    for (name, why) in left_out.iter().zip(["Steam", "7-digit", "60-second"]) {
+        assert!(warnings.iter().any(|w| w.contains(name) && w.contains(why)), "{name} ({why}) in {warnings:?}");
+    }
+    assert!(!run.stderr.contains("Export"), "no warning about exportable accounts: {:?}", run.stderr);
+}
+
+#[test]
+fn google_export_imports_back_from_a_file() {
+    let original = Home::new("google-file-from");
+    let left_out = google_source(&original);
+    let exported = original.ok(&["export", "--google", "--yes"]);
+    let file = original.file("google.txt");
+    std::fs::write(&file, &exported).unwrap();
+
+    let copy = Home::new("google-file-to");
+    let run = copy.run(&["import", file.to_str().unwrap()]);
+    run.ok();
+    assert!(run.stderr.contains("imported 11, 0 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
+    let (expected, after) = (exportable(&original, &left_out), copy.accounts());
+    assert_eq!(shape(&after), shape(&expected), "the exportable accounts, in order");
+    assert_eq!(codes(&copy, &after), codes(&original, &expected));
+}
+
+#[test]
+fn google_export_imports_back_from_stdin() {
+    let original = Home::new("google-stdin-from");
+    let left_out = google_source(&original);
+    let exported = original.ok(&["export", "--google", "--yes"]);
+
+    let copy = Home::new("google-stdin-to");
+    copy.cli(["import", "-"]).stdin(exported).run().ok();
+    let (expected, after) = (exportable(&original, &left_out), copy.accounts());
+    assert_eq!(shape(&after), shape(&expected), "the exportable accounts, in order");
+    assert_eq!(codes(&copy, &after), codes(&original, &expected));
+}
+
+#[test]
+fn google_export_without_yes_and_without_a_terminal_prints_no_secret() {
+    let home = Home::new("google-refused");
+    home.add(&totp_uri("ACME", "alice"));
+    let stderr = home.run(&["export", "--google"]).refused().to_owned();
+    assert!(stderr.contains("--yes"), "{stderr:?}");
+}
+
+#[test]
+fn uris_export_imports_back_into_a_fresh_vault() {
+    let original = Home::new("uris-from");
+    varied_accounts(&original);
+    let exported = original.ok(&["export", "--uris", "--yes"]);
+    assert_eq!(exported.lines().count(), 6, "{exported}");
+    assert!(exported.lines().all(|l| l.starts_with("otpauth://")), "{exported}");
+    let file = original.file("uris.txt");
+    std::fs::write(&file, &exported).unwrap();
+
+    let copy = Home::new("uris-to");
+    copy.ok(&["import", file.to_str().unwrap()]);
+    let (before, after) = (original.accounts(), copy.accounts());
+    // otpauth:// URIs carry no group.
+    assert_eq!(without_group(shape(&after)), without_group(shape(&before)), "same accounts, same order");
+    assert_eq!(codes(&copy, &after), codes(&original, &before));
+}
