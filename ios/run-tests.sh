@@ -241,7 +241,7 @@ if use_chroot; then
   case "$target_dir/" in "$REPO"/*) ;; *) binds+=("$target_dir") ;; esac
   binds+=("$pi_wd")
   # The shared import fixtures (real Aegis/2FAS exports), when present beside the clone.
-  if [ -d "$REPO/../shared/fixtures" ]; then binds+=("$(cd "$REPO/../shared/fixtures" && pwd -P)"); fi
+  if [ -d "$REPO/../shared/fixtures" ]; then binds+=("$(cd "$REPO/../shared/fixtures" && pwd)"); fi
   log "swift test (Swift in the chroot $SWIFT_ROOT)"
   # pi_admin.py runs with the chroot's python3: the server's venv python is a host binary.
   set -m
