@@ -2,10 +2,8 @@
 //! user would. Backups use the real Argon2id parameters (64 MiB, 3 passes), so each backup
 //! operation costs a fraction of a second: tests make only the few they need.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -45,32 +43,10 @@ fn import(home: &Home, file: &Path, password: Option<&str>) -> Run {
     .run()
 }
 
-/// Runs the binary with no backup password in its environment (even when the one running the
-/// tests has it set) and stdin null: no terminal, nobody to ask.
+/// Runs the binary with no backup password in its environment (the shared helper clears it,
+/// even when the one running the tests has it set) and stdin null: no terminal, nobody to ask.
 fn run_without_password(home: &Home, arguments: &[&OsStr]) -> Run {
-    let nowhere = std::env::temp_dir().join("authenticator-cli-test-no-home");
-    let mut all: Vec<OsString> = vec!["--data-dir".into(), home.path().into()];
-    all.extend(arguments.iter().map(|a| a.to_os_string()));
-    let child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
-        .args(all)
-        .env_remove(PASSWORD_ENV)
-        .env_remove("AUTHENTICATOR_HOME")
-        .env_remove("AUTHENTICATOR_PASSPHRASE")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env("HOME", &nowhere)
-        .env("XDG_DATA_HOME", &nowhere)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the authenticator binary");
-    let output = wait_with_deadline(child, Duration::from_secs(30));
-    Run {
-        status: output.status,
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    home.cli(arguments.iter().copied()).run()
 }
 
 /// `list --json` without the ids (which a restore renumbers), in list order.

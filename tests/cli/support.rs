@@ -123,6 +123,7 @@ impl Cli {
             .args(args)
             .env_remove("AUTHENTICATOR_HOME")
             .env_remove("AUTHENTICATOR_PASSPHRASE")
+            .env_remove("AUTHENTICATOR_BACKUP_PASSWORD")
             .env_remove("RUST_BACKTRACE")
             .env_remove("RUST_LIB_BACKTRACE")
             .env("HOME", &nowhere)

@@ -213,11 +213,8 @@ impl Vault {
             .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
             .optional()?
             .unwrap_or(0);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
-                    created_at, updated_at, last_used_at, secret_enc
-             FROM accounts ORDER BY sort_order, id",
-        )?;
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
         let mut rows = stmt.query([])?;
         let mut entries = Vec::new();
         while let Some(row) = rows.next()? {
@@ -287,12 +284,9 @@ impl Vault {
     pub fn take_code(&self, id: i64, unix_time: u64) -> Result<Code> {
         let tx = self.begin_write()?;
         let row = tx
-            .query_row(
-                "SELECT id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
-                        created_at, updated_at, last_used_at, secret_enc FROM accounts WHERE id = ?1",
-                [id],
-                |row| Ok((account_from_row(row), row.get::<_, Vec<u8>>(13)?)),
-            )
+            .query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"), [id], |row| {
+                Ok((account_from_row(row), row.get::<_, Vec<u8>>(13)?))
+            })
             .optional()?
             .ok_or(Error::NoSuchAccount(id))?;
         let (account, sealed) = (row.0?, row.1);
@@ -481,6 +475,10 @@ fn entry(cache: &Cache, id: i64) -> Result<&Entry> {
 fn secret_aad(id: i64) -> Vec<u8> {
     format!("accounts.secret_enc:{id}").into_bytes()
 }
+
+/// The columns [`account_from_row`] reads, then the sealed secret (index 13).
+const ACCOUNT_COLUMNS: &str = "id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
+     created_at, updated_at, last_used_at, secret_enc";
 
 fn account_from_row(row: &Row<'_>) -> Result<Account> {
     let id: i64 = row.get(0)?;
