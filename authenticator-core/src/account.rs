@@ -1,6 +1,6 @@
 //! What defines an account, before it is stored: the shape shared by URIs, forms and imports.
 
-use crate::otp::{OtpParams, Secret};
+use crate::otp::{Code, OtpParams, Secret};
 
 /// A complete account definition, secret included. `Debug` redacts the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +15,82 @@ pub struct AccountData {
     pub group: Option<String>,
 }
 
-/// Normalises display text from outside (URIs, forms, imports): control characters removed, so a
-/// hostile QR code cannot smuggle terminal escape sequences or line breaks into a label, and
-/// surrounding white space trimmed.
-pub fn clean_text(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned()
+/// A stored account as a UI shows it. Never holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Stable identifier.
+    pub id: i64,
+    /// Service name; may be empty.
+    pub issuer: String,
+    /// Account name at the service; may be empty.
+    pub label: String,
+    /// How codes are made.
+    pub params: OtpParams,
+    /// Optional folder.
+    pub group: Option<String>,
+    /// Position in the user's list, ascending.
+    pub sort_order: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last edit.
+    pub updated_at: i64,
+    /// Unix seconds when a code was last taken, if ever.
+    pub last_used_at: Option<i64>,
+}
+
+impl Account {
+    /// "Issuer (label)", "Issuer" or "label", whichever is informative.
+    pub fn display_name(&self) -> String {
+        display_name(&self.issuer, &self.label)
+    }
+}
+
+/// An account with its code at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountCode {
+    /// The account.
+    pub account: Account,
+    /// Its code.
+    pub code: Code,
+}
+
+/// "Issuer (label)", "Issuer" or "label", whichever is informative; empty when both are.
+pub fn display_name(issuer: &str, label: &str) -> String {
+    match (issuer.is_empty(), label.is_empty()) {
+        (false, false) => format!("{issuer} ({label})"),
+        (false, true) => issuer.to_owned(),
+        _ => label.to_owned(),
+    }
+}
+
+/// Why an account definition (a URI, typed-in fields, an imported entry) was refused. Messages
+/// name the problem and never contain the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error("not an otpauth:// URI")]
+    NotOtpauth,
+    #[error("unsupported OTP type '{0}' (expected totp, hotp or steam)")]
+    UnsupportedType(String),
+    #[error("the URI has no secret")]
+    MissingSecret,
+    #[error("the secret is empty")]
+    EmptySecret,
+    #[error("the secret is not valid base32 (letters A-Z and digits 2-7)")]
+    SecretNotBase32,
+    #[error("the secret is longer than 1 KiB")]
+    SecretTooLong,
+    #[error("invalid period '{0}': must be whole seconds from 1 to 3600")]
+    InvalidPeriod(String),
+    #[error("invalid digits '{0}': must be from 4 to 10")]
+    InvalidDigits(String),
+    #[error("unknown algorithm '{0}' (expected SHA1, SHA256 or SHA512)")]
+    UnknownAlgorithm(String),
+    #[error("an HOTP URI needs a counter")]
+    MissingCounter,
+    #[error("invalid counter '{0}': must be a whole number from 0 to 9223372036854775807")]
+    InvalidCounter(String),
+    #[error("the URI is not valid UTF-8 once percent-decoded")]
+    InvalidEncoding,
+    #[error("the URI is longer than 16 KiB")]
+    TooLong,
 }

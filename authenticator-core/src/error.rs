@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::uri::UriError;
+use crate::account::AccountError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -13,7 +13,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// An account definition (URI or form fields) was refused; the reason says why.
     #[error("invalid account: {0}")]
-    InvalidAccount(#[from] UriError),
+    InvalidAccount(#[from] AccountError),
     /// The vault exists but was sealed with another data key (or passphrase).
     #[error("wrong key: this vault was sealed with a different key")]
     WrongKey,
@@ -32,6 +32,15 @@ pub enum Error {
     /// A clock offset beyond [`crate::vault::MAX_CLOCK_OFFSET`].
     #[error("a clock offset of {0} s is beyond 100 years")]
     InvalidClockOffset(i64),
+    /// An HOTP account's counter reached its maximum: it can hand out no more codes.
+    #[error("account {0} has used up its HOTP counter")]
+    CounterExhausted(i64),
+    /// A value given by the user or app is not acceptable; the reason says which and why.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Key-derivation parameters (from a file, or stored) beyond the bounds this app accepts.
+    #[error("refusing key-derivation parameters: {0}")]
+    KdfParameters(&'static str),
     /// No account has this id (it may have been removed meanwhile).
     #[error("no account with id {0}")]
     NoSuchAccount(i64),
@@ -91,6 +100,9 @@ pub enum Error {
     /// The token is locked behind a PIN and none was given.
     #[error("this account requires its PIN")]
     PinRequired,
+    /// A new PIN shorter than the minimum (characters).
+    #[error("a PIN needs at least {min_chars} characters")]
+    WeakPin { min_chars: usize },
     #[error("wrong PIN; {attempts_left} attempts left before a lockout")]
     WrongPin { attempts_left: u32 },
     #[error("too many wrong PINs; try again in {retry_after_seconds} s")]

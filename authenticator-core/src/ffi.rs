@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
 use crate::vault::{Account, DataKey, Vault};
-use crate::{AccountData, uri};
+use crate::{AccountData, AccountError, uri};
 
 /// The errors a UI branches on. Messages never carry a secret, code, key or PIN.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -102,7 +102,9 @@ impl From<Error> for AuthError {
             Error::NotAVault { .. } | Error::Corrupt(_) => AuthError::VaultUnreadable { reason },
             Error::NewerSchema { .. } => AuthError::NewerVault { reason },
             Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string() },
-            Error::InvalidClockOffset(_) => AuthError::InvalidUri { reason },
+            Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidUri { reason },
+            Error::CounterExhausted(_) | Error::KdfParameters(_) => AuthError::Internal { reason },
+            Error::WeakPin { .. } => AuthError::InvalidEnrollment { reason },
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason },
             Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason },
@@ -128,8 +130,8 @@ impl From<Error> for AuthError {
     }
 }
 
-impl From<uri::UriError> for AuthError {
-    fn from(e: uri::UriError) -> Self {
+impl From<AccountError> for AuthError {
+    fn from(e: AccountError) -> Self {
         AuthError::InvalidUri { reason: e.to_string() }
     }
 }
@@ -277,12 +279,12 @@ impl Authenticator {
     fn import_bytes(&self, file: &[u8], password: Option<String>, dry_run: bool) -> FfiResult<ImportResult> {
         let password = password.map(zeroize::Zeroizing::new);
         let parsed = backup::parse(file, password.as_deref().map(|p| p.as_str()))?;
-        let report = self.with(|v| v.import(&parsed.entries, dry_run))?;
+        let report = self.with(|v| backup::import(v, &parsed.entries, dry_run))?;
         Ok(ImportResult { format: parsed.format, report })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Vault) -> crate::Result<T>) -> FfiResult<T> {
-        push::VaultAccess::with_vault(&*self.vault, f).map_err(AuthError::from)
+        crate::VaultAccess::with_vault(&*self.vault, f).map_err(AuthError::from)
     }
 }
 
@@ -469,7 +471,7 @@ impl Authenticator {
 
     /// Sets, changes (`current` = the PIN in force) or removes (`new` None) a token's PIN.
     pub fn set_push_pin(&self, token_id: i64, current: Option<String>, new: Option<String>) -> FfiResult<()> {
-        self.with(|v| v.set_push_pin(token_id, current.as_deref(), new.as_deref()))
+        self.with(|v| push::pin::set_pin(v, token_id, current.as_deref(), new.as_deref()))
     }
 
     /// Decisions, newest first.

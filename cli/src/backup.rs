@@ -104,7 +104,7 @@ pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
         Err(Error::PasswordRequired) => backup::parse(&bytes, Some(&password("Password of the file: ")?))?,
         other => other?,
     };
-    let report = vault.import(&parsed.entries, dry_run)?;
+    let report = authenticator_core::backup::import(vault, &parsed.entries, dry_run)?;
     let verb = if dry_run { "would import" } else { "imported" };
     eprintln!(
         "{:?} file: {verb} {}, {} duplicate(s) skipped, {} refused",

@@ -8,7 +8,6 @@ mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Secret, Vault, uri};
 use clap::{Parser, Subcommand};
@@ -419,5 +418,5 @@ fn find(vault: &Vault, query: &str) -> CliResult<Account> {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    authenticator_core::time::now().max(0) as u64
 }

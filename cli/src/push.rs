@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken};
 use authenticator_core::{Error, Vault};
@@ -197,7 +197,12 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             let token = find_token(vault, &token)?;
             let current = if token.has_pin { Some(prompt::hidden("Current PIN: ")?) } else { None };
             let new = if remove { None } else { Some(prompt::new_pin()?) };
-            vault.set_push_pin(token.id, current.as_deref().map(|p| p.as_str()), new.as_deref().map(|p| p.as_str()))?;
+            push::pin::set_pin(
+                vault,
+                token.id,
+                current.as_deref().map(|p| p.as_str()),
+                new.as_deref().map(|p| p.as_str()),
+            )?;
             eprintln!("{}", if remove { "PIN removed." } else { "PIN set." });
             Ok(())
         }
@@ -271,7 +276,7 @@ fn request_json(r: &PushRequest) -> serde_json::Value {
 }
 
 fn summary(r: &PushRequest) -> String {
-    let left = r.expires_at - now();
+    let left = r.expires_at - authenticator_core::time::now();
     let mut line = format!("{:>4}  {} — {}: {}  (expires in {left} s)", r.id, r.serial, r.title, r.question);
     if let Some(choices) = &r.choices {
         line.push_str(&format!("  choices: {}", choices.join(" ")));
@@ -355,11 +360,7 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 /// "2026-11-25 10:56:25Z" from Unix seconds.
 fn clock(unix: i64) -> String {
-    push::iso8601_utc(unix.max(0) as u64).replace('T', " ").replace(".000000+00:00", "Z")
+    authenticator_core::time::iso8601_utc(unix).replace('T', " ").replace(".000000+00:00", "Z")
 }

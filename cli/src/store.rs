@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use authenticator_core::vault::{DATA_KEY_LEN, PASSPHRASE_ITERATIONS};
@@ -81,9 +80,9 @@ impl Store {
             KeyMode::Passphrase => {
                 let passphrase = prompt::new_passphrase(PASSPHRASE_ENV)?;
                 let salt = DataKey::random_salt()?;
-                let kdf = format!("pbkdf2-sha256 {PASSPHRASE_ITERATIONS} {}\n", hex(&salt));
+                let kdf = format!("pbkdf2-sha256 {PASSPHRASE_ITERATIONS} {}\n", hex::encode(salt));
                 write_private(&self.dir.join(KDF_FILE), kdf.as_bytes())?;
-                DataKey::from_passphrase(&passphrase, &salt, iterations(PASSPHRASE_ITERATIONS)?)
+                DataKey::from_passphrase(&passphrase, &salt, PASSPHRASE_ITERATIONS)?
             }
         };
         let vault = Vault::open(self.db_path(), &key)?;
@@ -99,7 +98,7 @@ impl Store {
             let (iterations_text, salt) =
                 parse_kdf(&text).ok_or_else(|| CliError::msg(format!("{} is damaged", kdf_path.display())))?;
             let passphrase = prompt::passphrase(PASSPHRASE_ENV)?;
-            Ok(DataKey::from_passphrase(&passphrase, &salt, iterations(iterations_text)?))
+            Ok(DataKey::from_passphrase(&passphrase, &salt, iterations_text)?)
         } else if key_path.exists() {
             let bytes = Zeroizing::new(fs::read(&key_path)?);
             if bytes.len() != DATA_KEY_LEN {
@@ -122,19 +121,8 @@ fn parse_kdf(text: &str) -> Option<(u32, Vec<u8>)> {
     }
     let iterations = parts.next()?.parse().ok()?;
     let salt_hex = parts.next()?;
-    let salt = (0..salt_hex.len())
-        .step_by(2)
-        .map(|i| salt_hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect::<Option<Vec<u8>>>()?;
+    let salt = hex::decode(salt_hex).ok()?;
     (salt.len() >= 16).then_some((iterations, salt))
-}
-
-fn iterations(n: u32) -> CliResult<NonZeroU32> {
-    NonZeroU32::new(n).ok_or_else(|| CliError::msg("the passphrase file has zero iterations"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn create_private_dir(dir: &Path) -> CliResult<()> {

@@ -30,16 +30,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::ImportEntry;
+use super::{ImportEntry, display_name, loose_text};
 use crate::account::AccountData;
+use crate::codec::canonical_json;
+use crate::crypto::kdf::{self, Argon2Params};
+use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
-use crate::otp::{OtpKind, OtpParams, Secret};
-use crate::push::challenge::canonical_json;
+use crate::otp::{LooseParams, OtpParams, Secret};
 
 /// The `format` field of a backup file.
 pub const FORMAT_NAME: &str = "authenticator-backup";
@@ -48,37 +48,11 @@ pub const VERSION: u64 = 1;
 /// Shortest backup password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// Argon2id cost. The defaults follow RFC 9106's second recommendation (64 MiB, 3 passes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-}
+/// Argon2id cost of a backup's key (defaults: 64 MiB, 3 passes, 1 lane).
+pub type KdfParams = Argon2Params;
 
-impl Default for KdfParams {
-    fn default() -> Self {
-        Self { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
-    }
-}
-
-const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-const MAX_ITERATIONS: u32 = 64;
-const MAX_PARALLELISM: u32 = 16;
-
-fn derive_key(password: &str, salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
-    let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
-        .map_err(|_| Error::InvalidImport("the key derivation parameters are invalid".into()))?;
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut key = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(password.as_bytes(), salt, &mut key[..])
-        .map_err(|_| Error::InvalidImport("the key derivation failed".into()))?;
-    Ok(key)
-}
-
-fn cipher(key: &[u8; 32]) -> LessSafeKey {
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("AES-256 key is 32 bytes"))
+fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Key> {
+    kdf::argon2id(password.as_bytes(), salt, params)
 }
 
 /// The header: every field but the ciphertext. Its canonical JSON is the associated data.
@@ -103,11 +77,7 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::WeakPassword(MIN_PASSWORD_CHARS));
     }
-    let rng = SystemRandom::new();
-    let mut salt = [0u8; 16];
-    let mut nonce = [0u8; NONCE_LEN];
-    rng.fill(&mut salt).map_err(|_| Error::Crypto("no system randomness"))?;
-    rng.fill(&mut nonce).map_err(|_| Error::Crypto("no system randomness"))?;
+    let salt: [u8; 16] = crypto::random_array()?;
     let items: Vec<Value> = accounts
         .iter()
         .map(|a| {
@@ -125,15 +95,13 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
             })
         })
         .collect();
-    let mut plaintext = Zeroizing::new(serde_json::to_vec(&json!({ "accounts": items }))?);
+    let plaintext = Zeroizing::new(serde_json::to_vec(&json!({ "accounts": items }))?);
+    // The nonce is part of the associated data: draw it first, then seal with it.
+    let nonce: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
     let mut envelope = header(kdf, &salt, &nonce);
-    let aad = canonical_json(&envelope);
+    let aad = canonical_json(&envelope)?;
     let key = derive_key(password, &salt, kdf)?;
-    let tag = cipher(&key)
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut plaintext[..])
-        .map_err(|_| Error::Crypto("sealing failed"))?;
-    let mut sealed = plaintext.to_vec();
-    sealed.extend_from_slice(tag.as_ref());
+    let sealed = crypto::seal_with_nonce(&key, &nonce, &plaintext, aad.as_bytes())?;
     envelope["ciphertext"] = Value::String(B64.encode(&sealed));
     Ok(serde_json::to_vec_pretty(&envelope)?)
 }
@@ -164,29 +132,29 @@ pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<ImportEntry>> {
             .ok_or_else(|| bad(&format!("kdf {field} out of bounds")))
     };
     let kdf = KdfParams {
-        memory_kib: number("memory_kib", MAX_MEMORY_KIB)?,
-        iterations: number("iterations", MAX_ITERATIONS)?,
-        parallelism: number("parallelism", MAX_PARALLELISM)?,
+        memory_kib: number("memory_kib", KdfParams::MAX_MEMORY_KIB)?,
+        iterations: number("iterations", KdfParams::MAX_ITERATIONS)?,
+        parallelism: number("parallelism", KdfParams::MAX_PARALLELISM)?,
     };
     let decode = |v: &Value, what: &str| -> Result<Vec<u8>> {
         v.as_str().and_then(|s| B64.decode(s).ok()).ok_or_else(|| bad(&format!("{what} is not base64")))
     };
     let salt = decode(&kdf_json["salt"], "salt")?;
     let nonce = decode(&envelope["cipher"]["nonce"], "nonce")?;
-    let mut sealed = Zeroizing::new(decode(&envelope["ciphertext"], "ciphertext")?);
-    let nonce = Nonce::try_assume_unique_for_key(&nonce).map_err(|_| bad("nonce length"))?;
+    let sealed = Zeroizing::new(decode(&envelope["ciphertext"], "ciphertext")?);
+    if nonce.len() != crypto::NONCE_LEN {
+        return Err(bad("nonce length"));
+    }
     if salt.len() < 8 {
         return Err(bad("salt too short"));
     }
     // Rebuild the header from what was read: any field added or changed no longer matches.
     let mut header_read = envelope.clone();
     header_read.as_object_mut().map(|o| o.remove("ciphertext"));
-    let aad = canonical_json(&header_read);
+    let aad = canonical_json(&header_read)?;
     let key = derive_key(password, &salt, kdf)?;
-    let plaintext = cipher(&key)
-        .open_in_place(nonce, Aad::from(aad.as_bytes()), &mut sealed[..])
-        .map_err(|_| Error::WrongPassword)?;
-    let content: Value = serde_json::from_slice(plaintext).map_err(|_| bad("content is not JSON"))?;
+    let plaintext = crypto::open_detached(key.expose(), &nonce, &sealed, aad.as_bytes()).ok_or(Error::WrongPassword)?;
+    let content: Value = serde_json::from_slice(&plaintext).map_err(|_| bad("content is not JSON"))?;
     let items = content["accounts"].as_array().ok_or_else(|| bad("no account list"))?;
     Ok(items.iter().enumerate().map(|(i, item)| entry(i, item)).collect())
 }
@@ -194,17 +162,16 @@ pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<ImportEntry>> {
 fn entry(index: usize, item: &Value) -> ImportEntry {
     let text = |field: &str| item[field].as_str().unwrap_or_default().to_owned();
     let (issuer, label) = (text("issuer"), text("label"));
-    let name = match super::display_name(&issuer, &label) {
-        n if n.is_empty() => format!("entry {}", index + 1),
-        n => n,
-    };
+    let name = super::entry_name(display_name(&issuer, &label), "entry", index);
     let parsed = (|| -> std::result::Result<AccountData, String> {
-        let kind: OtpKind = text("type").parse().map_err(|e: crate::UriError| e.to_string())?;
-        let algorithm = text("algorithm").parse().map_err(|e: crate::UriError| e.to_string())?;
-        let number = |field: &str| item[field].as_u64().ok_or_else(|| format!("no {field}"));
-        let digits = u8::try_from(number("digits")?).map_err(|_| "digits out of range".to_owned())?;
-        let period = u32::try_from(number("period")?).map_err(|_| "period out of range".to_owned())?;
-        let params = OtpParams::new(kind, algorithm, digits, period, number("counter")?).map_err(|e| e.to_string())?;
+        let loose = LooseParams {
+            kind: loose_text(item.get("type")),
+            algorithm: loose_text(item.get("algorithm")),
+            digits: loose_text(item.get("digits")),
+            period: loose_text(item.get("period")),
+            counter: loose_text(item.get("counter")),
+        };
+        let params = OtpParams::from_loose(&loose).map_err(|e| e.to_string())?;
         let secret = Secret::from_base32(&Zeroizing::new(text("secret"))).map_err(|e| e.to_string())?;
         let group = item["group"].as_str().map(str::to_owned);
         Ok(AccountData { issuer: issuer.clone(), label: label.clone(), params, secret, group })

@@ -25,10 +25,13 @@
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name};
-use crate::account::{AccountData, clean_text};
+use crate::account::AccountData;
+use crate::codec::protobuf;
+use crate::codec::query::{self, Query};
 use crate::error::{Error, Result};
 use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
-use crate::uri::{self, percent};
+use crate::text::clean;
+use crate::uri;
 
 /// Accounts per QR code in [`export`]: Google Authenticator's own choice, which keeps each QR
 /// code small enough for phone cameras.
@@ -41,7 +44,8 @@ const SCHEME: &str = "otpauth-migration://";
 
 /// The QR payloads of an export, and what was left out. `Debug` hides the URIs (they carry the
 /// secrets).
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GoogleExport {
     /// One `otpauth-migration://offline?data=…` URI per QR code, in order. Contains secrets.
     pub uris: Vec<String>,
@@ -147,15 +151,10 @@ fn decode_line(line: &str) -> std::result::Result<Payload, String> {
         Some(scheme) if scheme.eq_ignore_ascii_case(SCHEME) => &line[SCHEME.len()..],
         _ => return Err("not an otpauth-migration:// URI".into()),
     };
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
-    let data = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| key.eq_ignore_ascii_case("data"))
-        .map(|(_, value)| value)
-        .ok_or("the URI has no data")?;
-    let data = percent::decode(data, false).map_err(|_| "the data is not valid percent-encoding".to_owned())?;
+    let query = rest.split_once('#').map_or(rest, |(before, _)| before).split_once('?').map(|(_, q)| q);
+    let params = Query::parse(query.unwrap_or_default()).map_err(|_| "the URI is not valid percent-encoding")?;
+    let data =
+        params.get("data").map_err(|_| "the data is not valid percent-encoding")?.ok_or("the URI has no data")?;
     let bytes = base64_decode(&data).ok_or("the data is not base64")?;
     Payload::decode(&bytes).map_err(|e| format!("the data is damaged ({e})"))
 }
@@ -192,15 +191,15 @@ struct Payload {
 }
 
 impl Payload {
-    fn decode(bytes: &[u8]) -> std::result::Result<Self, proto::DecodeError> {
+    fn decode(bytes: &[u8]) -> std::result::Result<Self, protobuf::DecodeError> {
         let mut payload = Payload { otp_parameters: Vec::new(), batch_size: 0, batch_index: 0, batch_id: 0 };
-        let mut reader = proto::Reader::new(bytes);
+        let mut reader = protobuf::Reader::new(bytes);
         while let Some((field, value)) = reader.next_field()? {
             match (field, value) {
-                (1, proto::Value::Bytes(message)) => payload.otp_parameters.push(OtpParameters::decode(message)?),
-                (3, proto::Value::Varint(v)) => payload.batch_size = v,
-                (4, proto::Value::Varint(v)) => payload.batch_index = v,
-                (5, proto::Value::Varint(v)) => payload.batch_id = v,
+                (1, protobuf::Value::Bytes(message)) => payload.otp_parameters.push(OtpParameters::decode(message)?),
+                (3, protobuf::Value::Varint(v)) => payload.batch_size = v,
+                (4, protobuf::Value::Varint(v)) => payload.batch_index = v,
+                (5, protobuf::Value::Varint(v)) => payload.batch_id = v,
                 _ => {} // version, and fields added later
             }
         }
@@ -221,18 +220,18 @@ struct OtpParameters {
 }
 
 impl OtpParameters {
-    fn decode(bytes: &[u8]) -> std::result::Result<Self, proto::DecodeError> {
+    fn decode(bytes: &[u8]) -> std::result::Result<Self, protobuf::DecodeError> {
         let mut otp = OtpParameters::default();
-        let mut reader = proto::Reader::new(bytes);
+        let mut reader = protobuf::Reader::new(bytes);
         while let Some((field, value)) = reader.next_field()? {
             match (field, value) {
-                (1, proto::Value::Bytes(b)) => otp.secret = Zeroizing::new(b.to_vec()),
-                (2, proto::Value::Bytes(b)) => otp.name = String::from_utf8_lossy(b).into_owned(),
-                (3, proto::Value::Bytes(b)) => otp.issuer = String::from_utf8_lossy(b).into_owned(),
-                (4, proto::Value::Varint(v)) => otp.algorithm = v,
-                (5, proto::Value::Varint(v)) => otp.digits = v,
-                (6, proto::Value::Varint(v)) => otp.kind = v,
-                (7, proto::Value::Varint(v)) => otp.counter = v,
+                (1, protobuf::Value::Bytes(b)) => otp.secret = Zeroizing::new(b.to_vec()),
+                (2, protobuf::Value::Bytes(b)) => otp.name = String::from_utf8_lossy(b).into_owned(),
+                (3, protobuf::Value::Bytes(b)) => otp.issuer = String::from_utf8_lossy(b).into_owned(),
+                (4, protobuf::Value::Varint(v)) => otp.algorithm = v,
+                (5, protobuf::Value::Varint(v)) => otp.digits = v,
+                (6, protobuf::Value::Varint(v)) => otp.kind = v,
+                (7, protobuf::Value::Varint(v)) => otp.counter = v,
                 _ => {}
             }
         }
@@ -240,7 +239,7 @@ impl OtpParameters {
     }
 
     fn into_entry(self) -> ImportEntry {
-        let (issuer, label) = split_name(clean_text(&self.name), clean_text(&self.issuer));
+        let (issuer, label) = uri::split_label(&clean(&self.name), &clean(&self.issuer));
         let name = display_name(&issuer, &label);
         let name = if name.is_empty() { "unnamed account".to_owned() } else { name };
         match self.params() {
@@ -278,21 +277,6 @@ impl OtpParameters {
     }
 }
 
-/// Google puts `Issuer:account` in `name` for accounts added from such labels. Split it like an
-/// otpauth label: when `issuer` is empty, or the prefix is the issuer (or empty).
-fn split_name(name: String, issuer: String) -> (String, String) {
-    if let Some((prefix, account)) = name.split_once(':') {
-        let prefix = prefix.trim();
-        if issuer.is_empty() {
-            return (prefix.to_owned(), account.trim().to_owned());
-        }
-        if prefix.is_empty() || prefix.eq_ignore_ascii_case(&issuer) {
-            return (issuer, account.trim().to_owned());
-        }
-    }
-    (issuer, name)
-}
-
 /// Encodes `accounts` as Google Authenticator migration URIs, [`ACCOUNTS_PER_QR`] per QR code.
 /// Accounts the format cannot carry are left out with a warning each (see the module docs).
 pub fn export(accounts: &[AccountData]) -> GoogleExport {
@@ -316,14 +300,14 @@ pub fn export(accounts: &[AccountData]) -> GoogleExport {
         .map(|(index, chunk)| {
             let mut payload = Zeroizing::new(Vec::new());
             for account in chunk {
-                proto::put_bytes(&mut payload, 1, &encode_account(account));
+                protobuf::put_bytes(&mut payload, 1, &encode_account(account));
             }
-            proto::put_varint_field(&mut payload, 2, VERSION);
-            proto::put_varint_field(&mut payload, 3, batches as u64);
-            proto::put_varint_field(&mut payload, 4, index as u64);
-            proto::put_varint_field(&mut payload, 5, batch_id);
+            protobuf::put_varint_field(&mut payload, 2, VERSION);
+            protobuf::put_varint_field(&mut payload, 3, batches as u64);
+            protobuf::put_varint_field(&mut payload, 4, index as u64);
+            protobuf::put_varint_field(&mut payload, 5, batch_id);
             let data = Zeroizing::new(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &*payload));
-            format!("{SCHEME}offline?data={}", percent::encode(&data, false))
+            format!("{SCHEME}offline?data={}", query::encode(&data, false))
         })
         .collect();
     GoogleExport { uris, warnings }
@@ -364,145 +348,24 @@ fn encode_account(account: &AccountData) -> Zeroizing<Vec<u8>> {
         Algorithm::Sha512 => 3,
     };
     let mut out = Zeroizing::new(Vec::new());
-    proto::put_bytes(&mut out, 1, account.secret.expose());
-    proto::put_bytes(&mut out, 2, name.as_bytes());
-    proto::put_bytes(&mut out, 3, account.issuer.as_bytes());
-    proto::put_varint_field(&mut out, 4, algorithm);
-    proto::put_varint_field(&mut out, 5, if p.digits() == 8 { 2 } else { 1 });
+    protobuf::put_bytes(&mut out, 1, account.secret.expose());
+    protobuf::put_bytes(&mut out, 2, name.as_bytes());
+    protobuf::put_bytes(&mut out, 3, account.issuer.as_bytes());
+    protobuf::put_varint_field(&mut out, 4, algorithm);
+    protobuf::put_varint_field(&mut out, 5, if p.digits() == 8 { 2 } else { 1 });
     match p.kind() {
         OtpKind::Hotp => {
-            proto::put_varint_field(&mut out, 6, 1);
-            proto::put_varint_field(&mut out, 7, p.counter());
+            protobuf::put_varint_field(&mut out, 6, 1);
+            protobuf::put_varint_field(&mut out, 7, p.counter());
         }
-        OtpKind::Totp | OtpKind::Steam => proto::put_varint_field(&mut out, 6, 2),
+        OtpKind::Totp | OtpKind::Steam => protobuf::put_varint_field(&mut out, 6, 2),
     }
     out
 }
 
 /// A positive int32 shared by the QR codes of one export.
 fn batch_id() -> u64 {
-    use ring::rand::{SecureRandom, SystemRandom};
-    let mut bytes = [0u8; 4];
-    if SystemRandom::new().fill(&mut bytes).is_err() {
-        // Not a secret, only a tag telling exports apart: the clock does.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        bytes = nanos.to_le_bytes();
-    }
+    // Not a secret, only a tag telling exports apart: without randomness, the clock does.
+    let bytes = crate::crypto::random_array::<4>().unwrap_or_else(|_| (crate::time::now() as u32).to_le_bytes());
     u64::from(u32::from_le_bytes(bytes) & 0x7fff_ffff)
-}
-
-/// The part of the protobuf wire format these payloads use. Total: hostile input yields an
-/// error, never a panic or an allocation beyond the input's size.
-mod proto {
-    use std::fmt;
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum DecodeError {
-        Truncated,
-        VarintTooLong,
-        UnsupportedWireType(u8),
-        InvalidFieldNumber,
-    }
-
-    impl fmt::Display for DecodeError {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self {
-                DecodeError::Truncated => f.write_str("truncated"),
-                DecodeError::VarintTooLong => f.write_str("a number is too long"),
-                DecodeError::UnsupportedWireType(t) => write!(f, "unsupported wire type {t}"),
-                DecodeError::InvalidFieldNumber => f.write_str("invalid field number"),
-            }
-        }
-    }
-
-    /// A field's value; fixed-width values are read and ignored by this module's users.
-    pub enum Value<'a> {
-        Varint(u64),
-        Bytes(&'a [u8]),
-        Fixed,
-    }
-
-    pub struct Reader<'a> {
-        rest: &'a [u8],
-    }
-
-    impl<'a> Reader<'a> {
-        pub fn new(bytes: &'a [u8]) -> Self {
-            Self { rest: bytes }
-        }
-
-        /// The next field number and value, `None` at the end of the message.
-        pub fn next_field(&mut self) -> Result<Option<(u64, Value<'a>)>, DecodeError> {
-            if self.rest.is_empty() {
-                return Ok(None);
-            }
-            let key = self.varint()?;
-            let field = key >> 3;
-            if field == 0 {
-                return Err(DecodeError::InvalidFieldNumber);
-            }
-            let value = match (key & 7) as u8 {
-                0 => Value::Varint(self.varint()?),
-                1 => {
-                    self.take(8)?;
-                    Value::Fixed
-                }
-                2 => {
-                    let len = usize::try_from(self.varint()?).map_err(|_| DecodeError::Truncated)?;
-                    Value::Bytes(self.take(len)?)
-                }
-                5 => {
-                    self.take(4)?;
-                    Value::Fixed
-                }
-                t => return Err(DecodeError::UnsupportedWireType(t)),
-            };
-            Ok(Some((field, value)))
-        }
-
-        fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
-            if len > self.rest.len() {
-                return Err(DecodeError::Truncated);
-            }
-            let (taken, rest) = self.rest.split_at(len);
-            self.rest = rest;
-            Ok(taken)
-        }
-
-        fn varint(&mut self) -> Result<u64, DecodeError> {
-            let mut value = 0u64;
-            for i in 0..10 {
-                let (&byte, rest) = self.rest.split_first().ok_or(DecodeError::Truncated)?;
-                self.rest = rest;
-                // The tenth byte holds the top bit of 64 only.
-                if i == 9 && byte > 1 {
-                    return Err(DecodeError::VarintTooLong);
-                }
-                value |= u64::from(byte & 0x7f) << (7 * i);
-                if byte & 0x80 == 0 {
-                    return Ok(value);
-                }
-            }
-            Err(DecodeError::VarintTooLong)
-        }
-    }
-
-    pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-        while value >= 0x80 {
-            out.push((value as u8) | 0x80);
-            value >>= 7;
-        }
-        out.push(value as u8);
-    }
-
-    pub fn put_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
-        put_varint(out, field << 3);
-        put_varint(out, value);
-    }
-
-    pub fn put_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-        put_varint(out, field << 3 | 2);
-        put_varint(out, bytes.len() as u64);
-        out.extend_from_slice(bytes);
-    }
 }

@@ -3,19 +3,23 @@
 //! Bytes from outside (a backup file, another app's export, a QR payload) are parsed once here
 //! into [`ImportEntry`]s: each either an [`AccountData`] or the reason it cannot be imported.
 //! One bad entry never aborts the rest; the vault then imports all good entries in one
-//! transaction, skipping duplicates ([`crate::Vault::import`]).
+//! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
 pub mod format;
 pub mod google;
+mod import;
 pub mod twofas;
 
-use crate::account::AccountData;
+pub use import::import;
+
+use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
 use crate::uri;
 
 /// Where imported data came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ImportFormat {
     /// Our own encrypted backup ([`format`]).
     Backup,
@@ -55,7 +59,8 @@ pub struct ParsedImport {
 }
 
 /// What an import did (or, as a dry run, would do).
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Names of the accounts imported.
     pub imported: Vec<String>,
@@ -66,17 +71,19 @@ pub struct ImportReport {
 }
 
 /// An entry an import refused.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedEntry {
     pub name: String,
     pub reason: String,
 }
 
 /// What [`verify_backup`] found: the backup opens and every account in it restores.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BackupCheck {
     /// Accounts that would be restored.
-    pub accounts: u32,
+    pub accounts: i64,
     /// Entries that could not be restored (only possible in a file this app did not write).
     pub refused: Vec<RefusedEntry>,
 }
@@ -100,12 +107,34 @@ pub fn verify_backup(bytes: &[u8], password: &str) -> Result<BackupCheck> {
     Ok(check)
 }
 
-/// "Issuer (label)", "Issuer" or "label".
-pub fn display_name(issuer: &str, label: &str) -> String {
-    match (issuer.is_empty(), label.is_empty()) {
-        (false, false) => format!("{issuer} ({label})"),
-        (false, true) => issuer.to_owned(),
-        _ => label.to_owned(),
+/// The name of an import entry: its display name, or "entry 3" when it has none.
+fn entry_name(display_name: String, noun: &str, index: usize) -> String {
+    if display_name.is_empty() { format!("{noun} {}", index + 1) } else { display_name }
+}
+
+/// A JSON error as an import error. serde's own messages can quote the offending value, which
+/// may be a secret: only the kind of error and where it is are kept.
+fn json_error(what: &str, e: &serde_json::Error) -> Error {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "cannot be read",
+        serde_json::error::Category::Syntax => "is not valid JSON",
+        serde_json::error::Category::Data => "has a field of the wrong type or a missing field",
+        serde_json::error::Category::Eof => "ends too early (truncated?)",
+    };
+    if e.line() == 0 {
+        Error::InvalidImport(format!("{what} {kind}"))
+    } else {
+        Error::InvalidImport(format!("{what} {kind} (line {}, column {})", e.line(), e.column()))
+    }
+}
+
+/// A loose JSON field as text for [`crate::otp::LooseParams`]: strings as they are, numbers as
+/// their digits, `null` as absent, anything else as its JSON text (which then fails to parse).
+fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

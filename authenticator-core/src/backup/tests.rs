@@ -16,28 +16,23 @@ fn fixture_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import")
 }
 
-/// The fixture's bytes, or `None` (with a notice) outside the workplace that holds them.
-fn fixture(name: &str) -> Option<Vec<u8>> {
+/// The fixture's bytes. The shared fixtures sit beside every checkout (and CI's): a missing one
+/// fails the test rather than letting it pass having checked nothing.
+fn fixture(name: &str) -> Vec<u8> {
     let path = fixture_dir().join(name);
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) => {
-            eprintln!("SKIPPED: import fixture {} is absent ({e})", path.display());
-            None
-        }
-    }
+    std::fs::read(&path).unwrap_or_else(|e| panic!("import fixture {} is missing ({e})", path.display()))
 }
 
 /// The seven accounts of plain.txt, as the otpauth parser reads them.
-fn expected_accounts() -> Option<Vec<AccountData>> {
-    let text = String::from_utf8(fixture("plain.txt")?).unwrap();
-    Some(accounts(parse_uri_list(&text)))
+fn expected_accounts() -> Vec<AccountData> {
+    let text = String::from_utf8(fixture("plain.txt")).unwrap();
+    accounts(parse_uri_list(&text))
 }
 
 /// The five of them 2FAS holds: TOTP SHA-1, the three HOTP, Steam.
-fn expected_twofas_accounts() -> Option<Vec<AccountData>> {
-    let all = expected_accounts()?;
-    Some([0, 3, 4, 5, 6].iter().map(|&i| all[i].clone()).collect())
+fn expected_twofas_accounts() -> Vec<AccountData> {
+    let all = expected_accounts();
+    [0, 3, 4, 5, 6].iter().map(|&i| all[i].clone()).collect()
 }
 
 /// Every entry's account, failing on any refused entry.
@@ -45,8 +40,8 @@ fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
     entries.into_iter().map(|e| e.outcome.unwrap_or_else(|reason| panic!("{} refused: {reason}", e.name))).collect()
 }
 
-fn fixture_json(name: &str) -> Option<serde_json::Value> {
-    Some(serde_json::from_slice(&fixture(name)?).unwrap())
+fn fixture_json(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture(name)).unwrap()
 }
 
 fn assert_invalid_or_wrong_password(result: Result<Vec<ImportEntry>>) {
@@ -55,7 +50,7 @@ fn assert_invalid_or_wrong_password(result: Result<Vec<ImportEntry>>) {
 
 #[test]
 fn plain_txt_fixture_holds_the_seven_documented_accounts() {
-    let Some(expected) = expected_accounts() else { return };
+    let expected = expected_accounts();
     let shapes: Vec<_> = expected
         .iter()
         .map(|a| (a.params.kind(), a.params.algorithm(), a.params.digits(), a.params.period(), a.params.counter()))
@@ -78,31 +73,31 @@ fn plain_txt_fixture_holds_the_seven_documented_accounts() {
 
 #[test]
 fn aegis_plain_fixture_imports_the_seven_accounts() {
-    let (Some(bytes), Some(expected)) = (fixture("aegis_plain.json"), expected_accounts()) else { return };
+    let (bytes, expected) = (fixture("aegis_plain.json"), expected_accounts());
     assert_eq!(accounts(aegis::parse(&bytes, None).unwrap()), expected);
 }
 
 #[test]
 fn aegis_encrypted_fixture_opens_with_the_right_password() {
-    let (Some(bytes), Some(expected)) = (fixture("aegis_encrypted.json"), expected_accounts()) else { return };
+    let (bytes, expected) = (fixture("aegis_encrypted.json"), expected_accounts());
     assert_eq!(accounts(aegis::parse(&bytes, Some(PASSWORD)).unwrap()), expected);
 }
 
 #[test]
 fn aegis_encrypted_fixture_refuses_a_wrong_password() {
-    let Some(bytes) = fixture("aegis_encrypted.json") else { return };
+    let bytes = fixture("aegis_encrypted.json");
     assert!(matches!(aegis::parse(&bytes, Some("tset")), Err(Error::WrongPassword)));
 }
 
 #[test]
 fn aegis_encrypted_fixture_without_password_requires_one() {
-    let Some(bytes) = fixture("aegis_encrypted.json") else { return };
+    let bytes = fixture("aegis_encrypted.json");
     assert!(matches!(aegis::parse(&bytes, None), Err(Error::PasswordRequired)));
 }
 
 #[test]
 fn aegis_tampered_db_is_refused_without_panic() {
-    let Some(mut json) = fixture_json("aegis_encrypted.json") else { return };
+    let mut json = fixture_json("aegis_encrypted.json");
     let mut db = STANDARD.decode(json["db"].as_str().unwrap()).unwrap();
     db[10] ^= 0x01;
     json["db"] = STANDARD.encode(&db).into();
@@ -112,37 +107,31 @@ fn aegis_tampered_db_is_refused_without_panic() {
 
 #[test]
 fn twofas_plain_fixture_imports_the_five_accounts() {
-    let (Some(bytes), Some(expected)) = (fixture("2fas_authenticator_plain_v4.2fas"), expected_twofas_accounts())
-    else {
-        return;
-    };
+    let (bytes, expected) = (fixture("2fas_authenticator_plain_v4.2fas"), expected_twofas_accounts());
     assert_eq!(accounts(twofas::parse(&bytes, None).unwrap()), expected);
 }
 
 #[test]
 fn twofas_encrypted_fixture_opens_with_the_right_password() {
-    let (Some(bytes), Some(expected)) = (fixture("2fas_authenticator_encrypted_v4.2fas"), expected_twofas_accounts())
-    else {
-        return;
-    };
+    let (bytes, expected) = (fixture("2fas_authenticator_encrypted_v4.2fas"), expected_twofas_accounts());
     assert_eq!(accounts(twofas::parse(&bytes, Some(PASSWORD)).unwrap()), expected);
 }
 
 #[test]
 fn twofas_encrypted_fixture_refuses_a_wrong_password() {
-    let Some(bytes) = fixture("2fas_authenticator_encrypted_v4.2fas") else { return };
+    let bytes = fixture("2fas_authenticator_encrypted_v4.2fas");
     assert!(matches!(twofas::parse(&bytes, Some("tset")), Err(Error::WrongPassword)));
 }
 
 #[test]
 fn twofas_encrypted_fixture_without_password_requires_one() {
-    let Some(bytes) = fixture("2fas_authenticator_encrypted_v4.2fas") else { return };
+    let bytes = fixture("2fas_authenticator_encrypted_v4.2fas");
     assert!(matches!(twofas::parse(&bytes, None), Err(Error::PasswordRequired)));
 }
 
 #[test]
 fn twofas_tampered_services_are_refused_without_panic() {
-    let Some(mut json) = fixture_json("2fas_authenticator_encrypted_v4.2fas") else { return };
+    let mut json = fixture_json("2fas_authenticator_encrypted_v4.2fas");
     let sealed = json["servicesEncrypted"].as_str().unwrap().to_owned();
     let mut parts: Vec<String> = sealed.split(':').map(str::to_owned).collect();
     let mut data = STANDARD.decode(&parts[0]).unwrap();
@@ -162,7 +151,7 @@ fn truncated_fixtures_are_errors_not_panics() {
         "2fas_authenticator_plain_v4.2fas",
         "2fas_authenticator_encrypted_v4.2fas",
     ] {
-        let Some(bytes) = fixture(name) else { return };
+        let bytes = fixture(name);
         let trimmed = bytes.trim_ascii_end().len();
         for len in (0..trimmed).step_by(7) {
             let cut = &bytes[..len];
@@ -193,7 +182,7 @@ fn detect_recognises_every_fixture() {
         ("2fas_authenticator_encrypted_v4.2fas", ImportFormat::TwoFas),
         ("plain.txt", ImportFormat::UriList),
     ] {
-        let Some(bytes) = fixture(name) else { return };
+        let bytes = fixture(name);
         assert_eq!(detect(&bytes), Some(format), "{name}");
     }
 }
@@ -207,7 +196,7 @@ fn parse_reads_every_fixture_through_detection() {
         ("2fas_authenticator_encrypted_v4.2fas", 5),
         ("plain.txt", 7),
     ] {
-        let Some(bytes) = fixture(name) else { return };
+        let bytes = fixture(name);
         let parsed = super::parse(&bytes, Some(PASSWORD)).unwrap();
         assert_eq!(accounts(parsed.entries).len(), count, "{name}");
     }
@@ -245,10 +234,10 @@ fn aegis_unsupported_token_types_are_refused_and_the_others_imported() {
     let entries = aegis::parse(&bytes, None).unwrap();
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0].name, "Yandex (alice)");
-    assert_eq!(entries[0].outcome, Err("unsupported token type 'yandex'".to_owned()));
+    assert_eq!(entries[0].outcome, Err("unsupported OTP type 'yandex' (expected totp, hotp or steam)".to_owned()));
     let github = entries[1].outcome.as_ref().unwrap();
     assert_eq!((github.issuer.as_str(), github.label.as_str()), ("GitHub", "alice"));
-    assert_eq!(entries[2].outcome, Err("unsupported token type 'motp'".to_owned()));
+    assert_eq!(entries[2].outcome, Err("unsupported OTP type 'motp' (expected totp, hotp or steam)".to_owned()));
 }
 
 #[test]
@@ -273,12 +262,12 @@ fn aegis_entry_with_a_bad_secret_is_refused_alone() {
     let entries = aegis::parse(&bytes, None).unwrap();
     assert!(entries[0].outcome.is_err());
     // HOTP without a counter is refused too rather than guessed.
-    assert_eq!(entries[1].outcome, Err(crate::uri::UriError::MissingCounter.to_string()));
+    assert_eq!(entries[1].outcome, Err(crate::AccountError::MissingCounter.to_string()));
 }
 
 #[test]
 fn aegis_hostile_scrypt_parameters_are_refused_before_any_work() {
-    let Some(mut json) = fixture_json("aegis_encrypted.json") else { return };
+    let mut json = fixture_json("aegis_encrypted.json");
     json["header"]["slots"][0]["n"] = (1u64 << 40).into();
     let bytes = serde_json::to_vec(&json).unwrap();
     assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::InvalidImport(_))));
@@ -302,7 +291,7 @@ fn twofas_groups_and_unsupported_types_are_handled_per_service() {
     let github = entries[0].outcome.as_ref().unwrap();
     assert_eq!(github.group.as_deref(), Some("Work"));
     assert_eq!(github.params, OtpParams::totp(Algorithm::Sha256, 6, 30).unwrap());
-    assert_eq!(entries[1].outcome, Err("unsupported token type 'YAOTP'".to_owned()));
+    assert_eq!(entries[1].outcome, Err("unsupported OTP type 'YAOTP' (expected totp, hotp or steam)".to_owned()));
     assert!(entries[2].outcome.as_ref().unwrap_err().contains("SHA224"));
 }
 
@@ -613,4 +602,87 @@ proptest! {
     fn random_text_after_the_migration_scheme_never_panics(text in "otpauth-migration://[ -~]{0,200}") {
         let _ = google::parse_lines(&text);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Importing into a vault, and backups of a vault.
+
+fn vault() -> (tempfile::TempDir, crate::Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = crate::Vault::open(dir.path().join("vault.db"), &crate::DataKey::from_bytes([42; 32])).unwrap();
+    (dir, vault)
+}
+
+#[test]
+fn import_skips_duplicates_reports_refusals_and_adds_the_rest_at_once() {
+    let (_dir, vault) = vault();
+    vault.add(&crate::uri::parse("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP").unwrap()).unwrap();
+    let batch = parse_uri_list(
+        &[
+            "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP", // already in the vault
+            "otpauth://totp/github:ALICE?secret=jbswy3dpehpk3pxp", // the same, other case
+            "otpauth://totp/GitHub:bob?secret=JBSWY3DPEHPK3PXP",   // same secret, other account
+            "otpauth://totp/AWS:root?secret=GEZDGNBVGY3TQOJQ",
+            "otpauth://totp/AWS:root?secret=GEZDGNBVGY3TQOJQ", // twice in the import
+            "otpauth://totp/Bad:x?secret=NOT-BASE32-1",
+        ]
+        .join("\n"),
+    );
+    let preview = import(&vault, &batch, true).unwrap();
+    assert_eq!(preview.imported, ["GitHub (bob)", "AWS (root)"]);
+    assert_eq!(preview.duplicates, ["GitHub (alice)", "github (ALICE)", "AWS (root)"]);
+    assert_eq!(preview.refused.len(), 1);
+    assert!(preview.refused[0].reason.contains("base32"), "{:?}", preview.refused);
+    assert_eq!(vault.accounts().unwrap().len(), 1, "a dry run writes nothing");
+    assert_eq!(import(&vault, &batch, false).unwrap(), preview);
+    assert_eq!(vault.accounts().unwrap().len(), 3);
+    let again = import(&vault, &batch, false).unwrap();
+    assert!(again.imported.is_empty() && again.duplicates.len() == 5);
+}
+
+#[test]
+fn a_backup_of_the_vault_restores_into_another_vault() {
+    use format::{KdfParams, encrypt};
+    let (_dir, vault) = vault();
+    let totp = |issuer: &str, label: &str| AccountData {
+        issuer: issuer.into(),
+        label: label.into(),
+        params: OtpParams::totp(Algorithm::Sha1, 8, 30).unwrap(),
+        secret: Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap(),
+        group: None,
+    };
+    let mut hotp = totp("Bank", "");
+    hotp.params = OtpParams::hotp(Algorithm::Sha1, 6, 5).unwrap();
+    let mut grouped = totp("GitHub", "alice");
+    grouped.group = Some("Work".into());
+    vault.add_all(&[grouped, hotp, totp("AWS", "root")]).unwrap();
+    vault.reorder(&[3, 1]).unwrap();
+    let fast = KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+    let file = encrypt(&vault.all_account_data().unwrap(), "correct horse battery", fast).unwrap();
+    assert_eq!(verify_backup(&file, "correct horse battery").unwrap().accounts, 3);
+
+    let (_other, restored) = self::vault();
+    let parsed = parse(&file, Some("correct horse battery")).unwrap();
+    assert_eq!(import(&restored, &parsed.entries, false).unwrap().imported.len(), 3);
+    let names = |v: &crate::Vault| {
+        v.accounts().unwrap().iter().map(|a| (a.display_name(), a.group.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&restored), names(&vault));
+    assert_eq!(restored.codes(59).unwrap()[0].code, vault.codes(59).unwrap()[0].code);
+    assert_eq!(restored.accounts().unwrap()[2].params.counter(), 5);
+}
+
+/// A version-1 backup written before canonical JSON came from a crate: its associated data must
+/// never change by accident, or every existing backup would stop opening.
+#[test]
+fn a_version_1_backup_from_an_earlier_build_still_opens() {
+    let file = include_bytes!("testdata/backup-v1.json");
+    let restored = accounts(format::decrypt(file, "correct horse battery").unwrap());
+    let names: Vec<_> = restored.iter().map(|a| (a.issuer.as_str(), a.label.as_str(), a.group.as_deref())).collect();
+    assert_eq!(names, [("GitHub", "alice", Some("Work")), ("Bank", "", None), ("Steam", "gaben", None)]);
+    assert_eq!(restored[0].params, OtpParams::totp(Algorithm::Sha256, 8, 60).unwrap());
+    assert_eq!(restored[0].secret, Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
+    assert_eq!(restored[1].params, OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap());
+    assert_eq!(restored[2].params.kind(), OtpKind::Steam);
+    assert!(matches!(format::decrypt(file, "wrong horse battery"), Err(Error::WrongPassword)));
 }

@@ -9,7 +9,8 @@ mod secret;
 
 pub use secret::{MAX_SECRET_BYTES, Secret};
 
-use crate::uri::UriError;
+use crate::account::AccountError;
+use crate::text::excerpt;
 use std::fmt;
 use std::str::FromStr;
 
@@ -21,7 +22,8 @@ pub const PERIOD_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 /// Which kind of one-time password an account produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum OtpKind {
     /// Time-based (RFC 6238).
     Totp,
@@ -43,13 +45,13 @@ impl OtpKind {
 }
 
 impl FromStr for OtpKind {
-    type Err = UriError;
-    fn from_str(s: &str) -> Result<Self, UriError> {
+    type Err = AccountError;
+    fn from_str(s: &str) -> Result<Self, AccountError> {
         match s.to_ascii_lowercase().as_str() {
             "totp" => Ok(OtpKind::Totp),
             "hotp" => Ok(OtpKind::Hotp),
             "steam" => Ok(OtpKind::Steam),
-            _ => Err(UriError::UnsupportedType(truncated(s))),
+            _ => Err(AccountError::UnsupportedType(excerpt(s))),
         }
     }
 }
@@ -61,7 +63,8 @@ impl fmt::Display for OtpKind {
 }
 
 /// The HMAC hash function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Algorithm {
     Sha1,
     Sha256,
@@ -88,14 +91,14 @@ impl Algorithm {
 }
 
 impl FromStr for Algorithm {
-    type Err = UriError;
+    type Err = AccountError;
     /// Accepts any case, with or without a dash (`sha256`, `SHA-256`).
-    fn from_str(s: &str) -> Result<Self, UriError> {
+    fn from_str(s: &str) -> Result<Self, AccountError> {
         match s.to_ascii_uppercase().replace('-', "").as_str() {
             "SHA1" => Ok(Algorithm::Sha1),
             "SHA256" => Ok(Algorithm::Sha256),
             "SHA512" => Ok(Algorithm::Sha512),
-            _ => Err(UriError::UnknownAlgorithm(truncated(s))),
+            _ => Err(AccountError::UnknownAlgorithm(excerpt(s))),
         }
     }
 }
@@ -119,19 +122,19 @@ pub struct OtpParams {
 
 impl OtpParams {
     /// A TOTP account: `digits` in 4–10, `period` in seconds (1–3600).
-    pub fn totp(algorithm: Algorithm, digits: u8, period: u32) -> Result<Self, UriError> {
+    pub fn totp(algorithm: Algorithm, digits: u8, period: u32) -> Result<Self, AccountError> {
         check_digits(digits)?;
         if !PERIOD_RANGE.contains(&period) {
-            return Err(UriError::InvalidPeriod(period.to_string()));
+            return Err(AccountError::InvalidPeriod(period.to_string()));
         }
         Ok(Self { kind: OtpKind::Totp, algorithm, digits, period, counter: 0 })
     }
 
     /// An HOTP account: `counter` is the moving factor of the next code to hand out.
-    pub fn hotp(algorithm: Algorithm, digits: u8, counter: u64) -> Result<Self, UriError> {
+    pub fn hotp(algorithm: Algorithm, digits: u8, counter: u64) -> Result<Self, AccountError> {
         check_digits(digits)?;
         if counter > i64::MAX as u64 {
-            return Err(UriError::InvalidCounter(counter.to_string()));
+            return Err(AccountError::InvalidCounter(counter.to_string()));
         }
         Ok(Self { kind: OtpKind::Hotp, algorithm, digits, period: 30, counter })
     }
@@ -142,7 +145,13 @@ impl OtpParams {
     }
 
     /// Builds parameters for `kind` from loose fields, as read back from storage or a form.
-    pub fn new(kind: OtpKind, algorithm: Algorithm, digits: u8, period: u32, counter: u64) -> Result<Self, UriError> {
+    pub fn new(
+        kind: OtpKind,
+        algorithm: Algorithm,
+        digits: u8,
+        period: u32,
+        counter: u64,
+    ) -> Result<Self, AccountError> {
         match kind {
             OtpKind::Totp => Self::totp(algorithm, digits, period),
             OtpKind::Hotp => Self::hotp(algorithm, digits, counter),
@@ -175,14 +184,58 @@ impl OtpParams {
     }
 }
 
-fn check_digits(digits: u8) -> Result<(), UriError> {
-    if DIGITS_RANGE.contains(&digits) { Ok(()) } else { Err(UriError::InvalidDigits(digits.to_string())) }
+/// Code parameters as loose text fields from outside (a URI's query, an export's JSON), before
+/// validation. `None` means absent; JSON numbers arrive as their text. The one place where
+/// defaults are applied: TOTP, SHA-1, 6 digits, 30 seconds; HOTP needs a counter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LooseParams {
+    /// `totp`, `hotp` or `steam` (any case); absent means TOTP.
+    pub kind: Option<String>,
+    /// `SHA1`, `SHA256`, `SHA512` (any case, dash allowed); absent or empty means SHA-1.
+    pub algorithm: Option<String>,
+    /// Code length.
+    pub digits: Option<String>,
+    /// TOTP step in seconds.
+    pub period: Option<String>,
+    /// HOTP counter.
+    pub counter: Option<String>,
 }
 
-/// User-supplied text quoted in an error: short (it can be huge) and without control
-/// characters (it ends up on terminals and in logs).
-pub(crate) fn truncated(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(32).collect()
+impl OtpParams {
+    /// Validates loose fields (see [`LooseParams`]); errors quote a short excerpt of the field.
+    pub fn from_loose(loose: &LooseParams) -> Result<Self, AccountError> {
+        let kind: OtpKind = loose.kind.as_deref().map_or(Ok(OtpKind::Totp), |k| k.trim().parse())?;
+        if kind == OtpKind::Steam {
+            return Ok(Self::steam());
+        }
+        let algorithm = match loose.algorithm.as_deref().map(str::trim) {
+            Some(a) if !a.is_empty() => a.parse()?,
+            _ => Algorithm::Sha1,
+        };
+        let digits = match &loose.digits {
+            Some(d) => d.trim().parse::<u8>().map_err(|_| AccountError::InvalidDigits(excerpt(d)))?,
+            None => 6,
+        };
+        match kind {
+            OtpKind::Hotp => {
+                let counter = loose.counter.as_deref().ok_or(AccountError::MissingCounter)?;
+                let counter =
+                    counter.trim().parse::<u64>().map_err(|_| AccountError::InvalidCounter(excerpt(counter)))?;
+                Self::hotp(algorithm, digits, counter)
+            }
+            _ => {
+                let period = match &loose.period {
+                    Some(p) => p.trim().parse::<u32>().map_err(|_| AccountError::InvalidPeriod(excerpt(p)))?,
+                    None => 30,
+                };
+                Self::totp(algorithm, digits, period)
+            }
+        }
+    }
+}
+
+fn check_digits(digits: u8) -> Result<(), AccountError> {
+    if DIGITS_RANGE.contains(&digits) { Ok(()) } else { Err(AccountError::InvalidDigits(digits.to_string())) }
 }
 
 /// A code generator for one account: the secret and parameters, ready to sign.

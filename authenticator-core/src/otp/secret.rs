@@ -3,8 +3,8 @@
 use std::fmt;
 use zeroize::Zeroizing;
 
-use crate::base32;
-use crate::uri::UriError;
+use crate::account::AccountError;
+use crate::codec::base32;
 
 /// Largest secret accepted, in bytes. Real secrets are 10 to 64 bytes; anything near this limit
 /// is a mistake or an attack on memory, not a key.
@@ -19,13 +19,13 @@ pub struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {
     /// Wraps raw key bytes; fails when empty or longer than [`MAX_SECRET_BYTES`].
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, UriError> {
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, AccountError> {
         let bytes = Zeroizing::new(bytes);
         if bytes.is_empty() {
-            return Err(UriError::EmptySecret);
+            return Err(AccountError::EmptySecret);
         }
         if bytes.len() > MAX_SECRET_BYTES {
-            return Err(UriError::SecretTooLong);
+            return Err(AccountError::SecretTooLong);
         }
         Ok(Self(bytes))
     }
@@ -33,12 +33,12 @@ impl Secret {
     /// Parses base32 as services print it: any case, spaces and `-` as separators, with or
     /// without `=` padding. Trailing bits that do not fill a byte are dropped, as every
     /// mainstream decoder does.
-    pub fn from_base32(text: &str) -> Result<Self, UriError> {
+    pub fn from_base32(text: &str) -> Result<Self, AccountError> {
         // Each base32 character carries 5 bits; refuse to even decode absurd inputs.
         if text.len() > MAX_SECRET_BYTES * 2 + 64 {
-            return Err(UriError::SecretTooLong);
+            return Err(AccountError::SecretTooLong);
         }
-        let bytes = base32::decode(text).map_err(|_| UriError::SecretNotBase32)?;
+        let bytes = base32::decode(text).map_err(|_| AccountError::SecretNotBase32)?;
         Self::from_bytes(bytes.to_vec())
     }
 
@@ -83,11 +83,11 @@ mod tests {
 
     #[test]
     fn base32_rejects_what_is_not_base32() {
-        assert_eq!(Secret::from_base32("JBSWY3DP1"), Err(UriError::SecretNotBase32));
-        assert_eq!(Secret::from_base32("JBSW==Y3DP"), Err(UriError::SecretNotBase32));
-        assert_eq!(Secret::from_base32(""), Err(UriError::EmptySecret));
-        assert_eq!(Secret::from_base32(" = "), Err(UriError::EmptySecret));
-        assert_eq!(Secret::from_base32(&"A".repeat(4000)), Err(UriError::SecretTooLong));
+        assert_eq!(Secret::from_base32("JBSWY3DP1"), Err(AccountError::SecretNotBase32));
+        assert_eq!(Secret::from_base32("JBSW==Y3DP"), Err(AccountError::SecretNotBase32));
+        assert_eq!(Secret::from_base32(""), Err(AccountError::EmptySecret));
+        assert_eq!(Secret::from_base32(" = "), Err(AccountError::EmptySecret));
+        assert_eq!(Secret::from_base32(&"A".repeat(4000)), Err(AccountError::SecretTooLong));
     }
 
     #[test]

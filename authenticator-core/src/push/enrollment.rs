@@ -4,9 +4,9 @@
 
 use zeroize::Zeroizing;
 
-use crate::account::clean_text;
+use crate::codec::query::{self, Query};
 use crate::error::Error;
-use crate::uri::percent;
+use crate::text::clean;
 
 /// What the QR code tells the phone.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,45 +56,37 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     if uri.len() > crate::uri::MAX_URI_BYTES {
         return Err(invalid("the URI is longer than 16 KiB"));
     }
-    let (scheme, rest) = uri.split_once("://").ok_or_else(|| invalid("not a push enrollment URI"))?;
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (scheme, path, query) = query::split_uri(uri).ok_or_else(|| invalid("not a push enrollment URI"))?;
     let (kind, raw_label) = path.split_once('/').unwrap_or((path, ""));
     let scheme_ok = scheme.eq_ignore_ascii_case("otpauth") || scheme.eq_ignore_ascii_case("pia");
     if !scheme_ok || !kind.eq_ignore_ascii_case("pipush") {
         return Err(invalid("not a push enrollment URI (otpauth://pipush/… or pia://pipush/…)"));
     }
-    let decode = |v: &str| percent::decode(v, true).map_err(|_| invalid("not valid UTF-8 once percent-decoded"));
-    let mut params: Vec<(String, String)> = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(key)?.to_ascii_lowercase();
-        if !params.iter().any(|(k, _)| *k == key) {
-            params.push((key, decode(value)?));
-        }
-    }
-    let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned());
-    let flag = |key: &str| get(key).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
-
-    let serial = get("serial").filter(|s| !s.is_empty()).ok_or_else(|| invalid("no serial"))?;
+    let not_utf8 = |_| invalid("not valid UTF-8 once percent-decoded");
+    let params = Query::parse(query).map_err(not_utf8)?;
+    let get = |key: &str| -> Result<Option<Zeroizing<String>>, Error> {
+        Ok(params.get(key).map_err(not_utf8)?.map(|v| Zeroizing::new(v.trim().to_owned())))
+    };
+    let text = |key: &str| -> Result<Option<String>, Error> { Ok(get(key)?.map(|v| v.to_string())) };
+    let flag = |key: &str| -> Result<bool, Error> {
+        Ok(text(key)?.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")))
+    };
+    let serial = text("serial")?.filter(|s| !s.is_empty()).ok_or_else(|| invalid("no serial"))?;
     if serial.len() > 64 || !serial.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(invalid("the serial has unexpected characters"));
     }
-    let url = get("url").filter(|u| !u.is_empty()).ok_or_else(|| invalid("no url"))?;
-    let credential = get("enrollment_credential").filter(|c| !c.is_empty());
-    let enrollment_credential = Zeroizing::new(credential.ok_or_else(|| invalid("no enrollment_credential"))?);
-    let ttl_minutes = match get("ttl") {
+    let url = text("url")?.filter(|u| !u.is_empty()).ok_or_else(|| invalid("no url"))?;
+    let enrollment_credential =
+        get("enrollment_credential")?.filter(|c| !c.is_empty()).ok_or_else(|| invalid("no enrollment_credential"))?;
+    let ttl_minutes = match text("ttl")? {
         Some(t) => t.parse().map_err(|_| invalid("ttl is not a number of minutes"))?,
         None => 10,
     };
-    let label = clean_text(&percent::decode(raw_label, false).map_err(|_| invalid("label is not valid UTF-8"))?);
-    let issuer = clean_text(&get("issuer").unwrap_or_default());
+    let label = clean(&query::decode(raw_label, false).map_err(|_| invalid("label is not valid UTF-8"))?);
+    let issuer = clean(&text("issuer")?.unwrap_or_default());
     // The label may repeat the issuer as a prefix, like otpauth labels.
-    let label = match label.split_once(':') {
-        Some((prefix, rest)) if prefix.trim().eq_ignore_ascii_case(&issuer) => rest.trim().to_owned(),
-        _ => label,
-    };
-    let requires_pin = flag("pin") || get("app_force_unlock").is_some_and(|v| v.eq_ignore_ascii_case("pin"));
+    let (issuer, label) = crate::uri::split_label(&label, &issuer);
+    let requires_pin = flag("pin")? || text("app_force_unlock")?.is_some_and(|v| v.eq_ignore_ascii_case("pin"));
     Ok(Enrollment {
         serial,
         url,
@@ -103,8 +95,8 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
         label,
         enrollment_credential,
         // Absent means verify: failing safe.
-        sslverify: get("sslverify").is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false")),
-        poll_only: flag("poll_only"),
+        sslverify: text("sslverify")?.is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false")),
+        poll_only: flag("poll_only")?,
         requires_pin,
     })
 }

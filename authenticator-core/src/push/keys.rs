@@ -8,7 +8,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
-use crate::base32;
+use crate::codec::base32;
 use crate::error::Error;
 
 /// Size of a new device key, as privacyIDEA's own app uses.

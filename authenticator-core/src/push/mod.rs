@@ -14,144 +14,28 @@ pub mod challenge;
 pub mod client;
 pub mod enrollment;
 pub mod keys;
+pub mod model;
+pub mod pin;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::vault::Vault;
+use crate::time::{iso8601_utc, now};
+use crate::vault::{Vault, VaultAccess};
 use challenge::Challenge;
 pub use client::PushClient;
-use keys::{DEVICE_KEY_BITS, DeviceKey};
+use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
+pub use model::{
+    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken,
+    RequestState,
+};
+pub use pin::{PIN_ATTEMPTS, PIN_ITERATIONS};
 
-/// A push token enrolled on this device, as a UI shows it. Holds no key.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PushToken {
-    pub id: i64,
-    pub serial: String,
-    pub issuer: String,
-    pub label: String,
-    /// The server endpoint (`…/ttype/push`).
-    pub url: String,
-    /// The server asked for certificate verification.
-    pub sslverify: bool,
-    /// The user opted in to skip certificate verification when the server says `sslverify=0`.
-    pub allow_insecure_tls: bool,
-    /// Answering needs the PIN.
-    pub has_pin: bool,
-    /// The server demanded a PIN; it can be changed, not removed.
-    pub pin_required_by_server: bool,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-impl PushToken {
-    /// Whether TLS certificates are checked for this token.
-    pub fn verify_tls(&self) -> bool {
-        self.sslverify || !self.allow_insecure_tls
-    }
-}
-
-/// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum RequestState {
-    Pending,
-    Approved,
-    Denied,
-    Expired,
-}
-
-/// A sign-in request to approve or deny.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PushRequest {
-    /// Short id for answering.
-    pub id: i64,
-    pub token_id: i64,
-    pub serial: String,
-    pub issuer: String,
-    pub label: String,
-    /// What the server calls the sign-in ("privacyIDEA").
-    pub title: String,
-    /// The question shown ("Do you want to confirm the login?").
-    pub question: String,
-    /// Number matching: pick the number shown on the sign-in screen.
-    pub choices: Option<Vec<String>>,
-    /// A denial may say why (`unknown_trigger`, `cancelled`).
-    pub decline_reasons: bool,
-    /// Unix seconds.
-    pub received_at: i64,
-    /// Unix seconds; not answerable afterwards.
-    pub expires_at: i64,
-    pub state: RequestState,
-    /// Answering needs the token's PIN.
-    pub requires_pin: bool,
-}
-
-/// What happened to a request, for the history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Decision {
-    Approved,
-    Denied,
-    Expired,
-    /// Failed verification (forged, tampered, or for another token); never shown as a request.
-    Rejected,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approved => "approved",
-            Decision::Denied => "denied",
-            Decision::Expired => "expired",
-            Decision::Rejected => "rejected",
-        }
-    }
-}
-
-/// One line of the decision history.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct HistoryEntry {
-    /// Unix seconds.
-    pub at: i64,
-    pub serial: String,
-    pub title: String,
-    pub question: String,
-    pub decision: Decision,
-    /// A denial's reason, or why a request was rejected.
-    pub detail: Option<String>,
-}
-
-/// Why a sign-in is denied, when the server accepts reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DeclineReason {
-    /// "I did not try to sign in": possibly an attack.
-    UnknownTrigger,
-    /// "I started it but changed my mind."
-    Cancelled,
-}
-
-impl DeclineReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeclineReason::UnknownTrigger => "unknown_trigger",
-            DeclineReason::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::str::FromStr for DeclineReason {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "unknown_trigger" | "unknown" => Ok(DeclineReason::UnknownTrigger),
-            "cancelled" | "canceled" | "cancel" => Ok(DeclineReason::Cancelled),
-            _ => Err(Error::Protocol(format!("unknown decline reason '{}'", crate::otp::truncated(s)))),
-        }
-    }
-}
+/// How long a push request can be answered after it arrives, in seconds.
+pub const REQUEST_LIFETIME: i64 = 120;
 
 /// Options for [`enroll`].
 #[derive(Debug, Clone, Default)]
@@ -177,22 +61,17 @@ pub struct PollReport {
     pub failures: Vec<(String, Error)>,
 }
 
-/// Gives async code short, scoped access to the vault, so it is never held across an await.
-pub trait VaultAccess {
-    fn with_vault<R>(&self, f: impl FnOnce(&Vault) -> R) -> R;
+/// A token's endpoint: the token and the server key that signs its challenges.
+struct Endpoint {
+    token: PushToken,
+    server_key: ServerKey,
 }
 
-impl VaultAccess for Vault {
-    fn with_vault<R>(&self, f: impl FnOnce(&Vault) -> R) -> R {
-        f(self)
-    }
-}
-
-impl VaultAccess for Mutex<Vault> {
-    fn with_vault<R>(&self, f: impl FnOnce(&Vault) -> R) -> R {
-        // A panic elsewhere while holding the lock does not corrupt SQLite: keep going.
-        f(&self.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
+fn endpoint(vault: &Vault, token_id: i64) -> Result<Endpoint> {
+    Ok(Endpoint {
+        token: vault.push_token(token_id)?,
+        server_key: ServerKey::from_der(vault.push_server_key(token_id)?)?,
+    })
 }
 
 /// Enrolls a token from an `otpauth://pipush/…` or `pia://…` URI: generates the device key,
@@ -208,7 +87,10 @@ pub async fn enroll(
     if enrollment.requires_pin && options.pin.is_none() {
         return Err(Error::PinRequired);
     }
-    if vault.with_vault(|v| v.endpoint_by_serial(&enrollment.serial))?.is_some() {
+    if let Some(pin) = &options.pin {
+        pin::check_pin_format(pin)?;
+    }
+    if vault.with_vault(|v| v.push_token_id(&enrollment.serial))?.is_some() {
         return Err(Error::AlreadyEnrolled(enrollment.serial.clone()));
     }
     let bits = options.key_bits.unwrap_or(DEVICE_KEY_BITS);
@@ -234,17 +116,33 @@ pub async fn enroll(
     let server_key = reply.detail["public_key"]
         .as_str()
         .ok_or_else(|| Error::Protocol("the registration reply has no public_key".into()))?;
-    let server_key = keys::ServerKey::from_base64(server_key)?;
-    vault.with_vault(|v| {
-        v.insert_push_token(
-            &enrollment,
-            &server_key,
-            &key.pkcs8,
-            options.pin.as_deref(),
-            options.allow_insecure_tls,
-            options.fb_token.as_deref(),
-        )
-    })
+    let server_key = ServerKey::from_base64(server_key)?;
+    vault.with_vault(|v| store_token(v, &enrollment, &server_key, &key.pkcs8, &options))
+}
+
+/// Stores a token the server registered, its key sealed under the PIN when `options` has one.
+fn store_token(
+    vault: &Vault,
+    enrollment: &enrollment::Enrollment,
+    server_key: &ServerKey,
+    pkcs8: &[u8],
+    options: &EnrollOptions,
+) -> Result<PushToken> {
+    let seal = options.pin.as_ref().map(|_| pin::new_seal()).transpose()?;
+    let new = NewPushToken {
+        serial: enrollment.serial.clone(),
+        issuer: enrollment.issuer.clone(),
+        label: enrollment.label.clone(),
+        url: enrollment.url.clone(),
+        sslverify: enrollment.sslverify,
+        allow_insecure_tls: options.allow_insecure_tls,
+        server_key: server_key.der().to_vec(),
+        pin: seal.clone(),
+        pin_required_by_server: enrollment.requires_pin,
+        fb_token: options.fb_token.clone(),
+    };
+    let pin = options.pin.as_deref().zip(seal.as_ref());
+    vault.insert_push_token(&new, |id| pin::seal_key(pkcs8, pin, id))
 }
 
 /// Verifies a challenge dictionary and stores it as a request. Anything that fails
@@ -253,8 +151,16 @@ pub async fn enroll(
 fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&str>) -> Result<Option<PushRequest>> {
     let serial_hint = map.get("serial").and_then(Value::as_str).unwrap_or("?").chars().take(64).collect::<String>();
     let reject = |challenge: Option<&Challenge>, serial: &str, reason: &str| -> Error {
+        let entry = HistoryEntry {
+            at: now(),
+            serial: serial.to_owned(),
+            title: challenge.map(|c| crate::text::clean(&c.title)).unwrap_or_default(),
+            question: challenge.map(|c| crate::text::clean(&c.question)).unwrap_or_default(),
+            decision: Decision::Rejected,
+            detail: Some(reason.to_owned()),
+        };
         // Logging must not hide the verdict: the request is dropped either way.
-        let _ = vault.record_rejected(challenge, serial, reason);
+        let _ = vault.log_push_history(&entry, challenge.map(|c| c.nonce.as_str()));
         Error::ForgedRequest(reason.to_owned())
     };
     let challenge = match Challenge::from_map(map) {
@@ -264,9 +170,10 @@ fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&
     if polled_serial.is_some_and(|s| s != challenge.serial) {
         return Err(reject(Some(&challenge), &challenge.serial, "a challenge for another token came with this poll"));
     }
-    let Some(endpoint) = vault.endpoint_by_serial(&challenge.serial)? else {
+    let Some(token_id) = vault.push_token_id(&challenge.serial)? else {
         return Err(reject(Some(&challenge), &challenge.serial, "no token with this serial is enrolled"));
     };
+    let endpoint = endpoint(vault, token_id)?;
     if challenge.url != endpoint.token.url {
         return Err(reject(Some(&challenge), &challenge.serial, "the URL does not match the enrolled token"));
     }
@@ -277,7 +184,17 @@ fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&
         Ok(c) => c,
         Err(e) => return Err(reject(Some(&challenge), &challenge.serial, &e.to_string())),
     };
-    vault.record_challenge(endpoint.token.id, &challenge, capabilities)
+    let received_at = now();
+    let request = NewPushRequest {
+        nonce: challenge.nonce.clone(),
+        title: crate::text::clean(&challenge.title),
+        question: crate::text::clean(&challenge.question),
+        choices: challenge.choices(),
+        decline_reasons: capabilities.decline_reason,
+        received_at,
+        expires_at: received_at + REQUEST_LIFETIME,
+    };
+    vault.insert_push_request(token_id, &request)
 }
 
 /// Handles a challenge a shell received from Firebase/APNs (the data payload's key/values).
@@ -315,7 +232,7 @@ async fn poll_token(
     pin: Option<&str>,
     report: &mut PollReport,
 ) -> Result<()> {
-    let key = vault.with_vault(|v| v.device_key(token.id, pin))?;
+    let key = vault.with_vault(|v| pin::device_key(v, token.id, pin))?;
     let mut attempt = 0;
     let reply = loop {
         // Sign afresh for every attempt: the server accepts timestamps within a minute.
@@ -361,7 +278,7 @@ pub async fn approve(
     let request = vault.with_vault(|v| v.push_request(request_id))?;
     let answer = match (&request.choices, answer) {
         (Some(choices), Some(answer)) if choices.iter().any(|c| c == answer.trim()) => Some(answer.trim()),
-        (Some(_), Some(answer)) => return Err(Error::NotAChoice(crate::otp::truncated(answer))),
+        (Some(_), Some(answer)) => return Err(Error::NotAChoice(crate::text::excerpt(answer))),
         (Some(_), None) => return Err(Error::NotAChoice(String::new())),
         (None, _) => None,
     };
@@ -409,16 +326,16 @@ async fn answer_request(
 ) -> Result<()> {
     // Unlock first: a wrong PIN must not consume the request.
     let token_id = vault.with_vault(|v| v.push_request(request_id))?.token_id;
-    let key: DeviceKey = vault.with_vault(|v| v.device_key(token_id, pin))?;
-    let claim = vault.with_vault(|v| v.claim_request(request_id, decision))?;
-    let serial = claim.endpoint.token.serial.clone();
-    let (text, extra) = message(&claim.nonce, &serial);
+    let key: DeviceKey = vault.with_vault(|v| pin::device_key(v, token_id, pin))?;
+    let (request, nonce) = vault.with_vault(|v| v.claim_push_request(request_id, decision))?;
+    let token = vault.with_vault(|v| v.push_token(request.token_id))?;
+    let (text, extra) = message(&nonce, &token.serial);
     let outcome = async {
         let signature = key.sign(&text)?;
         let mut form: Vec<(&str, &str)> =
-            vec![("serial", serial.as_str()), ("nonce", claim.nonce.as_str()), ("signature", signature.as_str())];
+            vec![("serial", token.serial.as_str()), ("nonce", nonce.as_str()), ("signature", signature.as_str())];
         form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let reply = client.post(&claim.endpoint.token.url, &form, claim.endpoint.token.verify_tls()).await?;
+        let reply = client.post(&token.url, &form, token.verify_tls()).await?;
         match reply.value {
             Value::Bool(true) => Ok(()),
             _ if extra.iter().any(|(k, _)| k == "presence_answer") => Err(Error::WrongAnswer),
@@ -427,10 +344,20 @@ async fn answer_request(
     }
     .await;
     match outcome {
-        Ok(()) => vault.with_vault(|v| v.log_decision(&claim, decision, detail.as_deref())),
+        Ok(()) => {
+            let entry = HistoryEntry {
+                at: now(),
+                serial: request.serial,
+                title: request.title,
+                question: request.question,
+                decision,
+                detail,
+            };
+            vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))
+        }
         Err(e) => {
             // Not delivered (offline, server error, wrong number): the request stays answerable.
-            vault.with_vault(|v| v.release_request(request_id))?;
+            vault.with_vault(|v| v.release_push_request(request_id))?;
             Err(e)
         }
     }
@@ -444,41 +371,19 @@ pub async fn update_fb_token(
     fb_token: &str,
     pin: Option<&str>,
 ) -> Result<()> {
-    let endpoint = vault.with_vault(|v| v.endpoint(token_id))?;
-    let key = vault.with_vault(|v| v.device_key(token_id, pin))?;
+    let token = vault.with_vault(|v| v.push_token(token_id))?;
+    let key = vault.with_vault(|v| pin::device_key(v, token_id, pin))?;
     let timestamp = iso8601_utc(now());
-    let serial = endpoint.token.serial.as_str();
+    let serial = token.serial.as_str();
     let signature = key.sign(&format!("{fb_token}|{serial}|{timestamp}"))?;
     client
         .post(
-            &endpoint.token.url,
+            &token.url,
             &[("serial", serial), ("new_fb_token", fb_token), ("timestamp", &timestamp), ("signature", &signature)],
-            endpoint.token.verify_tls(),
+            token.verify_tls(),
         )
         .await?;
     vault.with_vault(|v| v.set_fb_token(token_id, fb_token))
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// ISO 8601 in UTC with an explicit offset, as privacyIDEA parses poll timestamps:
-/// `2026-11-25T10:56:25.000000+00:00`.
-pub fn iso8601_utc(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let secs = unix_seconds % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000+00:00", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 #[cfg(test)]

@@ -4,27 +4,18 @@
 use super::keys::tests::{server_test_key, test_key};
 use super::*;
 use crate::vault::DataKey;
-use std::path::PathBuf;
 
 const URL: &str = "https://pi.example.com/ttype/push";
 const SERIAL: &str = "PIPU0001";
 
 struct Fixture {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
     vault: Vault,
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn fixture(name: &str, pin: Option<&str>) -> Fixture {
-    let dir = std::env::temp_dir().join(format!("push-unit-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let vault = Vault::open(dir.join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
+fn fixture(_name: &str, pin: Option<&str>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
     let uri = format!(
         "otpauth://pipush/{SERIAL}?url={URL}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
          &serial={SERIAL}&sslverify=1&poll_only=True{}",
@@ -32,7 +23,8 @@ fn fixture(name: &str, pin: Option<&str>) -> Fixture {
     );
     let enrollment = enrollment::parse(&uri).unwrap();
     let server = keys::ServerKey::from_der(server_test_key().spki.clone()).unwrap();
-    vault.insert_push_token(&enrollment, &server, &test_key().pkcs8, pin, false, None).unwrap();
+    let options = EnrollOptions { pin: pin.map(str::to_owned), ..EnrollOptions::default() };
+    store_token(&vault, &enrollment, &server, &test_key().pkcs8, &options).unwrap();
     Fixture { dir, vault }
 }
 
@@ -164,9 +156,9 @@ fn a_replayed_challenge_is_never_shown_or_answered_twice() {
     let f = fixture("replay", None);
     let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
     assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
-    f.vault.claim_request(request.id, Decision::Approved).unwrap();
-    assert!(matches!(f.vault.claim_request(request.id, Decision::Approved), Err(Error::AlreadyAnswered)));
-    assert!(matches!(f.vault.claim_request(request.id, Decision::Denied), Err(Error::AlreadyAnswered)));
+    f.vault.claim_push_request(request.id, Decision::Approved).unwrap();
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(Error::AlreadyAnswered)));
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Denied), Err(Error::AlreadyAnswered)));
     // The same nonce arriving again after the answer is still not a new request.
     assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
     assert!(f.vault.pending_push_requests().unwrap().is_empty());
@@ -179,7 +171,7 @@ fn expired_requests_cannot_be_answered_and_are_logged() {
     f.vault.execute_for_test("UPDATE push_requests SET received_at = received_at - 200, expires_at = expires_at - 200");
     assert!(f.vault.pending_push_requests().unwrap().is_empty());
     assert_eq!(f.vault.push_request(request.id).unwrap().state, RequestState::Expired);
-    assert!(matches!(f.vault.claim_request(request.id, Decision::Approved), Err(Error::Expired)));
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(Error::Expired)));
     let history = f.vault.push_history(10).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(
@@ -193,12 +185,12 @@ fn a_pin_locked_key_cannot_sign_without_the_right_pin() {
     let f = fixture("pin", Some("2468"));
     let token = &f.vault.push_tokens().unwrap()[0];
     assert!(token.has_pin && token.pin_required_by_server);
-    assert!(matches!(f.vault.device_key(token.id, None), Err(Error::PinRequired)));
-    assert!(matches!(f.vault.device_key(token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
-    assert!(matches!(f.vault.device_key(token.id, Some("1111")), Err(Error::WrongPin { attempts_left: 3 })));
+    assert!(matches!(pin::device_key(&f.vault, token.id, None), Err(Error::PinRequired)));
+    assert!(matches!(pin::device_key(&f.vault, token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert!(matches!(pin::device_key(&f.vault, token.id, Some("1111")), Err(Error::WrongPin { attempts_left: 3 })));
     // The right PIN works and resets the count.
-    f.vault.device_key(token.id, Some("2468")).unwrap();
-    assert!(matches!(f.vault.device_key(token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    pin::device_key(&f.vault, token.id, Some("2468")).unwrap();
+    assert!(matches!(pin::device_key(&f.vault, token.id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
     let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
     assert!(request.requires_pin);
 }
@@ -209,50 +201,50 @@ fn five_wrong_pins_lock_out_with_growing_delays_that_survive_restarts() {
     let id = f.vault.push_tokens().unwrap()[0].id;
     for left in (1..5).rev() {
         assert!(
-            matches!(f.vault.device_key(id, Some("0000")), Err(Error::WrongPin { attempts_left }) if attempts_left == left)
+            matches!(pin::device_key(&f.vault, id, Some("0000")), Err(Error::WrongPin { attempts_left }) if attempts_left == left)
         );
     }
-    assert!(matches!(f.vault.device_key(id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 30 })));
+    assert!(matches!(pin::device_key(&f.vault, id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 30 })));
     // Even the right PIN is not tried while locked out, also after reopening the vault.
-    let reopened = Vault::open(f.dir.join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
-    assert!(matches!(reopened.device_key(id, Some("2468")), Err(Error::LockedOut { .. })));
+    let reopened = Vault::open(f.dir.path().join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
+    assert!(matches!(pin::device_key(&reopened, id, Some("2468")), Err(Error::LockedOut { .. })));
     // After the lockout, a wrong PIN locks out longer.
     reopened.execute_for_test("UPDATE push_tokens SET locked_until = locked_until - 31");
-    assert!(matches!(reopened.device_key(id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 60 })));
+    assert!(matches!(pin::device_key(&reopened, id, Some("0000")), Err(Error::LockedOut { retry_after_seconds: 60 })));
     reopened.execute_for_test("UPDATE push_tokens SET locked_until = locked_until - 61");
-    reopened.device_key(id, Some("2468")).unwrap();
-    assert!(matches!(reopened.device_key(id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    pin::device_key(&reopened, id, Some("2468")).unwrap();
+    assert!(matches!(pin::device_key(&reopened, id, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
 }
 
 #[test]
 fn changing_the_pin_reseals_the_key() {
     let f = fixture("change-pin", Some("2468"));
     let id = f.vault.push_tokens().unwrap()[0].id;
-    assert!(matches!(f.vault.set_push_pin(id, Some("0000"), Some("1357")), Err(Error::WrongPin { .. })));
-    f.vault.set_push_pin(id, Some("2468"), Some("1357")).unwrap();
-    assert!(matches!(f.vault.device_key(id, Some("2468")), Err(Error::WrongPin { .. })));
-    f.vault.device_key(id, Some("1357")).unwrap();
+    assert!(matches!(pin::set_pin(&f.vault, id, Some("0000"), Some("1357")), Err(Error::WrongPin { .. })));
+    pin::set_pin(&f.vault, id, Some("2468"), Some("1357")).unwrap();
+    assert!(matches!(pin::device_key(&f.vault, id, Some("2468")), Err(Error::WrongPin { .. })));
+    pin::device_key(&f.vault, id, Some("1357")).unwrap();
     // The server demanded a PIN: it cannot be removed.
-    assert!(matches!(f.vault.set_push_pin(id, Some("1357"), None), Err(Error::PinRequired)));
+    assert!(matches!(pin::set_pin(&f.vault, id, Some("1357"), None), Err(Error::PinRequired)));
 }
 
 #[test]
 fn a_user_can_add_and_remove_a_pin_on_a_token_without_one() {
     let f = fixture("add-pin", None);
     let id = f.vault.push_tokens().unwrap()[0].id;
-    f.vault.device_key(id, None).unwrap();
-    f.vault.set_push_pin(id, None, Some("8642")).unwrap();
+    pin::device_key(&f.vault, id, None).unwrap();
+    pin::set_pin(&f.vault, id, None, Some("8642")).unwrap();
     assert!(f.vault.push_token(id).unwrap().has_pin);
-    assert!(matches!(f.vault.device_key(id, None), Err(Error::PinRequired)));
-    f.vault.set_push_pin(id, Some("8642"), None).unwrap();
-    f.vault.device_key(id, None).unwrap();
+    assert!(matches!(pin::device_key(&f.vault, id, None), Err(Error::PinRequired)));
+    pin::set_pin(&f.vault, id, Some("8642"), None).unwrap();
+    pin::device_key(&f.vault, id, None).unwrap();
 }
 
 #[test]
 fn the_private_key_never_reaches_the_file_in_plaintext() {
     let f = fixture("key-at-rest", None);
-    let bytes = std::fs::read(f.dir.join("vault.db")).unwrap();
-    let wal = std::fs::read(f.dir.join("vault.db-wal")).unwrap_or_default();
+    let bytes = std::fs::read(f.dir.path().join("vault.db")).unwrap();
+    let wal = std::fs::read(f.dir.path().join("vault.db-wal")).unwrap_or_default();
     let needle = &test_key().pkcs8[40..72];
     for haystack in [&bytes, &wal] {
         assert!(!haystack.windows(needle.len()).any(|w| w == needle));

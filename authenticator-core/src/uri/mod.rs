@@ -4,109 +4,54 @@
 //! percent-encoded labels, issuer given twice and differently) and strict where a wrong guess
 //! would produce wrong codes (bad base32, unknown algorithm, HOTP without a counter).
 
-pub(crate) mod percent;
-
-use crate::account::{AccountData, clean_text};
-use crate::otp::{Algorithm, OtpKind, OtpParams, Secret, truncated};
+use crate::account::{AccountData, AccountError};
+use crate::codec::query::{self, Query};
+use crate::otp::{LooseParams, OtpKind, OtpParams, Secret};
+use crate::text::clean as clean_text;
 
 /// Longest URI accepted, in bytes: room for a 1 KiB secret in base32 plus long labels.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
 
-/// Why a URI (or manually entered account) was refused. Messages name the problem and never
-/// contain the secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UriError {
-    #[error("not an otpauth:// URI")]
-    NotOtpauth,
-    #[error("unsupported OTP type '{0}' (expected totp, hotp or steam)")]
-    UnsupportedType(String),
-    #[error("the URI has no secret")]
-    MissingSecret,
-    #[error("the secret is empty")]
-    EmptySecret,
-    #[error("the secret is not valid base32 (letters A-Z and digits 2-7)")]
-    SecretNotBase32,
-    #[error("the secret is longer than 1 KiB")]
-    SecretTooLong,
-    #[error("invalid period '{0}': must be whole seconds from 1 to 3600")]
-    InvalidPeriod(String),
-    #[error("invalid digits '{0}': must be from 4 to 10")]
-    InvalidDigits(String),
-    #[error("unknown algorithm '{0}' (expected SHA1, SHA256 or SHA512)")]
-    UnknownAlgorithm(String),
-    #[error("an HOTP URI needs a counter")]
-    MissingCounter,
-    #[error("invalid counter '{0}': must be a whole number from 0 to 9223372036854775807")]
-    InvalidCounter(String),
-    #[error("the URI is not valid UTF-8 once percent-decoded")]
-    InvalidEncoding,
-    #[error("the URI is longer than 16 KiB")]
-    TooLong,
-}
-
 /// Parses an `otpauth://totp|hotp|steam/…` URI into an account definition.
-pub fn parse(uri: &str) -> Result<AccountData, UriError> {
+pub fn parse(uri: &str) -> Result<AccountData, AccountError> {
     let uri = uri.trim();
     if uri.len() > MAX_URI_BYTES {
-        return Err(UriError::TooLong);
+        return Err(AccountError::TooLong);
     }
-    let (scheme, rest) = uri.split_once("://").ok_or(UriError::NotOtpauth)?;
+    let (scheme, path, query) = query::split_uri(uri).ok_or(AccountError::NotOtpauth)?;
     if !scheme.eq_ignore_ascii_case("otpauth") {
-        return Err(UriError::NotOtpauth);
+        return Err(AccountError::NotOtpauth);
     }
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (kind, raw_label) = path.split_once('/').unwrap_or((path, ""));
-    let mut kind: OtpKind = kind.parse()?;
-
-    let mut params = Query::default();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        params.set(&percent::decode(key, true)?.to_ascii_lowercase(), value);
-    }
-
-    if params.get("encoder")?.is_some_and(|e| e.trim().eq_ignore_ascii_case("steam")) {
-        kind = OtpKind::Steam;
-    }
+    let params = Query::parse(query)?;
+    let get = |key: &str| params.get(key).map(|v| v.map(|v| v.to_string()));
+    let steam_encoder = get("encoder")?.is_some_and(|e| e.trim().eq_ignore_ascii_case("steam"));
+    let kind: OtpKind = if steam_encoder { OtpKind::Steam } else { kind.parse()? };
     let secret = match params.get("secret")? {
         Some(text) => Secret::from_base32(&text)?,
-        None => return Err(UriError::MissingSecret),
+        None => return Err(AccountError::MissingSecret),
     };
-    let algorithm = match params.get("algorithm")? {
-        Some(a) if !a.trim().is_empty() => a.trim().parse()?,
-        _ => Algorithm::Sha1,
+    let loose = LooseParams {
+        kind: Some(kind.as_str().to_owned()),
+        algorithm: get("algorithm")?,
+        digits: get("digits")?,
+        period: get("period")?,
+        counter: get("counter")?,
     };
-    let digits = match params.get("digits")? {
-        Some(d) => d.trim().parse::<u8>().map_err(|_| UriError::InvalidDigits(truncated(&d)))?,
-        None => 6,
-    };
-    let otp = match kind {
-        OtpKind::Steam => OtpParams::steam(),
-        OtpKind::Totp => {
-            let period = match params.get("period")? {
-                Some(p) => p.trim().parse::<u32>().map_err(|_| UriError::InvalidPeriod(truncated(&p)))?,
-                None => 30,
-            };
-            OtpParams::totp(algorithm, digits, period)?
-        }
-        OtpKind::Hotp => {
-            let counter = params.get("counter")?.ok_or(UriError::MissingCounter)?;
-            let counter = counter.trim().parse::<u64>().map_err(|_| UriError::InvalidCounter(truncated(&counter)))?;
-            OtpParams::hotp(algorithm, digits, counter)?
-        }
-    };
-
-    let label = clean_text(&percent::decode(raw_label, false)?);
-    let issuer_param = params.get("issuer")?.map(|i| clean_text(&i)).filter(|i| !i.is_empty());
-    let (issuer, label) = split_label(&label, issuer_param);
+    let otp = OtpParams::from_loose(&loose)?;
+    let label = clean_text(&query::decode(raw_label, false)?);
+    let issuer_param = params.get("issuer")?.map(|i| clean_text(&i)).unwrap_or_default();
+    let (issuer, label) = split_label(&label, &issuer_param);
     Ok(AccountData { issuer, label, params: otp, secret, group: None })
 }
 
-/// Splits a decoded label `Issuer:account` against the `issuer` parameter.
+/// Splits a label `Issuer:account` against a separately given `issuer` (empty when none): the
+/// one rule for otpauth labels, push enrollment labels and Google migration names.
 ///
-/// The `issuer` parameter wins as the issuer (Google's key-URI spec says so). A label prefix that
-/// names a different issuer is kept in the label (`Work:alice`), so no information is lost.
-fn split_label(label: &str, issuer_param: Option<String>) -> (String, String) {
+/// The given issuer wins (Google's key-URI spec says so). A label prefix that names a different
+/// issuer is kept in the label (`Work:alice`), so no information is lost.
+pub fn split_label(label: &str, issuer: &str) -> (String, String) {
+    let issuer_param = Some(issuer.to_owned()).filter(|i| !i.is_empty());
     if let Some(issuer) = &issuer_param
         && let Some(account) = label.strip_prefix(issuer.as_str()).and_then(|r| r.strip_prefix(':'))
     {
@@ -132,15 +77,15 @@ pub fn format(account: &AccountData) -> String {
     let p = &account.params;
     let mut uri = format!("otpauth://{}/", p.kind().as_str());
     if !account.issuer.is_empty() || account.label.contains(':') {
-        uri.push_str(&percent::encode(&account.issuer, true));
+        uri.push_str(&query::encode(&account.issuer, true));
         uri.push(':');
     }
-    uri.push_str(&percent::encode(&account.label, true));
+    uri.push_str(&query::encode(&account.label, true));
     uri.push_str("?secret=");
     uri.push_str(&account.secret.to_base32());
     if !account.issuer.is_empty() {
         uri.push_str("&issuer=");
-        uri.push_str(&percent::encode(&account.issuer, false));
+        uri.push_str(&query::encode(&account.issuer, false));
     }
     match p.kind() {
         OtpKind::Steam => {}
@@ -154,21 +99,9 @@ pub fn format(account: &AccountData) -> String {
     uri
 }
 
-/// Query parameters, raw (still percent-encoded); the first occurrence of a key wins.
-#[derive(Default)]
-struct Query<'a> {
-    pairs: Vec<(String, &'a str)>,
-}
-
-impl<'a> Query<'a> {
-    fn set(&mut self, key: &str, value: &'a str) {
-        if !self.pairs.iter().any(|(k, _)| k == key) {
-            self.pairs.push((key.to_owned(), value));
-        }
-    }
-
-    fn get(&self, key: &str) -> Result<Option<String>, UriError> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| percent::decode(v, true)).transpose()
+impl From<query::NotUtf8> for AccountError {
+    fn from(_: query::NotUtf8) -> Self {
+        AccountError::InvalidEncoding
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Algorithm;
 use crate::otp::{Generator, OtpKind};
 use proptest::prelude::*;
 
@@ -105,32 +106,32 @@ fn control_characters_never_reach_labels() {
 
 #[test]
 fn rejects_with_a_reason_that_names_the_problem() {
-    let cases: &[(&str, UriError)] = &[
-        ("https://example.com/?secret=JBSWY3DP", UriError::NotOtpauth),
-        ("JBSWY3DPEHPK3PXP", UriError::NotOtpauth),
-        ("otpauth://pipush/x?secret=JBSWY3DP", UriError::UnsupportedType("pipush".into())),
-        ("otpauth://totp/x?issuer=y", UriError::MissingSecret),
-        ("otpauth://totp/x?secret=", UriError::EmptySecret),
-        ("otpauth://totp/x?secret=JBSWY3DP0", UriError::SecretNotBase32),
-        ("otpauth://totp/x?secret=JBSWY3DP&period=0", UriError::InvalidPeriod("0".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&period=99999999", UriError::InvalidPeriod("99999999".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&period=-30", UriError::InvalidPeriod("-30".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&digits=3", UriError::InvalidDigits("3".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&digits=11", UriError::InvalidDigits("11".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&digits=six", UriError::InvalidDigits("six".into())),
-        ("otpauth://totp/x?secret=JBSWY3DP&algorithm=MD5", UriError::UnknownAlgorithm("MD5".into())),
-        ("otpauth://hotp/x?secret=JBSWY3DP", UriError::MissingCounter),
-        ("otpauth://hotp/x?secret=JBSWY3DP&counter=", UriError::InvalidCounter("".into())),
-        ("otpauth://hotp/x?secret=JBSWY3DP&counter=-1", UriError::InvalidCounter("-1".into())),
-        ("otpauth://totp/%FF?secret=JBSWY3DP", UriError::InvalidEncoding),
+    let cases: &[(&str, AccountError)] = &[
+        ("https://example.com/?secret=JBSWY3DP", AccountError::NotOtpauth),
+        ("JBSWY3DPEHPK3PXP", AccountError::NotOtpauth),
+        ("otpauth://pipush/x?secret=JBSWY3DP", AccountError::UnsupportedType("pipush".into())),
+        ("otpauth://totp/x?issuer=y", AccountError::MissingSecret),
+        ("otpauth://totp/x?secret=", AccountError::EmptySecret),
+        ("otpauth://totp/x?secret=JBSWY3DP0", AccountError::SecretNotBase32),
+        ("otpauth://totp/x?secret=JBSWY3DP&period=0", AccountError::InvalidPeriod("0".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&period=99999999", AccountError::InvalidPeriod("99999999".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&period=-30", AccountError::InvalidPeriod("-30".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&digits=3", AccountError::InvalidDigits("3".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&digits=11", AccountError::InvalidDigits("11".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&digits=six", AccountError::InvalidDigits("six".into())),
+        ("otpauth://totp/x?secret=JBSWY3DP&algorithm=MD5", AccountError::UnknownAlgorithm("MD5".into())),
+        ("otpauth://hotp/x?secret=JBSWY3DP", AccountError::MissingCounter),
+        ("otpauth://hotp/x?secret=JBSWY3DP&counter=", AccountError::InvalidCounter("".into())),
+        ("otpauth://hotp/x?secret=JBSWY3DP&counter=-1", AccountError::InvalidCounter("-1".into())),
+        ("otpauth://totp/%FF?secret=JBSWY3DP", AccountError::InvalidEncoding),
     ];
     for (uri, want) in cases {
         assert_eq!(parse(uri).as_ref().err(), Some(want), "{uri}");
     }
     let huge = format!("otpauth://totp/x?secret={}", "A".repeat(1700));
-    assert_eq!(parse(&huge).err(), Some(UriError::SecretTooLong));
+    assert_eq!(parse(&huge).err(), Some(AccountError::SecretTooLong));
     let enormous = format!("otpauth://totp/x?secret=A&junk={}", "A".repeat(MAX_URI_BYTES));
-    assert_eq!(parse(&enormous).err(), Some(UriError::TooLong));
+    assert_eq!(parse(&enormous).err(), Some(AccountError::TooLong));
 }
 
 #[test]

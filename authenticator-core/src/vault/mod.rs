@@ -5,27 +5,37 @@
 //! on every read, which changes when *another* connection (thread or process) commits; this
 //! handle's own writes drop the cache directly.
 
-mod crypto;
-mod import;
+mod access;
 mod push;
 pub mod schema;
 
-pub use crypto::{DATA_KEY_LEN, DataKey, PASSPHRASE_ITERATIONS};
-pub use push::{PIN_ATTEMPTS, PIN_ITERATIONS, REQUEST_LIFETIME};
+pub use access::VaultAccess;
+pub use push::StoredKey;
+
+/// The 32-byte key that seals the vault's secrets. The platform keystore (Android Keystore, iOS
+/// Keychain) or the CLI's key file supplies it.
+pub type DataKey = crate::crypto::Key;
+/// Length of a data key in bytes.
+pub const DATA_KEY_LEN: usize = crate::crypto::KEY_LEN;
+/// PBKDF2-HMAC-SHA256 iterations for passphrase-derived data keys (OWASP 2023 guidance).
+pub const PASSPHRASE_ITERATIONS: u32 = 600_000;
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
-use crate::account::{AccountData, clean_text};
+use crate::account::AccountData;
+pub use crate::account::{Account, AccountCode};
+use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::otp::{Code, Generator, OtpKind, OtpParams, Secret, adjusted_time};
-use crate::uri::{self, UriError};
-use crypto::Sealer;
+use crate::otp::{Generator, OtpKind, OtpParams, Secret, adjusted_time};
+use crate::text::clean as clean_text;
+use crate::time::now;
+use crate::uri;
 
 /// How long a write waits for another handle's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,42 +43,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CLOCK_OFFSET: i64 = 100 * 366 * 24 * 3600;
 const KEY_CHECK_PLAINTEXT: &[u8] = b"authenticator vault key check v1";
 const KEY_CHECK_AAD: &[u8] = b"meta.key_check";
-
-/// A stored account as a UI shows it. Never holds the secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub id: i64,
-    pub issuer: String,
-    pub label: String,
-    pub params: OtpParams,
-    pub group: Option<String>,
-    /// Position in the user's list, ascending.
-    pub sort_order: i64,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds of the last edit.
-    pub updated_at: i64,
-    /// Unix seconds when a code was last taken, if ever.
-    pub last_used_at: Option<i64>,
-}
-
-impl Account {
-    /// "Issuer (label)", "Issuer" or "label", whichever is informative.
-    pub fn display_name(&self) -> String {
-        match (self.issuer.is_empty(), self.label.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.label),
-            (false, true) => self.issuer.clone(),
-            _ => self.label.clone(),
-        }
-    }
-}
-
-/// An account with its code at one moment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountCode {
-    pub account: Account,
-    pub code: Code,
-}
 
 struct Entry {
     account: Account,
@@ -274,14 +248,14 @@ impl Vault {
     }
 
     /// One account's code at `unix_time`, without using it (HOTP counters do not move).
-    pub fn code(&self, id: i64, unix_time: u64) -> Result<Code> {
+    pub fn code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
         self.with_cache(|c| Ok(entry(c, id)?.generator.code(adjusted_time(unix_time, c.clock_offset))))
     }
 
     /// Takes a code to use it now: records the use and, for HOTP, hands out the code at the
     /// stored counter and advances the counter in the same transaction, so no code is ever
     /// handed out twice, even by two handles at once.
-    pub fn take_code(&self, id: i64, unix_time: u64) -> Result<Code> {
+    pub fn take_code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
         let tx = self.begin_write()?;
         let row = tx
             .query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"), [id], |row| {
@@ -299,7 +273,7 @@ impl Vault {
         let now = now();
         if account.params.kind() == OtpKind::Hotp {
             let next = account.params.counter().checked_add(1).filter(|c| *c <= i64::MAX as u64);
-            let next = next.ok_or_else(|| UriError::InvalidCounter("exhausted".into()))?;
+            let next = next.ok_or(Error::CounterExhausted(id))?;
             tx.execute(
                 "UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3",
                 params![next as i64, now, id],
@@ -453,6 +427,11 @@ impl Vault {
         })
     }
 
+    /// Every account with its secret, in the user's order: for backups and exports only.
+    pub fn all_account_data(&self) -> Result<Vec<AccountData>> {
+        self.accounts()?.iter().map(|a| self.account_data(a.id)).collect()
+    }
+
     /// Every account as an `otpauth://` URI, in list order. These contain the secrets.
     pub fn export_uris(&self) -> Result<Vec<String>> {
         self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
@@ -529,10 +508,6 @@ fn not_a_vault_on(path: &Path, e: rusqlite::Error) -> Error {
         Some(rusqlite::ErrorCode::NotADatabase) => Error::NotAVault { path: path.to_owned() },
         _ => e.into(),
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

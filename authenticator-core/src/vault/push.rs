@@ -1,74 +1,33 @@
 //! Push tokens, requests and history in the vault (tables described in `schema.rs`).
-
-use std::num::NonZeroU32;
+//!
+//! Storage only: the push service decides what a challenge means, how a PIN seals a key and how
+//! many attempts are allowed; here rows are written and read, each state change in one
+//! transaction.
 
 use rusqlite::{OptionalExtension, Row, params};
+use zeroize::Zeroizing;
 
-use super::crypto::{DataKey, Sealer};
-use super::{Vault, now};
-use crate::account::clean_text;
+use super::Vault;
 use crate::error::{Error, Result};
-use crate::push::challenge::{Capabilities, Challenge};
-use crate::push::enrollment::Enrollment;
-use crate::push::keys::{DeviceKey, ServerKey};
-use crate::push::{Decision, HistoryEntry, PushRequest, PushToken, RequestState};
-
-/// PBKDF2-HMAC-SHA256 iterations for new PINs (OWASP 2023 guidance for SHA-256).
-pub const PIN_ITERATIONS: u32 = 600_000;
-/// Wrong PINs in a row before lockouts begin.
-pub const PIN_ATTEMPTS: u32 = 5;
-/// Lockout after the 5th, 6th, … wrong PIN in a row, in seconds; the last repeats.
-const LOCKOUTS: [u64; 5] = [30, 60, 300, 900, 3600];
-/// How long a push request can be answered after it arrives, in seconds.
-pub const REQUEST_LIFETIME: i64 = 120;
+use crate::time::now;
+use crate::{Decision, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken};
 
 const TOKEN_COLUMNS: &str = "id, serial, issuer, label, url, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
      pin_required_by_server, created_at";
 const REQUEST_COLUMNS: &str = "r.id, r.token_id, t.serial, t.issuer, t.label, r.title, r.question, r.choices,
      r.decline_reasons, r.received_at, r.expires_at, r.state, t.pin_salt IS NOT NULL";
 
-/// Everything needed to talk to the server for one token, without its private key.
-#[derive(Debug, Clone)]
-pub(crate) struct TokenEndpoint {
-    pub token: PushToken,
-    pub server_key: ServerKey,
-}
-
-/// A request claimed for answering: no other caller can answer it until it is released.
-#[derive(Debug)]
-pub(crate) struct Claim {
-    pub request: PushRequest,
-    pub nonce: String,
-    pub endpoint: TokenEndpoint,
-}
-
-/// The key columns of a push token.
-struct KeyRow {
-    sealed: Vec<u8>,
-    salt: Option<Vec<u8>>,
-    iterations: Option<u32>,
-    failed: u32,
-    locked_until: Option<i64>,
+/// A token's private key as stored: opened from the data-key seal, still sealed under the PIN
+/// when `pin` is set.
+pub struct StoredKey {
+    /// The key bytes (PKCS#8 DER, or its PIN seal). Wiped on drop.
+    pub key: Zeroizing<Vec<u8>>,
+    /// How the PIN seals `key`, when it does.
+    pub pin: Option<PinSeal>,
 }
 
 fn private_key_aad(id: i64) -> Vec<u8> {
     format!("push_tokens.private_key_enc:{id}").into_bytes()
-}
-
-fn pin_aad(id: i64) -> Vec<u8> {
-    format!("push_tokens.pin:{id}").into_bytes()
-}
-
-fn pin_sealer(pin: &str, salt: &[u8], iterations: u32) -> Result<Sealer> {
-    let iterations = NonZeroU32::new(iterations).ok_or_else(|| Error::Corrupt("PIN iterations are zero".into()))?;
-    Ok(Sealer::new(&DataKey::from_passphrase(pin, salt, iterations)))
-}
-
-fn check_pin_format(pin: &str) -> Result<()> {
-    if pin.chars().count() < 4 {
-        return Err(Error::InvalidEnrollment("a PIN needs at least 4 characters".into()));
-    }
-    Ok(())
 }
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<PushToken> {
@@ -86,7 +45,7 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<PushToken> {
     })
 }
 
-fn request_from_row(row: &Row<'_>) -> rusqlite::Result<PushRequest> {
+fn request_from_row(row: &Row<'_>) -> Result<PushRequest> {
     let choices: Option<String> = row.get(7)?;
     let state: String = row.get(11)?;
     Ok(PushRequest {
@@ -101,12 +60,7 @@ fn request_from_row(row: &Row<'_>) -> rusqlite::Result<PushRequest> {
         decline_reasons: row.get(8)?,
         received_at: row.get(9)?,
         expires_at: row.get(10)?,
-        state: match state.as_str() {
-            "approved" => RequestState::Approved,
-            "denied" => RequestState::Denied,
-            "expired" => RequestState::Expired,
-            _ => RequestState::Pending,
-        },
+        state: state.parse()?,
         requires_pin: row.get(12)?,
     })
 }
@@ -122,43 +76,31 @@ impl Vault {
 
     /// One push token.
     pub fn push_token(&self, id: i64) -> Result<PushToken> {
-        Ok(self.endpoint(id)?.token)
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM push_tokens WHERE id = ?1");
+        self.conn.query_row(&sql, [id], token_from_row).optional()?.ok_or(Error::NoSuchToken(id))
     }
 
-    pub(crate) fn endpoint(&self, id: i64) -> Result<TokenEndpoint> {
-        let sql = format!("SELECT {TOKEN_COLUMNS}, server_key FROM push_tokens WHERE id = ?1");
-        let row = self
-            .conn
-            .query_row(&sql, [id], |row| Ok((token_from_row(row)?, row.get::<_, Vec<u8>>(10)?)))
-            .optional()?
-            .ok_or(Error::NoSuchToken(id))?;
-        Ok(TokenEndpoint { token: row.0, server_key: ServerKey::from_der(row.1)? })
-    }
-
-    pub(crate) fn endpoint_by_serial(&self, serial: &str) -> Result<Option<TokenEndpoint>> {
-        let id: Option<i64> =
+    /// The id of the token with `serial`, if one is enrolled.
+    pub fn push_token_id(&self, serial: &str) -> Result<Option<i64>> {
+        let id =
             self.conn.query_row("SELECT id FROM push_tokens WHERE serial = ?1", [serial], |r| r.get(0)).optional()?;
-        id.map(|id| self.endpoint(id)).transpose()
+        Ok(id)
     }
 
-    /// Stores a token after the server accepted its registration. With `pin`, the private key
-    /// is sealed under the PIN as well.
-    pub(crate) fn insert_push_token(
+    /// The server's public key (PKCS#1 DER) stored for a token.
+    pub fn push_server_key(&self, id: i64) -> Result<Vec<u8>> {
+        let key =
+            self.conn.query_row("SELECT server_key FROM push_tokens WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        key.ok_or(Error::NoSuchToken(id))
+    }
+
+    /// Stores a token. `key` makes the private key blob to store from the new row's id (so a
+    /// PIN seal can bind to it); the vault seals the blob under the data key, bound to the row.
+    pub fn insert_push_token(
         &self,
-        enrollment: &Enrollment,
-        server_key: &ServerKey,
-        pkcs8: &[u8],
-        pin: Option<&str>,
-        allow_insecure_tls: bool,
-        fb_token: Option<&str>,
+        token: &NewPushToken,
+        key: impl FnOnce(i64) -> Result<Zeroizing<Vec<u8>>>,
     ) -> Result<PushToken> {
-        if enrollment.requires_pin && pin.is_none() {
-            return Err(Error::PinRequired);
-        }
-        if let Some(pin) = pin {
-            check_pin_format(pin)?;
-        }
-        let pin_salt = pin.map(|_| DataKey::random_salt()).transpose()?;
         let tx = self.begin_write()?;
         let now = now();
         let inserted = tx.execute(
@@ -168,123 +110,99 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8, ?9, ?10, ?11,
                  (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?12, ?12)",
             params![
-                enrollment.serial,
-                clean_text(&enrollment.issuer),
-                clean_text(&enrollment.label),
-                enrollment.url,
-                enrollment.sslverify,
-                allow_insecure_tls,
-                server_key.der(),
-                pin_salt.as_ref().map(|s| s.to_vec()),
-                pin.map(|_| PIN_ITERATIONS),
-                enrollment.requires_pin,
-                fb_token,
+                token.serial,
+                token.issuer,
+                token.label,
+                token.url,
+                token.sslverify,
+                token.allow_insecure_tls,
+                token.server_key,
+                token.pin.as_ref().map(|p| &p.salt),
+                token.pin.as_ref().map(|p| p.iterations),
+                token.pin_required_by_server,
+                token.fb_token,
                 now
             ],
         );
         match inserted {
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                return Err(Error::AlreadyEnrolled(enrollment.serial.clone()));
+                return Err(Error::AlreadyEnrolled(token.serial.clone()));
             }
             other => other?,
         };
         let id = tx.last_insert_rowid();
-        let sealed = self.seal_private_key(id, pkcs8, pin.zip(pin_salt.as_ref().map(|s| &s[..])))?;
+        let sealed = self.sealer.seal(&key(id)?, &private_key_aad(id))?;
         tx.execute("UPDATE push_tokens SET private_key_enc = ?1 WHERE id = ?2", params![sealed, id])?;
         tx.commit()?;
         self.push_token(id)
     }
 
-    fn seal_private_key(&self, id: i64, pkcs8: &[u8], pin: Option<(&str, &[u8])>) -> Result<Vec<u8>> {
-        match pin {
-            None => self.sealer.seal(pkcs8, &private_key_aad(id)),
-            Some((pin, salt)) => {
-                let inner = pin_sealer(pin, salt, PIN_ITERATIONS)?.seal(pkcs8, &pin_aad(id))?;
-                self.sealer.seal(&inner, &private_key_aad(id))
-            }
-        }
-    }
-
-    /// The token's private key, ready to sign. A PIN-locked token needs its PIN: wrong PINs are
-    /// counted (before the check, so killing the app mid-check does not earn a free try) and
-    /// lead to growing lockouts that survive restarts.
-    pub(crate) fn device_key(&self, id: i64, pin: Option<&str>) -> Result<DeviceKey> {
-        DeviceKey::from_pkcs8(&self.private_key(id, pin)?)
-    }
-
-    fn private_key(&self, id: i64, pin: Option<&str>) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let row = self
+    /// A token's private key blob, opened from its data-key seal.
+    pub fn push_key(&self, id: i64) -> Result<StoredKey> {
+        let (sealed, salt, iterations): (Vec<u8>, Option<Vec<u8>>, Option<u32>) = self
             .conn
-            .query_row(
-                "SELECT private_key_enc, pin_salt, pin_iterations, failed_pin_attempts, locked_until
-                 FROM push_tokens WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(KeyRow {
-                        sealed: r.get(0)?,
-                        salt: r.get(1)?,
-                        iterations: r.get(2)?,
-                        failed: r.get(3)?,
-                        locked_until: r.get(4)?,
-                    })
-                },
-            )
+            .query_row("SELECT private_key_enc, pin_salt, pin_iterations FROM push_tokens WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?
             .ok_or(Error::NoSuchToken(id))?;
-        let KeyRow { sealed, salt, iterations, failed, locked_until } = row;
-        let outer = self
+        let key = self
             .sealer
             .open(&sealed, &private_key_aad(id))
             .ok_or_else(|| Error::Corrupt(format!("the key of push token {id} does not decrypt")))?;
-        let (Some(salt), Some(iterations)) = (salt, iterations) else { return Ok(outer) };
-        let pin = pin.ok_or(Error::PinRequired)?;
-        let now = now();
-        if let Some(until) = locked_until.filter(|until| *until > now) {
-            return Err(Error::LockedOut { retry_after_seconds: (until - now) as u64 });
-        }
-        // Count the attempt first; a right PIN resets the count below.
-        let failed = failed + 1;
-        let lockout =
-            (failed >= PIN_ATTEMPTS).then(|| LOCKOUTS[((failed - PIN_ATTEMPTS) as usize).min(LOCKOUTS.len() - 1)]);
-        let tx = self.begin_write()?;
-        tx.execute(
-            "UPDATE push_tokens SET failed_pin_attempts = ?1, locked_until = ?2 WHERE id = ?3",
-            params![failed, lockout.map(|l| now + l as i64), id],
-        )?;
-        tx.commit()?;
-        match pin_sealer(pin, &salt, iterations)?.open(&outer, &pin_aad(id)) {
-            Some(pkcs8) => {
-                let tx = self.begin_write()?;
-                tx.execute("UPDATE push_tokens SET failed_pin_attempts = 0, locked_until = NULL WHERE id = ?1", [id])?;
-                tx.commit()?;
-                Ok(pkcs8)
-            }
-            None => match lockout {
-                Some(seconds) => Err(Error::LockedOut { retry_after_seconds: seconds }),
-                None => Err(Error::WrongPin { attempts_left: PIN_ATTEMPTS - failed }),
-            },
-        }
+        let pin = match (salt, iterations) {
+            (Some(salt), Some(iterations)) => Some(PinSeal { salt, iterations }),
+            (None, None) => None,
+            _ => return Err(Error::Corrupt(format!("push token {id} has half a PIN seal"))),
+        };
+        Ok(StoredKey { key, pin })
     }
 
-    /// Sets, changes or removes a token's PIN. `current` must be the PIN in force (if any);
-    /// `new` None removes the PIN, which a token whose server demands one refuses.
-    pub fn set_push_pin(&self, id: i64, current: Option<&str>, new: Option<&str>) -> Result<()> {
-        let token = self.push_token(id)?;
-        if new.is_none() && token.pin_required_by_server {
-            return Err(Error::PinRequired);
-        }
-        if let Some(new) = new {
-            check_pin_format(new)?;
-        }
-        let pkcs8 = self.private_key(id, current)?;
-        let salt = new.map(|_| DataKey::random_salt()).transpose()?;
-        let sealed = self.seal_private_key(id, &pkcs8, new.zip(salt.as_ref().map(|s| &s[..])))?;
+    /// Counts one PIN attempt *before* the PIN is tried, in one write transaction, so parallel
+    /// callers (threads or processes) never get more tries than counted and killing the app
+    /// mid-check earns no free try. While `locked_until` is in the future nothing is counted.
+    /// `lockout` gives, for the attempt count reached, the seconds to lock out for if this
+    /// attempt turns out wrong (the policy is the caller's).
+    pub fn count_pin_attempt(&self, id: i64, now: i64, lockout: impl Fn(u32) -> Option<i64>) -> Result<PinAttempt> {
         let tx = self.begin_write()?;
+        let (failed, locked_until): (u32, Option<i64>) = tx
+            .query_row("SELECT failed_pin_attempts, locked_until FROM push_tokens WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .ok_or(Error::NoSuchToken(id))?;
+        if let Some(until) = locked_until.filter(|until| *until > now) {
+            return Ok(PinAttempt::LockedUntil(until));
+        }
+        let attempts = failed.saturating_add(1);
         tx.execute(
+            "UPDATE push_tokens SET failed_pin_attempts = ?1, locked_until = ?2 WHERE id = ?3",
+            params![attempts, lockout(attempts).map(|seconds| now.saturating_add(seconds)), id],
+        )?;
+        tx.commit()?;
+        Ok(PinAttempt::Counted { attempts })
+    }
+
+    /// Clears the attempt count after a right PIN.
+    pub fn reset_pin_attempts(&self, id: i64) -> Result<()> {
+        let tx = self.begin_write()?;
+        tx.execute("UPDATE push_tokens SET failed_pin_attempts = 0, locked_until = NULL WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replaces a token's private key blob and its PIN seal (new PIN, or none).
+    pub fn replace_push_key(&self, id: i64, key: &[u8], pin: Option<&PinSeal>) -> Result<()> {
+        let sealed = self.sealer.seal(key, &private_key_aad(id))?;
+        let tx = self.begin_write()?;
+        let changed = tx.execute(
             "UPDATE push_tokens SET private_key_enc = ?1, pin_salt = ?2, pin_iterations = ?3,
                  failed_pin_attempts = 0, locked_until = NULL, updated_at = ?4 WHERE id = ?5",
-            params![sealed, salt.map(|s| s.to_vec()), new.map(|_| PIN_ITERATIONS), now(), id],
+            params![sealed, pin.map(|p| &p.salt), pin.map(|p| p.iterations), now(), id],
         )?;
+        if changed == 0 {
+            return Err(Error::NoSuchToken(id));
+        }
         tx.commit()?;
         Ok(())
     }
@@ -300,7 +218,7 @@ impl Vault {
     }
 
     /// Records the Firebase/APNs token registered with the server.
-    pub(crate) fn set_fb_token(&self, id: i64, fb_token: &str) -> Result<()> {
+    pub fn set_fb_token(&self, id: i64, fb_token: &str) -> Result<()> {
         let tx = self.begin_write()?;
         tx.execute(
             "UPDATE push_tokens SET fb_token = ?1, updated_at = ?2 WHERE id = ?3",
@@ -310,30 +228,24 @@ impl Vault {
         Ok(())
     }
 
-    /// Stores a verified challenge as a pending request. Returns None for a nonce seen before
-    /// (the server repeats open challenges on every poll; replays are never shown again).
-    pub(crate) fn record_challenge(
-        &self,
-        token_id: i64,
-        challenge: &Challenge,
-        capabilities: Capabilities,
-    ) -> Result<Option<PushRequest>> {
+    /// Stores a pending request. Returns None for a nonce seen before (the server repeats open
+    /// challenges on every poll; replays are never shown again).
+    pub fn insert_push_request(&self, token_id: i64, request: &NewPushRequest) -> Result<Option<PushRequest>> {
         let tx = self.begin_write()?;
-        let now = now();
         let inserted = tx.execute(
             "INSERT INTO push_requests (nonce, token_id, title, question, choices, decline_reasons, received_at,
                  expires_at, state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')
              ON CONFLICT (nonce) DO NOTHING",
             params![
-                challenge.nonce,
+                request.nonce,
                 token_id,
-                clean_text(&challenge.title),
-                clean_text(&challenge.question),
-                challenge.choices().map(|c| c.join(",")),
-                capabilities.decline_reason,
-                now,
-                now + REQUEST_LIFETIME
+                request.title,
+                request.question,
+                request.choices.as_ref().map(|c| c.join(",")),
+                request.decline_reasons,
+                request.received_at,
+                request.expires_at
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -344,20 +256,13 @@ impl Vault {
         self.push_request(id).map(Some)
     }
 
-    /// Logs a request that failed verification; it never reaches the user.
-    pub(crate) fn record_rejected(&self, challenge: Option<&Challenge>, serial: &str, reason: &str) -> Result<()> {
+    /// Appends a line to the decision history; `nonce` ties it to the challenge, when known.
+    pub fn log_push_history(&self, entry: &HistoryEntry, nonce: Option<&str>) -> Result<()> {
         let tx = self.begin_write()?;
         tx.execute(
             "INSERT INTO push_history (at, serial, nonce, title, question, decision, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'rejected', ?6)",
-            params![
-                now(),
-                serial,
-                challenge.map(|c| c.nonce.as_str()),
-                challenge.map(|c| clean_text(&c.title)).unwrap_or_default(),
-                challenge.map(|c| clean_text(&c.question)).unwrap_or_default(),
-                reason
-            ],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![entry.at, entry.serial, nonce, entry.title, entry.question, entry.decision.as_str(), entry.detail],
         )?;
         tx.commit()?;
         Ok(())
@@ -399,7 +304,11 @@ impl Vault {
              WHERE r.state = 'pending' ORDER BY r.received_at, r.id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let requests = stmt.query_map([], request_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = stmt.query([])?;
+        let mut requests = Vec::new();
+        while let Some(row) = rows.next()? {
+            requests.push(request_from_row(row)?);
+        }
         Ok(requests)
     }
 
@@ -409,60 +318,40 @@ impl Vault {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM push_requests r JOIN push_tokens t ON t.id = r.token_id WHERE r.id = ?1"
         );
-        self.conn.query_row(&sql, [id], request_from_row).optional()?.ok_or(Error::NoSuchRequest(id))
+        self.conn.query_row(&sql, [id], |row| Ok(request_from_row(row))).optional()?.ok_or(Error::NoSuchRequest(id))?
     }
 
-    /// Claims a pending request for an answer, so that it is answered at most once even when two
-    /// callers race. Fails for answered or expired requests.
-    pub(crate) fn claim_request(&self, id: i64, decision: Decision) -> Result<Claim> {
+    /// Claims a pending request for an answer (`decision` Approved or Denied), so that it is
+    /// answered at most once even when two callers race. Returns the request and its nonce;
+    /// fails for answered or expired requests.
+    pub fn claim_push_request(&self, id: i64, decision: Decision) -> Result<(PushRequest, String)> {
         let request = self.push_request(id)?;
         match request.state {
-            RequestState::Pending => {}
-            RequestState::Expired => return Err(Error::Expired),
-            RequestState::Approved | RequestState::Denied => return Err(Error::AlreadyAnswered),
+            crate::RequestState::Pending => {}
+            crate::RequestState::Expired => return Err(Error::Expired),
+            crate::RequestState::Approved | crate::RequestState::Denied => return Err(Error::AlreadyAnswered),
         }
         let state = match decision {
-            Decision::Approved => "approved",
-            _ => "denied",
+            Decision::Approved => crate::RequestState::Approved,
+            _ => crate::RequestState::Denied,
         };
         let tx = self.begin_write()?;
         let claimed = tx.execute(
             "UPDATE push_requests SET state = ?1, decided_at = ?2 WHERE id = ?3 AND state = 'pending' AND expires_at > ?2",
-            params![state, now(), id],
+            params![state.as_str(), now(), id],
         )?;
         let nonce: String = tx.query_row("SELECT nonce FROM push_requests WHERE id = ?1", [id], |r| r.get(0))?;
         tx.commit()?;
         if claimed == 0 {
             return Err(Error::AlreadyAnswered);
         }
-        let endpoint = self.endpoint(request.token_id)?;
-        Ok(Claim { request, nonce, endpoint })
+        Ok((request, nonce))
     }
 
     /// Gives a claimed request back (the answer could not be delivered, or a number was wrong).
-    pub(crate) fn release_request(&self, id: i64) -> Result<()> {
+    pub fn release_push_request(&self, id: i64) -> Result<()> {
         let tx = self.begin_write()?;
         tx.execute("UPDATE push_requests SET state = 'pending', decided_at = NULL WHERE id = ?1", [id])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Logs the decision of a claimed request once the server took it.
-    pub(crate) fn log_decision(&self, claim: &Claim, decision: Decision, detail: Option<&str>) -> Result<()> {
-        let tx = self.begin_write()?;
-        tx.execute(
-            "INSERT INTO push_history (at, serial, nonce, title, question, decision, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                now(),
-                claim.request.serial,
-                claim.nonce,
-                claim.request.title,
-                claim.request.question,
-                decision.as_str(),
-                detail
-            ],
-        )?;
         tx.commit()?;
         Ok(())
     }
@@ -473,24 +362,19 @@ impl Vault {
         let mut stmt = self.conn.prepare_cached(
             "SELECT at, serial, title, question, decision, detail FROM push_history ORDER BY at DESC, id DESC LIMIT ?1",
         )?;
-        let entries = stmt
-            .query_map([limit], |r| {
-                let decision: String = r.get(4)?;
-                Ok(HistoryEntry {
-                    at: r.get(0)?,
-                    serial: r.get(1)?,
-                    title: r.get(2)?,
-                    question: r.get(3)?,
-                    decision: match decision.as_str() {
-                        "approved" => Decision::Approved,
-                        "denied" => Decision::Denied,
-                        "expired" => Decision::Expired,
-                        _ => Decision::Rejected,
-                    },
-                    detail: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = stmt.query([limit])?;
+        let mut entries = Vec::new();
+        while let Some(r) = rows.next()? {
+            let decision: String = r.get(4)?;
+            entries.push(HistoryEntry {
+                at: r.get(0)?,
+                serial: r.get(1)?,
+                title: r.get(2)?,
+                question: r.get(3)?,
+                decision: decision.parse()?,
+                detail: r.get(5)?,
+            });
+        }
         Ok(entries)
     }
 }

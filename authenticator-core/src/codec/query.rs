@@ -1,0 +1,105 @@
+//! Query strings and percent-encoding (RFC 3986) as otpauth, enrollment and migration URIs use
+//! them, on the `percent-encoding` crate. Decoded text lands in zeroizing buffers: secrets pass
+//! through here.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use zeroize::Zeroizing;
+
+/// Decoded bytes that are not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
+/// Everything but RFC 3986 unreserved characters is escaped.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// In a path (an otpauth label), `@` stays readable too.
+const ESCAPED_IN_PATH: &AsciiSet = &ESCAPED.remove(b'@');
+
+/// Decodes `%XX` escapes; with `plus_is_space`, `+` means a space (form encoding, which many QR
+/// generators use for query values). A `%` not followed by two hex digits is kept as is.
+pub fn decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, NotUtf8> {
+    let spaced;
+    let text = if plus_is_space && text.contains('+') {
+        spaced = Zeroizing::new(text.replace('+', " "));
+        spaced.as_str()
+    } else {
+        text
+    };
+    let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(percent_decode_str(text).collect());
+    match std::str::from_utf8(&bytes) {
+        Ok(decoded) => Ok(Zeroizing::new(decoded.to_owned())),
+        Err(_) => Err(NotUtf8),
+    }
+}
+
+/// Escapes everything but RFC 3986 unreserved characters (and `@` when `in_path`).
+pub fn encode(text: &str, in_path: bool) -> String {
+    utf8_percent_encode(text, if in_path { ESCAPED_IN_PATH } else { ESCAPED }).to_string()
+}
+
+/// The parameters of a query string: keys decoded and lower-cased, the first occurrence of a key
+/// wins, values kept raw until asked for.
+#[derive(Debug, Default)]
+pub struct Query<'a> {
+    pairs: Vec<(String, &'a str)>,
+}
+
+impl<'a> Query<'a> {
+    /// Splits `query` (without the `?`) at `&` and `=`.
+    pub fn parse(query: &'a str) -> Result<Self, NotUtf8> {
+        let mut pairs: Vec<(String, &'a str)> = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(key, true)?.to_ascii_lowercase();
+            if !pairs.iter().any(|(k, _)| *k == key) {
+                pairs.push((key, value));
+            }
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The decoded value of `key` (lower case), `+` read as a space.
+    pub fn get(&self, key: &str) -> Result<Option<Zeroizing<String>>, NotUtf8> {
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| decode(v, true)).transpose()
+    }
+}
+
+/// Splits `scheme://rest` into the scheme, the path (before `?`) and the query (after it),
+/// dropping any `#fragment`.
+pub fn split_uri(uri: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    Some((scheme, path, query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_escapes_and_form_spaces() {
+        assert_eq!(decode("ACME%20Co%3Aalice", false).unwrap().as_str(), "ACME Co:alice");
+        assert_eq!(decode("a+b", true).unwrap().as_str(), "a b");
+        assert_eq!(decode("a+b", false).unwrap().as_str(), "a+b");
+        assert_eq!(decode("100%", false).unwrap().as_str(), "100%");
+        assert_eq!(decode("%zz", false).unwrap().as_str(), "%zz");
+        assert_eq!(decode("%FF", false), Err(NotUtf8));
+    }
+
+    #[test]
+    fn encodes_all_but_unreserved() {
+        assert_eq!(encode("ACME Co:a@b.c~_-", false), "ACME%20Co%3Aa%40b.c~_-");
+        assert_eq!(encode("a@b", true), "a@b");
+        assert_eq!(encode("é", false), "%C3%A9");
+    }
+
+    #[test]
+    fn first_key_wins_in_any_case() {
+        let q = Query::parse("Secret=A&secret=B&empty&x=1+2").unwrap();
+        assert_eq!(q.get("secret").unwrap().unwrap().as_str(), "A");
+        assert_eq!(q.get("empty").unwrap().unwrap().as_str(), "");
+        assert_eq!(q.get("x").unwrap().unwrap().as_str(), "1 2");
+        assert!(q.get("missing").unwrap().is_none());
+        assert_eq!(split_uri("otpauth://totp/a?b=c#d"), Some(("otpauth", "totp/a", "b=c")));
+    }
+}

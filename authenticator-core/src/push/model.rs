@@ -1,0 +1,266 @@
+//! The push domain: tokens, requests, decisions and history as the app and the vault see them.
+//! No I/O and no protocol here: the vault stores these types, the push service fills them from
+//! the wire, and the facades show them.
+
+use std::str::FromStr;
+
+use crate::error::Error;
+use crate::text::excerpt;
+
+/// A push token enrolled on this device, as a UI shows it. Holds no key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PushToken {
+    /// Stable identifier.
+    pub id: i64,
+    /// The server's token serial (`PIPU…`).
+    pub serial: String,
+    /// Who issued the token, from the enrollment URI.
+    pub issuer: String,
+    /// The account, from the enrollment URI.
+    pub label: String,
+    /// The server endpoint (`…/ttype/push`).
+    pub url: String,
+    /// The server asked for certificate verification.
+    pub sslverify: bool,
+    /// The user opted in to skip certificate verification when the server says `sslverify=0`.
+    pub allow_insecure_tls: bool,
+    /// Answering needs the PIN.
+    pub has_pin: bool,
+    /// The server demanded a PIN; it can be changed, not removed.
+    pub pin_required_by_server: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl PushToken {
+    /// Whether TLS certificates are checked for this token.
+    pub fn verify_tls(&self) -> bool {
+        self.sslverify || !self.allow_insecure_tls
+    }
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum RequestState {
+    /// Waiting for an answer.
+    Pending,
+    /// Approved (or claimed for approval).
+    Approved,
+    /// Denied (or claimed for denial).
+    Denied,
+    /// Not answered within its lifetime.
+    Expired,
+}
+
+impl RequestState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Pending => "pending",
+            RequestState::Approved => "approved",
+            RequestState::Denied => "denied",
+            RequestState::Expired => "expired",
+        }
+    }
+}
+
+impl FromStr for RequestState {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "pending" => Ok(RequestState::Pending),
+            "approved" => Ok(RequestState::Approved),
+            "denied" => Ok(RequestState::Denied),
+            "expired" => Ok(RequestState::Expired),
+            other => Err(Error::Corrupt(format!("unknown push request state '{}'", excerpt(other)))),
+        }
+    }
+}
+
+/// A sign-in request to approve or deny.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PushRequest {
+    /// Short id for answering.
+    pub id: i64,
+    /// The push token it is for.
+    pub token_id: i64,
+    /// The token's serial.
+    pub serial: String,
+    /// The token's issuer.
+    pub issuer: String,
+    /// The token's label.
+    pub label: String,
+    /// What the server calls the sign-in ("privacyIDEA").
+    pub title: String,
+    /// The question shown ("Do you want to confirm the login?").
+    pub question: String,
+    /// Number matching: pick the number shown on the sign-in screen.
+    pub choices: Option<Vec<String>>,
+    /// A denial may say why (`unknown_trigger`, `cancelled`).
+    pub decline_reasons: bool,
+    /// Unix seconds.
+    pub received_at: i64,
+    /// Unix seconds; not answerable afterwards.
+    pub expires_at: i64,
+    /// Where it stands.
+    pub state: RequestState,
+    /// Answering needs the token's PIN.
+    pub requires_pin: bool,
+}
+
+/// What happened to a request, for the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum Decision {
+    /// The user approved it.
+    Approved,
+    /// The user denied it.
+    Denied,
+    /// Nobody answered in time.
+    Expired,
+    /// Failed verification (forged, tampered, or for another token); never shown as a request.
+    Rejected,
+}
+
+impl Decision {
+    /// The name stored in the database and printed by the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Denied => "denied",
+            Decision::Expired => "expired",
+            Decision::Rejected => "rejected",
+        }
+    }
+}
+
+impl FromStr for Decision {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "approved" => Ok(Decision::Approved),
+            "denied" => Ok(Decision::Denied),
+            "expired" => Ok(Decision::Expired),
+            "rejected" => Ok(Decision::Rejected),
+            other => Err(Error::Corrupt(format!("unknown push decision '{}'", excerpt(other)))),
+        }
+    }
+}
+
+/// One line of the decision history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct HistoryEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// The token's serial.
+    pub serial: String,
+    /// The request's title.
+    pub title: String,
+    /// The request's question.
+    pub question: String,
+    /// What happened.
+    pub decision: Decision,
+    /// A denial's reason, or why a request was rejected.
+    pub detail: Option<String>,
+}
+
+/// Why a sign-in is denied, when the server accepts reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum DeclineReason {
+    /// "I did not try to sign in": possibly an attack.
+    UnknownTrigger,
+    /// "I started it but changed my mind."
+    Cancelled,
+}
+
+impl DeclineReason {
+    /// The protocol's name (`unknown_trigger`, `cancelled`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclineReason::UnknownTrigger => "unknown_trigger",
+            DeclineReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromStr for DeclineReason {
+    type Err = Error;
+    /// Accepts the protocol names and what people type (`unknown`, `canceled`, `cancel`, dashes).
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "unknown_trigger" | "unknown" => Ok(DeclineReason::UnknownTrigger),
+            "cancelled" | "canceled" | "cancel" => Ok(DeclineReason::Cancelled),
+            _ => Err(Error::InvalidInput(format!("unknown decline reason '{}'", excerpt(s)))),
+        }
+    }
+}
+
+/// How a PIN seals a token's private key: the salt and PBKDF2 iterations of the PIN key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinSeal {
+    /// Random salt of the PIN-derived key.
+    pub salt: Vec<u8>,
+    /// PBKDF2-HMAC-SHA256 iterations.
+    pub iterations: u32,
+}
+
+/// A token to store once the server accepted its registration.
+#[derive(Debug, Clone)]
+pub struct NewPushToken {
+    /// The server's token serial.
+    pub serial: String,
+    /// Display issuer (cleaned).
+    pub issuer: String,
+    /// Display label (cleaned).
+    pub label: String,
+    /// The server endpoint.
+    pub url: String,
+    /// What the server asked for TLS verification.
+    pub sslverify: bool,
+    /// The user's opt-in to honour `sslverify=0`.
+    pub allow_insecure_tls: bool,
+    /// The server's public key (PKCS#1 DER).
+    pub server_key: Vec<u8>,
+    /// How the PIN seals the key, when the token has a PIN.
+    pub pin: Option<PinSeal>,
+    /// The enrollment demanded a PIN.
+    pub pin_required_by_server: bool,
+    /// The Firebase/APNs token registered, if any.
+    pub fb_token: Option<String>,
+}
+
+/// A verified challenge to store as a pending request.
+#[derive(Debug, Clone)]
+pub struct NewPushRequest {
+    /// The server's nonce: unique, so a replay is never stored twice.
+    pub nonce: String,
+    /// Title (cleaned).
+    pub title: String,
+    /// Question (cleaned).
+    pub question: String,
+    /// Number-matching choices.
+    pub choices: Option<Vec<String>>,
+    /// The server's signed capabilities accept a decline reason.
+    pub decline_reasons: bool,
+    /// Unix seconds.
+    pub received_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// The outcome of counting one PIN attempt before the PIN is tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinAttempt {
+    /// Counted: this many attempts are now open since the last right PIN (this one included).
+    Counted {
+        /// Wrong-or-pending attempts in a row, this one included.
+        attempts: u32,
+    },
+    /// Not counted and not to be tried: locked until this Unix time.
+    LockedUntil(i64),
+}

@@ -1,0 +1,104 @@
+//! The PIN that locks a push token's private key: how it seals the key, and the attempt policy.
+//!
+//! The key (PKCS#8) is sealed under a key derived from the PIN, and that seal is what the vault
+//! stores (sealed again under the data key). Without the PIN the key cannot sign at all. Wrong
+//! PINs are counted before each try, atomically in the vault, and lead to growing lockouts that
+//! survive restarts.
+
+use zeroize::Zeroizing;
+
+use super::keys::DeviceKey;
+use crate::crypto::{Key, Sealer};
+use crate::error::{Error, Result};
+use crate::time::now;
+use crate::vault::Vault;
+use crate::{PinAttempt, PinSeal};
+
+/// PBKDF2-HMAC-SHA256 iterations for new PINs (OWASP 2023 guidance for SHA-256).
+pub const PIN_ITERATIONS: u32 = 600_000;
+/// Wrong PINs in a row before lockouts begin.
+pub const PIN_ATTEMPTS: u32 = 5;
+/// Shortest PIN accepted, in characters.
+pub const MIN_PIN_CHARS: usize = 4;
+/// Lockout after the 5th, 6th, … wrong PIN in a row, in seconds; the last repeats.
+const LOCKOUTS: [i64; 5] = [30, 60, 300, 900, 3600];
+
+/// Seconds of lockout once `attempts` wrong PINs in a row are reached, if any.
+fn lockout_after(attempts: u32) -> Option<i64> {
+    attempts.checked_sub(PIN_ATTEMPTS).map(|n| LOCKOUTS[(n as usize).min(LOCKOUTS.len() - 1)])
+}
+
+fn pin_aad(token_id: i64) -> Vec<u8> {
+    format!("push_tokens.pin:{token_id}").into_bytes()
+}
+
+/// Refuses PINs shorter than [`MIN_PIN_CHARS`].
+pub fn check_pin_format(pin: &str) -> Result<()> {
+    if pin.chars().count() < MIN_PIN_CHARS {
+        return Err(Error::WeakPin { min_chars: MIN_PIN_CHARS });
+    }
+    Ok(())
+}
+
+fn pin_sealer(pin: &str, seal: &PinSeal) -> Result<Sealer> {
+    Ok(Sealer::new(&Key::from_passphrase(pin, &seal.salt, seal.iterations)?))
+}
+
+/// A fresh PIN seal (random salt, current cost) for a new or changed PIN.
+pub fn new_seal() -> Result<PinSeal> {
+    Ok(PinSeal { salt: Key::random_salt()?.to_vec(), iterations: PIN_ITERATIONS })
+}
+
+/// The blob to store for token `token_id`'s key: the PKCS#8 itself, or its seal under `pin`.
+pub fn seal_key(pkcs8: &[u8], pin: Option<(&str, &PinSeal)>, token_id: i64) -> Result<Zeroizing<Vec<u8>>> {
+    match pin {
+        None => Ok(Zeroizing::new(pkcs8.to_vec())),
+        Some((pin, seal)) => Ok(Zeroizing::new(pin_sealer(pin, seal)?.seal(pkcs8, &pin_aad(token_id))?)),
+    }
+}
+
+/// The token's private key (PKCS#8), unlocked with `pin` when it has one. A wrong PIN is
+/// counted before the check; while locked out, no PIN is tried.
+pub fn unlock(vault: &Vault, token_id: i64, pin: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
+    let stored = vault.push_key(token_id)?;
+    let Some(seal) = stored.pin else { return Ok(stored.key) };
+    let pin = pin.ok_or(Error::PinRequired)?;
+    let now = now();
+    let attempts = match vault.count_pin_attempt(token_id, now, lockout_after)? {
+        PinAttempt::LockedUntil(until) => {
+            return Err(Error::LockedOut { retry_after_seconds: until.saturating_sub(now).max(0) as u64 });
+        }
+        PinAttempt::Counted { attempts } => attempts,
+    };
+    match pin_sealer(pin, &seal)?.open(&stored.key, &pin_aad(token_id)) {
+        Some(pkcs8) => {
+            vault.reset_pin_attempts(token_id)?;
+            Ok(pkcs8)
+        }
+        None => match lockout_after(attempts) {
+            Some(seconds) => Err(Error::LockedOut { retry_after_seconds: seconds as u64 }),
+            None => Err(Error::WrongPin { attempts_left: PIN_ATTEMPTS - attempts }),
+        },
+    }
+}
+
+/// The token's key, ready to sign (see [`unlock`]).
+pub fn device_key(vault: &Vault, token_id: i64, pin: Option<&str>) -> Result<DeviceKey> {
+    DeviceKey::from_pkcs8(&unlock(vault, token_id, pin)?)
+}
+
+/// Sets, changes or removes a token's PIN. `current` must be the PIN in force (if any); `new`
+/// None removes the PIN, which a token whose server demands one refuses.
+pub fn set_pin(vault: &Vault, token_id: i64, current: Option<&str>, new: Option<&str>) -> Result<()> {
+    let token = vault.push_token(token_id)?;
+    if new.is_none() && token.pin_required_by_server {
+        return Err(Error::PinRequired);
+    }
+    if let Some(new) = new {
+        check_pin_format(new)?;
+    }
+    let pkcs8 = unlock(vault, token_id, current)?;
+    let seal = new.map(|_| new_seal()).transpose()?;
+    let blob = seal_key(&pkcs8, new.zip(seal.as_ref()), token_id)?;
+    vault.replace_push_key(token_id, &blob, seal.as_ref())
+}
