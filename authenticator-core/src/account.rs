@@ -43,6 +43,21 @@ impl Account {
     pub fn display_name(&self) -> String {
         display_name(&self.issuer, &self.label)
     }
+
+    /// The account as JSON for scripts (`authenticator list --json`): no secret.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "issuer": self.issuer,
+            "label": self.label,
+            "type": self.params.kind().as_str(),
+            "algorithm": self.params.algorithm().as_str(),
+            "digits": self.params.digits(),
+            "period": self.params.period(),
+            "counter": self.params.counter(),
+            "group": self.group,
+        })
+    }
 }
 
 /// An account with its code at one moment.

@@ -44,14 +44,24 @@ pub enum Error {
     /// No account has this id (it may have been removed meanwhile).
     #[error("no account with id {0}")]
     NoSuchAccount(i64),
+    /// SQLite reports the database file itself as damaged or not a database.
+    #[error("the vault is damaged: {0}")]
+    CorruptDatabase(#[source] rusqlite::Error),
     /// The database failed for another reason (disk full, permissions, …).
+    #[error("storage error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+    /// The database could not be put in the state the vault needs (e.g. WAL refused).
     #[error("storage error: {0}")]
     Storage(String),
     /// The operating system refused a cryptographic operation (no randomness).
     #[error("cryptography failed: {0}")]
     Crypto(&'static str),
+    /// A file could not be read or written.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Writing JSON failed (serde reports why; no value is quoted).
+    #[error("cannot write JSON: {0}")]
+    Json(#[source] serde_json::Error),
 
     // Backups and imports.
     /// The file is encrypted and no password was given.
@@ -123,7 +133,7 @@ pub enum Error {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::InvalidImport(format!("JSON: {e}"))
+        Error::Json(e)
     }
 }
 
@@ -131,10 +141,10 @@ impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
         match e.sqlite_error_code() {
-            Some(DatabaseCorrupt) | Some(NotADatabase) => Error::Corrupt(e.to_string()),
+            Some(DatabaseCorrupt) | Some(NotADatabase) => Error::CorruptDatabase(e),
             // rusqlite's messages carry SQLite's text and, for conversion errors, column names,
             // never bound values, so no secret can surface here.
-            _ => Error::Storage(e.to_string()),
+            _ => Error::Sqlite(e),
         }
     }
 }

@@ -99,7 +99,9 @@ impl From<Error> for AuthError {
         match e {
             Error::WrongKey => AuthError::WrongKey,
             Error::InvalidKeyLength(_) => AuthError::InvalidKey { reason },
-            Error::NotAVault { .. } | Error::Corrupt(_) => AuthError::VaultUnreadable { reason },
+            Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) => {
+                AuthError::VaultUnreadable { reason }
+            }
             Error::NewerSchema { .. } => AuthError::NewerVault { reason },
             Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string() },
             Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidUri { reason },
@@ -125,7 +127,9 @@ impl From<Error> for AuthError {
             Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: min as u32 },
             Error::WrongPassword => AuthError::WrongPassword,
             Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason },
-            Error::Storage(_) | Error::Crypto(_) | Error::Io(_) => AuthError::Internal { reason },
+            Error::Storage(_) | Error::Sqlite(_) | Error::Json(_) | Error::Crypto(_) | Error::Io(_) => {
+                AuthError::Internal { reason }
+            }
         }
     }
 }

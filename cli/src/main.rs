@@ -9,6 +9,7 @@ mod view;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use authenticator_core::backup as core_backup;
 use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Secret, Vault, uri};
 use clap::{Parser, Subcommand};
 
@@ -317,7 +318,7 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
             if authenticator_core::push::enrollment::is_push_uri(&text) {
                 return Err(CliError::msg("this is a push token; enroll it with `authenticator push enroll <uri>`"));
             }
-            if text.trim_start().to_ascii_lowercase().starts_with("otpauth-migration:") {
+            if core_backup::detect(text.as_bytes()) == Some(core_backup::ImportFormat::GoogleMigration) {
                 return Err(CliError::msg("this is a Google Authenticator export; `authenticator import` reads those"));
             }
             let mut data = uri::parse(&text)?;
@@ -352,22 +353,7 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
 fn list(vault: &Vault, json: bool) -> CliResult<()> {
     let accounts = vault.accounts()?;
     if json {
-        let items: Vec<serde_json::Value> = accounts
-            .iter()
-            .map(|a| {
-                serde_json::json!({
-                    "id": a.id,
-                    "issuer": a.issuer,
-                    "label": a.label,
-                    "type": a.params.kind().as_str(),
-                    "algorithm": a.params.algorithm().as_str(),
-                    "digits": a.params.digits(),
-                    "period": a.params.period(),
-                    "counter": a.params.counter(),
-                    "group": a.group,
-                })
-            })
-            .collect();
+        let items: Vec<serde_json::Value> = accounts.iter().map(Account::to_json).collect();
         say!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }

@@ -137,7 +137,7 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             }
             let pending = vault.pending_push_requests()?;
             if json {
-                let items: Vec<serde_json::Value> = pending.iter().map(request_json).collect();
+                let items: Vec<serde_json::Value> = pending.iter().map(PushRequest::to_json).collect();
                 say!("{}", serde_json::to_string_pretty(&items)?);
             } else if pending.is_empty() {
                 eprintln!("No sign-in requests.");
@@ -164,15 +164,7 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
         PushCommand::History { json, limit } => {
             let history = vault.push_history(limit)?;
             if json {
-                let items: Vec<serde_json::Value> = history
-                    .iter()
-                    .map(|h| {
-                        serde_json::json!({
-                            "at": h.at, "serial": h.serial, "title": h.title, "question": h.question,
-                            "decision": h.decision.as_str(), "detail": h.detail,
-                        })
-                    })
-                    .collect();
+                let items: Vec<serde_json::Value> = history.iter().map(|h| h.to_json()).collect();
                 say!("{}", serde_json::to_string_pretty(&items)?);
                 return Ok(());
             }
@@ -259,22 +251,6 @@ fn pin_if_needed(vault: &Vault, request_id: i64, pin: Option<String>) -> CliResu
     Ok(None)
 }
 
-fn request_json(r: &PushRequest) -> serde_json::Value {
-    serde_json::json!({
-        "id": r.id,
-        "serial": r.serial,
-        "issuer": r.issuer,
-        "label": r.label,
-        "title": r.title,
-        "question": r.question,
-        "answers": r.choices,
-        "decline_reasons": r.decline_reasons,
-        "needs_pin": r.requires_pin,
-        "received_at": r.received_at,
-        "expires_at": r.expires_at,
-    })
-}
-
 fn summary(r: &PushRequest) -> String {
     let left = r.expires_at - authenticator_core::time::now();
     let mut line = format!("{:>4}  {} — {}: {}  (expires in {left} s)", r.id, r.serial, r.title, r.question);
@@ -336,11 +312,8 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
                 }
                 "n" | "no" => {
                     let reason = if request.decline_reasons {
-                        match ask("Why? [u]nknown: I did not try to sign in / [c]ancelled: ")?.as_deref() {
-                            Some("u") | Some("unknown") => Some(DeclineReason::UnknownTrigger),
-                            Some("c") | Some("cancelled") => Some(DeclineReason::Cancelled),
-                            _ => None,
-                        }
+                        let answer = ask("Why? [u]nknown: I did not try to sign in / [c]ancelled: ")?;
+                        answer.and_then(|a| a.parse::<DeclineReason>().ok())
                     } else {
                         None
                     };

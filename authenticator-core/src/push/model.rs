@@ -111,6 +111,25 @@ pub struct PushRequest {
     pub requires_pin: bool,
 }
 
+impl PushRequest {
+    /// The request as JSON for scripts (`authenticator push list --json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "serial": self.serial,
+            "issuer": self.issuer,
+            "label": self.label,
+            "title": self.title,
+            "question": self.question,
+            "answers": self.choices,
+            "decline_reasons": self.decline_reasons,
+            "needs_pin": self.requires_pin,
+            "received_at": self.received_at,
+            "expires_at": self.expires_at,
+        })
+    }
+}
+
 /// What happened to a request, for the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -168,6 +187,16 @@ pub struct HistoryEntry {
     pub detail: Option<String>,
 }
 
+impl HistoryEntry {
+    /// The entry as JSON for scripts (`authenticator push history --json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "at": self.at, "serial": self.serial, "title": self.title, "question": self.question,
+            "decision": self.decision.as_str(), "detail": self.detail,
+        })
+    }
+}
+
 /// Why a sign-in is denied, when the server accepts reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -190,11 +219,11 @@ impl DeclineReason {
 
 impl FromStr for DeclineReason {
     type Err = Error;
-    /// Accepts the protocol names and what people type (`unknown`, `canceled`, `cancel`, dashes).
+    /// Accepts the protocol names and what people type (`unknown`, `u`, `canceled`, `c`, dashes).
     fn from_str(s: &str) -> Result<Self, Error> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "unknown_trigger" | "unknown" => Ok(DeclineReason::UnknownTrigger),
-            "cancelled" | "canceled" | "cancel" => Ok(DeclineReason::Cancelled),
+            "unknown_trigger" | "unknown" | "u" => Ok(DeclineReason::UnknownTrigger),
+            "cancelled" | "canceled" | "cancel" | "c" => Ok(DeclineReason::Cancelled),
             _ => Err(Error::InvalidInput(format!("unknown decline reason '{}'", excerpt(s)))),
         }
     }
