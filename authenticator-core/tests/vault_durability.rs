@@ -50,8 +50,8 @@ const ACCOUNTS_PER_ADDER: usize = 50;
 /// whole batches, decrypts every secret, and still has every write the writer saw committed.
 #[test]
 fn survives_sigkill_in_the_middle_of_writes() {
-    let dir = TempDir::new("sigkill");
-    let db = dir.vault_path();
+    let dir = temp_dir("sigkill");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
     let log_path = crash_log_path(&db);
     File::create(&log_path).unwrap();
@@ -227,8 +227,8 @@ fn was_killed(status: ExitStatus) -> bool {
 /// between; the busy timeout makes them take turns instead of failing with "database is locked".
 #[test]
 fn two_handles_in_two_threads_write_without_lock_errors() {
-    let dir = TempDir::new("threads");
-    let db = dir.vault_path();
+    let dir = temp_dir("threads");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
     let start = Arc::new(Barrier::new(2));
@@ -261,8 +261,8 @@ fn two_handles_in_two_threads_write_without_lock_errors() {
 /// Two processes add accounts to one vault at the same time; both succeed and no write is lost.
 #[test]
 fn two_processes_write_the_same_vault() {
-    let dir = TempDir::new("processes");
-    let db = dir.vault_path();
+    let dir = temp_dir("processes");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
     let children: Vec<_> = ["process-a", "process-b"]
@@ -320,8 +320,8 @@ const VISIBLE_LABEL: &str = "label-that-is-stored-in-clear";
 /// in the database, its WAL or its shared-memory file, while the vault is open or after.
 #[test]
 fn no_secret_reaches_the_file_in_plaintext() {
-    let dir = TempDir::new("plaintext");
-    let db = dir.vault_path();
+    let dir = temp_dir("plaintext");
+    let db = dir.path().join("vault.db");
     let secrets: Vec<Vec<u8>> = std::iter::once(SECRET.to_vec())
         .chain((0..5).map(|i| format!("TOPSECRET-ABCDEFGHIJ-{i:010}").into_bytes()))
         .collect();
@@ -397,8 +397,8 @@ fn assert_no_needle(files: &[(PathBuf, Vec<u8>)], needles: &[Vec<u8>], when: &st
 /// then opens it with every account and code intact.
 #[test]
 fn wrong_key_fails_and_changes_nothing() {
-    let dir = TempDir::new("wrong-key");
-    let db = dir.vault_path();
+    let dir = temp_dir("wrong-key");
+    let db = dir.path().join("vault.db");
     let vault = Vault::open(&db, &key()).unwrap();
     vault.add_all(&[totp("one", Some("work")), totp("two", None), hotp("three")]).unwrap();
     let accounts = vault.accounts().unwrap();
@@ -420,7 +420,7 @@ fn wrong_key_fails_and_changes_nothing() {
 /// database are each refused with a clear error, and their bytes stay as they were.
 #[test]
 fn non_database_file_is_refused_and_left_untouched() {
-    let dir = TempDir::new("foreign");
+    let dir = temp_dir("foreign");
 
     let text = dir.path().join("notes.txt");
     let line = "These are somebody's notes, not an authenticator vault.\n";
@@ -468,8 +468,8 @@ fn non_database_file_is_refused_and_left_untouched() {
 /// A vault whose schema version is newer than this build's is refused, not downgraded.
 #[test]
 fn newer_schema_is_refused() {
-    let dir = TempDir::new("newer");
-    let db = dir.vault_path();
+    let dir = temp_dir("newer");
+    let db = dir.path().join("vault.db");
     Vault::open(&db, &key()).unwrap().add(&totp("from the future", None)).unwrap();
     let conn = Connection::open(&db).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
@@ -621,29 +621,8 @@ fn account_with_secret(secret: &[u8]) -> AccountData {
 }
 
 /// A fresh directory under the system's temp directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-        let path = std::env::temp_dir().join(format!("vault-durability-{name}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn vault_path(&self) -> PathBuf {
-        self.0.join("vault.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("vault-durability-{name}-")).tempdir().expect("create a temp dir")
 }
 
 /// Kills the child if the test fails before doing so itself.
@@ -700,7 +679,7 @@ fn assert_unchanged(path: &Path, before: &[u8]) {
 /// Apps commonly set `user_version`; a database of theirs at version 1 is still not ours.
 #[test]
 fn foreign_database_with_a_user_version_is_refused() {
-    let dir = TempDir::new("foreign-versioned");
+    let dir = temp_dir("foreign-versioned");
     for (name, ddl) in [
         ("versioned.db", "CREATE TABLE notes (body TEXT); PRAGMA user_version = 1;"),
         ("view-only.db", "CREATE VIEW answer AS SELECT 42;"),
@@ -717,7 +696,7 @@ fn foreign_database_with_a_user_version_is_refused() {
 /// An app and its push service starting together on first run both create the vault at once.
 #[test]
 fn concurrent_first_opens_of_a_new_vault_all_succeed() {
-    let dir = TempDir::new("first-open-race");
+    let dir = temp_dir("first-open-race");
     for round in 0..40 {
         let db = dir.path().join(format!("vault-{round}.db"));
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
