@@ -112,15 +112,10 @@ fn varied_accounts(home: &Home) {
     assert_eq!(names[0], "Steam (gaben)", "the user's order is not the order of adding: {names:?}");
 }
 
-/// The fixtures folder shared by this workplace, or `None` (with a notice) outside it.
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no import fixtures at {}", dir.display());
-        None
-    }
+/// The real exports of other apps in the workplace's shared fixtures (a test fails without them).
+#[track_caller]
+fn fixtures() -> PathBuf {
+    shared_fixture("fixtures/import")
 }
 
 /// One of the seven accounts every fixture holds (README of the fixtures), as `list --json`
@@ -161,7 +156,7 @@ const DOCUMENTED: [Documented; 7] = [
 /// Imports `file` of the fixtures into a fresh vault and checks it holds exactly the documented
 /// accounts at `lines` of plain.txt, in that order, each making the code its plain.txt URI makes.
 fn assert_fixture_imports(file: &str, password: Option<&str>, lines: &[usize]) {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let plain = std::fs::read_to_string(dir.join("plain.txt")).expect("read plain.txt");
     let uris: Vec<&str> = plain.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(uris.len(), 7, "plain.txt lists the seven accounts");
@@ -502,11 +497,8 @@ fn an_encrypted_file_without_password_and_without_a_terminal_fails_clearly_inste
     original.add(&totp_uri("ACME", "alice"));
     let backup = original.file("backup.json");
     export_backup(&original, &backup).ok();
-    let mut files = vec![backup];
-    if let Some(dir) = fixtures() {
-        files.push(dir.join("aegis_encrypted.json"));
-        files.push(dir.join("2fas_authenticator_encrypted_v4.2fas"));
-    }
+    let dir = fixtures();
+    let files = [backup, dir.join("aegis_encrypted.json"), dir.join("2fas_authenticator_encrypted_v4.2fas")];
 
     let copy = Home::new("no-password-to");
     for file in &files {

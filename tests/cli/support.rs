@@ -42,6 +42,22 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs()
 }
 
+/// A file or folder of the workplace's shared test data, `<repo>/../shared/<relative>` (for
+/// example `fixtures/import`, real exports of other apps). A missing one fails the test, on CI
+/// (`CI=true`) and locally alike: a test that skips passes without testing anything.
+#[track_caller]
+pub fn shared_fixture(relative: &str) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate is inside the repository");
+    let path = repo.join("../shared").join(relative);
+    assert!(
+        path.exists(),
+        "shared test data {relative:?} is missing: expected at {} (the workplace's shared/ folder \
+         beside the repository). Tests never skip for want of it, on CI or locally.",
+        path.display()
+    );
+    path
+}
+
 /// What one run of the binary left behind.
 #[derive(Debug)]
 pub struct Run {
