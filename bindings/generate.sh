@@ -1,38 +1,58 @@
 #!/usr/bin/env bash
 # Builds the core library and generates its Kotlin and Swift bindings.
 #
-#   bindings/generate.sh [--release]      → target/bindings/{kotlin,swift,lib}
+#   bindings/generate.sh [--release] [OUT_DIR]   → OUT_DIR/{kotlin,swift,lib}
 #
-# Bindings are generated in library mode from the *unstripped* library (stripping removes the
-# uniffi metadata they are read from); lib/ then gets a stripped copy to ship. Generated code is
-# build output: never edit or commit it.
+# OUT_DIR defaults to <cargo target dir>/bindings. Scripts pass a directory of their own, so
+# concurrent callers never write (or read) each other's output. The last line printed is OUT_DIR.
+#
+# The library is copied into OUT_DIR/lib first and the bindings are generated in library mode from
+# that *unstripped* copy (stripping removes the uniffi metadata they are read from); the copy is
+# then stripped in place. So OUT_DIR/lib holds exactly the library the bindings were read from,
+# whatever another build does to the target dir afterwards: load and link that one. Generated code
+# is build output: never edit or commit it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+LOG_PREFIX=generate
+cd "$AUTHENTICATOR_REPO"
+need_cargo
 
 profile=debug
 cargo_profile=(--profile dev)
-if [ "${1:-}" = "--release" ]; then
-  # The mobile profile: release with size optimisation (see Cargo.toml).
-  profile=mobile
-  cargo_profile=(--profile mobile)
-fi
+out=""
+for arg in "$@"; do
+  case "$arg" in
+  --release)
+    # The mobile profile: release with size optimisation (see Cargo.toml).
+    profile=mobile
+    cargo_profile=(--profile mobile)
+    ;;
+  -*) die "usage: bindings/generate.sh [--release] [OUT_DIR]" ;;
+  *)
+    [ -z "$out" ] || die "usage: bindings/generate.sh [--release] [OUT_DIR]"
+    out=$arg
+    ;;
+  esac
+done
 
 cargo build --quiet -p authenticator-core "${cargo_profile[@]}"
 cargo build --quiet -p uniffi-bindgen
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+target_dir=$(cargo_target_dir)
 case "$(uname -s)" in
-  Darwin) lib_file=libauthenticator_core.dylib ;;
-  *) lib_file=libauthenticator_core.so ;;
+Darwin) lib_file=libauthenticator_core.dylib ;;
+*) lib_file=libauthenticator_core.so ;;
 esac
-lib="$target_dir/$profile/$lib_file"
-out="$target_dir/bindings"
+out=${out:-$target_dir/bindings}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 rm -rf "$out/kotlin" "$out/swift" "$out/lib"
 mkdir -p "$out/lib"
+lib="$out/lib/$lib_file"
+cp "$target_dir/$profile/$lib_file" "$lib"
 
 bindgen="$target_dir/debug/uniffi-bindgen"
 "$bindgen" generate "$lib" --language kotlin --no-format --config uniffi.toml --out-dir "$out/kotlin" >/dev/null
 "$bindgen" generate "$lib" --language swift --no-format --config uniffi.toml --out-dir "$out/swift" >/dev/null
 
-cp "$lib" "$out/lib/$lib_file"
-strip --strip-unneeded "$out/lib/$lib_file" 2>/dev/null || strip -x "$out/lib/$lib_file"
+strip --strip-unneeded "$lib" 2>/dev/null || strip -x "$lib"
 echo "$out"

@@ -58,7 +58,7 @@ done
 
 # 2. Header, module map and Swift from uniffi-bindgen, on the unstripped host library.
 echo "build-xcframework: generating bindings (bindings/generate.sh)"
-bindings=$(bash "$REPO/bindings/generate.sh" | tail -n 1)/swift
+bindings=$(bash "$REPO/bindings/generate.sh" "$target_dir/xcframework-bindings" | tail -n 1)/swift
 for f in AuthenticatorCore.swift AuthenticatorCoreFFI.h AuthenticatorCoreFFI.modulemap; do
   [ -f "$bindings/$f" ] || die "uniffi-bindgen wrote no $bindings/$f"
 done

@@ -5,7 +5,7 @@
 #   ios/sync-bindings.sh [SWIFT_DIR]
 #
 # SWIFT_DIR holds AuthenticatorCore.swift, AuthenticatorCoreFFI.h and AuthenticatorCoreFFI.modulemap
-# (default: runs bindings/generate.sh and uses target/bindings/swift).
+# (default: runs bindings/generate.sh into <target>/ios-sync-bindings and uses its swift/).
 #   AuthenticatorCore.swift        → Sources/AuthenticatorCore/Generated/   (every platform)
 #   AuthenticatorCoreFFI.h         → Sources/AuthenticatorCoreFFI/          (the .systemLibrary
 #   AuthenticatorCoreFFI.modulemap → Sources/AuthenticatorCoreFFI/module.modulemap  target used
@@ -16,7 +16,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 src=${1:-}
 if [ -z "$src" ]; then
-  src="$(bash "$HERE/../bindings/generate.sh" | tail -n 1)/swift"
+  source "$HERE/../scripts/lib.sh"
+  need_cargo
+  src="$(bash "$HERE/../bindings/generate.sh" "$(cargo_target_dir)/ios-sync-bindings" | tail -n 1)/swift"
 fi
 for f in AuthenticatorCore.swift AuthenticatorCoreFFI.h AuthenticatorCoreFFI.modulemap; do
   [ -f "$src/$f" ] || { echo "sync-bindings: $src/$f missing (run bindings/generate.sh)" >&2; exit 1; }

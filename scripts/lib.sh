@@ -1,17 +1,70 @@
-# Shared helpers for the top-level scripts.
+# Shared helpers for the project's scripts (./run, ./test-all, bindings/*, ios/*). Source it:
+#
+#   source "<repo>/scripts/lib.sh"
+#   LOG_PREFIX=kotlin-tests        # optional: the tag of log/die lines (default: the script's name)
+#
+# Sourcing has no side effects beyond defining these functions and AUTHENTICATOR_REPO.
 
+AUTHENTICATOR_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# A headline (./run, ./test-all).
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-# The Rust toolchain comes from rustup on the machine image (a registry cannot supply it);
-# fail with a clear message rather than half-way through a build.
-need_rust() {
-  if ! command -v cargo >/dev/null 2>&1; then
-    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+# A progress line on stderr, tagged with $LOG_PREFIX; die logs an error and exits 1.
+log() { printf '[%s] %s\n' "${LOG_PREFIX:-$(basename "$0" .sh)}" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# cargo on PATH (rustup's ~/.cargo/bin added when needed), or a clear failure. The toolchain comes
+# from rustup on the machine image (a registry cannot supply it).
+need_cargo() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
   fi
-  command -v cargo >/dev/null 2>&1 || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (rustup) first"
+}
+
+# need_cargo, plus rustfmt and clippy (the lint gates of ./test-all).
+need_rust() {
+  need_cargo
+  local component
   for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
-      rustup component add "$component" >/dev/null 2>&1 || { echo "missing rust component $component" >&2; exit 1; }
+      rustup component add "$component" >/dev/null 2>&1 || die "missing rust component $component"
     fi
   done
+}
+
+# Prints cargo's target directory (CARGO_TARGET_DIR, .cargo/config, or <repo>/target).
+cargo_target_dir() {
+  (cd "$AUTHENTICATOR_REPO" && cargo metadata --format-version 1 --no-deps) |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
+# ---------------------------------------------------------------------------------------------
+# The privacyIDEA test server (tests/privacyidea/pi-server.sh) for one script run.
+#
+#   pi_start NAME   start a fresh server in a new temp workdir named after NAME; sets PI_WORKDIR
+#                   and exports PI_ENV_FILE (the server's server.env). PI_WATCH_PID is this
+#                   shell, so the server stops even if the script is killed outright.
+#   pi_stop         stop it by PID and remove the workdir; idempotent, for EXIT traps.
+
+PI_WORKDIR=""
+
+pi_start() {
+  PI_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/$1-pi.XXXXXX")"
+  log "starting the privacyIDEA test server in $PI_WORKDIR"
+  PI_WATCH_PID=$$ bash "$AUTHENTICATOR_REPO/tests/privacyidea/pi-server.sh" start "$PI_WORKDIR" </dev/null >/dev/null ||
+    die "the privacyIDEA test server did not start"
+  [ -f "$PI_WORKDIR/server.env" ] || die "the privacyIDEA test server wrote no $PI_WORKDIR/server.env"
+  export PI_ENV_FILE="$PI_WORKDIR/server.env"
+}
+
+pi_stop() {
+  [ -n "$PI_WORKDIR" ] || return 0
+  bash "$AUTHENTICATOR_REPO/tests/privacyidea/pi-server.sh" stop "$PI_WORKDIR" >/dev/null 2>&1 || true
+  rm -rf "$PI_WORKDIR"
+  PI_WORKDIR=""
 }

@@ -2,9 +2,10 @@
 //! foreign and damaged files, and what reaches the disk.
 //!
 //! Everything here runs against real SQLite files in a fresh directory under the system's temp
-//! directory. Tests that need another process re-run this very test binary with `--exact` on one
-//! of the `child_entry` functions and an environment variable naming the vault; without that
-//! variable those functions return at once, so a normal test run passes through them as no-ops.
+//! directory. Tests that need another process re-run this very test binary with
+//! `--ignored --exact` on one of the `child_entry` functions and an environment variable naming
+//! the vault. Those functions are `#[ignore]`d, so a normal run lists them as ignored rather than
+//! counting them as passed tests; run on their own without their variable, they do nothing.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
@@ -50,8 +51,8 @@ const ACCOUNTS_PER_ADDER: usize = 50;
 /// whole batches, decrypts every secret, and still has every write the writer saw committed.
 #[test]
 fn survives_sigkill_in_the_middle_of_writes() {
-    let dir = TempDir::new("sigkill");
-    let db = dir.vault_path();
+    let dir = temp_dir("sigkill");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
     let log_path = crash_log_path(&db);
     File::create(&log_path).unwrap();
@@ -227,8 +228,8 @@ fn was_killed(status: ExitStatus) -> bool {
 /// between; the busy timeout makes them take turns instead of failing with "database is locked".
 #[test]
 fn two_handles_in_two_threads_write_without_lock_errors() {
-    let dir = TempDir::new("threads");
-    let db = dir.vault_path();
+    let dir = temp_dir("threads");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
     let start = Arc::new(Barrier::new(2));
@@ -261,8 +262,8 @@ fn two_handles_in_two_threads_write_without_lock_errors() {
 /// Two processes add accounts to one vault at the same time; both succeed and no write is lost.
 #[test]
 fn two_processes_write_the_same_vault() {
-    let dir = TempDir::new("processes");
-    let db = dir.vault_path();
+    let dir = temp_dir("processes");
+    let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
     let children: Vec<_> = ["process-a", "process-b"]
@@ -285,11 +286,11 @@ fn two_processes_write_the_same_vault() {
     File::create(go_file(&db)).unwrap();
     for (tag, child) in children {
         let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
-            output.status.success(),
-            "{tag} failed ({}):\n{}\n{}",
+            output.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "{tag} failed or did not run ({}):\n{stdout}\n{}",
             output.status,
-            String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
     }
@@ -320,8 +321,8 @@ const VISIBLE_LABEL: &str = "label-that-is-stored-in-clear";
 /// in the database, its WAL or its shared-memory file, while the vault is open or after.
 #[test]
 fn no_secret_reaches_the_file_in_plaintext() {
-    let dir = TempDir::new("plaintext");
-    let db = dir.vault_path();
+    let dir = temp_dir("plaintext");
+    let db = dir.path().join("vault.db");
     let secrets: Vec<Vec<u8>> = std::iter::once(SECRET.to_vec())
         .chain((0..5).map(|i| format!("TOPSECRET-ABCDEFGHIJ-{i:010}").into_bytes()))
         .collect();
@@ -397,8 +398,8 @@ fn assert_no_needle(files: &[(PathBuf, Vec<u8>)], needles: &[Vec<u8>], when: &st
 /// then opens it with every account and code intact.
 #[test]
 fn wrong_key_fails_and_changes_nothing() {
-    let dir = TempDir::new("wrong-key");
-    let db = dir.vault_path();
+    let dir = temp_dir("wrong-key");
+    let db = dir.path().join("vault.db");
     let vault = Vault::open(&db, &key()).unwrap();
     vault.add_all(&[totp("one", Some("work")), totp("two", None), hotp("three")]).unwrap();
     let accounts = vault.accounts().unwrap();
@@ -420,7 +421,7 @@ fn wrong_key_fails_and_changes_nothing() {
 /// database are each refused with a clear error, and their bytes stay as they were.
 #[test]
 fn non_database_file_is_refused_and_left_untouched() {
-    let dir = TempDir::new("foreign");
+    let dir = temp_dir("foreign");
 
     let text = dir.path().join("notes.txt");
     let line = "These are somebody's notes, not an authenticator vault.\n";
@@ -468,8 +469,8 @@ fn non_database_file_is_refused_and_left_untouched() {
 /// A vault whose schema version is newer than this build's is refused, not downgraded.
 #[test]
 fn newer_schema_is_refused() {
-    let dir = TempDir::new("newer");
-    let db = dir.vault_path();
+    let dir = temp_dir("newer");
+    let db = dir.path().join("vault.db");
     Vault::open(&db, &key()).unwrap().add(&totp("from the future", None)).unwrap();
     let conn = Connection::open(&db).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
@@ -486,7 +487,7 @@ fn newer_schema_is_refused() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes (no-ops unless a parent test set their environment variable)
+// Child processes (ignored tests, run by a parent test that sets their environment variable)
 // ---------------------------------------------------------------------------------------------
 
 mod child_entry {
@@ -496,6 +497,7 @@ mod child_entry {
     /// parent checks (accounts come and go in whole groups of `BATCH`, except the one group being
     /// removed) and is logged once committed.
     #[test]
+    #[ignore = "child process of survives_sigkill_in_the_middle_of_writes, which runs it"]
     fn write_until_killed() {
         let Some(db) = std::env::var_os(CRASH_CHILD_DB).map(PathBuf::from) else { return };
         let log_path = crash_log_path(&db);
@@ -566,6 +568,7 @@ mod child_entry {
     /// The concurrent-writer test's child: waits for the go signal, then adds accounts one by
     /// one, reading the list between writes.
     #[test]
+    #[ignore = "child process of two_processes_write_the_same_vault, which runs it"]
     fn add_accounts_one_by_one() {
         let Some(db) = std::env::var_os(ADDER_CHILD_DB).map(PathBuf::from) else { return };
         let tag = std::env::var(ADDER_CHILD_TAG).expect("child: tag");
@@ -621,29 +624,8 @@ fn account_with_secret(secret: &[u8]) -> AccountData {
 }
 
 /// A fresh directory under the system's temp directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-        let path = std::env::temp_dir().join(format!("vault-durability-{name}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn vault_path(&self) -> PathBuf {
-        self.0.join("vault.db")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("vault-durability-{name}-")).tempdir().expect("create a temp dir")
 }
 
 /// Kills the child if the test fails before doing so itself.
@@ -656,10 +638,10 @@ impl Drop for ChildGuard {
     }
 }
 
-/// This test binary, set to run only the test `entry`.
+/// This test binary, set to run only the ignored test `entry` (a child process entry point).
 fn self_command(entry: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
-    command.args(["--exact", entry, "--nocapture", "--test-threads=1"]).stdin(Stdio::null());
+    command.args(["--ignored", "--exact", entry, "--nocapture", "--test-threads=1"]).stdin(Stdio::null());
     command
 }
 
@@ -700,7 +682,7 @@ fn assert_unchanged(path: &Path, before: &[u8]) {
 /// Apps commonly set `user_version`; a database of theirs at version 1 is still not ours.
 #[test]
 fn foreign_database_with_a_user_version_is_refused() {
-    let dir = TempDir::new("foreign-versioned");
+    let dir = temp_dir("foreign-versioned");
     for (name, ddl) in [
         ("versioned.db", "CREATE TABLE notes (body TEXT); PRAGMA user_version = 1;"),
         ("view-only.db", "CREATE VIEW answer AS SELECT 42;"),
@@ -717,7 +699,7 @@ fn foreign_database_with_a_user_version_is_refused() {
 /// An app and its push service starting together on first run both create the vault at once.
 #[test]
 fn concurrent_first_opens_of_a_new_vault_all_succeed() {
-    let dir = TempDir::new("first-open-race");
+    let dir = temp_dir("first-open-race");
     for round in 0..40 {
         let db = dir.path().join(format!("vault-{round}.db"));
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));

@@ -163,6 +163,7 @@ struct AddArgs {
 pub struct CliError(String);
 
 impl CliError {
+    /// An error whose message is `text`, as the user reads it.
     pub fn msg(text: impl Into<String>) -> Self {
         Self(text.into())
     }
@@ -187,6 +188,7 @@ macro_rules! say {
     }};
 }
 
+/// What every command returns.
 pub type CliResult<T> = Result<T, CliError>;
 
 fn main() -> ExitCode {

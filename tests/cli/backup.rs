@@ -49,6 +49,28 @@ fn run_without_password(home: &Home, arguments: &[&OsStr]) -> Run {
     home.cli(arguments.iter().copied()).run()
 }
 
+/// A vault filled by `fill`, its backup (exported with [`PASSWORD`], which verifies it) at
+/// `file` in that vault's data dir, and a fresh vault not created yet to import it into.
+/// `original` must outlive the use of `file` (bind it, if only as `_original`).
+struct BackedUp {
+    original: Home,
+    file: PathBuf,
+    copy: Home,
+}
+
+fn backed_up(name: &str, fill: impl FnOnce(&Home)) -> BackedUp {
+    let original = Home::new(&format!("{name}-from"));
+    fill(&original);
+    let file = original.file("backup.json");
+    export_backup(&original, &file).ok();
+    BackedUp { original, file, copy: Home::new(&format!("{name}-to")) }
+}
+
+/// One TOTP account, for tests that need a backup but not what is in it.
+fn one_account(home: &Home) {
+    home.add(&totp_uri("ACME", "alice"));
+}
+
 /// `list --json` without the ids (which a restore renumbers), in list order.
 fn shape(accounts: &[Value]) -> Vec<Value> {
     accounts
@@ -112,15 +134,10 @@ fn varied_accounts(home: &Home) {
     assert_eq!(names[0], "Steam (gaben)", "the user's order is not the order of adding: {names:?}");
 }
 
-/// The fixtures folder shared by this workplace, or `None` (with a notice) outside it.
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no import fixtures at {}", dir.display());
-        None
-    }
+/// The real exports of other apps in the workplace's shared fixtures (a test fails without them).
+#[track_caller]
+fn fixtures() -> PathBuf {
+    shared_fixture("fixtures/import")
 }
 
 /// One of the seven accounts every fixture holds (README of the fixtures), as `list --json`
@@ -161,7 +178,7 @@ const DOCUMENTED: [Documented; 7] = [
 /// Imports `file` of the fixtures into a fresh vault and checks it holds exactly the documented
 /// accounts at `lines` of plain.txt, in that order, each making the code its plain.txt URI makes.
 fn assert_fixture_imports(file: &str, password: Option<&str>, lines: &[usize]) {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let plain = std::fs::read_to_string(dir.join("plain.txt")).expect("read plain.txt");
     let uris: Vec<&str> = plain.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(uris.len(), 7, "plain.txt lists the seven accounts");
@@ -222,12 +239,7 @@ fn backup_export_is_verified_and_verify_backup_counts_every_account() {
 
 #[test]
 fn backup_restores_into_a_fresh_vault_with_the_same_accounts_order_groups_and_codes() {
-    let original = Home::new("backup-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
-
-    let copy = Home::new("backup-to");
+    let BackedUp { original, file, copy } = backed_up("backup", varied_accounts);
     let run = import(&copy, &file, Some(PASSWORD));
     run.ok();
     assert!(run.stderr.contains("imported 6, 0 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
@@ -239,12 +251,7 @@ fn backup_restores_into_a_fresh_vault_with_the_same_accounts_order_groups_and_co
 
 #[test]
 fn backup_read_from_stdin_opens_with_the_password_from_the_environment() {
-    let original = Home::new("backup-stdin-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
-
-    let copy = Home::new("backup-stdin-to");
+    let BackedUp { original, file, copy } = backed_up("backup-stdin", varied_accounts);
     let bytes = std::fs::read(&file).unwrap();
     copy.cli(["import", "-"]).env(PASSWORD_ENV, PASSWORD).stdin(bytes).run().ok();
     assert_eq!(shape(&copy.accounts()), shape(&original.accounts()));
@@ -252,12 +259,7 @@ fn backup_read_from_stdin_opens_with_the_password_from_the_environment() {
 
 #[test]
 fn a_wrong_password_is_refused_by_verify_backup_and_import_and_nothing_is_imported() {
-    let original = Home::new("wrong-password-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
-
-    let copy = Home::new("wrong-password-to");
+    let BackedUp { original: _original, file, copy } = backed_up("wrong-password", varied_accounts);
     let stderr = verify_backup(&copy, &file, "Correct horse battery staple").refused_in_one_line().to_owned();
     assert!(stderr.contains("wrong password"), "{stderr:?}");
     let stderr = import(&copy, &file, Some("Correct horse battery staple")).refused_in_one_line().to_owned();
@@ -267,15 +269,11 @@ fn a_wrong_password_is_refused_by_verify_backup_and_import_and_nothing_is_import
 
 #[test]
 fn a_truncated_backup_is_refused_and_nothing_is_imported() {
-    let original = Home::new("truncated-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
+    let BackedUp { original, file, copy } = backed_up("truncated", varied_accounts);
     let bytes = std::fs::read(&file).unwrap();
     let cut = original.file("cut.json");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
 
-    let copy = Home::new("truncated-to");
     for run in [verify_backup(&copy, &cut, PASSWORD), import(&copy, &cut, Some(PASSWORD))] {
         let stderr = run.refused_in_one_line();
         assert!(
@@ -289,14 +287,10 @@ fn a_truncated_backup_is_refused_and_nothing_is_imported() {
 
 #[test]
 fn a_truncated_backup_is_reported_as_damaged_rather_than_as_another_kind_of_file() {
-    let original = Home::new("truncated-message-from");
-    original.add(&totp_uri("ACME", "alice"));
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
+    let BackedUp { original: _original, file, copy } = backed_up("truncated-message", one_account);
     let bytes = std::fs::read(&file).unwrap();
     std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
 
-    let copy = Home::new("truncated-message-to");
     for run in [verify_backup(&copy, &file, PASSWORD), import(&copy, &file, Some(PASSWORD))] {
         let stderr = run.refused_in_one_line();
         assert!(stderr.contains("truncated") || stderr.contains("damaged"), "{stderr:?}");
@@ -306,11 +300,7 @@ fn a_truncated_backup_is_reported_as_damaged_rather_than_as_another_kind_of_file
 
 #[test]
 fn a_backup_with_one_ciphertext_character_changed_is_refused_and_nothing_is_imported() {
-    let original = Home::new("tampered-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
-
+    let BackedUp { original: _original, file, copy } = backed_up("tampered", varied_accounts);
     let text = std::fs::read_to_string(&file).unwrap();
     let envelope: Value = serde_json::from_str(&text).unwrap();
     let ciphertext = envelope["ciphertext"].as_str().expect("a base64 ciphertext");
@@ -320,7 +310,6 @@ fn a_backup_with_one_ciphertext_character_changed_is_refused_and_nothing_is_impo
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     std::fs::write(&file, &bytes).unwrap();
 
-    let copy = Home::new("tampered-to");
     for run in [verify_backup(&copy, &file, PASSWORD), import(&copy, &file, Some(PASSWORD))] {
         let stderr = run.refused_in_one_line();
         assert!(stderr.contains("modified"), "says the file may have been modified: {stderr:?}");
@@ -424,12 +413,7 @@ fn import_dry_run_lists_what_would_be_imported_and_changes_nothing() {
 
 #[test]
 fn importing_the_same_backup_twice_finds_only_duplicates_the_second_time() {
-    let original = Home::new("twice-from");
-    varied_accounts(&original);
-    let file = original.file("backup.json");
-    export_backup(&original, &file).ok();
-
-    let copy = Home::new("twice-to");
+    let BackedUp { original: _original, file, copy } = backed_up("twice", varied_accounts);
     import(&copy, &file, Some(PASSWORD)).ok();
     let accounts = copy.accounts();
     let run = import(&copy, &file, Some(PASSWORD));
@@ -498,17 +482,10 @@ fn a_garbage_file_is_not_a_backup_or_export_this_app_can_read() {
 
 #[test]
 fn an_encrypted_file_without_password_and_without_a_terminal_fails_clearly_instead_of_waiting() {
-    let original = Home::new("no-password-from");
-    original.add(&totp_uri("ACME", "alice"));
-    let backup = original.file("backup.json");
-    export_backup(&original, &backup).ok();
-    let mut files = vec![backup];
-    if let Some(dir) = fixtures() {
-        files.push(dir.join("aegis_encrypted.json"));
-        files.push(dir.join("2fas_authenticator_encrypted_v4.2fas"));
-    }
+    let BackedUp { original: _original, file: backup, copy } = backed_up("no-password", one_account);
+    let dir = fixtures();
+    let files = [backup, dir.join("aegis_encrypted.json"), dir.join("2fas_authenticator_encrypted_v4.2fas")];
 
-    let copy = Home::new("no-password-to");
     for file in &files {
         let run = run_without_password(&copy, &[OsStr::new("import"), file.as_os_str()]);
         let stderr = run.refused_in_one_line();

@@ -3,7 +3,6 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The RFC 4226 / RFC 6238 SHA1 test key "12345678901234567890", in base32.
@@ -41,6 +40,22 @@ pub fn base32(bytes: &[u8]) -> String {
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs()
+}
+
+/// A file or folder of the workplace's shared test data, `<repo>/../shared/<relative>` (for
+/// example `fixtures/import`, real exports of other apps). A missing one fails the test, on CI
+/// (`CI=true`) and locally alike: a test that skips passes without testing anything.
+#[track_caller]
+pub fn shared_fixture(relative: &str) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate is inside the repository");
+    let path = repo.join("../shared").join(relative);
+    assert!(
+        path.exists(),
+        "shared test data {relative:?} is missing: expected at {} (the workplace's shared/ folder \
+         beside the repository). Tests never skip for want of it, on CI or locally.",
+        path.display()
+    );
+    path
 }
 
 /// What one run of the binary left behind.
@@ -246,24 +261,22 @@ pub fn within_one_period<T>(mut action: impl FnMut() -> T) -> (T, u64) {
     panic!("the 30 s period rolled over during every attempt");
 }
 
-static NEXT_HOME: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh data directory under the system temp dir, removed on drop.
+/// A fresh data directory in a private temp dir (removed on drop, with everything in it).
 pub struct Home {
+    /// Owns the temp dir; `path` is inside it.
+    _dir: tempfile::TempDir,
     path: PathBuf,
 }
 
 impl Home {
     /// A path that does not exist yet; the binary creates it on first use.
     pub fn new(name: &str) -> Self {
-        let unique = format!(
-            "authenticator-cli-test-{}-{}-{name}",
-            std::process::id(),
-            NEXT_HOME.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(unique);
-        let _ = std::fs::remove_dir_all(&path);
-        Self { path }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("authenticator-cli-test-{name}-"))
+            .tempdir()
+            .expect("create a temp dir");
+        let path = dir.path().join("data");
+        Self { _dir: dir, path }
     }
 
     pub fn path(&self) -> &Path {
@@ -323,12 +336,6 @@ impl Home {
             serde_json::Value::Array(items) => items,
             other => panic!("list --json prints an array, got {other}"),
         }
-    }
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

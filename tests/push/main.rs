@@ -19,16 +19,17 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// The real server, stopped by PID on drop.
+/// The real server, stopped by PID on drop (and its temp workdir removed after).
 struct Server {
     workdir: PathBuf,
     env: BTreeMap<String, String>,
+    _dir: tempfile::TempDir,
 }
 
 impl Server {
     fn start() -> Server {
-        let workdir = std::env::temp_dir().join(format!("push-e2e-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&workdir);
+        let dir = tempfile::Builder::new().prefix("push-e2e-").tempdir().expect("create a temp dir");
+        let workdir = dir.path().to_path_buf();
         let status = Command::new("bash")
             .arg(repo().join("tests/privacyidea/pi-server.sh"))
             .arg("start")
@@ -46,7 +47,7 @@ impl Server {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.trim_matches(['\'', '"']).to_owned()))
             .collect();
-        Server { workdir, env }
+        Server { workdir, env, _dir: dir }
     }
 
     fn url(&self) -> &str {
@@ -121,26 +122,24 @@ impl Drop for Server {
             .arg(&self.workdir)
             .stdin(Stdio::null())
             .status();
-        let _ = std::fs::remove_dir_all(&self.workdir);
     }
 }
 
 /// A phone: a vault in a temp dir.
 struct Phone {
-    dir: PathBuf,
     vault: Vault,
     client: PushClient,
     rt: tokio::runtime::Runtime,
+    /// Declared last: removed after the vault is closed.
+    dir: tempfile::TempDir,
 }
 
 impl Phone {
     fn new(name: &str) -> Phone {
-        let dir = std::env::temp_dir().join(format!("push-e2e-phone-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let vault = Vault::open(dir.join("vault.db"), &DataKey::from_bytes([5; 32])).unwrap();
+        let dir = tempfile::Builder::new().prefix(&format!("push-e2e-phone-{name}-")).tempdir().unwrap();
+        let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([5; 32])).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        Phone { dir, vault, client: PushClient::new().unwrap(), rt }
+        Phone { vault, client: PushClient::new().unwrap(), rt, dir }
     }
 
     fn enroll(&self, uri: &str, pin: Option<&str>) -> i64 {
@@ -169,12 +168,6 @@ impl Phone {
 
     fn deny(&self, id: i64, reason: Option<DeclineReason>) -> Result<(), Error> {
         self.rt.block_on(push::deny(&self.vault, &self.client, id, reason, None))
-    }
-}
-
-impl Drop for Phone {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -276,7 +269,7 @@ fn replaying_an_answer_is_refused(server: &Server) {
     // The phone refuses to answer twice…
     assert!(matches!(phone.approve(request.id, None, None), Err(Error::AlreadyAnswered)));
     // …and so does the server, when the phone is made to forget that it answered.
-    reopen_request(&phone.dir.join("vault.db"), request.id);
+    reopen_request(&phone.dir.path().join("vault.db"), request.id);
     let replay = phone.approve(request.id, None, None);
     assert!(matches!(replay, Err(Error::ServerRejected { .. })), "server accepted a replay: {replay:?}");
     // A polled challenge that was answered is not shown again.
@@ -323,18 +316,21 @@ fn unreachable_server_is_a_network_error(server: &Server) {
 }
 
 /// A user's `authenticator` with its own data directory, removed on drop.
-struct CliHome(PathBuf);
+struct CliHome {
+    /// Does not exist until the CLI creates it.
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
 
 impl CliHome {
     fn new(name: &str) -> CliHome {
-        let home = std::env::temp_dir().join(format!("push-e2e-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        CliHome(home)
+        let dir = tempfile::Builder::new().prefix(&format!("push-e2e-cli-{name}-")).tempdir().unwrap();
+        CliHome { path: dir.path().join("home"), _dir: dir }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_authenticator"));
-        command.args(args).env("AUTHENTICATOR_HOME", &self.0);
+        command.args(args).env("AUTHENTICATOR_HOME", &self.path);
         command
     }
 
@@ -352,12 +348,6 @@ impl CliHome {
         let out = self.run(args, b"");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-impl Drop for CliHome {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
