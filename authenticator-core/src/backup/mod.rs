@@ -76,7 +76,7 @@ pub struct RefusedEntry {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BackupCheck {
     /// Accounts that would be restored.
-    pub accounts: u32,
+    pub accounts: i64,
     /// Entries that could not be restored (only possible in a file this app did not write).
     pub refused: Vec<RefusedEntry>,
 }
