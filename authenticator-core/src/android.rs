@@ -9,6 +9,8 @@ use jni::objects::{JClass, JObject};
 
 /// `RustlsPlatformVerifier.nativeInit(Context)`, a static method. Idempotent; errors and panics
 /// become a Java RuntimeException instead of crossing into the JVM.
+// JNI finds the function by its exported name; no other unsafe code exists in the crate.
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_authenticator_core_android_RustlsPlatformVerifier_nativeInit<'caller>(
     mut env: EnvUnowned<'caller>,

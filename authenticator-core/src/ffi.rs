@@ -18,125 +18,165 @@ use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, 
 use crate::vault::{Account, DataKey, Vault};
 use crate::{AccountData, AccountError, uri};
 
-/// The errors a UI branches on. Messages never carry a secret, code, key or PIN.
+/// The errors a UI branches on: one variant per problem, with the fields a UI needs (attempts
+/// left, seconds to wait, the id that was not found, …).
+///
+/// Every variant also carries `detail`, the problem in one line for a dialog or a log: the same
+/// text as `Display`, which is exported too (Kotlin `toString()`, Swift `description`). Kotlin
+/// builds an exception's `message` from the variant's fields only, so without a field a variant
+/// would have an empty `message`; `detail` gives every one a message that names the problem.
+/// Messages never carry a secret, code, key or PIN.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum AuthError {
     /// The vault was sealed with another data key.
-    #[error("wrong key")]
-    WrongKey,
+    #[error("{detail}")]
+    WrongKey { detail: String },
     /// The data key is not 32 bytes.
-    #[error("invalid data key: {reason}")]
-    InvalidKey { reason: String },
+    #[error("{detail}")]
+    InvalidKey { reason: String, detail: String },
     /// The file is not an authenticator vault, or is damaged; it was left untouched.
-    #[error("{reason}")]
-    VaultUnreadable { reason: String },
+    #[error("{detail}")]
+    VaultUnreadable { reason: String, detail: String },
     /// The vault was written by a newer app version.
-    #[error("{reason}")]
-    NewerVault { reason: String },
+    #[error("{detail}")]
+    NewerVault { reason: String, detail: String },
     /// An otpauth URI or account fields were refused; `reason` names the problem.
-    #[error("invalid account: {reason}")]
-    InvalidUri { reason: String },
+    #[error("{detail}")]
+    InvalidUri { reason: String, detail: String },
     /// A push enrollment URI was refused.
-    #[error("invalid push enrollment: {reason}")]
-    InvalidEnrollment { reason: String },
-    #[error("no account with id {id}")]
-    NoSuchAccount { id: i64 },
-    #[error("no push token with id {id}")]
-    NoSuchToken { id: i64 },
-    #[error("no push request with id {id}")]
-    NoSuchRequest { id: i64 },
-    #[error("push token {serial} is already enrolled")]
-    AlreadyEnrolled { serial: String },
+    #[error("{detail}")]
+    InvalidEnrollment { reason: String, detail: String },
+    #[error("{detail}")]
+    NoSuchAccount { id: i64, detail: String },
+    #[error("{detail}")]
+    NoSuchToken { id: i64, detail: String },
+    #[error("{detail}")]
+    NoSuchRequest { id: i64, detail: String },
+    #[error("{detail}")]
+    AlreadyEnrolled { serial: String, detail: String },
     /// A request is answered at most once.
-    #[error("already answered")]
-    AlreadyAnswered,
-    #[error("expired")]
-    Expired,
+    #[error("{detail}")]
+    AlreadyAnswered { detail: String },
+    #[error("{detail}")]
+    Expired { detail: String },
     /// Number matching: the pick is not among the choices.
-    #[error("not one of the choices")]
-    NotAChoice,
+    #[error("{detail}")]
+    NotAChoice { detail: String },
     /// Number matching: the server refused the number; the request stays answerable.
-    #[error("wrong number")]
-    WrongAnswer,
-    #[error("PIN required")]
-    PinRequired,
-    #[error("wrong PIN, {attempts_left} attempts left")]
-    WrongPin { attempts_left: u32 },
-    #[error("locked out for {retry_after_seconds} s")]
-    LockedOut { retry_after_seconds: u64 },
+    #[error("{detail}")]
+    WrongAnswer { detail: String },
+    #[error("{detail}")]
+    PinRequired { detail: String },
+    #[error("{detail}")]
+    WrongPin { attempts_left: i32, detail: String },
+    #[error("{detail}")]
+    LockedOut { retry_after_seconds: i64, detail: String },
     /// A push request failed verification and was dropped.
-    #[error("forged request dropped: {reason}")]
-    ForgedRequest { reason: String },
+    #[error("{detail}")]
+    ForgedRequest { reason: String, detail: String },
     /// Offline, DNS, TLS or timeout.
-    #[error("network: {reason}")]
-    Network { reason: String },
+    #[error("{detail}")]
+    Network { reason: String, detail: String },
     /// The server refused, with its own message (named so: Kotlin exceptions own `message`).
-    #[error("server refused: {server_message}")]
-    ServerRejected { server_message: String },
+    #[error("{detail}")]
+    ServerRejected { server_message: String, detail: String },
     /// The server's reply broke the protocol, or a URL is not https.
-    #[error("protocol: {reason}")]
-    Protocol { reason: String },
+    #[error("{detail}")]
+    Protocol { reason: String, detail: String },
     /// The backup or export is encrypted and needs its password.
-    #[error("password required")]
-    PasswordRequired,
+    #[error("{detail}")]
+    PasswordRequired { detail: String },
     /// The password does not open the file, or the file was modified.
-    #[error("wrong password")]
-    WrongPassword,
+    #[error("{detail}")]
+    WrongPassword { detail: String },
+    /// A new PIN is too short.
+    #[error("{detail}")]
+    WeakPin { min_chars: i32, detail: String },
     /// A backup password is too short.
-    #[error("backup password too short (at least {min_chars} characters)")]
-    WeakPassword { min_chars: u32 },
+    #[error("{detail}")]
+    WeakPassword { min_chars: i32, detail: String },
     /// Not a readable backup or export; `reason` says why.
-    #[error("cannot import: {reason}")]
-    InvalidImport { reason: String },
+    #[error("{detail}")]
+    InvalidImport { reason: String, detail: String },
+    /// An argument is out of range: a negative time or limit, a number too large for the core.
+    #[error("{detail}")]
+    InvalidArgument { reason: String, detail: String },
     /// Storage or platform failure (disk full, no randomness, …).
-    #[error("{reason}")]
-    Internal { reason: String },
+    #[error("{detail}")]
+    Internal { reason: String, detail: String },
+}
+
+impl AuthError {
+    fn invalid_argument(reason: String) -> Self {
+        AuthError::InvalidArgument { detail: format!("invalid argument: {reason}"), reason }
+    }
+
+    fn internal(reason: String) -> Self {
+        AuthError::Internal { detail: reason.clone(), reason }
+    }
+}
+
+/// A count the core keeps small, for an `i32` field; saturates (never wraps) if it were not.
+fn count_i32(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
 }
 
 impl From<Error> for AuthError {
     fn from(e: Error) -> Self {
-        let reason = e.to_string();
+        // The message of every variant (`detail`, and `reason` where there is one) is the internal
+        // error's text: it never carries secrets, codes, keys or PINs, and must stay that way.
+        let detail = e.to_string();
+        let reason = detail.clone();
         match e {
-            Error::WrongKey => AuthError::WrongKey,
-            Error::InvalidKeyLength(_) => AuthError::InvalidKey { reason },
+            Error::WrongKey => AuthError::WrongKey { detail },
+            Error::InvalidKeyLength(_) => AuthError::InvalidKey { reason, detail },
             Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) => {
-                AuthError::VaultUnreadable { reason }
+                AuthError::VaultUnreadable { reason, detail }
             }
-            Error::NewerSchema { .. } => AuthError::NewerVault { reason },
-            Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string() },
-            Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidUri { reason },
-            Error::CounterExhausted(_) | Error::KdfParameters(_) => AuthError::Internal { reason },
-            Error::WeakPin { .. } => AuthError::InvalidEnrollment { reason },
-            Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id },
-            Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason },
-            Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason },
-            Error::AlreadyEnrolled(serial) => AuthError::AlreadyEnrolled { serial },
-            Error::NoSuchToken(id) => AuthError::NoSuchToken { id },
-            Error::NoSuchRequest(id) => AuthError::NoSuchRequest { id },
-            Error::AlreadyAnswered => AuthError::AlreadyAnswered,
-            Error::Expired => AuthError::Expired,
-            Error::NotAChoice(_) => AuthError::NotAChoice,
-            Error::WrongAnswer => AuthError::WrongAnswer,
-            Error::PinRequired => AuthError::PinRequired,
-            Error::WrongPin { attempts_left } => AuthError::WrongPin { attempts_left },
-            Error::LockedOut { retry_after_seconds } => AuthError::LockedOut { retry_after_seconds },
-            Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason },
-            Error::Network(reason) => AuthError::Network { reason },
-            Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message },
-            Error::PasswordRequired => AuthError::PasswordRequired,
-            Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: min as u32 },
-            Error::WrongPassword => AuthError::WrongPassword,
-            Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason },
-            Error::Storage(_) | Error::Sqlite(_) | Error::Json(_) | Error::Crypto(_) | Error::Io(_) => {
-                AuthError::Internal { reason }
+            Error::NewerSchema { .. } => AuthError::NewerVault { reason, detail },
+            Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string(), detail },
+            Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidArgument { reason, detail },
+            Error::WeakPin { min_chars } => AuthError::WeakPin { min_chars: count_i32(min_chars), detail },
+            Error::KdfParameters(_) => AuthError::InvalidImport { reason, detail },
+            Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
+            Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
+            Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason, detail },
+            Error::AlreadyEnrolled(serial) => AuthError::AlreadyEnrolled { serial, detail },
+            Error::NoSuchToken(id) => AuthError::NoSuchToken { id, detail },
+            Error::NoSuchRequest(id) => AuthError::NoSuchRequest { id, detail },
+            Error::AlreadyAnswered => AuthError::AlreadyAnswered { detail },
+            Error::Expired => AuthError::Expired { detail },
+            Error::NotAChoice(_) => AuthError::NotAChoice { detail },
+            Error::WrongAnswer => AuthError::WrongAnswer { detail },
+            Error::PinRequired => AuthError::PinRequired { detail },
+            Error::WrongPin { attempts_left } => {
+                AuthError::WrongPin { attempts_left: count_i32(attempts_left), detail }
             }
+            Error::LockedOut { retry_after_seconds } => AuthError::LockedOut {
+                retry_after_seconds: i64::try_from(retry_after_seconds).unwrap_or(i64::MAX),
+                detail,
+            },
+            Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason, detail },
+            Error::Network(reason) => AuthError::Network { reason, detail },
+            Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message, detail },
+            Error::PasswordRequired => AuthError::PasswordRequired { detail },
+            Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: count_i32(min), detail },
+            Error::WrongPassword => AuthError::WrongPassword { detail },
+            Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason, detail },
+            Error::CounterExhausted(_)
+            | Error::Storage(_)
+            | Error::Sqlite(_)
+            | Error::Json(_)
+            | Error::Crypto(_)
+            | Error::Io(_) => AuthError::Internal { reason, detail },
         }
     }
 }
 
 impl From<AccountError> for AuthError {
     fn from(e: AccountError) -> Self {
-        AuthError::InvalidUri { reason: e.to_string() }
+        Error::from(e).into()
     }
 }
 
@@ -150,11 +190,11 @@ pub struct AccountRecord {
     pub label: String,
     pub kind: OtpKind,
     pub algorithm: Algorithm,
-    pub digits: u8,
+    pub digits: i32,
     /// Seconds (TOTP, Steam).
-    pub period: u32,
-    /// HOTP counter of the next code.
-    pub counter: u64,
+    pub period: i32,
+    /// HOTP counter of the next code (0 ..= i64::MAX).
+    pub counter: i64,
     pub group: Option<String>,
     pub sort_order: i64,
     /// Unix seconds.
@@ -175,9 +215,10 @@ impl From<Account> for AccountRecord {
             label: a.label,
             kind: p.kind(),
             algorithm: p.algorithm(),
-            digits: p.digits(),
-            period: p.period(),
-            counter: p.counter(),
+            digits: p.digits().into(),
+            // Bounded by the core (1..=3600 s, counter ≤ i64::MAX): saturating never triggers.
+            period: count_i32(p.period()),
+            counter: i64::try_from(p.counter()).unwrap_or(i64::MAX),
             group: a.group,
             sort_order: a.sort_order,
             created_at: a.created_at,
@@ -194,11 +235,11 @@ pub struct CodeRecord {
     pub value: String,
     pub next_value: String,
     /// Unix seconds (clock offset applied); 0 for HOTP.
-    pub valid_from: u64,
-    pub valid_until: u64,
+    pub valid_from: i64,
+    pub valid_until: i64,
     /// 1..=period; 0 for HOTP.
-    pub seconds_left: u32,
-    pub period: u32,
+    pub seconds_left: i32,
+    pub period: i32,
     pub kind: OtpKind,
 }
 
@@ -211,16 +252,23 @@ impl std::fmt::Debug for CodeRecord {
     }
 }
 
-/// Fields of an account typed in by hand; the secret travels separately.
+/// Fields of an account typed in by hand; the secret travels separately. The numbers default to
+/// what most services use (6 digits, 30 s, counter 0); out-of-range values are `InvalidUri`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AccountFields {
     pub issuer: String,
     pub label: String,
     pub kind: OtpKind,
     pub algorithm: Algorithm,
-    pub digits: u8,
-    pub period: u32,
-    pub counter: u64,
+    #[uniffi(default = 6)]
+    pub digits: i32,
+    /// Seconds (TOTP); ignored for HOTP and Steam.
+    #[uniffi(default = 30)]
+    pub period: i32,
+    /// HOTP: the counter of the first code; ignored for TOTP and Steam.
+    #[uniffi(default = 0)]
+    pub counter: i64,
+    #[uniffi(default = None)]
     pub group: Option<String>,
 }
 
@@ -267,7 +315,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 async fn spawn<T: Send + 'static>(future: impl Future<Output = crate::Result<T>> + Send + 'static) -> FfiResult<T> {
     match runtime().spawn(future).await {
         Ok(result) => result.map_err(AuthError::from),
-        Err(e) => Err(AuthError::Internal { reason: format!("background task failed: {e}") }),
+        Err(e) => Err(AuthError::internal(format!("background task failed: {e}"))),
     }
 }
 
@@ -322,7 +370,13 @@ impl Authenticator {
     /// Adds an account typed in by hand; `secret_base32` as the service shows it.
     pub fn add_account(&self, fields: AccountFields, secret_base32: String) -> FfiResult<AccountRecord> {
         let secret = Secret::from_base32(&zeroize::Zeroizing::new(secret_base32))?;
-        let params = OtpParams::new(fields.kind, fields.algorithm, fields.digits, fields.period, fields.counter)?;
+        // Checked narrowing: a negative or oversized number is refused like one in a URI.
+        let digits = u8::try_from(fields.digits).map_err(|_| AccountError::InvalidDigits(fields.digits.to_string()))?;
+        let period =
+            u32::try_from(fields.period).map_err(|_| AccountError::InvalidPeriod(fields.period.to_string()))?;
+        let counter =
+            u64::try_from(fields.counter).map_err(|_| AccountError::InvalidCounter(fields.counter.to_string()))?;
+        let params = OtpParams::new(fields.kind, fields.algorithm, digits, period, counter)?;
         let data = AccountData { issuer: fields.issuer, label: fields.label, params, secret, group: fields.group };
         self.with(|v| Ok(v.add(&data)?.into()))
     }
@@ -331,7 +385,8 @@ impl Authenticator {
         self.with(|v| v.rename(id, &issuer, &label))
     }
 
-    /// Files an account under `group`, or under none.
+    /// Files an account under `group`, or under none (the default).
+    #[uniffi::method(default(group = None))]
     pub fn set_account_group(&self, id: i64, group: Option<String>) -> FfiResult<()> {
         self.with(|v| v.set_group(id, group.as_deref()))
     }
@@ -351,18 +406,17 @@ impl Authenticator {
     }
 
     /// Every account's code at `now` (Unix seconds, device clock): one call per screen refresh.
-    pub fn codes(&self, now: u64) -> FfiResult<Vec<CodeRecord>> {
-        self.with(|v| {
-            Ok(v.codes(now)?.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code)).collect())
-        })
+    pub fn codes(&self, now: i64) -> FfiResult<Vec<CodeRecord>> {
+        let now = unix_seconds(now)?;
+        let codes = self.with(|v| v.codes(now))?;
+        codes.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code)).collect()
     }
 
     /// Takes a code to use it (copy, autofill): records the use; advances an HOTP counter.
-    pub fn take_code(&self, id: i64, now: u64) -> FfiResult<CodeRecord> {
-        self.with(|v| {
-            let params = v.account(id)?.params;
-            Ok(code_record(id, &params, v.take_code(id, now)?))
-        })
+    pub fn take_code(&self, id: i64, now: i64) -> FfiResult<CodeRecord> {
+        let now = unix_seconds(now)?;
+        let (params, code) = self.with(|v| Ok((v.account(id)?.params, v.take_code(id, now)?)))?;
+        code_record(id, &params, code)
     }
 
     /// An encrypted backup of every OTP account (not push tokens: they are bound to this
@@ -374,12 +428,14 @@ impl Authenticator {
     }
 
     /// What importing `file` would do (format detected automatically), without writing anything.
+    #[uniffi::method(default(password = None))]
     pub fn preview_import(&self, file: Vec<u8>, password: Option<String>) -> FfiResult<ImportResult> {
         self.import_bytes(&file, password, true)
     }
 
     /// Imports a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
     /// URIs, otpauth URI lists): one transaction; duplicates skipped; bad entries reported.
+    #[uniffi::method(default(password = None))]
     pub fn import_file(&self, file: Vec<u8>, password: Option<String>) -> FfiResult<ImportResult> {
         self.import_bytes(&file, password, false)
     }
@@ -406,7 +462,10 @@ impl Authenticator {
     }
 
     /// Enrolls a push token from an `otpauth://pipush/…` or `pia://…` URI (generates an RSA-4096
-    /// key off the calling thread, registers it). `fb_token` None: poll only.
+    /// key off the calling thread, registers it). `pin` locks the token's key; `fb_token` None:
+    /// poll only; `allow_insecure_tls` skips certificate checks only when the server itself says
+    /// `sslverify=0`.
+    #[uniffi::method(default(pin = None, fb_token = None, allow_insecure_tls = false))]
     pub async fn enroll_push(
         &self,
         uri: String,
@@ -421,6 +480,7 @@ impl Authenticator {
 
     /// Polls every push token. PIN-locked tokens are polled only when `pins` has their PIN
     /// (token id → PIN); the others report `needs_pin` in `failures`.
+    #[uniffi::method(default(pins))]
     pub async fn poll_push(&self, pins: HashMap<i64, String>) -> FfiResult<PollResult> {
         let (vault, client) = (self.vault.clone(), self.client.clone());
         let pins: BTreeMap<i64, String> = pins.into_iter().collect();
@@ -452,13 +512,16 @@ impl Authenticator {
         self.with(|v| v.pending_push_requests())
     }
 
-    /// Approves a request; `answer` is the picked number for number matching.
+    /// Approves a request; `answer` is the picked number for number matching, `pin` the token's PIN
+    /// when it has one.
+    #[uniffi::method(default(answer = None, pin = None))]
     pub async fn approve(&self, request_id: i64, answer: Option<String>, pin: Option<String>) -> FfiResult<()> {
         let (vault, client) = (self.vault.clone(), self.client.clone());
         spawn(async move { push::approve(&*vault, &client, request_id, answer.as_deref(), pin.as_deref()).await }).await
     }
 
     /// Denies a request, with a reason when the server accepts one.
+    #[uniffi::method(default(reason = None, pin = None))]
     pub async fn deny(&self, request_id: i64, reason: Option<DeclineReason>, pin: Option<String>) -> FfiResult<()> {
         let (vault, client) = (self.vault.clone(), self.client.clone());
         spawn(async move { push::deny(&*vault, &client, request_id, reason, pin.as_deref()).await }).await
@@ -474,33 +537,48 @@ impl Authenticator {
     }
 
     /// Sets, changes (`current` = the PIN in force) or removes (`new` None) a token's PIN.
+    /// `current` defaults to None (no PIN yet); `new` has no default: removing a PIN is explicit.
+    #[uniffi::method(default(current = None))]
     pub fn set_push_pin(&self, token_id: i64, current: Option<String>, new: Option<String>) -> FfiResult<()> {
         self.with(|v| push::pin::set_pin(v, token_id, current.as_deref(), new.as_deref()))
     }
 
-    /// Decisions, newest first.
-    pub fn push_history(&self, limit: u32) -> FfiResult<Vec<HistoryEntry>> {
+    /// Decisions, newest first; at most `limit` (not negative).
+    pub fn push_history(&self, limit: i32) -> FfiResult<Vec<HistoryEntry>> {
+        let limit =
+            u32::try_from(limit).map_err(|_| AuthError::invalid_argument(format!("limit {limit} is negative")))?;
         self.with(|v| v.push_history(limit))
     }
 
     /// Registers a new Firebase/APNs token with the server.
+    #[uniffi::method(default(pin = None))]
     pub async fn update_push_token(&self, token_id: i64, fb_token: String, pin: Option<String>) -> FfiResult<()> {
         let (vault, client) = (self.vault.clone(), self.client.clone());
         spawn(async move { push::update_fb_token(&*vault, &client, token_id, &fb_token, pin.as_deref()).await }).await
     }
 }
 
-fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> CodeRecord {
-    CodeRecord {
+/// `now` from the app: Unix seconds, not before 1970.
+fn unix_seconds(now: i64) -> FfiResult<u64> {
+    u64::try_from(now)
+        .map_err(|_| AuthError::invalid_argument(format!("time {now} is before 1970 (negative Unix seconds)")))
+}
+
+fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiResult<CodeRecord> {
+    // Checked: a `now` near i64::MAX plus the clock offset can end a window past i64::MAX.
+    let time = |t: u64| {
+        i64::try_from(t).map_err(|_| AuthError::invalid_argument(format!("time {t} is beyond the range of i64")))
+    };
+    Ok(CodeRecord {
         account_id,
         value: code.value,
         next_value: code.next_value,
-        valid_from: code.valid_from,
-        valid_until: code.valid_until,
-        seconds_left: code.seconds_left,
-        period: params.period(),
+        valid_from: time(code.valid_from)?,
+        valid_until: time(code.valid_until)?,
+        seconds_left: count_i32(code.seconds_left),
+        period: count_i32(params.period()),
         kind: params.kind(),
-    }
+    })
 }
 
 /// Proves a backup restores, without importing it: decrypts it and rebuilds every account.
@@ -543,16 +621,88 @@ mod tests {
         let d = dir("errors");
         let db = d.join("vault.db").display().to_string();
         let app = Authenticator::new(db.clone(), vec![1; 32]).unwrap();
-        assert!(matches!(Authenticator::new(db.clone(), vec![2; 32]), Err(AuthError::WrongKey)));
+        assert!(matches!(Authenticator::new(db.clone(), vec![2; 32]), Err(AuthError::WrongKey { .. })));
         assert!(matches!(Authenticator::new(db, vec![1; 31]), Err(AuthError::InvalidKey { .. })));
         match app.add_account_from_uri("otpauth://totp/x?secret=JBSWY3DP&digits=11".into()) {
-            Err(AuthError::InvalidUri { reason }) => assert!(reason.contains("digits"), "{reason}"),
+            Err(AuthError::InvalidUri { reason, .. }) => assert!(reason.contains("digits"), "{reason}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(app.remove_account(99), Err(AuthError::NoSuchAccount { id: 99 })));
+        assert!(matches!(app.remove_account(99), Err(AuthError::NoSuchAccount { id: 99, .. })));
         std::fs::write(d.join("notes.txt"), "not a database at all, just some text").unwrap();
         let notes = d.join("notes.txt").display().to_string();
         assert!(matches!(Authenticator::new(notes, vec![1; 32]), Err(AuthError::VaultUnreadable { .. })));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn every_error_names_its_problem_in_detail_and_display() {
+        let errors = [
+            Error::WrongKey,
+            Error::AlreadyAnswered,
+            Error::PasswordRequired,
+            Error::WrongPassword,
+            Error::Expired,
+            Error::PinRequired,
+            Error::WrongAnswer,
+            Error::NoSuchAccount(7),
+            Error::WrongPin { attempts_left: 2 },
+            Error::LockedOut { retry_after_seconds: u64::MAX },
+            Error::WeakPassword(usize::MAX),
+        ];
+        for e in errors {
+            let display = e.to_string();
+            let mapped = AuthError::from(e);
+            assert_eq!(mapped.to_string(), display);
+            assert!(!display.is_empty());
+            match &mapped {
+                AuthError::WrongKey { detail } => assert!(detail.contains("wrong key"), "{detail}"),
+                AuthError::AlreadyAnswered { detail } => assert!(detail.contains("already answered"), "{detail}"),
+                AuthError::PasswordRequired { detail } => assert!(detail.contains("password"), "{detail}"),
+                AuthError::LockedOut { retry_after_seconds, .. } => assert_eq!(*retry_after_seconds, i64::MAX),
+                AuthError::WeakPassword { min_chars, .. } => assert_eq!(*min_chars, i32::MAX),
+                AuthError::WrongPin { attempts_left, detail } => {
+                    assert_eq!((*attempts_left, detail.contains('2')), (2, true))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_typed_errors_not_panics() {
+        let d = dir("ranges");
+        let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();
+        let account = app.add_account_from_uri("otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP".into()).unwrap();
+        assert!(matches!(app.codes(-1), Err(AuthError::InvalidArgument { .. })));
+        assert!(matches!(app.take_code(account.id, i64::MIN), Err(AuthError::InvalidArgument { .. })));
+        assert!(matches!(app.push_history(-1), Err(AuthError::InvalidArgument { .. })));
+        // The far end of i64: a code, or a typed error when the window would end past i64::MAX.
+        app.set_clock_offset(3_000_000_000).unwrap();
+        match app.codes(i64::MAX) {
+            Ok(codes) => assert!(codes.iter().all(|c| c.valid_until >= c.valid_from)),
+            Err(e) => assert!(matches!(e, AuthError::InvalidArgument { .. }), "{e:?}"),
+        }
+        let fields = |digits, period, counter| AccountFields {
+            issuer: "X".into(),
+            label: "x".into(),
+            kind: OtpKind::Hotp,
+            algorithm: Algorithm::Sha1,
+            digits,
+            period,
+            counter,
+            group: None,
+        };
+        for (digits, period, counter, name) in
+            [(-6, 30, 0, "digits"), (262, 30, 0, "digits"), (6, -30, 0, "period"), (6, 30, -1, "counter")]
+        {
+            match app.add_account(fields(digits, period, counter), "JBSWY3DPEHPK3PXP".into()) {
+                Err(AuthError::InvalidUri { reason, .. }) => assert!(reason.contains(name), "{reason}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let hotp = app.add_account(fields(8, 30, i64::MAX), "JBSWY3DPEHPK3PXP".into()).unwrap();
+        assert_eq!((hotp.digits, hotp.counter), (8, i64::MAX));
+        assert_eq!(app.list_accounts().unwrap().len(), 2);
         let _ = std::fs::remove_dir_all(&d);
     }
 

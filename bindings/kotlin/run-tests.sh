@@ -30,6 +30,18 @@ fi
 log "generating bindings (debug)"
 out="$(bash bindings/generate.sh "$(cargo_target_dir)/kotlin-jvm-tests" | tail -n 1)"
 
+# FFI convention (issue 9): no unsigned types in the API, which Java cannot call (Kotlin mangles
+# functions taking ULong/UInt/UByte/UShort). uniffi's own plumbing keeps ULong in
+# `allocationSize` and internal helpers; anything else is a Rust u8/u16/u32/u64 in the API.
+unsigned="$(grep -HnE '\b(UByte|UShort|UInt|ULong)\b' "$out/kotlin/org/authenticator/core/"*.kt |
+  grep -vE 'fun allocationSize\(|^[^:]+:[0-9]+:[[:space:]]*(//|\*|/\*)|internal fun ' || true)"
+if [ -n "$unsigned" ]; then
+  log "error: unsigned types in the generated Kotlin API (use i64/i32 in authenticator-core/src/ffi.rs):"
+  printf '%s\n' "$unsigned" >&2
+  exit 1
+fi
+log "generated Kotlin API: no unsigned types"
+
 trap pi_stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

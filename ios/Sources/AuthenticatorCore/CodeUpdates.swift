@@ -22,7 +22,9 @@ extension Authenticator {
                 do {
                     while !Task.isCancelled {
                         let time = now()
-                        continuation.yield(try codes(now: UInt64(max(0, time))))
+                        // Whole seconds; a clock the core cannot use (before 1970, NaN, beyond
+                        // Int64) becomes -1, which it refuses with `AuthError.InvalidArgument`.
+                        continuation.yield(try codes(now: Int64(exactly: time.rounded(.down)) ?? -1))
                         // Sleep to just past the next whole second.
                         let wait = 1.0 - time.truncatingRemainder(dividingBy: 1.0) + 0.005
                         try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))

@@ -16,7 +16,7 @@ final class VaultTests: XCTestCase {
         var wrongKey = vault.key
         wrongKey[0] ^= 0xFF
         assertAuthError(try Authenticator(dbPath: vault.path, dataKey: wrongKey)) { error in
-            XCTAssertEqual(error, .WrongKey)
+            guard case .WrongKey = error else { return XCTFail("\(error)") }
         }
         // Refused without damage: the right key still opens it.
         XCTAssertEqual(try vault.open().listAccounts().count, 1)
@@ -25,7 +25,7 @@ final class VaultTests: XCTestCase {
     func testAKeyMustHave32Bytes() throws {
         let vault = try TempVault(self)
         assertAuthError(try Authenticator(dbPath: vault.path, dataKey: Data(repeating: 7, count: 31))) { error in
-            guard case .InvalidKey(let reason) = error else { return XCTFail("\(error)") }
+            guard case .InvalidKey(let reason, _) = error else { return XCTFail("\(error)") }
             XCTAssert(reason.contains("32"), reason)
         }
     }
@@ -58,7 +58,7 @@ final class VaultTests: XCTestCase {
         ]
         for c in cases {
             assertAuthError(try app.addAccountFromUri(uri: c.uri)) { error in
-                guard case .InvalidUri(let reason) = error else { return XCTFail("\(c.uri): \(error)") }
+                guard case .InvalidUri(let reason, _) = error else { return XCTFail("\(c.uri): \(error)") }
                 XCTAssert(reason.localizedCaseInsensitiveContains(c.mentions), "\(c.uri): \(reason)")
                 XCTAssertFalse(reason.contains(secret), "\(c.uri): the reason leaks the secret: \(reason)")
             }
@@ -84,13 +84,15 @@ final class VaultTests: XCTestCase {
 
         try app.renameAccount(id: github.id, issuer: "GitHub", label: "alice-work")
         try app.setAccountGroup(id: github.id, group: "Work")
+        try app.setAccountGroup(id: corp.id) // the default: no group
         XCTAssertEqual(try app.searchAccounts(query: "WORK").map(\.id), [github.id])
         try app.reorderAccounts(ids: [corp.id])
         XCTAssertEqual(try app.listAccounts().map(\.label), ["bob", "alice-work"])
 
         try app.removeAccount(id: corp.id)
         assertAuthError(try app.removeAccount(id: corp.id)) { error in
-            XCTAssertEqual(error, .NoSuchAccount(id: corp.id))
+            guard case .NoSuchAccount(let id, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(id, corp.id)
         }
         XCTAssertEqual(try app.listAccounts().map(\.id), [github.id])
     }

@@ -20,7 +20,7 @@ class BackupTest {
     private val password = "correct horse battery"
 
     /** A fixed moment: RFC 6238's T = 1111111109. */
-    private val now = 1_111_111_109uL
+    private val now = 1_111_111_109L
 
     /** Everything a list row shows that must survive a backup (ids and timestamps need not). */
     private data class Shape(
@@ -28,9 +28,9 @@ class BackupTest {
         val label: String,
         val kind: OtpKind,
         val algorithm: Algorithm,
-        val digits: UByte,
-        val period: UInt,
-        val counter: ULong,
+        val digits: Int,
+        val period: Int,
+        val counter: Long,
         val group: String?,
     )
 
@@ -47,15 +47,15 @@ class BackupTest {
      */
     private fun addThreeAccounts(auth: Authenticator) {
         auth.addAccount(
-            AccountFields("Example", "alice@example.com", OtpKind.TOTP, Algorithm.SHA256, 8u, 30u, 0uL, null),
+            AccountFields("Example", "alice@example.com", OtpKind.TOTP, Algorithm.SHA256, digits = 8),
             base32("12345678901234567890123456789012".toByteArray()),
         )
         auth.addAccount(
-            AccountFields("Corp", "bob", OtpKind.HOTP, Algorithm.SHA1, 6u, 30u, 5uL, "Work"),
+            AccountFields("Corp", "bob", OtpKind.HOTP, Algorithm.SHA1, counter = 5L, group = "Work"),
             base32("12345678901234567890".toByteArray()),
         )
         auth.addAccount(
-            AccountFields("Steam", "carol", OtpKind.STEAM, Algorithm.SHA1, 5u, 30u, 0uL, null),
+            AccountFields("Steam", "carol", OtpKind.STEAM, Algorithm.SHA1, digits = 5),
             "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         )
         // The known answers: RFC 6238 SHA-256 at T=1111111109, RFC 4226 at counter 5.
@@ -66,9 +66,9 @@ class BackupTest {
 
     private fun expectedShapes() =
         listOf(
-            Shape("Example", "alice@example.com", OtpKind.TOTP, Algorithm.SHA256, 8u, 30u, 0uL, null),
-            Shape("Corp", "bob", OtpKind.HOTP, Algorithm.SHA1, 6u, 30u, 5uL, "Work"),
-            Shape("Steam", "carol", OtpKind.STEAM, Algorithm.SHA1, 5u, 30u, 0uL, null),
+            Shape("Example", "alice@example.com", OtpKind.TOTP, Algorithm.SHA256, 8, 30, 0L, null),
+            Shape("Corp", "bob", OtpKind.HOTP, Algorithm.SHA1, 6, 30, 5L, "Work"),
+            Shape("Steam", "carol", OtpKind.STEAM, Algorithm.SHA1, 5, 30, 0L, null),
         )
 
     @Test
@@ -85,7 +85,7 @@ class BackupTest {
         for (clear in listOf("JBSWY3DP", "alice@example.com", "Work")) assertTrue(clear !in text, "backup shows $clear")
 
         val check = verifyBackup(backup, password)
-        assertEquals(3u, check.accounts)
+        assertEquals(3L, check.accounts)
         assertEquals(emptyList(), check.refused)
 
         // Restored on a new phone: another directory, another data key. ByteArray round-trips
@@ -116,7 +116,7 @@ class BackupTest {
             openVault(dir).use { phone ->
                 addThreeAccounts(phone)
                 val weak = assertThrows<AuthException.WeakPassword> { phone.exportBackup("short") }
-                assertEquals(8u, weak.minChars)
+                assertEquals(8, weak.minChars)
                 phone.exportBackup(password)
             }
 
@@ -124,9 +124,9 @@ class BackupTest {
         openVault(otherDir).use { newPhone ->
             assertThrows<AuthException.WrongPassword> { newPhone.importFile(backup, "wrong horse battery") }
             assertThrows<AuthException.WrongPassword> { newPhone.previewImport(backup, "wrong horse battery") }
-            assertThrows<AuthException.PasswordRequired> { newPhone.importFile(backup, null) }
-            assertThrows<AuthException.PasswordRequired> { newPhone.previewImport(backup, null) }
-            val garbage = assertThrows<AuthException.InvalidImport> { newPhone.importFile("hello".toByteArray(), null) }
+            assertThrows<AuthException.PasswordRequired> { newPhone.importFile(backup) }
+            assertThrows<AuthException.PasswordRequired> { newPhone.previewImport(backup) }
+            val garbage = assertThrows<AuthException.InvalidImport> { newPhone.importFile("hello".toByteArray()) }
             assertTrue(garbage.reason.isNotEmpty())
             // A modified backup does not open either, even with the right password.
             assertThrows<AuthException.WrongPassword> { newPhone.importFile(tamperedCiphertext(backup), password) }
@@ -155,20 +155,20 @@ class BackupTest {
         val file = uris.joinToString("\n").toByteArray(Charsets.UTF_8)
 
         openVault(otherDir).use { newPhone ->
-            val preview = newPhone.previewImport(file, null)
+            val preview = newPhone.previewImport(file)
             assertEquals(ImportFormat.URI_LIST, preview.format)
             assertEquals(3, preview.report.imported.size)
             assertEquals(emptyList(), preview.report.duplicates)
             assertEquals(emptyList(), preview.report.refused)
             assertEquals(emptyList(), newPhone.listAccounts(), "a preview wrote accounts")
 
-            val imported = newPhone.importFile(file, null)
+            val imported = newPhone.importFile(file)
             assertEquals(preview.report, imported.report)
             // URIs carry no group.
             assertEquals(expectedShapes().map { it.copy(group = null) }, newPhone.shapes())
             assertEquals(codes, newPhone.codeValues())
 
-            val again = newPhone.importFile(file, null)
+            val again = newPhone.importFile(file)
             assertEquals(emptyList(), again.report.imported)
             assertEquals(imported.report.imported, again.report.duplicates)
             assertEquals(3, newPhone.listAccounts().size)
@@ -188,7 +188,7 @@ class BackupTest {
         assertTrue(export.uris.all { it.startsWith("otpauth-migration://offline?data=") }, export.uris.toString())
 
         openVault(otherDir).use { newPhone ->
-            val result = newPhone.importFile(export.uris.joinToString("\n").toByteArray(), null)
+            val result = newPhone.importFile(export.uris.joinToString("\n").toByteArray())
             assertEquals(ImportFormat.GOOGLE_MIGRATION, result.format)
             assertEquals(2, result.report.imported.size)
             assertEquals(emptyList(), result.report.refused)
@@ -207,7 +207,7 @@ class BackupTest {
 
         openVault(dir).use { auth ->
             val bytes = Files.readAllBytes(file)
-            assertThrows<AuthException.PasswordRequired> { auth.importFile(bytes, null) }
+            assertThrows<AuthException.PasswordRequired> { auth.importFile(bytes) }
             assertThrows<AuthException.WrongPassword> { auth.importFile(bytes, "not the password") }
             val result = auth.importFile(bytes, "test")
             assertEquals(ImportFormat.AEGIS, result.format)

@@ -36,7 +36,7 @@ class ConcurrencyTest {
                                                 "otpauth://totp/Worker$w:account$i?secret=$secret&digits=8&issuer=Worker$w",
                                             )
                                         // Read while the others write: every code is a valid one.
-                                        val codes = auth.codes(59uL)
+                                        val codes = auth.codes(59L)
                                         assertTrue(codes.isNotEmpty())
                                         assertTrue(codes.all { it.value == "94287082" }, "a code went wrong")
                                         assertTrue(codes.any { it.accountId == account.id })
@@ -52,7 +52,7 @@ class ConcurrencyTest {
             val accounts = auth.listAccounts()
             assertEquals(200, accounts.size)
             assertEquals(added.toSet(), accounts.map { it.id }.toSet())
-            assertEquals(200, auth.codes(59uL).size)
+            assertEquals(200, auth.codes(59L).size)
             for (w in 0 until workers) assertEquals(perWorker, auth.searchAccounts("Worker$w").size)
         }
         // Everything was committed: a second handle sees it all.

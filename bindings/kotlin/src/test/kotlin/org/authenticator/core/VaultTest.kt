@@ -34,8 +34,8 @@ class VaultTest {
             assertEquals("alice@example.com", github.label)
             assertEquals(OtpKind.TOTP, github.kind)
             assertEquals(Algorithm.SHA1, github.algorithm)
-            assertEquals(6u.toUByte(), github.digits)
-            assertEquals(30u, github.period)
+            assertEquals(6, github.digits)
+            assertEquals(30, github.period)
             assertEquals("github", github.iconHint)
             assertEquals(OtpKind.HOTP, hotp.kind)
 
@@ -52,8 +52,8 @@ class VaultTest {
             val ids = listOf("SHA1", "SHA256", "SHA512").associateWith { auth.addAccountFromUri(rfcUri(it)).id }
             val expected =
                 mapOf(
-                    59uL to mapOf("SHA1" to "94287082", "SHA256" to "46119246", "SHA512" to "90693936"),
-                    1111111109uL to mapOf("SHA1" to "07081804", "SHA256" to "68084774", "SHA512" to "25091201"),
+                    59L to mapOf("SHA1" to "94287082", "SHA256" to "46119246", "SHA512" to "90693936"),
+                    1111111109L to mapOf("SHA1" to "07081804", "SHA256" to "68084774", "SHA512" to "25091201"),
                 )
             for ((t, byAlgorithm) in expected) {
                 val codes = auth.codes(t).associateBy { it.accountId }
@@ -62,14 +62,14 @@ class VaultTest {
                     val record = codes.getValue(ids.getValue(algorithm))
                     assertEquals(code, record.value, "$algorithm at t=$t")
                     assertEquals(OtpKind.TOTP, record.kind)
-                    assertEquals(30u, record.period)
+                    assertEquals(30, record.period)
                 }
             }
             // t=59 is the last second of its 30 s window.
-            val at59 = auth.codes(59uL).first()
-            assertEquals(1u, at59.secondsLeft)
-            assertEquals(30uL, at59.validFrom)
-            assertEquals(60uL, at59.validUntil)
+            val at59 = auth.codes(59L).first()
+            assertEquals(1, at59.secondsLeft)
+            assertEquals(30L, at59.validFrom)
+            assertEquals(60L, at59.validUntil)
         }
     }
 
@@ -78,19 +78,19 @@ class VaultTest {
         openVault(dir).use { auth ->
             val uri = "otpauth://hotp/RFC4226:hotp?secret=${base32("12345678901234567890".toByteArray())}&counter=0"
             val account = auth.addAccountFromUri(uri)
-            assertEquals(0uL, account.counter)
+            assertEquals(0L, account.counter)
 
             // Showing codes does not use one up.
-            assertEquals("755224", auth.codes(1000uL).single().value)
-            assertEquals("755224", auth.codes(2000uL).single().value)
+            assertEquals("755224", auth.codes(1000L).single().value)
+            assertEquals("755224", auth.codes(2000L).single().value)
 
-            val taken = auth.takeCode(account.id, 1000uL)
+            val taken = auth.takeCode(account.id, 1000L)
             assertEquals("755224", taken.value)
             assertEquals(OtpKind.HOTP, taken.kind)
-            assertEquals("287082", auth.codes(1000uL).single().value)
-            assertEquals(1uL, auth.listAccounts().single().counter)
-            assertEquals("287082", auth.takeCode(account.id, 1000uL).value)
-            assertEquals("359152", auth.codes(1000uL).single().value)
+            assertEquals("287082", auth.codes(1000L).single().value)
+            assertEquals(1L, auth.listAccounts().single().counter)
+            assertEquals("287082", auth.takeCode(account.id, 1000L).value)
+            assertEquals("359152", auth.codes(1000L).single().value)
         }
     }
 
@@ -101,7 +101,7 @@ class VaultTest {
         openVault(dir, key.copyOf()).use { assertEquals(1, it.listAccounts().size) }
         assertThrows<AuthException.WrongKey> { openVault(dir, newDataKey()) }
         // The wrong key changed nothing.
-        openVault(dir, key).use { assertEquals("94287082", it.codes(59uL).single().value) }
+        openVault(dir, key).use { assertEquals("94287082", it.codes(59L).single().value) }
     }
 
     @Test
@@ -145,7 +145,7 @@ class VaultTest {
     @Test
     fun `unknown ids are NoSuchAccount and a closed handle refuses calls`() {
         val auth = openVault(dir)
-        val e = assertThrows<AuthException.NoSuchAccount> { auth.takeCode(4242, 59uL) }
+        val e = assertThrows<AuthException.NoSuchAccount> { auth.takeCode(4242, 59L) }
         assertEquals(4242L, e.id)
         auth.close()
         auth.close() // idempotent

@@ -12,7 +12,6 @@ import java.util.stream.Stream;
 import org.authenticator.core.AuthException;
 import org.authenticator.core.Authenticator;
 import org.authenticator.core.CodeRecord;
-import org.authenticator.core.ktx.AuthenticatorKtx;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -28,9 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * `codes(now)` for 1,000 accounts through JNA: one screen refresh of a big vault, including
  * the RustBuffer decoding into 1,000 Kotlin `CodeRecord`s. Target ≤ 5 ms.
  *
- * <p>Java, because JMH's annotation processor runs in javac. Java cannot call `codes(ULong)`
- * (Kotlin mangles functions that take unsigned types), so this goes through the Kotlin
- * extension `codesAt(Long)`, a one-line conversion.
+ * <p>Java, because JMH's annotation processor runs in javac; it calls `codes(long)` directly,
+ * as any Java caller can (the API has no unsigned types).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -59,7 +57,7 @@ public class CodesBenchmark {
                     + (kind.equals("hotp") ? "&counter=" + i : "&period=" + (i % 2 == 0 ? 30 : 60)));
         }
         now = System.currentTimeMillis() / 1000;
-        List<CodeRecord> codes = AuthenticatorKtx.codesAt(auth, now);
+        List<CodeRecord> codes = auth.codes(now);
         if (codes.size() != accounts) throw new IllegalStateException("expected " + accounts + " codes, got " + codes.size());
     }
 
@@ -73,7 +71,7 @@ public class CodesBenchmark {
 
     @Benchmark
     public List<CodeRecord> codes() throws AuthException {
-        return AuthenticatorKtx.codesAt(auth, now);
+        return auth.codes(now);
     }
 
     @TearDown(Level.Trial)

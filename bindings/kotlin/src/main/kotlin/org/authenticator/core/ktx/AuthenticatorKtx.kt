@@ -38,13 +38,13 @@ suspend fun Authenticator.Companion.open(
     context: CoroutineContext = Dispatchers.IO,
 ): Authenticator = withContext(context) { Authenticator(dbFile.toString(), dataKey) }
 
-/** Every account's code at [now] (whole seconds; the vault's clock offset is applied). */
+/**
+ * Every account's code at [now] (whole seconds; the vault's clock offset is applied).
+ *
+ * @throws AuthException.InvalidArgument for an instant before 1970.
+ */
 @Throws(AuthException::class)
-fun Authenticator.codes(now: Instant): List<CodeRecord> = codes(now.epochSecond.coerceAtLeast(0).toULong())
-
-/** Every account's code at [epochSeconds]; the same as `codes(now)`, callable from Java. */
-@Throws(AuthException::class)
-fun Authenticator.codesAt(epochSeconds: Long): List<CodeRecord> = codes(epochSeconds.coerceAtLeast(0).toULong())
+fun Authenticator.codes(now: Instant): List<CodeRecord> = codes(now.epochSecond)
 
 /**
  * The codes of every account, emitted at once and then on every second boundary of [clock]
@@ -61,7 +61,7 @@ fun Authenticator.codesFlow(
     flow {
         while (true) {
             val nowMillis = clock()
-            emit(codes(Math.floorDiv(nowMillis, 1000L).coerceAtLeast(0).toULong()))
+            emit(codes(Math.floorDiv(nowMillis, 1000L)))
             // Sleep to the next second boundary of the clock *after* the emission: a slow
             // collector does not make the next tick late, it only skips it.
             val after = clock()
@@ -87,7 +87,7 @@ fun Authenticator.pushRequests(
 
 /** Fraction of the period still left, 1.0 → 0.0, for a countdown ring; 0 for HOTP. */
 val CodeRecord.remainingFraction: Float
-    get() = if (period == 0u) 0f else secondsLeft.toFloat() / period.toFloat()
+    get() = if (period == 0) 0f else secondsLeft.toFloat() / period.toFloat()
 
 /** The code split in two halves for reading aloud or display: "755 224", "9428 7082". */
 fun CodeRecord.grouped(separator: String = " "): String = value.grouped(separator)
