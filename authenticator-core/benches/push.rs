@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use authenticator_core::push::challenge::{Challenge, canonical_json};
+use authenticator_core::codec::canonical_json;
+use authenticator_core::push::challenge::Challenge;
 use authenticator_core::push::keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey, generate_device_key};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
@@ -33,7 +34,7 @@ fn verify_and_answer(c: &mut Criterion) {
     .collect();
     let text = format!("{nonce}|{url}|PIPU0001F75E|Do you want to confirm the login?|privacyIDEA|1|12,34,56,78");
     map.insert("signature".into(), Value::String(server_signer.sign(&text).unwrap()));
-    let caps = canonical_json(&serde_json::json!({"capabilities": {"decline_reason": true}, "nonce": nonce}));
+    let caps = canonical_json(&serde_json::json!({"capabilities": {"decline_reason": true}, "nonce": nonce})).unwrap();
     map.insert("capabilities_signature".into(), Value::String(server_signer.sign(&caps).unwrap()));
 
     let mut group = c.benchmark_group("push");

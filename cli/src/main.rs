@@ -94,7 +94,6 @@ enum Command {
         #[command(subcommand)]
         command: push::PushCommand,
     },
-    /// Print every account as an otpauth:// URI (contains the secrets).
     /// Export accounts: an encrypted backup file, or (after confirmation) otpauth:// URIs or
     /// Google Authenticator migration URIs, which contain the secrets.
     Export {

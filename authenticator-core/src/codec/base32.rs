@@ -1,5 +1,11 @@
 //! RFC 4648 base32, shared by OTP secrets (unpadded, tolerant input) and push signatures
 //! (padded on the wire).
+//!
+//! Hand-written rather than a crate on purpose: secrets are printed by services with spaces,
+//! dashes, lower case and stray padding, which crates reject or need a pre-pass (a copy of the
+//! secret) to accept; and both directions write straight into zeroizing buffers, so no decoded
+//! key or encoded secret is left behind in freed memory. Sixty lines, tested with RFC 4648's
+//! vectors.
 
 use zeroize::Zeroizing;
 

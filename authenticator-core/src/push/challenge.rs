@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::keys::ServerKey;
+use crate::codec::canonical_json;
 use crate::error::Error;
 
 /// A challenge dictionary, parsed but not yet trusted.
@@ -92,7 +93,7 @@ impl Challenge {
         let Some(text) = &self.capabilities else { return Ok(Capabilities::default()) };
         let parsed: Value =
             serde_json::from_str(text).map_err(|_| Error::Protocol("capabilities are not JSON".into()))?;
-        let signed = canonical_json(&serde_json::json!({ "capabilities": parsed, "nonce": self.nonce }));
+        let signed = canonical_json(&serde_json::json!({ "capabilities": parsed, "nonce": self.nonce }))?;
         let signature = self.capabilities_signature.as_deref().unwrap_or_default();
         if !server.verifies(&signed, signature) {
             return Err(Error::ForgedRequest("the capabilities signature is invalid".into()));
@@ -106,57 +107,9 @@ impl Challenge {
     }
 }
 
-/// RFC 8785 (JCS) canonical JSON: object members sorted by their UTF-16 code units, no
-/// insignificant white space, JSON's minimal string escaping. Numbers are written as serde_json
-/// does, which matches JCS for the integers and booleans capabilities use.
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            out.push('{');
-            for (i, (key, member)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(member, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_json_sorts_members_and_drops_white_space() {
-        let v: Value = serde_json::from_str(
-            r#"{ "nonce": "N", "capabilities": {"z": 1, "decline_reason": true, "a": [1, "é\n"]} }"#,
-        )
-        .unwrap();
-        assert_eq!(canonical_json(&v), r#"{"capabilities":{"a":[1,"é\n"],"decline_reason":true,"z":1},"nonce":"N"}"#);
-    }
 
     #[test]
     fn signed_text_joins_fields_and_appends_presence_choices() {

@@ -59,10 +59,25 @@ fn with_capabilities(
     signer: &DeviceKey,
 ) -> BTreeMap<String, String> {
     let parsed: Value = serde_json::from_str(capabilities).unwrap();
-    let signed = challenge::canonical_json(&serde_json::json!({"capabilities": parsed, "nonce": map["nonce"]}));
+    let signed =
+        crate::codec::canonical_json(&serde_json::json!({"capabilities": parsed, "nonce": map["nonce"]})).unwrap();
     map.insert("capabilities".into(), capabilities.into());
     map.insert("capabilities_signature".into(), signer.sign(&signed).unwrap());
     map
+}
+
+#[test]
+fn capabilities_with_floats_verify_over_their_rfc_8785_form() {
+    // The server signs the RFC 8785 text, where 1.0 is written 1: written here by hand, not by
+    // the code under test.
+    let f = fixture("floats", None);
+    let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
+    let mut map = challenge("N-float", None);
+    let signed = r#"{"capabilities":{"decline_reason":true,"v":1},"nonce":"N-float"}"#;
+    map.insert("capabilities".into(), r#"{"v": 1.0, "decline_reason": true}"#.into());
+    map.insert("capabilities_signature".into(), server.sign(signed).unwrap());
+    let request = handle_push_payload(&f.vault, &map).unwrap().unwrap();
+    assert!(request.decline_reasons);
 }
 
 fn rejected_reasons(vault: &Vault) -> Vec<String> {
