@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use crate::account::AccountError;
 
+/// The core's result type: [`Error`] unless another error type is named.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An account definition (URI or form fields) was refused; the reason says why.
@@ -22,13 +24,21 @@ pub enum Error {
     InvalidKeyLength(usize),
     /// The file is not an SQLite database, or a database of another program. It was not changed.
     #[error("{} is not an authenticator vault; it was left untouched", path.display())]
-    NotAVault { path: PathBuf },
+    NotAVault {
+        /// The file that was opened.
+        path: PathBuf,
+    },
     /// The vault's file is damaged.
     #[error("the vault is damaged: {0}")]
     Corrupt(String),
     /// The vault was written by a newer version of the app.
     #[error("the vault has schema version {found}, newer than this build understands ({supported}); update the app")]
-    NewerSchema { found: i64, supported: i64 },
+    NewerSchema {
+        /// The vault's schema version.
+        found: i64,
+        /// The newest schema version this build reads.
+        supported: i64,
+    },
     /// A clock offset beyond [`crate::vault::MAX_CLOCK_OFFSET`].
     #[error("a clock offset of {0} s is beyond 100 years")]
     InvalidClockOffset(i64),
@@ -89,10 +99,13 @@ pub enum Error {
     /// A push server URL that is not https (plain http is allowed only on loopback).
     #[error("refusing {0}: push servers must use https (plain http only on loopback)")]
     InsecureUrl(String),
+    /// A token with this serial is already enrolled on this device.
     #[error("push token {0} is already enrolled on this device")]
     AlreadyEnrolled(String),
+    /// No push token has this id (it may have been removed meanwhile).
     #[error("no push token with id {0}")]
     NoSuchToken(i64),
+    /// No push request has this id.
     #[error("no push request with id {0}")]
     NoSuchRequest(i64),
     /// The request was approved or denied already; a challenge is answered at most once.
@@ -112,11 +125,22 @@ pub enum Error {
     PinRequired,
     /// A new PIN shorter than the minimum (characters).
     #[error("a PIN needs at least {min_chars} characters")]
-    WeakPin { min_chars: usize },
+    WeakPin {
+        /// The minimum length, in characters.
+        min_chars: usize,
+    },
+    /// The PIN is wrong; after too many wrong PINs the token locks for a while.
     #[error("wrong PIN; {attempts_left} attempts left before a lockout")]
-    WrongPin { attempts_left: u32 },
+    WrongPin {
+        /// Wrong PINs still allowed before the lockout.
+        attempts_left: u32,
+    },
+    /// Too many wrong PINs: the token refuses PINs until `retry_after_seconds` have passed.
     #[error("too many wrong PINs; try again in {retry_after_seconds} s")]
-    LockedOut { retry_after_seconds: u64 },
+    LockedOut {
+        /// Seconds until a PIN can be tried again.
+        retry_after_seconds: u64,
+    },
     /// A push request failed verification (signature, serial, URL) and was dropped.
     #[error("dropped a forged or tampered push request: {0}")]
     ForgedRequest(String),
@@ -125,7 +149,10 @@ pub enum Error {
     Network(String),
     /// The server answered with an error.
     #[error("the server refused: {message}")]
-    ServerRejected { message: String },
+    ServerRejected {
+        /// The server's error message.
+        message: String,
+    },
     /// The server's reply did not follow the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),

@@ -31,80 +31,212 @@ use crate::{AccountData, AccountError, uri};
 pub enum AuthError {
     /// The vault was sealed with another data key.
     #[error("{detail}")]
-    WrongKey { detail: String },
+    WrongKey {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The data key is not 32 bytes.
     #[error("{detail}")]
-    InvalidKey { reason: String, detail: String },
+    InvalidKey {
+        /// Why the key was refused.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The file is not an authenticator vault, or is damaged; it was left untouched.
     #[error("{detail}")]
-    VaultUnreadable { reason: String, detail: String },
+    VaultUnreadable {
+        /// Why the vault cannot be read.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The vault was written by a newer app version.
     #[error("{detail}")]
-    NewerVault { reason: String, detail: String },
+    NewerVault {
+        /// The vault's schema version and the newest this app reads.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// An otpauth URI or account fields were refused; `reason` names the problem.
     #[error("{detail}")]
-    InvalidUri { reason: String, detail: String },
+    InvalidUri {
+        /// Why the URI or the fields were refused.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A push enrollment URI was refused.
     #[error("{detail}")]
-    InvalidEnrollment { reason: String, detail: String },
+    InvalidEnrollment {
+        /// Why the enrollment URI was refused.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// No account has this id (it may have been removed meanwhile).
     #[error("{detail}")]
-    NoSuchAccount { id: i64, detail: String },
+    NoSuchAccount {
+        /// The account id that was not found.
+        id: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// No push token has this id.
     #[error("{detail}")]
-    NoSuchToken { id: i64, detail: String },
+    NoSuchToken {
+        /// The token id that was not found.
+        id: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// No push request has this id.
     #[error("{detail}")]
-    NoSuchRequest { id: i64, detail: String },
+    NoSuchRequest {
+        /// The request id that was not found.
+        id: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// A token with this serial is already enrolled on this device.
     #[error("{detail}")]
-    AlreadyEnrolled { serial: String, detail: String },
+    AlreadyEnrolled {
+        /// The serial of the token already enrolled.
+        serial: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A request is answered at most once.
     #[error("{detail}")]
-    AlreadyAnswered { detail: String },
+    AlreadyAnswered {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The request is past its validity window and can no longer be answered.
     #[error("{detail}")]
-    Expired { detail: String },
+    Expired {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Number matching: the pick is not among the choices.
     #[error("{detail}")]
-    NotAChoice { detail: String },
+    NotAChoice {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Number matching: the server refused the number; the request stays answerable.
     #[error("{detail}")]
-    WrongAnswer { detail: String },
+    WrongAnswer {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The push token needs its PIN and none was given, or its server forbids removing the PIN.
     #[error("{detail}")]
-    PinRequired { detail: String },
+    PinRequired {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The PIN is wrong; after too many wrong PINs the token locks for a while.
     #[error("{detail}")]
-    WrongPin { attempts_left: i32, detail: String },
+    WrongPin {
+        /// Wrong PINs still allowed before the lockout.
+        attempts_left: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// Too many wrong PINs: the token refuses PINs until `retry_after_seconds` have passed.
     #[error("{detail}")]
-    LockedOut { retry_after_seconds: i64, detail: String },
+    LockedOut {
+        /// Seconds until a PIN can be tried again.
+        retry_after_seconds: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A push request failed verification and was dropped.
     #[error("{detail}")]
-    ForgedRequest { reason: String, detail: String },
+    ForgedRequest {
+        /// Which check the request failed.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Offline, DNS, TLS or timeout.
     #[error("{detail}")]
-    Network { reason: String, detail: String },
+    Network {
+        /// What failed, in one line.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The server refused, with its own message (named so: Kotlin exceptions own `message`).
     #[error("{detail}")]
-    ServerRejected { server_message: String, detail: String },
+    ServerRejected {
+        /// The server's own error message.
+        server_message: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The server's reply broke the protocol, or a URL is not https.
     #[error("{detail}")]
-    Protocol { reason: String, detail: String },
+    Protocol {
+        /// What broke the protocol, or which URL is not https.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The backup or export is encrypted and needs its password.
     #[error("{detail}")]
-    PasswordRequired { detail: String },
+    PasswordRequired {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The password does not open the file, or the file was modified.
     #[error("{detail}")]
-    WrongPassword { detail: String },
+    WrongPassword {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A new PIN is too short.
     #[error("{detail}")]
-    WeakPin { min_chars: i32, detail: String },
+    WeakPin {
+        /// The minimum length, in characters.
+        min_chars: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A backup password is too short.
     #[error("{detail}")]
-    WeakPassword { min_chars: i32, detail: String },
+    WeakPassword {
+        /// The minimum length, in characters.
+        min_chars: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Not a readable backup or export; `reason` says why.
     #[error("{detail}")]
-    InvalidImport { reason: String, detail: String },
+    InvalidImport {
+        /// Why the file cannot be read.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// An argument is out of range: a negative time or limit, a number too large for the core.
     #[error("{detail}")]
-    InvalidArgument { reason: String, detail: String },
+    InvalidArgument {
+        /// Which argument was refused, and why.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Storage or platform failure (disk full, no randomness, …).
     #[error("{detail}")]
-    Internal { reason: String, detail: String },
+    Internal {
+        /// What failed, in one line.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
 }
 
 impl AuthError {
@@ -185,21 +317,31 @@ type FfiResult<T> = Result<T, AuthError>;
 /// An account as a list row shows it. Never holds the secret.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AccountRecord {
+    /// Stable identifier (0 in a preview of an unsaved account).
     pub id: i64,
+    /// Service name ("GitHub"); may be empty.
     pub issuer: String,
+    /// Account name at the service; may be empty.
     pub label: String,
+    /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
+    /// The HMAC hash function.
     pub algorithm: Algorithm,
+    /// Length of a code, in characters.
     pub digits: i32,
     /// Seconds (TOTP, Steam).
     pub period: i32,
     /// HOTP counter of the next code (0 ..= i64::MAX).
     pub counter: i64,
+    /// The folder the account is filed under, if any.
     pub group: Option<String>,
+    /// Position in the user's list, ascending.
     pub sort_order: i64,
     /// Unix seconds.
     pub created_at: i64,
+    /// Unix seconds of the last edit.
     pub updated_at: i64,
+    /// Unix seconds when a code was last taken, if ever.
     pub last_used_at: Option<i64>,
     /// Lower-case issuer with only letters and digits ("github"), to pick an icon.
     pub icon_hint: String,
@@ -231,15 +373,21 @@ impl From<Account> for AccountRecord {
 /// One account's code at one moment. `Debug` hides the codes.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRecord {
+    /// The account the code belongs to.
     pub account_id: i64,
+    /// The code to type now.
     pub value: String,
+    /// The code of the following period (TOTP, Steam) or counter (HOTP).
     pub next_value: String,
     /// Unix seconds (clock offset applied); 0 for HOTP.
     pub valid_from: i64,
+    /// Unix seconds when `value` stops being valid; 0 for HOTP, which never expires.
     pub valid_until: i64,
     /// 1..=period; 0 for HOTP.
     pub seconds_left: i32,
+    /// Seconds per code (TOTP, Steam); meaningless for HOTP.
     pub period: i32,
+    /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
 }
 
@@ -256,10 +404,15 @@ impl std::fmt::Debug for CodeRecord {
 /// what most services use (6 digits, 30 s, counter 0); out-of-range values are `InvalidUri`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AccountFields {
+    /// Service name ("GitHub"); may be empty.
     pub issuer: String,
+    /// Account name at the service; may be empty.
     pub label: String,
+    /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
+    /// The HMAC hash function.
     pub algorithm: Algorithm,
+    /// Length of a code, 4 to 10 characters; ignored for Steam.
     #[uniffi(default = 6)]
     pub digits: i32,
     /// Seconds (TOTP); ignored for HOTP and Steam.
@@ -268,6 +421,7 @@ pub struct AccountFields {
     /// HOTP: the counter of the first code; ignored for TOTP and Steam.
     #[uniffi(default = 0)]
     pub counter: i64,
+    /// The folder to file the account under, if any.
     #[uniffi(default = None)]
     pub group: Option<String>,
 }
@@ -277,22 +431,27 @@ pub struct AccountFields {
 pub struct ImportResult {
     /// The format recognised.
     pub format: ImportFormat,
+    /// What was imported, skipped as a duplicate or refused.
     pub report: ImportReport,
 }
 
 /// What one poll found.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PollResult {
+    /// Requests this poll received, to show.
     pub new_requests: Vec<PushRequest>,
     /// Why forged or tampered challenges were dropped.
     pub rejected: Vec<String>,
+    /// Tokens that could not be polled, and why.
     pub failures: Vec<PollFailure>,
 }
 
 /// A token that could not be polled.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PollFailure {
+    /// The token's serial.
     pub serial: String,
+    /// Why the poll failed, in one line.
     pub reason: String,
     /// The PIN is needed to poll this token (its poll is signed with the PIN-sealed key).
     pub needs_pin: bool,
@@ -381,6 +540,7 @@ impl Authenticator {
         self.with(|v| Ok(v.add(&data)?.into()))
     }
 
+    /// Changes an account's issuer and label.
     pub fn rename_account(&self, id: i64, issuer: String, label: String) -> FfiResult<()> {
         self.with(|v| v.rename(id, &issuer, &label))
     }
@@ -401,6 +561,7 @@ impl Authenticator {
         self.with(|v| v.reorder(&ids))
     }
 
+    /// Deletes an account and its secret from the vault.
     pub fn remove_account(&self, id: i64) -> FfiResult<()> {
         self.with(|v| v.remove(id))
     }
@@ -457,6 +618,7 @@ impl Authenticator {
         self.with(|v| v.clock_offset())
     }
 
+    /// Sets the seconds added to the device clock for every code (at most 100 years either way).
     pub fn set_clock_offset(&self, seconds: i64) -> FfiResult<()> {
         self.with(|v| v.set_clock_offset(seconds))
     }
@@ -527,6 +689,7 @@ impl Authenticator {
         spawn(async move { push::deny(&*vault, &client, request_id, reason, pin.as_deref()).await }).await
     }
 
+    /// Every enrolled push token.
     pub fn push_tokens(&self) -> FfiResult<Vec<PushToken>> {
         self.with(|v| v.push_tokens())
     }

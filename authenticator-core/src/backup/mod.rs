@@ -38,14 +38,17 @@ pub enum ImportFormat {
 pub struct ImportEntry {
     /// How to name the entry to the user ("GitHub (alice)"), even when it is refused.
     pub name: String,
+    /// The account to import, or why the entry cannot be imported.
     pub outcome: std::result::Result<AccountData, String>,
 }
 
 impl ImportEntry {
+    /// An entry that can be imported, named after its issuer and label.
     pub fn account(data: AccountData) -> Self {
         Self { name: display_name(&data.issuer, &data.label), outcome: Ok(data) }
     }
 
+    /// An entry that cannot be imported, with the reason.
     pub fn refused(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Self { name: name.into(), outcome: Err(reason.into()) }
     }
@@ -54,7 +57,9 @@ impl ImportEntry {
 /// An export read and decrypted, not yet imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedImport {
+    /// The format the file was recognised as.
     pub format: ImportFormat,
+    /// The file's entries, importable or not.
     pub entries: Vec<ImportEntry>,
 }
 
@@ -74,7 +79,9 @@ pub struct ImportReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedEntry {
+    /// The entry's name as shown to the user ("GitHub (alice)").
     pub name: String,
+    /// Why the entry cannot be imported.
     pub reason: String,
 }
 

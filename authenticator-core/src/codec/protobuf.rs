@@ -5,11 +5,16 @@
 //! beyond the input's size.
 use std::fmt;
 
+/// Why a protobuf message cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecodeError {
+    /// The input ends inside a field.
     Truncated,
+    /// A varint is longer than 64 bits.
     VarintTooLong,
+    /// A field's wire type is not 0, 1, 2 or 5 (the type is given).
     UnsupportedWireType(u8),
+    /// A field number is 0.
     InvalidFieldNumber,
 }
 
@@ -26,16 +31,21 @@ impl fmt::Display for DecodeError {
 
 /// A field's value; fixed-width values are read and ignored by this module's users.
 pub enum Value<'a> {
+    /// A varint (wire type 0).
     Varint(u64),
+    /// A length-delimited value (wire type 2), borrowed from the input.
     Bytes(&'a [u8]),
+    /// A 64- or 32-bit fixed-width value (wire types 1 and 5), skipped.
     Fixed,
 }
 
+/// Reads the fields of one protobuf message, in order.
 pub struct Reader<'a> {
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over one message's bytes.
     pub fn new(bytes: &'a [u8]) -> Self {
         Self { rest: bytes }
     }
@@ -96,6 +106,7 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Appends `value` as a varint.
 pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
@@ -104,11 +115,13 @@ pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// Appends a varint field (wire type 0).
 pub fn put_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
     put_varint(out, field << 3);
     put_varint(out, value);
 }
 
+/// Appends a length-delimited field (wire type 2).
 pub fn put_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
     put_varint(out, field << 3 | 2);
     put_varint(out, bytes.len() as u64);

@@ -66,8 +66,11 @@ impl fmt::Display for OtpKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Algorithm {
+    /// HMAC-SHA1: the default, and what most services use.
     Sha1,
+    /// HMAC-SHA256.
     Sha256,
+    /// HMAC-SHA512.
     Sha512,
 }
 
@@ -159,9 +162,11 @@ impl OtpParams {
         }
     }
 
+    /// TOTP, HOTP or Steam.
     pub fn kind(&self) -> OtpKind {
         self.kind
     }
+    /// The HMAC hash function.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
@@ -278,6 +283,7 @@ impl fmt::Debug for Code {
 }
 
 impl Generator {
+    /// A code generator for one account's parameters and secret.
     pub fn new(params: OtpParams, secret: &Secret) -> Self {
         // step 1: totp-rs then signs its input unchanged, so TOTP passes the step number and HOTP
         // the counter, and the period arithmetic stays here, in one place.
@@ -289,6 +295,7 @@ impl Generator {
         Self { params, hmac }
     }
 
+    /// The parameters codes are made with.
     pub fn params(&self) -> &OtpParams {
         &self.params
     }

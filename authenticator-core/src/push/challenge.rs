@@ -12,18 +12,25 @@ use crate::error::Error;
 /// A challenge dictionary, parsed but not yet trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
+    /// The server's random challenge, sent back with the answer.
     pub nonce: String,
+    /// Where to send the answer.
     pub url: String,
+    /// Serial of the token the challenge is for.
     pub serial: String,
+    /// The question to show the user.
     pub question: String,
+    /// The title to show the user.
     pub title: String,
     /// `"0"` or `"1"` exactly as sent: it is part of the signed text.
     pub sslverify: String,
+    /// The server's signature over [`Self::signed_text`] (padded base32).
     pub signature: String,
     /// Number matching: comma-separated choices, exactly as signed.
     pub require_presence: Option<String>,
     /// Raw JSON text of the server's capabilities (privacyIDEA ≥ 3.14), e.g. decline reasons.
     pub capabilities: Option<String>,
+    /// The server's signature over the capabilities and the nonce (padded base32).
     pub capabilities_signature: Option<String>,
 }
 

@@ -27,6 +27,7 @@ impl std::fmt::Debug for PushClient {
 }
 
 impl PushClient {
+    /// An HTTP client for push servers (10 s to connect, 20 s per request); fails only if TLS cannot be set up.
     pub fn new() -> Result<Self> {
         static PROVIDER: Once = Once::new();
         // One crypto library for TLS and app crypto: ring (aws-lc-rs needs C cross-builds).
@@ -68,7 +69,9 @@ impl PushClient {
 /// privacyIDEA's envelope: `{"result": {"status": bool, "value": …, "error": {"message"}}, "detail": {…}}`.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The reply's `result.value`.
     pub value: Value,
+    /// The reply's `detail` (JSON null when absent).
     pub detail: Value,
 }
 

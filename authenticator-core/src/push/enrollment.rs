@@ -17,7 +17,9 @@ pub struct Enrollment {
     pub url: String,
     /// Minutes the enrollment credential stays valid.
     pub ttl_minutes: u32,
+    /// Service name shown with the token.
     pub issuer: String,
+    /// Account name at the service.
     pub label: String,
     /// One-time credential proving this phone scanned the QR code; never logged.
     pub enrollment_credential: Zeroizing<String>,

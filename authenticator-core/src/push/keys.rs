@@ -17,7 +17,9 @@ pub const DEVICE_KEY_BITS: usize = 4096;
 /// A freshly generated device key: the private key (PKCS#8 DER, wiped on drop) and the public
 /// key (X.509 SubjectPublicKeyInfo DER, which registration sends).
 pub struct NewDeviceKey {
+    /// The private key, PKCS#8 DER; wiped on drop.
     pub pkcs8: Zeroizing<Vec<u8>>,
+    /// The public key, X.509 SubjectPublicKeyInfo DER.
     pub spki: Vec<u8>,
 }
 
@@ -36,6 +38,7 @@ pub fn generate_device_key(bits: usize) -> Result<NewDeviceKey, Error> {
 pub struct DeviceKey(RsaKeyPair);
 
 impl DeviceKey {
+    /// Loads the private key from PKCS#8 DER.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, Error> {
         RsaKeyPair::from_pkcs8(pkcs8).map(Self).map_err(|_| Error::Crypto("the stored device key is invalid"))
     }
@@ -87,6 +90,7 @@ impl ServerKey {
         Ok(Self(pkcs1.as_bytes().to_vec()))
     }
 
+    /// The key as PKCS#1 RSAPublicKey DER.
     pub fn der(&self) -> &[u8] {
         &self.0
     }
