@@ -105,11 +105,11 @@ fn accounts(n: usize) -> Vec<AccountData> {
                 _ => (Ok(OtpParams::steam()), 20),
             };
             AccountData {
-                issuer: ISSUERS[i % ISSUERS.len()].to_owned(),
-                label: format!("user{i}@example.com"),
+                issuer: ISSUERS[i % ISSUERS.len()].into(),
+                label: format!("user{i}@example.com").into(),
                 params: params.expect("valid parameters"),
                 secret: Secret::from_bytes(rng.bytes(secret_len)).expect("valid secret"),
-                group: (i % 5 == 0).then(|| GROUPS[i % GROUPS.len()].to_owned()),
+                group: (i % 5 == 0).then(|| GROUPS[i % GROUPS.len()].into()),
             }
         })
         .collect()

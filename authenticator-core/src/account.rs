@@ -1,20 +1,21 @@
 //! What defines an account, before it is stored: the shape shared by URIs, forms and imports.
 
 use crate::otp::{Code, OtpParams, Secret};
+pub use crate::text::Name;
 
 /// A complete account definition, secret included. `Debug` redacts the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountData {
-    /// Service name ("GitHub"); may be empty.
-    pub issuer: String,
-    /// Account name at the service ("alice@example.com"); may be empty.
-    pub label: String,
+    /// Service name ("GitHub"); may be empty. Cleaned when made.
+    pub issuer: Name,
+    /// Account name at the service ("alice@example.com"); may be empty. Cleaned when made.
+    pub label: Name,
     /// How codes are made.
     pub params: OtpParams,
     /// The shared secret; `Debug` redacts it.
     pub secret: Secret,
-    /// Optional folder the user files the account under.
-    pub group: Option<String>,
+    /// Optional folder the user files the account under. Cleaned when made.
+    pub group: Option<Name>,
 }
 
 /// A stored account as a UI shows it. Never holds the secret.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::account::Name;
 use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
@@ -536,19 +537,25 @@ impl Authenticator {
         let counter =
             u64::try_from(fields.counter).map_err(|_| AccountError::InvalidCounter(fields.counter.to_string()))?;
         let params = OtpParams::new(fields.kind, fields.algorithm, digits, period, counter)?;
-        let data = AccountData { issuer: fields.issuer, label: fields.label, params, secret, group: fields.group };
+        let data = AccountData {
+            issuer: fields.issuer.into(),
+            label: fields.label.into(),
+            params,
+            secret,
+            group: fields.group.map(Name::from),
+        };
         self.with(|v| Ok(v.add(&data)?.into()))
     }
 
     /// Changes an account's issuer and label.
     pub fn rename_account(&self, id: i64, issuer: String, label: String) -> FfiResult<()> {
-        self.with(|v| v.rename(id, &issuer, &label))
+        self.with(|v| v.rename(id, &Name::new(&issuer), &Name::new(&label)))
     }
 
     /// Files an account under `group`, or under none (the default).
     #[uniffi::method(default(group = None))]
     pub fn set_account_group(&self, id: i64, group: Option<String>) -> FfiResult<()> {
-        self.with(|v| v.set_group(id, group.as_deref()))
+        self.with(|v| v.set_group(id, group.map(Name::from).as_ref()))
     }
 
     /// Group names in use, sorted.
@@ -756,8 +763,8 @@ pub fn preview_uri(uri: String) -> FfiResult<AccountRecord> {
     let data = uri::parse(&uri)?;
     let unsaved = Account {
         id: 0,
-        issuer: data.issuer,
-        label: data.label,
+        issuer: data.issuer.into_string(),
+        label: data.label.into_string(),
         params: data.params,
         group: None,
         sort_order: 0,

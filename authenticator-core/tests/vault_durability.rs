@@ -339,7 +339,7 @@ fn no_secret_reaches_the_file_in_plaintext() {
     for (i, secret) in secrets.iter().enumerate() {
         let data = AccountData {
             issuer: "Plaintext Check".into(),
-            label: format!("{VISIBLE_LABEL}-{i}"),
+            label: format!("{VISIBLE_LABEL}-{i}").into(),
             params: if i % 2 == 0 { totp_params() } else { hotp_params() },
             secret: Secret::from_bytes(secret.clone()).unwrap(),
             group: Some("secrets".into()),
@@ -526,7 +526,7 @@ mod child_entry {
             let group = format!("batch-{tag}-{step}");
             let batch: Vec<AccountData> = (0..BATCH)
                 .map(|i| if i % 3 == 0 { hotp(&format!("{group}-{i}")) } else { totp(&format!("{group}-{i}"), None) })
-                .map(|data| AccountData { group: Some(group.clone()), ..data })
+                .map(|data| AccountData { group: Some(group.clone().into()), ..data })
                 .collect();
             vault.add_all(&batch).expect("child: add_all");
             log_line(&mut log, &format!("added {group}"));
@@ -539,7 +539,7 @@ mod child_entry {
 
             let renamed = &accounts[step * 7 % accounts.len()];
             vault
-                .rename(renamed.id, &format!("issuer {step}"), &format!("renamed-{tag}-{step}"))
+                .rename(renamed.id, &format!("issuer {step}").into(), &format!("renamed-{tag}-{step}").into())
                 .expect("child: rename");
             log_line(&mut log, "renamed");
 

@@ -9,6 +9,7 @@ mod view;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use authenticator_core::account::Name;
 use authenticator_core::backup as core_backup;
 use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Secret, Vault, uri};
 use clap::{Parser, Subcommand};
@@ -261,15 +262,15 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             vault.rename(
                 account.id,
-                issuer.as_deref().unwrap_or(&account.issuer),
-                label.as_deref().unwrap_or(&account.label),
+                &Name::new(issuer.as_deref().unwrap_or(&account.issuer)),
+                &Name::new(label.as_deref().unwrap_or(&account.label)),
             )?;
             eprintln!("Renamed to {}", vault.account(account.id)?.display_name());
             Ok(())
         }
         Command::Group { query, group } => {
             let account = find(&vault, &query)?;
-            vault.set_group(account.id, group.as_deref())?;
+            vault.set_group(account.id, group.map(Name::from).as_ref())?;
             Ok(())
         }
         Command::Move { query, position } => {
@@ -323,7 +324,7 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
                 return Err(CliError::msg("this is a Google Authenticator export; `authenticator import` reads those"));
             }
             let mut data = uri::parse(&text)?;
-            data.group = args.group;
+            data.group = args.group.map(Name::from);
             data
         }
         None => {
@@ -338,11 +339,11 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
                 None => Secret::from_base32(&prompt::hidden("Secret (base32): ")?)?,
             };
             AccountData {
-                issuer: args.issuer.unwrap_or_default(),
-                label: args.label.unwrap_or_default(),
+                issuer: args.issuer.unwrap_or_default().into(),
+                label: args.label.unwrap_or_default().into(),
                 params,
                 secret,
-                group: args.group,
+                group: args.group.map(Name::from),
             }
         }
     };

@@ -12,7 +12,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
-use crate::account::AccountData;
+use crate::account::{AccountData, Name};
 use crate::crypto::{self, kdf};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
@@ -224,7 +224,13 @@ fn account_of(
         counter: loose_text(info.counter.as_ref()),
     };
     let params = OtpParams::from_loose(&loose).map_err(|e| e.to_string())?;
-    Ok(AccountData { issuer, label, params, secret, group: group_of(entry, groups) })
+    Ok(AccountData {
+        issuer: issuer.into(),
+        label: label.into(),
+        params,
+        secret,
+        group: group_of(entry, groups).map(Name::from),
+    })
 }
 
 /// The entry's group: the first of its `groups` uuids that names a group (db version 3), or the

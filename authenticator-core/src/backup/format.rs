@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, loose_text};
-use crate::account::AccountData;
+use crate::account::{AccountData, Name};
 use crate::codec::canonical_json;
 use crate::crypto::kdf::{self, Argon2Params};
 use crate::crypto::{self, Key};
@@ -174,7 +174,13 @@ fn entry(index: usize, item: &Value) -> ImportEntry {
         let params = OtpParams::from_loose(&loose).map_err(|e| e.to_string())?;
         let secret = Secret::from_base32(&Zeroizing::new(text("secret"))).map_err(|e| e.to_string())?;
         let group = item["group"].as_str().map(str::to_owned);
-        Ok(AccountData { issuer: issuer.clone(), label: label.clone(), params, secret, group })
+        Ok(AccountData {
+            issuer: Name::new(&issuer),
+            label: Name::new(&label),
+            params,
+            secret,
+            group: group.map(Name::from),
+        })
     })();
     ImportEntry { name, outcome: parsed }
 }
@@ -198,7 +204,7 @@ mod tests {
             },
             AccountData {
                 issuer: "Bank".into(),
-                label: String::new(),
+                label: Name::default(),
                 params: OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap(),
                 secret: Secret::from_bytes(b"12345678901234567890".to_vec()).unwrap(),
                 group: None,

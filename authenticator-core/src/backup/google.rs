@@ -244,9 +244,16 @@ impl OtpParameters {
         let name = if name.is_empty() { "unnamed account".to_owned() } else { name };
         match self.params() {
             Ok(params) => match Secret::from_bytes(self.secret.to_vec()) {
-                Ok(secret) => {
-                    ImportEntry { name, outcome: Ok(AccountData { issuer, label, params, secret, group: None }) }
-                }
+                Ok(secret) => ImportEntry {
+                    name,
+                    outcome: Ok(AccountData {
+                        issuer: issuer.into(),
+                        label: label.into(),
+                        params,
+                        secret,
+                        group: None,
+                    }),
+                },
                 Err(e) => ImportEntry::refused(name, e.to_string()),
             },
             Err(reason) => ImportEntry::refused(name, reason),
@@ -340,7 +347,7 @@ fn encode_account(account: &AccountData) -> Zeroizing<Vec<u8>> {
     let name = if account.label.contains(':') {
         format!("{}:{}", account.issuer, account.label)
     } else {
-        account.label.clone()
+        account.label.to_string()
     };
     let algorithm = match p.algorithm() {
         Algorithm::Sha1 => 1,

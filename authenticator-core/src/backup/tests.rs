@@ -251,7 +251,7 @@ fn aegis_groups_are_read_by_uuid_and_from_the_legacy_string() {
         Some(serde_json::json!([{ "uuid": "g-1", "name": "Work" }])),
     );
     let groups: Vec<_> = accounts(aegis::parse(&bytes, None).unwrap()).into_iter().map(|a| a.group).collect();
-    assert_eq!(groups, [Some("Work".to_owned()), Some("Personal".to_owned()), None]);
+    assert_eq!(groups, [Some("Work".into()), Some("Personal".into()), None]);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
-use crate::account::AccountData;
+use crate::account::{AccountData, Name};
 use crate::crypto::{self, Key, kdf};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
@@ -192,5 +192,5 @@ fn account_of(
         .as_deref()
         .and_then(|id| groups.iter().find(|(gid, _)| gid == id))
         .map(|(_, name)| name.clone());
-    Ok(AccountData { issuer, label, params, secret, group })
+    Ok(AccountData { issuer: issuer.into(), label: label.into(), params, secret, group: group.map(Name::from) })
 }

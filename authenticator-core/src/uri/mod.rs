@@ -42,7 +42,7 @@ pub fn parse(uri: &str) -> Result<AccountData, AccountError> {
     let label = clean_text(&query::decode(raw_label, false)?);
     let issuer_param = params.get("issuer")?.map(|i| clean_text(&i)).unwrap_or_default();
     let (issuer, label) = split_label(&label, &issuer_param);
-    Ok(AccountData { issuer, label, params: otp, secret, group: None })
+    Ok(AccountData { issuer: issuer.into(), label: label.into(), params: otp, secret, group: None })
 }
 
 /// Splits a label `Issuer:account` against a separately given `issuer` (empty when none): the

@@ -185,7 +185,13 @@ fn account() -> impl Strategy<Value = AccountData> {
         Just(OtpParams::steam()),
     ];
     (text(), text(), params, proptest::collection::vec(any::<u8>(), 1..80)).prop_map(|(issuer, label, params, key)| {
-        AccountData { issuer, label, params, secret: Secret::from_bytes(key).unwrap(), group: None }
+        AccountData {
+            issuer: issuer.into(),
+            label: label.into(),
+            params,
+            secret: Secret::from_bytes(key).unwrap(),
+            group: None,
+        }
     })
 }
 

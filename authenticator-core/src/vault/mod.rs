@@ -33,7 +33,7 @@ pub use crate::account::{Account, AccountCode};
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
 use crate::otp::{Generator, OtpKind, OtpParams, Secret, adjusted_time};
-use crate::text::clean as clean_text;
+use crate::text::Name;
 use crate::time::now;
 use crate::uri;
 
@@ -304,7 +304,7 @@ impl Vault {
     fn insert(&self, tx: &Transaction<'_>, data: &AccountData) -> Result<i64> {
         let p = &data.params;
         let now = now();
-        let group = data.group.as_deref().map(clean_text).filter(|g| !g.is_empty());
+        let group = data.group.as_ref().map(Name::as_str).filter(|g| !g.is_empty());
         // The sealed secret is bound to the row id, which exists only after the insert: insert an
         // empty placeholder, then seal, within the same transaction.
         tx.prepare_cached(
@@ -314,8 +314,8 @@ impl Vault {
                      (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?9, ?9)",
         )?
         .execute(params![
-            clean_text(&data.issuer),
-            clean_text(&data.label),
+            data.issuer.as_str(),
+            data.label.as_str(),
             p.kind().as_str(),
             p.algorithm().as_str(),
             p.digits(),
@@ -331,13 +331,13 @@ impl Vault {
     }
 
     /// Changes the issuer and label of an account.
-    pub fn rename(&self, id: i64, issuer: &str, label: &str) -> Result<()> {
-        self.update(id, "issuer = ?2, label = ?3", params![id, clean_text(issuer), clean_text(label)])
+    pub fn rename(&self, id: i64, issuer: &Name, label: &Name) -> Result<()> {
+        self.update(id, "issuer = ?2, label = ?3", params![id, issuer.as_str(), label.as_str()])
     }
 
     /// Files an account under a group, or under none.
-    pub fn set_group(&self, id: i64, group: Option<&str>) -> Result<()> {
-        let group = group.map(clean_text).filter(|g| !g.is_empty());
+    pub fn set_group(&self, id: i64, group: Option<&Name>) -> Result<()> {
+        let group = group.map(Name::as_str).filter(|g| !g.is_empty());
         self.update(id, "group_name = ?2", params![id, group])
     }
 
@@ -418,12 +418,13 @@ impl Vault {
         let account = self.account(id)?;
         let sealed: Vec<u8> =
             self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
+        // The file is an edge too: names read back are cleaned like any outside text.
         Ok(AccountData {
-            issuer: account.issuer,
-            label: account.label,
+            issuer: account.issuer.into(),
+            label: account.label.into(),
             params: account.params,
             secret: self.open_secret(id, &sealed)?,
-            group: account.group,
+            group: account.group.map(Name::from),
         })
     }
 

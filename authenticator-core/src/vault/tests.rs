@@ -83,9 +83,9 @@ fn edit_group_reorder_search_and_remove() {
     let vault = Vault::open(dir.db(), &key()).unwrap();
     let ids =
         vault.add_all(&[totp("GitHub", "alice"), totp("Google", "alice@gmail.com"), totp("AWS", "root")]).unwrap();
-    vault.rename(ids[0], "GitHub", "alice-work").unwrap();
-    vault.set_group(ids[0], Some("Work")).unwrap();
-    vault.set_group(ids[2], Some("Work")).unwrap();
+    vault.rename(ids[0], &"GitHub".into(), &"alice-work".into()).unwrap();
+    vault.set_group(ids[0], Some(&"Work".into())).unwrap();
+    vault.set_group(ids[2], Some(&"Work".into())).unwrap();
     vault.reorder(&[ids[2], ids[0]]).unwrap();
     let names: Vec<String> = vault.accounts().unwrap().iter().map(|a| a.display_name()).collect();
     assert_eq!(names, ["AWS (root)", "GitHub (alice-work)", "Google (alice@gmail.com)"]);
@@ -95,7 +95,7 @@ fn edit_group_reorder_search_and_remove() {
     assert_eq!(vault.search("goo").unwrap()[0].id, ids[1]);
     vault.remove(ids[1]).unwrap();
     assert!(matches!(vault.remove(ids[1]), Err(Error::NoSuchAccount(_))));
-    assert!(matches!(vault.rename(ids[1], "x", "y"), Err(Error::NoSuchAccount(_))));
+    assert!(matches!(vault.rename(ids[1], &"x".into(), &"y".into()), Err(Error::NoSuchAccount(_))));
     assert!(matches!(vault.reorder(&[ids[1]]), Err(Error::NoSuchAccount(_))));
     assert_eq!(vault.accounts().unwrap().len(), 2);
 }
@@ -108,7 +108,7 @@ fn a_second_handle_sees_changes_from_the_first() {
     assert!(b.accounts().unwrap().is_empty());
     let id = a.add(&totp("X", "y")).unwrap().id;
     assert_eq!(b.accounts().unwrap().len(), 1);
-    a.rename(id, "Renamed", "y").unwrap();
+    a.rename(id, &"Renamed".into(), &"y".into()).unwrap();
     assert_eq!(b.account(id).unwrap().issuer, "Renamed");
 }
 
