@@ -41,7 +41,7 @@ impl From<&str> for Name {
 
 impl From<String> for Name {
     fn from(text: String) -> Self {
-        Self::new(&text)
+        if text.trim().len() == text.len() && !text.chars().any(is_unsafe) { Self(text) } else { Self::new(&text) }
     }
 }
 
@@ -75,17 +75,44 @@ impl fmt::Debug for Name {
     }
 }
 
-/// Normalises display text from outside (URIs, forms, imports, push requests): control
-/// characters removed, so a hostile QR code or file cannot smuggle terminal escape sequences or
-/// line breaks into a name, and surrounding white space trimmed.
+/// Normalises display text from outside (URIs, forms, imports, push requests), so a hostile QR
+/// code, file or server cannot smuggle terminal escape sequences, line breaks or invisible
+/// look-alike tricks into a name: control characters, bidirectional overrides and isolates
+/// (U+202E can make "buHtiG" read "GitHub"), zero-width and other invisible format characters are
+/// removed, and surrounding white space trimmed.
 pub fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned()
+    let trimmed = text.trim();
+    if !trimmed.chars().any(is_unsafe) {
+        return trimmed.to_owned();
+    }
+    trimmed.chars().filter(|c| !is_unsafe(*c)).collect::<String>().trim().to_owned()
+}
+
+/// Characters no name may carry: controls (C0, DEL, C1), line and paragraph separators, bidi
+/// controls, zero-width and invisible format characters, invisible fillers and tag characters.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{061C}' // Arabic letter mark (bidi)
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers (render blank)
+            | '\u{17B4}' | '\u{17B5}' // Khmer invisible vowels
+            | '\u{180B}'..='\u{180F}' // Mongolian variation selectors and vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, (non-)joiner, LRM, RLM
+            | '\u{2028}'..='\u{202E}' // line/paragraph separators, bidi embeddings and overrides
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates, deprecated formats
+            | '\u{FEFF}' // zero-width no-break space (BOM)
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{E0000}'..='\u{E007F}' // tag characters
+        )
 }
 
 /// User-supplied text quoted in an error: short (it can be huge) and without control characters
 /// (it ends up on terminals and in logs). Never pass a secret here.
 pub fn excerpt(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(32).collect()
+    text.chars().filter(|c| !is_unsafe(*c)).take(32).collect()
 }
 
 #[cfg(test)]
@@ -98,5 +125,16 @@ mod tests {
         assert_eq!(Name::new(shown), "Git[2JHub");
         assert_eq!(Name::from(shown.to_owned()), Name::from(shown));
         assert_eq!(Name::new("").as_str(), "");
+    }
+
+    #[test]
+    fn bidi_overrides_and_invisible_characters_are_removed() {
+        assert_eq!(clean("\u{202E}buHtiG\u{202C}"), "buHtiG");
+        assert_eq!(clean("Git\u{200B}Hub\u{FEFF}"), "GitHub");
+        assert_eq!(clean("\u{2066}Git\u{2069}Hub\u{200D}\u{00AD}"), "GitHub");
+        assert_eq!(clean("Git\u{E0041}Hub\u{2028}x"), "GitHubx");
+        assert_eq!(clean(" \u{200B} Bank "), "Bank");
+        assert_eq!(clean("Café 東京 🙂"), "Café 東京 🙂");
+        assert_eq!(Name::from("\u{202E}x".to_owned()), "x");
     }
 }

@@ -17,6 +17,9 @@ const ESCAPED_IN_PATH: &AsciiSet = &ESCAPED.remove(b'@');
 /// Decodes `%XX` escapes; with `plus_is_space`, `+` means a space (form encoding, which many QR
 /// generators use for query values). A `%` not followed by two hex digits is kept as is.
 pub fn decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, NotUtf8> {
+    if !text.contains('%') && !(plus_is_space && text.contains('+')) {
+        return Ok(Zeroizing::new(text.to_owned()));
+    }
     let spaced;
     let text = if plus_is_space && text.contains('+') {
         spaced = Zeroizing::new(text.replace('+', " "));
@@ -24,10 +27,16 @@ pub fn decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, NotU
     } else {
         text
     };
-    let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(percent_decode_str(text).collect());
-    match std::str::from_utf8(&bytes) {
-        Ok(decoded) => Ok(Zeroizing::new(decoded.to_owned())),
-        Err(_) => Err(NotUtf8),
+    // Decoding never lengthens: one buffer of the input's size is never reallocated, so no copy of
+    // a secret is left behind in freed memory.
+    let mut bytes = Vec::with_capacity(text.len());
+    bytes.extend(percent_decode_str(text));
+    match String::from_utf8(bytes) {
+        Ok(decoded) => Ok(Zeroizing::new(decoded)),
+        Err(not_utf8) => {
+            Zeroizing::new(not_utf8.into_bytes());
+            Err(NotUtf8)
+        }
     }
 }
 
@@ -36,30 +45,34 @@ pub fn encode(text: &str, in_path: bool) -> String {
     utf8_percent_encode(text, if in_path { ESCAPED_IN_PATH } else { ESCAPED }).to_string()
 }
 
-/// The parameters of a query string: keys decoded and lower-cased, the first occurrence of a key
-/// wins, values kept raw until asked for.
+/// The parameters of a query string: keys compared without regard to ASCII case, the first
+/// occurrence of a key wins, values kept raw until asked for.
 #[derive(Debug, Default)]
 pub struct Query<'a> {
-    pairs: Vec<(String, &'a str)>,
+    pairs: Vec<(std::borrow::Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Query<'a> {
     /// Splits `query` (without the `?`) at `&` and `=`.
     pub fn parse(query: &'a str) -> Result<Self, NotUtf8> {
-        let mut pairs: Vec<(String, &'a str)> = Vec::new();
+        let mut pairs: Vec<(std::borrow::Cow<'a, str>, &'a str)> = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = decode(key, true)?.to_ascii_lowercase();
-            if !pairs.iter().any(|(k, _)| *k == key) {
+            let key = if key.contains(['%', '+']) {
+                std::borrow::Cow::Owned(decode(key, true)?.to_string())
+            } else {
+                std::borrow::Cow::Borrowed(key)
+            };
+            if !pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
                 pairs.push((key, value));
             }
         }
         Ok(Self { pairs })
     }
 
-    /// The decoded value of `key` (lower case), `+` read as a space.
+    /// The decoded value of `key` (any ASCII case), `+` read as a space.
     pub fn get(&self, key: &str) -> Result<Option<Zeroizing<String>>, NotUtf8> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| decode(v, true)).transpose()
+        self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| decode(v, true)).transpose()
     }
 }
 
