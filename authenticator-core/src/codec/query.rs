@@ -17,11 +17,12 @@ const ESCAPED_IN_PATH: &AsciiSet = &ESCAPED.remove(b'@');
 /// Decodes `%XX` escapes; with `plus_is_space`, `+` means a space (form encoding, which many QR
 /// generators use for query values). A `%` not followed by two hex digits is kept as is.
 pub fn decode(text: &str, plus_is_space: bool) -> Result<Zeroizing<String>, NotUtf8> {
-    if !text.contains('%') && !(plus_is_space && text.contains('+')) {
+    let spaces = plus_is_space && text.contains('+');
+    if !spaces && !text.contains('%') {
         return Ok(Zeroizing::new(text.to_owned()));
     }
     let spaced;
-    let text = if plus_is_space && text.contains('+') {
+    let text = if spaces {
         spaced = Zeroizing::new(text.replace('+', " "));
         spaced.as_str()
     } else {
