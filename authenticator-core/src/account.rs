@@ -18,6 +18,26 @@ pub struct AccountData {
     pub group: Option<Name>,
 }
 
+impl AccountData {
+    /// An account typed in by hand (a form, the command line): names cleaned, the secret as the
+    /// service shows it in base32 (spaces, dashes, any case). The one way both facades build one.
+    pub fn from_fields(
+        issuer: &str,
+        label: &str,
+        group: Option<&str>,
+        params: OtpParams,
+        secret_base32: &str,
+    ) -> Result<Self, AccountError> {
+        Ok(Self {
+            issuer: Name::new(issuer),
+            label: Name::new(label),
+            params,
+            secret: Secret::from_base32(secret_base32)?,
+            group: group.map(Name::new),
+        })
+    }
+}
+
 /// A stored account as a UI shows it. Never holds the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

@@ -14,7 +14,7 @@ use crate::account::Name;
 use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
-use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
+use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
 use crate::vault::{Account, DataKey, Vault};
 use crate::{AccountData, AccountError, uri};
@@ -529,7 +529,7 @@ impl Authenticator {
 
     /// Adds an account typed in by hand; `secret_base32` as the service shows it.
     pub fn add_account(&self, fields: AccountFields, secret_base32: String) -> FfiResult<AccountRecord> {
-        let secret = Secret::from_base32(&zeroize::Zeroizing::new(secret_base32))?;
+        let secret_base32 = zeroize::Zeroizing::new(secret_base32);
         // Checked narrowing: a negative or oversized number is refused like one in a URI.
         let digits = u8::try_from(fields.digits).map_err(|_| AccountError::InvalidDigits(fields.digits.to_string()))?;
         let period =
@@ -537,13 +537,8 @@ impl Authenticator {
         let counter =
             u64::try_from(fields.counter).map_err(|_| AccountError::InvalidCounter(fields.counter.to_string()))?;
         let params = OtpParams::new(fields.kind, fields.algorithm, digits, period, counter)?;
-        let data = AccountData {
-            issuer: fields.issuer.into(),
-            label: fields.label.into(),
-            params,
-            secret,
-            group: fields.group.map(Name::from),
-        };
+        let data =
+            AccountData::from_fields(&fields.issuer, &fields.label, fields.group.as_deref(), params, &secret_base32)?;
         self.with(|v| Ok(v.add(&data)?.into()))
     }
 

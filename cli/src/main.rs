@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use authenticator_core::account::Name;
 use authenticator_core::backup as core_backup;
-use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Secret, Vault, uri};
+use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Vault, uri};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -56,7 +56,8 @@ enum Command {
         /// Account id, or text matching its issuer/label.
         #[arg(required_unless_present = "uri", conflicts_with = "uri")]
         query: Option<String>,
-        /// Compute from this URI without touching the vault.
+        /// Compute from this URI without touching the vault. The URI holds the secret, which `ps`
+        /// and shell history see when given here: `--uri -` reads it from standard input instead.
         #[arg(long, value_name = "OTPAUTH_URI")]
         uri: Option<String>,
         /// Unix time in seconds instead of now.
@@ -127,8 +128,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct AddArgs {
-    /// An otpauth:// URI, as in the service's QR code.
-    #[arg(conflicts_with_all = ["issuer", "label", "secret", "kind", "algorithm", "digits", "period", "counter"])]
+    /// An otpauth:// URI, as in the service's QR code; `-` reads it from standard input, which
+    /// keeps its secret out of `ps` and shell history.
+    #[arg(conflicts_with_all = ["issuer", "label", "secret_stdin", "kind", "algorithm", "digits", "period", "counter"])]
     uri: Option<String>,
     /// Service name, for manual entry.
     #[arg(long)]
@@ -136,8 +138,12 @@ struct AddArgs {
     /// Account name at the service, for manual entry.
     #[arg(long)]
     label: Option<String>,
-    /// Base32 secret (asked for without echo when omitted; read from stdin when piped).
+    /// Read the base32 secret from the first line of standard input. Without it, the secret comes
+    /// from AUTHENTICATOR_SECRET, or is asked for without echo (read from stdin when piped).
     #[arg(long)]
+    secret_stdin: bool,
+    /// Refused: a secret on the command line is visible to `ps` and kept in shell history.
+    #[arg(long, hide = true, value_name = "BASE32")]
     secret: Option<String>,
     /// totp, hotp or steam.
     #[arg(long = "type", value_name = "TYPE", default_value = "totp")]
@@ -206,7 +212,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> CliResult<()> {
     // Stateless: no vault is opened or created.
     if let Command::Code { uri: Some(uri), at, next, .. } = &cli.command {
-        let account = uri::parse(uri)?;
+        let account = uri::parse(&prompt::arg_or_stdin(uri.clone())?)?;
         let code = Generator::new(account.params, &account.secret).code(at.unwrap_or_else(now));
         say!("{}", if *next { &code.next_value } else { &code.value });
         return Ok(());
@@ -315,8 +321,16 @@ fn run(cli: Cli) -> CliResult<()> {
 }
 
 fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
+    if let Some(secret) = args.secret {
+        zeroize::Zeroizing::new(secret);
+        return Err(CliError::msg(
+            "a secret is never taken from the command line (ps and shell history would see it): use \
+             --secret-stdin, AUTHENTICATOR_SECRET, or type it when asked",
+        ));
+    }
     let data = match args.uri {
         Some(text) => {
+            let text = prompt::arg_or_stdin(text)?;
             if authenticator_core::push::enrollment::is_push_uri(&text) {
                 return Err(CliError::msg("this is a push token; enroll it with `authenticator push enroll <uri>`"));
             }
@@ -334,17 +348,18 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
             let kind: OtpKind = args.kind.parse()?;
             let algorithm: Algorithm = args.algorithm.parse()?;
             let params = OtpParams::new(kind, algorithm, args.digits, args.period, args.counter)?;
-            let secret = match args.secret {
-                Some(secret) => Secret::from_base32(&secret)?,
-                None => Secret::from_base32(&prompt::hidden("Secret (base32): ")?)?,
+            let secret = match std::env::var(prompt::SECRET_ENV) {
+                Ok(secret) if !args.secret_stdin => zeroize::Zeroizing::new(secret),
+                _ if args.secret_stdin => prompt::stdin_line()?,
+                _ => prompt::hidden("Secret (base32): ")?,
             };
-            AccountData {
-                issuer: args.issuer.unwrap_or_default().into(),
-                label: args.label.unwrap_or_default().into(),
+            AccountData::from_fields(
+                args.issuer.as_deref().unwrap_or_default(),
+                args.label.as_deref().unwrap_or_default(),
+                args.group.as_deref(),
                 params,
-                secret,
-                group: args.group.map(Name::from),
-            }
+                &secret,
+            )?
         }
     };
     let account = vault.add(&data)?;

@@ -1,7 +1,7 @@
 //! `authenticator push …`: enroll push tokens, receive sign-in requests, approve or deny them.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken};
@@ -9,6 +9,7 @@ use authenticator_core::{Error, Vault};
 use clap::Subcommand;
 use zeroize::Zeroizing;
 
+use crate::prompt::PinSource;
 use crate::{CliError, CliResult, prompt, say};
 
 #[derive(Subcommand)]
@@ -32,8 +33,8 @@ pub enum PushCommand {
         #[arg(long)]
         json: bool,
         /// PIN for PIN-locked tokens (their poll is signed with the locked key).
-        #[arg(long)]
-        pin: Option<String>,
+        #[command(flatten)]
+        pin: PinSource,
     },
     /// Approve a request.
     Approve {
@@ -41,8 +42,8 @@ pub enum PushCommand {
         /// Number matching: the number shown on the sign-in screen.
         #[arg(long)]
         answer: Option<String>,
-        #[arg(long)]
-        pin: Option<String>,
+        #[command(flatten)]
+        pin: PinSource,
     },
     /// Deny a request.
     Deny {
@@ -50,8 +51,8 @@ pub enum PushCommand {
         /// unknown_trigger (I did not try to sign in) or cancelled (I changed my mind).
         #[arg(long)]
         reason: Option<String>,
-        #[arg(long)]
-        pin: Option<String>,
+        #[command(flatten)]
+        pin: PinSource,
     },
     /// Past decisions: approved, denied, expired, and rejected forgeries.
     History {
@@ -127,7 +128,7 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             Ok(())
         }
         PushCommand::Poll { json, pin } => {
-            let pins = pins_for(vault, pin.as_deref())?;
+            let pins = pins_for(vault, pin.read(false)?.as_deref().map(|p| p.as_str()))?;
             let report = rt.block_on(push::poll(vault, &client, &pins))?;
             for reason in &report.rejected {
                 eprintln!("dropped a forged request: {reason}");
@@ -233,7 +234,7 @@ fn find_token(vault: &Vault, query: &str) -> CliResult<PushToken> {
         .ok_or_else(|| CliError::msg(format!("no push token '{query}' (see `authenticator push list`)")))
 }
 
-/// The same PIN for every PIN-locked token (the CLI's `--pin`).
+/// The same PIN for every PIN-locked token (`--pin-stdin` or `AUTHENTICATOR_PIN`).
 fn pins_for(vault: &Vault, pin: Option<&str>) -> CliResult<BTreeMap<i64, String>> {
     let Some(pin) = pin else { return Ok(BTreeMap::new()) };
     Ok(vault.push_tokens()?.into_iter().filter(|t| t.has_pin).map(|t| (t.id, pin.to_owned())).collect())
@@ -241,14 +242,8 @@ fn pins_for(vault: &Vault, pin: Option<&str>) -> CliResult<BTreeMap<i64, String>
 
 /// The PIN for answering `request_id`: given, asked for on a terminal, or absent (the core then
 /// says a PIN is required).
-fn pin_if_needed(vault: &Vault, request_id: i64, pin: Option<String>) -> CliResult<Option<Zeroizing<String>>> {
-    if let Some(pin) = pin {
-        return Ok(Some(Zeroizing::new(pin)));
-    }
-    if vault.push_request(request_id)?.requires_pin && std::io::stdin().is_terminal() {
-        return Ok(Some(prompt::hidden("PIN: ")?));
-    }
-    Ok(None)
+fn pin_if_needed(vault: &Vault, request_id: i64, pin: PinSource) -> CliResult<Option<Zeroizing<String>>> {
+    pin.read(vault.push_request(request_id)?.requires_pin)
 }
 
 fn summary(r: &PushRequest) -> String {

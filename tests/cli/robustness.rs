@@ -32,7 +32,10 @@ fn vault_files_never_contain_the_secret_in_plain_text() {
         std::thread::sleep(Duration::from_millis(10));
     }
     home.add(&format!("otpauth://totp/Canary:c?secret={text}&issuer=Canary"));
-    home.ok(&["add", "--issuer", "Canary", "--label", "manual", "--secret", &text.to_lowercase(), "--type", "hotp"]);
+    home.cli(["add", "--issuer", "Canary", "--label", "manual", "--secret-stdin", "--type", "hotp"])
+        .stdin(text.to_lowercase())
+        .run()
+        .ok();
     assert!(std::fs::metadata(home.file("vault.db-wal")).unwrap().len() > 0, "the additions sit in the log");
     for name in ["vault.db-wal", "vault.db-shm"] {
         let mode = std::fs::metadata(home.file(name)).unwrap().permissions().mode() & 0o777;
@@ -125,7 +128,7 @@ fn closed_stdout_does_not_panic() {
     let home = Home::new("broken-pipe");
     // A label longer than a pipe's buffer, so the reader is gone before the output is written.
     let label = "x".repeat(100_000);
-    home.ok(&["add", "--issuer", "Big", "--label", &label, "--secret", RFC_SHA1_KEY]);
+    home.cli(["add", "--issuer", "Big", "--label", &label, "--secret-stdin"]).stdin(RFC_SHA1_KEY).run().ok();
     for args in [&["list", "--json"][..], &["list"], &["export", "--uris", "--yes"]] {
         assert_stops_quietly_when_stdout_closes(&home, args);
     }

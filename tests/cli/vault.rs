@@ -139,22 +139,9 @@ fn add_points_google_migration_exports_elsewhere() {
 #[test]
 fn manual_entry_with_flags_adds_an_hotp_account() {
     let home = Home::new("manual-flags");
-    let args = [
-        "add",
-        "--issuer",
-        "X",
-        "--label",
-        "Y",
-        "--secret",
-        RFC_SHA1_KEY,
-        "--type",
-        "hotp",
-        "--counter",
-        "5",
-        "--digits",
-        "8",
-    ];
-    let run = home.run(&args);
+    let args =
+        ["add", "--issuer", "X", "--label", "Y", "--secret-stdin", "--type", "hotp", "--counter", "5", "--digits", "8"];
+    let run = home.cli(args).stdin(format!("{RFC_SHA1_KEY}\n")).run();
     run.ok();
     assert!(run.stderr.contains("Added X (Y)"), "{:?}", run.stderr);
     let accounts = home.accounts();
@@ -182,14 +169,30 @@ fn manual_entry_with_an_invalid_secret_is_refused_and_adds_nothing() {
         .stdin("this is not base32!\n")
         .run()
         .refused_in_one_line();
-    home.run(&["add", "--label", "dave", "--secret", "0189"]).refused_in_one_line();
+    home.cli(["add", "--label", "dave", "--secret-stdin"]).stdin("0189\n").run().refused_in_one_line();
     assert!(home.accounts().is_empty());
+}
+
+#[test]
+fn secrets_and_uris_never_need_the_command_line() {
+    let home = Home::new("no-argv-secrets");
+    // --secret VALUE would put the key where `ps` and shell history see it: refused, nothing added.
+    let stderr = home.run(&["add", "--issuer", "X", "--label", "argv", "--secret", RFC_SHA1_KEY]).refused().to_owned();
+    assert!(stderr.contains("--secret-stdin") && !stderr.contains(RFC_SHA1_KEY), "{stderr:?}");
+    assert!(home.accounts().is_empty());
+    // The environment, and a URI read from standard input, both work.
+    home.cli(["add", "--issuer", "Env", "--label", "erin"]).env("AUTHENTICATOR_SECRET", RFC_SHA1_KEY).run().ok();
+    home.cli(["add", "-"]).stdin(format!("{}\n", totp_uri("Stdin", "sam"))).run().ok();
+    assert_eq!(names(&home), ["Env:erin", "Stdin:sam"]);
+    let uri = totp_uri("ACME", "alice");
+    let from_stdin = home.cli(["code", "--uri", "-", "--at", "59"]).stdin(uri.clone()).run().ok().to_owned();
+    assert_eq!(from_stdin, format!("{}\n", code_at(&uri, 59)));
 }
 
 #[test]
 fn manual_entry_without_issuer_or_label_is_refused() {
     let home = Home::new("manual-nameless");
-    let stderr = home.run(&["add", "--secret", RFC_SHA1_KEY]).refused_in_one_line().to_owned();
+    let stderr = home.cli(["add", "--secret-stdin"]).stdin(RFC_SHA1_KEY).run().refused_in_one_line().to_owned();
     assert!(stderr.contains("--issuer"), "{stderr:?}");
 }
 
@@ -403,19 +406,11 @@ fn exported_uris_reimport_into_a_fresh_vault_with_identical_codes() {
     original
         .add(&format!("otpauth://totp/Big%20Co:carol%40example.com?secret={key}&algorithm=SHA256&digits=8&period=60"));
     original.add(&hotp_uri("Bank", "bob", 0));
-    original.ok(&[
-        "add",
-        "--issuer",
-        "Manual",
-        "--label",
-        "dave",
-        "--secret",
-        &key,
-        "--type",
-        "hotp",
-        "--counter",
-        "5",
-    ]);
+    original
+        .cli(["add", "--issuer", "Manual", "--label", "dave", "--secret-stdin", "--type", "hotp", "--counter", "5"])
+        .stdin(format!("{key}\n"))
+        .run()
+        .ok();
     original.ok(&["code", "bob"]); // The counter moves on to 1; the export must carry that.
 
     let exported = original.ok(&["export", "--uris", "--yes"]);

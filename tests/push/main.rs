@@ -435,15 +435,18 @@ fn cli_pin_locked_token(server: &Server) {
     let enrolled = run(&["push", "enroll", &uri, "--pin"], b"2468\n");
     assert!(enrolled.status.success(), "{}", String::from_utf8_lossy(&enrolled.stderr));
     let tx = server.trigger("bob");
-    let polled = run(&["push", "poll", "--json", "--pin", "2468"], b"");
+    let polled = run(&["push", "poll", "--json", "--pin-stdin"], b"2468\n");
     let requests: Value = serde_json::from_slice(&polled.stdout).unwrap();
     assert_eq!(requests[0]["needs_pin"], true);
     let id = requests[0]["id"].to_string();
     let none = run(&["push", "approve", &id], b"");
     assert!(String::from_utf8_lossy(&none.stderr).contains("requires its PIN"), "{none:?}");
-    let wrong = run(&["push", "approve", &id, "--pin", "1111"], b"");
+    // A PIN on the command line is refused before anything is checked or counted.
+    let argv = run(&["push", "approve", &id, "--pin", "2468"], b"");
+    assert!(String::from_utf8_lossy(&argv.stderr).contains("--pin-stdin"), "{argv:?}");
+    let wrong = run(&["push", "approve", &id, "--pin-stdin"], b"1111\n");
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong PIN; 4 attempts left"), "{wrong:?}");
-    let right = run(&["push", "approve", &id, "--pin", "2468"], b"");
+    let right = run(&["push", "approve", &id, "--pin-stdin"], b"2468\n");
     assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
     assert_eq!(server.status(&tx), "accept");
     server.delete_token(&serial);
