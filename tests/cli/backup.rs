@@ -562,6 +562,14 @@ fn exportable(home: &Home, left_out: &[&str]) -> Vec<Value> {
     home.accounts().into_iter().filter(|a| !left_out.contains(&name(a).as_str())).collect()
 }
 
+/// `copy` holds exactly the accounts of `original` that a Google export carries, in order, with
+/// the same codes.
+fn assert_holds_the_exportable(copy: &Home, original: &Home, left_out: &[&str]) {
+    let (expected, after) = (exportable(original, left_out), copy.accounts());
+    assert_eq!(shape(&after), shape(&expected), "the exportable accounts, in order");
+    assert_eq!(codes(copy, &after), codes(original, &expected));
+}
+
 #[test]
 fn google_export_prints_migration_uris_and_names_each_account_left_out() {
     let home = Home::new("google");
@@ -592,9 +600,7 @@ fn google_export_imports_back_from_a_file() {
     let run = copy.run(&["import", file.to_str().unwrap()]);
     run.ok();
     assert!(run.stderr.contains("imported 11, 0 duplicate(s) skipped, 0 refused"), "{:?}", run.stderr);
-    let (expected, after) = (exportable(&original, &left_out), copy.accounts());
-    assert_eq!(shape(&after), shape(&expected), "the exportable accounts, in order");
-    assert_eq!(codes(&copy, &after), codes(&original, &expected));
+    assert_holds_the_exportable(&copy, &original, &left_out);
 }
 
 #[test]
@@ -605,9 +611,7 @@ fn google_export_imports_back_from_stdin() {
 
     let copy = Home::new("google-stdin-to");
     copy.cli(["import", "-"]).stdin(exported).run().ok();
-    let (expected, after) = (exportable(&original, &left_out), copy.accounts());
-    assert_eq!(shape(&after), shape(&expected), "the exportable accounts, in order");
-    assert_eq!(codes(&copy, &after), codes(&original, &expected));
+    assert_holds_the_exportable(&copy, &original, &left_out);
 }
 
 #[test]
