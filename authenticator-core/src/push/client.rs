@@ -1,5 +1,6 @@
 //! HTTP to the push server: form posts and signed GETs, privacyIDEA's reply envelope, and the
-//! network rules (https only, except loopback; certificate checks off only on explicit opt-in).
+//! network rules (https only, except loopback; certificate checks off only on explicit opt-in;
+//! redirects are never followed).
 
 use std::net::IpAddr;
 use std::sync::Once;
@@ -39,6 +40,10 @@ impl PushClient {
                 .connect_timeout(CONNECT_TIMEOUT)
                 .timeout(REQUEST_TIMEOUT)
                 .https_only(false) // enforced per URL by `check_url`, which allows loopback http
+                // Never follow a redirect: the https/loopback rule is checked on the enrolled URL
+                // only, and the signed answer must reach that server and no other. A 3xx reply is
+                // a protocol error (see `Reply::read`).
+                .redirect(reqwest::redirect::Policy::none())
                 .tls_danger_accept_invalid_certs(!verify)
                 .user_agent(concat!("authenticator-core/", env!("CARGO_PKG_VERSION")))
                 .build()
@@ -78,6 +83,9 @@ pub struct Reply {
 impl Reply {
     async fn read(response: reqwest::Response) -> Result<Self> {
         let status = response.status();
+        if status.is_redirection() {
+            return Err(redirected(&response));
+        }
         let body = response.bytes().await.map_err(network)?;
         let json: Value = match serde_json::from_slice(&body) {
             Ok(json) => json,
@@ -98,6 +106,23 @@ impl Reply {
         }
         Ok(Self { value: result["value"].clone(), detail: json["detail"].clone() })
     }
+}
+
+/// A 3xx reply: named by its status, with at most an excerpt of where it pointed.
+fn redirected(response: &reqwest::Response) -> Error {
+    let to = match response.headers().get(reqwest::header::LOCATION) {
+        Some(location) => {
+            let location = String::from_utf8_lossy(location.as_bytes());
+            let shown = crate::text::excerpt(&location);
+            let more = if shown.len() < location.len() { "…" } else { "" };
+            format!(" to '{shown}{more}'")
+        }
+        None => String::new(),
+    };
+    Error::Protocol(format!(
+        "the server answered HTTP {} (a redirect{to}); push calls never follow redirects",
+        response.status().as_u16()
+    ))
 }
 
 /// Server messages are shown to users: keep them one short line.

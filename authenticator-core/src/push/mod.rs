@@ -388,3 +388,5 @@ pub async fn update_fb_token(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transport_tests;

@@ -6,18 +6,23 @@ use super::*;
 use crate::vault::DataKey;
 
 const URL: &str = "https://pi.example.com/ttype/push";
-const SERIAL: &str = "PIPU0001";
+pub(super) const SERIAL: &str = "PIPU0001";
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    vault: Vault,
+pub(super) struct Fixture {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) vault: Vault,
 }
 
 fn fixture(_name: &str, pin: Option<&str>) -> Fixture {
+    fixture_at(URL, pin)
+}
+
+/// A vault with one token (serial [`SERIAL`]) enrolled at `url`, as if the server had registered it.
+pub(super) fn fixture_at(url: &str, pin: Option<&str>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
     let uri = format!(
-        "otpauth://pipush/{SERIAL}?url={URL}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
+        "otpauth://pipush/{SERIAL}?url={url}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
          &serial={SERIAL}&sslverify=1&poll_only=True{}",
         if pin.is_some() { "&pin=True" } else { "" }
     );
@@ -30,14 +35,19 @@ fn fixture(_name: &str, pin: Option<&str>) -> Fixture {
 
 /// A challenge as the server would send it, signed with the server's key.
 fn challenge(nonce: &str, presence: Option<&str>) -> BTreeMap<String, String> {
+    challenge_at(URL, nonce, presence)
+}
+
+/// A challenge for the token at `url`, signed with the server's key.
+pub(super) fn challenge_at(url: &str, nonce: &str, presence: Option<&str>) -> BTreeMap<String, String> {
     let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
-    let mut text = format!("{nonce}|{URL}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
+    let mut text = format!("{nonce}|{url}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
     if let Some(p) = presence {
         text = format!("{text}|{p}");
     }
     let mut map: BTreeMap<String, String> = [
         ("nonce", nonce),
-        ("url", URL),
+        ("url", url),
         ("serial", SERIAL),
         ("question", "Do you want to confirm the login?"),
         ("title", "privacyIDEA"),
