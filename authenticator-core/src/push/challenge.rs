@@ -41,8 +41,21 @@ pub struct Capabilities {
     pub decline_reason: bool,
 }
 
-/// Largest field accepted from a challenge, in bytes: questions are a sentence, not a book.
-const MAX_FIELD: usize = 4096;
+/// Longest value accepted for each challenge field, in bytes. privacyIDEA sends a 32-character
+/// nonce, a `PIPU…` serial, a one-line title and a one-sentence question; signatures are base32
+/// of at most an RSA-8192 signature (1,640 characters). Anything longer is refused unread.
+pub const FIELD_LIMITS: [(&str, usize); 10] = [
+    ("nonce", 256),
+    ("url", 2048),
+    ("serial", 64),
+    ("question", 2048),
+    ("title", 256),
+    ("sslverify", 8),
+    ("signature", 2048),
+    ("require_presence", 512),
+    ("capabilities", 1024),
+    ("capabilities_signature", 2048),
+];
 
 impl Challenge {
     /// Reads a challenge from a JSON object or a push payload's string map. Values may be
@@ -56,8 +69,9 @@ impl Challenge {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(_) => return Err(Error::Protocol(format!("challenge field '{name}' has an unexpected type"))),
             };
-            if text.len() > MAX_FIELD {
-                return Err(Error::Protocol(format!("challenge field '{name}' is too long")));
+            let limit = FIELD_LIMITS.iter().find(|(field, _)| *field == name).map_or(0, |(_, limit)| *limit);
+            if text.len() > limit {
+                return Err(Error::Protocol(format!("challenge field '{name}' is longer than {limit} bytes")));
             }
             Ok(Some(text))
         };

@@ -277,6 +277,35 @@ fn the_private_key_never_reaches_the_file_in_plaintext() {
 }
 
 #[test]
+fn oversized_challenge_fields_are_refused_even_when_signed() {
+    let f = fixture("field-caps", None);
+    let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
+    let resign = |map: &mut BTreeMap<String, String>| {
+        let fields = ["nonce", "url", "serial", "question", "title", "sslverify"];
+        let text = fields.map(|k| map[k].as_str()).join("|");
+        map.insert("signature".into(), server.sign(&text).unwrap());
+    };
+    for (field, length, limit) in [("nonce", 257, 256), ("title", 257, 256), ("question", 2049, 2048)] {
+        let mut map = challenge("N-long", None);
+        map.insert(field.into(), "x".repeat(length));
+        resign(&mut map);
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, &map) else {
+            panic!("a {length}-byte {field} was accepted")
+        };
+        assert_eq!(reason, format!("protocol error: challenge field '{field}' is longer than {limit} bytes"));
+        // At the limit, it is accepted.
+        let mut map = challenge(&format!("N-{field}"), None);
+        if field == "nonce" {
+            map.insert(field.into(), "n".repeat(limit));
+        } else {
+            map.insert(field.into(), "x".repeat(limit));
+        }
+        resign(&mut map);
+        handle_push_payload(&f.vault, &map).unwrap().unwrap();
+    }
+}
+
+#[test]
 fn iso8601_timestamps_are_utc_with_an_offset() {
     assert_eq!(iso8601_utc(0), "1970-01-01T00:00:00.000000+00:00");
     assert_eq!(iso8601_utc(1_764_068_185), "2025-11-25T10:56:25.000000+00:00");

@@ -101,6 +101,31 @@ fn read_request(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&data).into_owned()
 }
 
+/// Writes `head`, then `chunk` over and over (chunked transfer encoding when `chunked`) until
+/// `limit` bytes are out or the client hangs up; counts what was written into `sent`.
+fn stream_body(stream: &mut TcpStream, sent: &AtomicU64, head: &str, prefix: &[u8], chunked: bool, limit: u64) {
+    let frame = |payload: &[u8]| -> Vec<u8> {
+        if chunked {
+            let mut framed = format!("{:x}\r\n", payload.len()).into_bytes();
+            framed.extend_from_slice(payload);
+            framed.extend_from_slice(b"\r\n");
+            framed
+        } else {
+            payload.to_vec()
+        }
+    };
+    let filler = frame(&b"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",".repeat(1024));
+    if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&frame(prefix)).is_err() {
+        return;
+    }
+    while sent.load(Ordering::SeqCst) < limit {
+        if stream.write_all(&filler).is_err() {
+            return;
+        }
+        sent.fetch_add(filler.len() as u64, Ordering::SeqCst);
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
@@ -170,4 +195,58 @@ fn every_redirect_status_is_refused_and_the_location_is_shown_only_as_an_excerpt
         assert!(error.to_string().len() < 200, "the Location is not repeated in full: {error}");
     }
     assert_eq!(target.requests(), Vec::<String>::new(), "a redirect was followed");
+}
+
+const MIB: u64 = 1 << 20;
+
+/// A poll reply that never ends: the envelope's opening, then challenges' worth of text for up
+/// to 256 MiB, without a Content-Length (chunked), so only the reader can stop it.
+fn endless_reply() -> Hostile {
+    Hostile::serve(|stream, sent| {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        stream_body(stream, sent, head, br#"{"result":{"status":true,"value":["#, true, 256 * MIB);
+    })
+}
+
+#[test]
+fn an_endless_poll_reply_is_cut_at_one_mebibyte() {
+    let server = endless_reply();
+    let f = fixture_at(&server.url, None);
+    let report = runtime().block_on(poll(&f.vault, &PushClient::new().unwrap(), &BTreeMap::new())).unwrap();
+    assert_eq!(report.failures.len(), 1, "{report:?}");
+    assert_protocol_error(&report.failures[0].1, "larger than 1 MiB");
+    assert_eq!(server.requests().len(), 1, "an oversized reply is not retried");
+    // The reader stopped: what the server got out is the cap plus what the sockets buffer.
+    assert!(server.sent() < 32 * MIB, "the client read {} MiB", server.sent() / MIB);
+}
+
+#[test]
+fn a_reply_declaring_an_oversized_body_is_refused_before_reading_it() {
+    let server = Hostile::serve(|stream, sent| {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n";
+        stream_body(stream, sent, head, br#"{"result":{"status":true,"value":["#, false, 256 * MIB);
+    });
+    let client = PushClient::new().unwrap();
+    let error = runtime().block_on(client.post(&server.url, &[("serial", SERIAL)], true)).unwrap_err();
+    assert_protocol_error(&error, "larger than 1 MiB");
+    assert!(server.sent() < 32 * MIB, "the client read {} MiB", server.sent() / MIB);
+    // An error status with a huge body is capped the same way.
+    let server = Hostile::serve(|stream, sent| {
+        let head = "HTTP/1.1 400 BAD REQUEST\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        stream_body(stream, sent, head, br#"{"result":{"status":false,"error":{"message":""#, true, 256 * MIB);
+    });
+    let error = runtime().block_on(client.post(&server.url, &[("serial", SERIAL)], true)).unwrap_err();
+    assert_protocol_error(&error, "larger than 1 MiB");
+    assert!(server.sent() < 32 * MIB, "the client read {} MiB", server.sent() / MIB);
+}
+
+#[test]
+fn a_poll_reply_with_more_than_100_challenges_is_refused() {
+    let items = vec![r#"{"nonce":"N"}"#; 101].join(",");
+    let server = Hostile::json(&format!(r#"{{"result":{{"status":true,"value":[{items}]}},"detail":{{}}}}"#));
+    let f = fixture_at(&server.url, None);
+    let report = runtime().block_on(poll(&f.vault, &PushClient::new().unwrap(), &BTreeMap::new())).unwrap();
+    assert_eq!(report.failures.len(), 1, "{report:?}");
+    assert_protocol_error(&report.failures[0].1, "more than 100 challenges");
+    assert!(report.rejected.is_empty(), "no item is looked at: {report:?}");
 }
