@@ -4,6 +4,7 @@
 use super::keys::tests::{server_test_key, test_key};
 use super::*;
 use crate::vault::DataKey;
+use challenge::Challenge;
 
 const URL: &str = "https://pi.example.com/ttype/push";
 pub(super) const SERIAL: &str = "PIPU0001";
@@ -303,6 +304,63 @@ fn oversized_challenge_fields_are_refused_even_when_signed() {
         resign(&mut map);
         handle_push_payload(&f.vault, &map).unwrap().unwrap();
     }
+}
+
+#[test]
+fn number_matching_cannot_be_stripped_by_recutting_the_signed_fields() {
+    let f = fixture("recut", None);
+    let genuine = challenge("N-recut", Some("12,34,56"));
+    // The attacker moves the field boundaries: the joined text, and so the signature, is the same.
+    let mut recut = genuine.clone();
+    recut.insert("title".into(), "privacyIDEA|1".into());
+    recut.insert("sslverify".into(), "12,34,56".into());
+    recut.remove("require_presence");
+    let mut recut_question = genuine.clone();
+    recut_question.insert("question".into(), "Do you want to confirm the login?|privacyIDEA".into());
+    recut_question.insert("title".into(), "1".into());
+    recut_question.insert("sslverify".into(), "12,34,56".into());
+    recut_question.remove("require_presence");
+    let server = keys::ServerKey::from_der(server_test_key().spki.clone()).unwrap();
+    for tampered in [&recut, &recut_question] {
+        let as_sent = |map: &BTreeMap<String, String>| -> Challenge {
+            Challenge {
+                nonce: map["nonce"].clone(),
+                url: map["url"].clone(),
+                serial: map["serial"].clone(),
+                question: map["question"].clone(),
+                title: map["title"].clone(),
+                sslverify: map["sslverify"].clone(),
+                signature: map["signature"].clone(),
+                require_presence: map.get("require_presence").cloned(),
+                capabilities: None,
+                capabilities_signature: None,
+            }
+        };
+        assert!(as_sent(tampered).signature_valid(&server), "the re-cut text carries the genuine signature");
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, tampered) else {
+            panic!("a re-cut challenge was accepted: {tampered:?}")
+        };
+        assert_eq!(reason, "protocol error: challenge field 'sslverify' is not 0 or 1");
+    }
+    // A '|' in any signed field is refused, even with sslverify intact.
+    for field in ["nonce", "question", "title", "require_presence"] {
+        let mut map = challenge("N-bar", Some("12,34,56"));
+        let value = format!("{}|x", map[field]);
+        map.insert(field.into(), value);
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, &map) else {
+            panic!("a '|' in {field} was accepted")
+        };
+        assert_eq!(reason, format!("protocol error: challenge field '{field}' contains '|'"));
+    }
+    for sslverify in ["true", "01", " 1", ""] {
+        let mut map = challenge("N-ssl", None);
+        map.insert("sslverify".into(), sslverify.into());
+        assert!(matches!(handle_push_payload(&f.vault, &map), Err(Error::ForgedRequest(_))), "{sslverify:?}");
+    }
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+    // The genuine challenge still verifies, with its choices.
+    let request = handle_push_payload(&f.vault, &genuine).unwrap().unwrap();
+    assert_eq!(request.choices.unwrap(), ["12", "34", "56"]);
 }
 
 #[test]
