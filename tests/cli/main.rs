@@ -3,6 +3,7 @@
 
 mod backup;
 mod passphrase;
+mod push;
 mod robustness;
 mod stateless;
 mod support;

@@ -22,7 +22,7 @@ pub struct Challenge {
     pub question: String,
     /// The title to show the user.
     pub title: String,
-    /// `"0"` or `"1"` exactly as sent: it is part of the signed text.
+    /// `"0"` or `"1"` exactly as sent (anything else is refused): it is part of the signed text.
     pub sslverify: String,
     /// The server's signature over [`Self::signed_text`] (padded base32).
     pub signature: String,
@@ -41,8 +41,21 @@ pub struct Capabilities {
     pub decline_reason: bool,
 }
 
-/// Largest field accepted from a challenge, in bytes: questions are a sentence, not a book.
-const MAX_FIELD: usize = 4096;
+/// Longest value accepted for each challenge field, in bytes. privacyIDEA sends a 32-character
+/// nonce, a `PIPU…` serial, a one-line title and a one-sentence question; signatures are base32
+/// of at most an RSA-8192 signature (1,640 characters). Anything longer is refused unread.
+pub const FIELD_LIMITS: [(&str, usize); 10] = [
+    ("nonce", 256),
+    ("url", 2048),
+    ("serial", 64),
+    ("question", 2048),
+    ("title", 256),
+    ("sslverify", 8),
+    ("signature", 2048),
+    ("require_presence", 512),
+    ("capabilities", 1024),
+    ("capabilities_signature", 2048),
+];
 
 impl Challenge {
     /// Reads a challenge from a JSON object or a push payload's string map. Values may be
@@ -56,13 +69,14 @@ impl Challenge {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(_) => return Err(Error::Protocol(format!("challenge field '{name}' has an unexpected type"))),
             };
-            if text.len() > MAX_FIELD {
-                return Err(Error::Protocol(format!("challenge field '{name}' is too long")));
+            let limit = FIELD_LIMITS.iter().find(|(field, _)| *field == name).map_or(0, |(_, limit)| *limit);
+            if text.len() > limit {
+                return Err(Error::Protocol(format!("challenge field '{name}' is longer than {limit} bytes")));
             }
             Ok(Some(text))
         };
         let required = |name: &str| field(name)?.ok_or_else(|| Error::Protocol(format!("challenge without '{name}'")));
-        Ok(Self {
+        let challenge = Self {
             nonce: required("nonce")?,
             url: required("url")?,
             serial: required("serial")?,
@@ -73,7 +87,32 @@ impl Challenge {
             require_presence: field("require_presence")?.filter(|p| !p.is_empty()),
             capabilities: field("capabilities")?.filter(|c| !c.is_empty()),
             capabilities_signature: field("capabilities_signature")?.filter(|c| !c.is_empty()),
-        })
+        };
+        challenge.check_unambiguous()?;
+        Ok(challenge)
+    }
+
+    /// The signed text joins fields with `|`, unescaped: a `|` inside a field would let anyone
+    /// move the boundaries and keep the signature, e.g. strip number matching from a genuine
+    /// challenge with title `…|1`, sslverify `12,34,56` and no choices. So, before any
+    /// signature check, no signed field may contain `|`, and `sslverify` must be exactly `0` or
+    /// `1`.
+    fn check_unambiguous(&self) -> Result<(), Error> {
+        if self.sslverify != "0" && self.sslverify != "1" {
+            return Err(Error::Protocol("challenge field 'sslverify' is not 0 or 1".into()));
+        }
+        let signed = [
+            ("nonce", Some(&self.nonce)),
+            ("url", Some(&self.url)),
+            ("serial", Some(&self.serial)),
+            ("question", Some(&self.question)),
+            ("title", Some(&self.title)),
+            ("require_presence", self.require_presence.as_ref()),
+        ];
+        match signed.into_iter().find(|(_, value)| value.is_some_and(|v| v.contains('|'))) {
+            Some((name, _)) => Err(Error::Protocol(format!("challenge field '{name}' contains '|'"))),
+            None => Ok(()),
+        }
     }
 
     /// The text the server signed: `nonce|url|serial|question|title|sslverify[|require_presence]`.

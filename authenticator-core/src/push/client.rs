@@ -1,5 +1,6 @@
 //! HTTP to the push server: form posts and signed GETs, privacyIDEA's reply envelope, and the
-//! network rules (https only, except loopback; certificate checks off only on explicit opt-in).
+//! network rules (https only, except loopback; certificate checks off only on explicit opt-in;
+//! redirects are never followed).
 
 use std::net::IpAddr;
 use std::sync::Once;
@@ -9,8 +10,16 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest wait to connect (TCP and TLS) to a push server.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a whole push call may take, from connecting to the last byte of the reply.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Largest reply body accepted from a push server (privacyIDEA's replies are a few KiB).
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+/// Most JSON values (objects, arrays, strings, numbers, …) a reply may hold: 100 challenges of
+/// a dozen fields need about 1,400. Without it, a 1 MiB reply of `0,0,0,…` builds half a
+/// million values (about 35 MiB) before any other check can look at it.
+pub const MAX_REPLY_VALUES: usize = 10_000;
 
 /// Two HTTP clients: one that verifies certificates (always used, unless the user opted in to
 /// the server's `sslverify=0` for that token) and one that does not.
@@ -27,7 +36,9 @@ impl std::fmt::Debug for PushClient {
 }
 
 impl PushClient {
-    /// An HTTP client for push servers (10 s to connect, 20 s per request); fails only if TLS cannot be set up.
+    /// An HTTP client for push servers ([`CONNECT_TIMEOUT`] to connect, [`REQUEST_TIMEOUT`] per
+    /// call including the reply body, which is capped at [`MAX_REPLY_BYTES`]; redirects are
+    /// never followed); fails only if TLS cannot be set up.
     pub fn new() -> Result<Self> {
         static PROVIDER: Once = Once::new();
         // One crypto library for TLS and app crypto: ring (aws-lc-rs needs C cross-builds).
@@ -39,6 +50,10 @@ impl PushClient {
                 .connect_timeout(CONNECT_TIMEOUT)
                 .timeout(REQUEST_TIMEOUT)
                 .https_only(false) // enforced per URL by `check_url`, which allows loopback http
+                // Never follow a redirect: the https/loopback rule is checked on the enrolled URL
+                // only, and the signed answer must reach that server and no other. A 3xx reply is
+                // a protocol error (see `Reply::read`).
+                .redirect(reqwest::redirect::Policy::none())
                 .tls_danger_accept_invalid_certs(!verify)
                 .user_agent(concat!("authenticator-core/", env!("CARGO_PKG_VERSION")))
                 .build()
@@ -78,14 +93,23 @@ pub struct Reply {
 impl Reply {
     async fn read(response: reqwest::Response) -> Result<Self> {
         let status = response.status();
-        let body = response.bytes().await.map_err(network)?;
-        let json: Value = match serde_json::from_slice(&body) {
+        if status.is_redirection() {
+            return Err(redirected(&response));
+        }
+        let body = read_capped(response).await?;
+        let mut json: Value = match bounded::parse(&body, MAX_REPLY_VALUES) {
             Ok(json) => json,
-            Err(_) if !status.is_success() => {
+            Err(bounded::Refused::TooManyValues) => {
+                return Err(Error::Protocol(format!(
+                    "the server's reply holds more than {MAX_REPLY_VALUES} JSON values"
+                )));
+            }
+            Err(bounded::Refused::NotJson) if !status.is_success() => {
                 return Err(Error::ServerRejected { message: format!("HTTP {}", status.as_u16()) });
             }
-            Err(_) => return Err(Error::Protocol("the server's reply is not JSON".into())),
+            Err(bounded::Refused::NotJson) => return Err(Error::Protocol("the server's reply is not JSON".into())),
         };
+        drop(body);
         let result = &json["result"];
         if let Some(message) = result["error"]["message"].as_str() {
             return Err(Error::ServerRejected { message: clip(message) });
@@ -96,8 +120,137 @@ impl Reply {
         if result["status"].as_bool() != Some(true) {
             return Err(Error::Protocol("the server's reply has no successful result".into()));
         }
-        Ok(Self { value: result["value"].clone(), detail: json["detail"].clone() })
+        Ok(Self { value: json["result"]["value"].take(), detail: json["detail"].take() })
     }
+}
+
+/// JSON parsing with a budget on the number of values, so a reply's size in memory stays a
+/// small multiple of its size on the wire.
+mod bounded {
+    use std::cell::Cell;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    /// Why a body was not parsed.
+    pub(super) enum Refused {
+        NotJson,
+        TooManyValues,
+    }
+
+    /// Parses `bytes` as JSON holding at most `max_values` values.
+    pub(super) fn parse(bytes: &[u8], max_values: usize) -> Result<Value, Refused> {
+        let budget = Budget { left: Cell::new(max_values), exhausted: Cell::new(false) };
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let parsed = Node(&budget).deserialize(&mut deserializer).and_then(|value| deserializer.end().map(|()| value));
+        match parsed {
+            Ok(value) => Ok(value),
+            Err(_) if budget.exhausted.get() => Err(Refused::TooManyValues),
+            Err(_) => Err(Refused::NotJson),
+        }
+    }
+
+    struct Budget {
+        left: Cell<usize>,
+        exhausted: Cell<bool>,
+    }
+
+    /// One JSON value, charged to the budget before it is built.
+    struct Node<'a>(&'a Budget);
+
+    impl<'de> DeserializeSeed<'de> for Node<'_> {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            match self.0.left.get().checked_sub(1) {
+                Some(left) => self.0.left.set(left),
+                None => {
+                    self.0.exhausted.set(true);
+                    return Err(de::Error::custom("too many JSON values"));
+                }
+            }
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Node<'_> {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element_seed(Node(self.0))? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value_seed(Node(self.0))?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
+    }
+}
+
+/// Reads the body, refusing it as soon as it is known to exceed [`MAX_REPLY_BYTES`]: from its
+/// Content-Length before reading anything, or while reading, chunk by chunk. Dropping the
+/// response then closes the connection, so the rest is never read.
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>> {
+    let too_large = || Error::Protocol(format!("the server's reply is larger than {} MiB", MAX_REPLY_BYTES >> 20));
+    let declared = response.content_length().unwrap_or(0);
+    if declared > MAX_REPLY_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared as usize);
+    while let Some(chunk) = response.chunk().await.map_err(network)? {
+        if chunk.len() > MAX_REPLY_BYTES - body.len() {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A 3xx reply: named by its status, with at most an excerpt of where it pointed.
+fn redirected(response: &reqwest::Response) -> Error {
+    let to = match response.headers().get(reqwest::header::LOCATION) {
+        Some(location) => {
+            let location = String::from_utf8_lossy(location.as_bytes());
+            let shown = crate::text::excerpt(&location);
+            let more = if shown.len() < location.len() { "…" } else { "" };
+            format!(" to '{shown}{more}'")
+        }
+        None => String::new(),
+    };
+    Error::Protocol(format!(
+        "the server answered HTTP {} (a redirect{to}); push calls never follow redirects",
+        response.status().as_u16()
+    ))
 }
 
 /// Server messages are shown to users: keep them one short line.
@@ -156,6 +309,20 @@ mod tests {
         assert!(token(true, true).verify_tls());
         assert!(token(false, false).verify_tls(), "sslverify=0 alone must not turn checks off");
         assert!(!token(false, true).verify_tls());
+    }
+
+    #[test]
+    fn bounded_parsing_reads_json_like_serde_json_and_stops_at_the_value_budget() {
+        let text = r#"{"result":{"status":true,"value":[{"nonce":"N","n":-1,"f":1.5,"u":18446744073709551615,"x":null,"e":[],"o":{}}]},"detail":"\u00e9"}"#;
+        let expected: Value = serde_json::from_str(text).unwrap();
+        // 1 envelope + result + status + value + 1 item + 7 fields + detail = 13 values.
+        assert!(bounded::parse(text.as_bytes(), 13).is_ok_and(|v| v == expected));
+        assert!(matches!(bounded::parse(text.as_bytes(), 12), Err(bounded::Refused::TooManyValues)));
+        for bad in ["", "{", "[1,]", "{} trailing", "nul"] {
+            assert!(matches!(bounded::parse(bad.as_bytes(), 100), Err(bounded::Refused::NotJson)), "{bad:?}");
+        }
+        let deep = "[".repeat(10_000);
+        assert!(bounded::parse(deep.as_bytes(), usize::MAX).is_err(), "serde_json's depth limit still holds");
     }
 
     #[test]

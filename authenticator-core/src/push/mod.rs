@@ -116,6 +116,9 @@ pub async fn enroll(
     let server_key = reply.detail["public_key"]
         .as_str()
         .ok_or_else(|| Error::Protocol("the registration reply has no public_key".into()))?;
+    if server_key.len() > MAX_SERVER_KEY_TEXT {
+        return Err(Error::Protocol("the server's public key is longer than 16 KiB".into()));
+    }
     let server_key = ServerKey::from_base64(server_key)?;
     vault.with_vault(|v| store_token(v, &enrollment, &server_key, &key.pkcs8, &options))
 }
@@ -224,6 +227,10 @@ pub async fn poll(vault: &impl VaultAccess, client: &PushClient, pins: &BTreeMap
 }
 
 const POLL_ATTEMPTS: u32 = 3;
+/// Most challenges one poll reply may hold (a user has a handful open at most).
+pub const MAX_CHALLENGES_PER_POLL: usize = 100;
+/// Longest server public key text accepted at registration (an RSA-8192 key is about 1.5 KB).
+const MAX_SERVER_KEY_TEXT: usize = 16 * 1024;
 
 async fn poll_token(
     vault: &impl VaultAccess,
@@ -250,6 +257,9 @@ async fn poll_token(
     let Value::Array(items) = reply.value else {
         return Err(Error::Protocol("the poll reply is not a list of challenges".into()));
     };
+    if items.len() > MAX_CHALLENGES_PER_POLL {
+        return Err(Error::Protocol(format!("the poll reply holds more than {MAX_CHALLENGES_PER_POLL} challenges")));
+    }
     for item in items {
         let Value::Object(object) = item else {
             report.rejected.push("a poll item that is not a challenge".into());
@@ -388,3 +398,5 @@ pub async fn update_fb_token(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transport_tests;

@@ -4,20 +4,26 @@
 use super::keys::tests::{server_test_key, test_key};
 use super::*;
 use crate::vault::DataKey;
+use challenge::Challenge;
 
 const URL: &str = "https://pi.example.com/ttype/push";
-const SERIAL: &str = "PIPU0001";
+pub(super) const SERIAL: &str = "PIPU0001";
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    vault: Vault,
+pub(super) struct Fixture {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) vault: Vault,
 }
 
 fn fixture(_name: &str, pin: Option<&str>) -> Fixture {
+    fixture_at(URL, pin)
+}
+
+/// A vault with one token (serial [`SERIAL`]) enrolled at `url`, as if the server had registered it.
+pub(super) fn fixture_at(url: &str, pin: Option<&str>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
     let uri = format!(
-        "otpauth://pipush/{SERIAL}?url={URL}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
+        "otpauth://pipush/{SERIAL}?url={url}&ttl=10&issuer=privacyIDEA&enrollment_credential=abc&v=1\
          &serial={SERIAL}&sslverify=1&poll_only=True{}",
         if pin.is_some() { "&pin=True" } else { "" }
     );
@@ -30,14 +36,19 @@ fn fixture(_name: &str, pin: Option<&str>) -> Fixture {
 
 /// A challenge as the server would send it, signed with the server's key.
 fn challenge(nonce: &str, presence: Option<&str>) -> BTreeMap<String, String> {
+    challenge_at(URL, nonce, presence)
+}
+
+/// A challenge for the token at `url`, signed with the server's key.
+pub(super) fn challenge_at(url: &str, nonce: &str, presence: Option<&str>) -> BTreeMap<String, String> {
     let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
-    let mut text = format!("{nonce}|{URL}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
+    let mut text = format!("{nonce}|{url}|{SERIAL}|Do you want to confirm the login?|privacyIDEA|1");
     if let Some(p) = presence {
         text = format!("{text}|{p}");
     }
     let mut map: BTreeMap<String, String> = [
         ("nonce", nonce),
-        ("url", URL),
+        ("url", url),
         ("serial", SERIAL),
         ("question", "Do you want to confirm the login?"),
         ("title", "privacyIDEA"),
@@ -264,6 +275,92 @@ fn the_private_key_never_reaches_the_file_in_plaintext() {
     for haystack in [&bytes, &wal] {
         assert!(!haystack.windows(needle.len()).any(|w| w == needle));
     }
+}
+
+#[test]
+fn oversized_challenge_fields_are_refused_even_when_signed() {
+    let f = fixture("field-caps", None);
+    let server = DeviceKey::from_pkcs8(&server_test_key().pkcs8).unwrap();
+    let resign = |map: &mut BTreeMap<String, String>| {
+        let fields = ["nonce", "url", "serial", "question", "title", "sslverify"];
+        let text = fields.map(|k| map[k].as_str()).join("|");
+        map.insert("signature".into(), server.sign(&text).unwrap());
+    };
+    for (field, length, limit) in [("nonce", 257, 256), ("title", 257, 256), ("question", 2049, 2048)] {
+        let mut map = challenge("N-long", None);
+        map.insert(field.into(), "x".repeat(length));
+        resign(&mut map);
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, &map) else {
+            panic!("a {length}-byte {field} was accepted")
+        };
+        assert_eq!(reason, format!("protocol error: challenge field '{field}' is longer than {limit} bytes"));
+        // At the limit, it is accepted.
+        let mut map = challenge(&format!("N-{field}"), None);
+        if field == "nonce" {
+            map.insert(field.into(), "n".repeat(limit));
+        } else {
+            map.insert(field.into(), "x".repeat(limit));
+        }
+        resign(&mut map);
+        handle_push_payload(&f.vault, &map).unwrap().unwrap();
+    }
+}
+
+#[test]
+fn number_matching_cannot_be_stripped_by_recutting_the_signed_fields() {
+    let f = fixture("recut", None);
+    let genuine = challenge("N-recut", Some("12,34,56"));
+    // The attacker moves the field boundaries: the joined text, and so the signature, is the same.
+    let mut recut = genuine.clone();
+    recut.insert("title".into(), "privacyIDEA|1".into());
+    recut.insert("sslverify".into(), "12,34,56".into());
+    recut.remove("require_presence");
+    let mut recut_question = genuine.clone();
+    recut_question.insert("question".into(), "Do you want to confirm the login?|privacyIDEA".into());
+    recut_question.insert("title".into(), "1".into());
+    recut_question.insert("sslverify".into(), "12,34,56".into());
+    recut_question.remove("require_presence");
+    let server = keys::ServerKey::from_der(server_test_key().spki.clone()).unwrap();
+    for tampered in [&recut, &recut_question] {
+        let as_sent = |map: &BTreeMap<String, String>| -> Challenge {
+            Challenge {
+                nonce: map["nonce"].clone(),
+                url: map["url"].clone(),
+                serial: map["serial"].clone(),
+                question: map["question"].clone(),
+                title: map["title"].clone(),
+                sslverify: map["sslverify"].clone(),
+                signature: map["signature"].clone(),
+                require_presence: map.get("require_presence").cloned(),
+                capabilities: None,
+                capabilities_signature: None,
+            }
+        };
+        assert!(as_sent(tampered).signature_valid(&server), "the re-cut text carries the genuine signature");
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, tampered) else {
+            panic!("a re-cut challenge was accepted: {tampered:?}")
+        };
+        assert_eq!(reason, "protocol error: challenge field 'sslverify' is not 0 or 1");
+    }
+    // A '|' in any signed field is refused, even with sslverify intact.
+    for field in ["nonce", "question", "title", "require_presence"] {
+        let mut map = challenge("N-bar", Some("12,34,56"));
+        let value = format!("{}|x", map[field]);
+        map.insert(field.into(), value);
+        let Err(Error::ForgedRequest(reason)) = handle_push_payload(&f.vault, &map) else {
+            panic!("a '|' in {field} was accepted")
+        };
+        assert_eq!(reason, format!("protocol error: challenge field '{field}' contains '|'"));
+    }
+    for sslverify in ["true", "01", " 1", ""] {
+        let mut map = challenge("N-ssl", None);
+        map.insert("sslverify".into(), sslverify.into());
+        assert!(matches!(handle_push_payload(&f.vault, &map), Err(Error::ForgedRequest(_))), "{sslverify:?}");
+    }
+    assert!(f.vault.pending_push_requests().unwrap().is_empty());
+    // The genuine challenge still verifies, with its choices.
+    let request = handle_push_payload(&f.vault, &genuine).unwrap().unwrap();
+    assert_eq!(request.choices.unwrap(), ["12", "34", "56"]);
 }
 
 #[test]
