@@ -22,11 +22,14 @@ pub enum Error {
     /// The data key does not have 32 bytes.
     #[error("a data key has 32 bytes, not {0}")]
     InvalidKeyLength(usize),
-    /// The file is not an SQLite database, or a database of another program. It was not changed.
-    #[error("{} is not an authenticator vault; it was left untouched", path.display())]
+    /// The file is not an SQLite database, or a database of another program, or empty. It was
+    /// not changed: an existing file is never re-initialised.
+    #[error("{} is not an authenticator vault ({reason}); it was left untouched", path.display())]
     NotAVault {
         /// The file that was opened.
         path: PathBuf,
+        /// What the file is instead ("the file is empty", "not an SQLite database", …).
+        reason: &'static str,
     },
     /// The vault's file is damaged.
     #[error("the vault is damaged: {0}")]

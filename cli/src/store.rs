@@ -71,6 +71,9 @@ impl Store {
             return Err(CliError::msg(format!("a vault already exists in {}", self.dir.display())));
         }
         create_private_dir(&self.dir)?;
+        for name in [KEY_FILE, KDF_FILE] {
+            authenticator_core::vault::remove_stale_temporaries(&self.dir, &format!(".{name}."));
+        }
         let key = match mode {
             KeyMode::KeyFile => {
                 let key = DataKey::generate()?;
@@ -85,24 +88,27 @@ impl Store {
                 DataKey::from_passphrase(&passphrase, &salt, PASSPHRASE_ITERATIONS)?
             }
         };
-        let vault = Vault::open(self.db_path(), &key)?;
-        restrict(&self.db_path())?;
-        Ok(vault)
+        // The core creates the database 0600 from its first byte and moves it in complete.
+        Ok(Vault::open(self.db_path(), &key)?)
     }
 
     fn key(&self) -> CliResult<DataKey> {
         let kdf_path = self.dir.join(KDF_FILE);
         let key_path = self.dir.join(KEY_FILE);
         if kdf_path.exists() {
-            let text = fs::read_to_string(&kdf_path)?;
-            let (iterations_text, salt) =
-                parse_kdf(&text).ok_or_else(|| CliError::msg(format!("{} is damaged", kdf_path.display())))?;
+            let text = fs::read_to_string(&kdf_path).map_err(|e| KeyFileError::Unreadable(kdf_path.clone(), e))?;
+            let (iterations_text, salt) = parse_kdf(&text).ok_or_else(|| KeyFileError::Damaged(kdf_path.clone()))?;
             let passphrase = prompt::passphrase(PASSPHRASE_ENV)?;
             Ok(DataKey::from_passphrase(&passphrase, &salt, iterations_text)?)
         } else if key_path.exists() {
-            let bytes = Zeroizing::new(fs::read(&key_path)?);
+            let bytes = Zeroizing::new(fs::read(&key_path).map_err(|e| KeyFileError::Unreadable(key_path.clone(), e))?);
             if bytes.len() != DATA_KEY_LEN {
-                return Err(CliError::msg(format!("{} is damaged: a key file holds 32 bytes", key_path.display())));
+                return Err(KeyFileError::WrongLength {
+                    path: key_path,
+                    len: bytes.len(),
+                    vault_exists: self.db_path().exists(),
+                }
+                .into());
             }
             Ok(DataKey::from_slice(&bytes)?)
         } else {
@@ -135,8 +141,49 @@ fn create_private_dir(dir: &Path) -> CliResult<()> {
     Ok(())
 }
 
-/// Writes a new file readable by the owner only; never replaces an existing one.
+/// Why the key (or passphrase) file cannot give a key. Each names the file and what to do.
+#[derive(Debug)]
+pub enum KeyFileError {
+    /// The file exists but cannot be read (permissions, I/O).
+    Unreadable(PathBuf, std::io::Error),
+    /// A key file that does not hold exactly 32 bytes.
+    WrongLength { path: PathBuf, len: usize, vault_exists: bool },
+    /// A passphrase file that does not parse.
+    Damaged(PathBuf),
+}
+
+impl std::fmt::Display for KeyFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyFileError::Unreadable(path, e) => write!(f, "cannot read {}: {e}", path.display()),
+            KeyFileError::WrongLength { path, len, vault_exists: false } => write!(
+                f,
+                "{} is damaged: it holds {len} bytes, a key file holds {DATA_KEY_LEN}; no vault was made with it \
+                 (creating one was interrupted), so delete it and run `authenticator init`",
+                path.display()
+            ),
+            KeyFileError::WrongLength { path, len, vault_exists: true } => write!(
+                f,
+                "{} is damaged: it holds {len} bytes, a key file holds {DATA_KEY_LEN}; the vault beside it \
+                 cannot be opened without its key: restore the key file from a copy of this folder",
+                path.display()
+            ),
+            KeyFileError::Damaged(path) => {
+                write!(f, "{} is damaged: restore it from a copy of this folder", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for KeyFileError {}
+
+/// Writes a new file readable by the owner only, atomically: a temporary file in the same folder
+/// (0600 from its first byte), synced, then linked under `path`, which it never replaces; then
+/// the folder is synced. A crash leaves either no file or the whole file under `path`.
 fn write_private(path: &Path, contents: &[u8]) -> CliResult<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", hex::encode(&DataKey::random_salt()?[..8])));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -144,18 +191,15 @@ fn write_private(path: &Path, contents: &[u8]) -> CliResult<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    Ok(())
-}
-
-fn restrict(path: &Path) -> CliResult<()> {
+    let written = (|| -> std::io::Result<()> {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        fs::hard_link(&temp, path)
+    })();
+    let _ = fs::remove_file(&temp);
+    written.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
-    }
-    let _ = path;
+    fs::File::open(dir)?.sync_all()?;
     Ok(())
 }

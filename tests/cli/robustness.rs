@@ -130,3 +130,121 @@ fn closed_stdout_does_not_panic() {
         assert_stops_quietly_when_stdout_closes(&home, args);
     }
 }
+
+// Creating the vault: atomic, private from the first byte, never over an existing file.
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every file of the data dir with its bytes.
+fn snapshot(home: &Home) -> Vec<(String, Vec<u8>)> {
+    home.files().into_iter().map(|name| (name.clone(), std::fs::read(home.file(&name)).unwrap())).collect()
+}
+
+#[test]
+fn empty_or_foreign_vault_db_is_refused_and_never_reinitialised() {
+    let home = Home::new("never-reinit");
+    home.ok(&["list"]);
+    let no_tables = {
+        let path = home.path().join("scratch.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); DROP TABLE t;").unwrap();
+        drop(conn);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        bytes
+    };
+    let foreign = {
+        let path = home.path().join("scratch.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('buy milk');").unwrap();
+        drop(conn);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        bytes
+    };
+    let garbage: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    for (contents, what) in [
+        (Vec::new(), "the file is empty"),
+        (no_tables, "without the vault's tables"),
+        (garbage, "not an SQLite database"),
+        (foreign, "another program"),
+    ] {
+        std::fs::write(home.file("vault.db"), &contents).unwrap();
+        let before = snapshot(&home);
+        for args in [&["list"][..], &["add", &totp_uri("ACME", "alice")], &["codes", "--once"]] {
+            let stderr = home.run(args).refused_in_one_line().to_owned();
+            assert!(stderr.contains("not an authenticator vault") && stderr.contains(what), "{what}: {stderr:?}");
+            assert!(stderr.contains(&home.file("vault.db").display().to_string()), "names the file: {stderr:?}");
+        }
+        assert_eq!(snapshot(&home), before, "{what}: every file keeps every byte, nothing is added");
+    }
+}
+
+#[test]
+fn empty_key_file_is_a_clear_error_that_says_where_and_what_to_do() {
+    let home = Home::new("empty-key");
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::write(home.file("vault.key"), b"").unwrap();
+    let stderr = home.run(&["list"]).refused_in_one_line().to_owned();
+    let key_path = home.file("vault.key").display().to_string();
+    assert!(stderr.contains(&key_path) && stderr.contains("0 bytes"), "{stderr:?}");
+    assert!(stderr.contains("authenticator init"), "says what to do: {stderr:?}");
+    assert_eq!(home.files(), ["vault.key"], "nothing else is made");
+    std::fs::remove_file(home.file("vault.key")).unwrap();
+    home.ok(&["init"]);
+    home.add(&totp_uri("ACME", "alice"));
+    assert_eq!(home.accounts().len(), 1);
+
+    // With a vault beside it, a short key file is lost data: the message says so instead.
+    std::fs::write(home.file("vault.key"), b"short").unwrap();
+    let stderr = home.run(&["list"]).refused_in_one_line().to_owned();
+    assert!(stderr.contains(&key_path) && stderr.contains("5 bytes") && stderr.contains("restore"), "{stderr:?}");
+}
+
+/// A first run killed while writing (here by a file-size limit, as a full disk would stop it)
+/// leaves no half-made file under a vault name; the next run creates the vault normally and
+/// cleans up what the interrupted one left once it is stale.
+#[test]
+fn a_first_run_killed_mid_creation_leaves_nothing_that_breaks_the_next() {
+    let home = Home::new("killed-creation");
+    // 2 KiB: the 32-byte key fits, the database's first 4 KiB page does not.
+    let run = home.cli_via(&["prlimit", "--fsize=2048", "--"], &["list"]).run();
+    assert!(!run.status.success(), "the limited run must fail: {run:?}");
+    for name in ["vault.db", "vault.key"] {
+        if let Ok(meta) = std::fs::metadata(home.file(name)) {
+            assert!(meta.len() > 0, "{name} is never left empty");
+            assert_eq!(mode_of(&home.file(name)), 0o600, "{name}");
+        }
+    }
+    if home.file("vault.key").exists() {
+        assert_eq!(std::fs::read(home.file("vault.key")).unwrap().len(), 32, "the key file is whole or absent");
+    }
+    assert!(!home.file("vault.db").exists(), "the database never got its name: {:?}", home.files());
+    let leftovers: Vec<String> =
+        home.files().into_iter().filter(|n| n.ends_with(".tmp") || n.ends_with("-journal")).collect();
+    // Age the leftovers: the next creation removes temporary files older than a minute.
+    for name in &leftovers {
+        let file = std::fs::File::options().write(true).open(home.file(name)).unwrap();
+        file.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)).unwrap();
+    }
+    home.ok(&["list"]);
+    home.add(&totp_uri("ACME", "alice"));
+    assert_eq!(home.accounts().len(), 1);
+    assert_eq!(home.files(), ["vault.db", "vault.key"], "the interrupted run's temporary files are gone");
+    assert_eq!((mode_of(&home.file("vault.db")), mode_of(&home.file("vault.key"))), (0o600, 0o600));
+}
+
+/// With a umask that would make files world-readable, every file is still 0600 and the
+/// folder 0700: modes are set when the files are made, never fixed afterwards.
+#[test]
+fn files_are_private_even_with_a_permissive_umask() {
+    let home = Home::new("umask");
+    home.cli_via(&["sh", "-c", "umask 000; exec \"$0\" \"$@\""], &["add", &totp_uri("ACME", "alice")]).run().ok();
+    assert_eq!(home.files(), ["vault.db", "vault.key"]);
+    assert_eq!(mode_of(home.path()), 0o700);
+    for name in home.files() {
+        assert_eq!(mode_of(&home.file(&name)), 0o600, "{name}");
+    }
+}

@@ -132,7 +132,25 @@ impl Cli {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_authenticator"));
+        Self::via(&[], args)
+    }
+
+    /// The binary run through `wrapper` (a program and its arguments, e.g. `prlimit --fsize=…`
+    /// or `sh -c 'umask 0; exec "$0" "$@"'`), which gets the binary's path and `args` after its own.
+    pub fn via<I, S>(wrapper: &[&str], args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let binary = env!("CARGO_BIN_EXE_authenticator");
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
         let nowhere = std::env::temp_dir().join("authenticator-cli-test-no-home");
         command
             .args(args)
@@ -312,6 +330,13 @@ impl Home {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.cli(args).run()
+    }
+
+    /// The binary with `--data-dir <this dir>` and `args`, run through `wrapper` (see [`Cli::via`]).
+    pub fn cli_via(&self, wrapper: &[&str], args: &[&str]) -> Cli {
+        let mut all: Vec<std::ffi::OsString> = vec!["--data-dir".into(), self.path.clone().into_os_string()];
+        all.extend(args.iter().map(std::ffi::OsString::from));
+        Cli::via(wrapper, all)
     }
 
     /// Runs `args`, asserts success, and returns stdout.

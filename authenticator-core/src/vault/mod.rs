@@ -70,25 +70,61 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Opens the vault at `path`, creating it when the file is absent or empty.
+    /// Opens the vault at `path`, creating it when no file is there.
     ///
-    /// Fails with [`Error::WrongKey`] when the vault was sealed with another key, and with
-    /// [`Error::NotAVault`] for a file that is not an authenticator database; in both cases the
-    /// file is left exactly as it was.
+    /// A file that exists is opened or refused, never re-initialised: an empty file, an SQLite
+    /// database without the vault's tables or anything else fails with [`Error::NotAVault`],
+    /// a vault sealed with another key with [`Error::WrongKey`], and the file keeps every byte.
+    /// A new vault is built in a temporary 0600 file beside `path` and moved into place only
+    /// when complete, so no one ever sees it half-built or readable by others.
     pub fn open(path: impl AsRef<Path>, key: &DataKey) -> Result<Self> {
         let path = path.as_ref();
-        let exists = refuse_foreign_file(path)?;
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if !exists {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Self::open_existing(path, key),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path, key),
+            Err(e) => Err(e.into()),
         }
-        let conn = Connection::open_with_flags(path, flags)?;
+    }
+
+    fn open_existing(path: &Path, key: &DataKey) -> Result<Self> {
+        refuse_foreign_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_vault_on(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
         vault.prepare(path)?;
         Ok(vault)
+    }
+
+    /// Builds a new vault in a temporary file (created 0600, so private from its first byte),
+    /// syncs it, and links it into place: the name `path` only ever holds a complete vault. When
+    /// another handle linked its vault first, that one is opened instead.
+    fn create(path: &Path, key: &DataKey) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let file_name = path.file_name().ok_or_else(|| Error::InvalidInput("the vault path names no file".into()))?;
+        let prefix = format!(".{}.", file_name.to_string_lossy());
+        remove_stale_temporaries(dir, &prefix);
+        let suffix = hex::encode(crate::crypto::random_array::<8>()?);
+        let temp = dir.join(format!("{prefix}{suffix}.tmp"));
+        let built = build_new_vault(&temp, key);
+        // A link never replaces a file that appeared meanwhile; where the file system has no
+        // links, a rename after a last look is the next best thing.
+        let linked = built.and_then(|()| match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(_) if !path.exists() => std::fs::rename(&temp, path).map(|()| true).map_err(Error::from),
+            Err(e) => Err(e.into()),
+        });
+        let _ = std::fs::remove_file(&temp);
+        if linked? {
+            sync_dir(dir)?;
+        }
+        Self::open_existing(path, key)
     }
 
     /// Verifies the key, migrates to [`schema::LATEST`], and switches to WAL — in that order, so a
@@ -98,14 +134,21 @@ impl Vault {
         if version > schema::LATEST {
             return Err(Error::NewerSchema { found: version, supported: schema::LATEST });
         }
-        if version >= 1 {
-            // Many programs set user_version; without our meta table this is someone else's file.
-            if !schema::has_table(&self.conn, "meta")? {
-                return Err(Error::NotAVault { path: path.to_owned() });
-            }
-            self.verify_key()?;
+        if version == 0 {
+            // Vaults are built before they get their name: version 0 here is never ours.
+            let reason = if schema::has_objects(&self.conn)? {
+                "a database of another program"
+            } else {
+                "an SQLite database without the vault's tables"
+            };
+            return Err(Error::NotAVault { path: path.to_owned(), reason });
         }
-        while self.migrate_one(path)? {}
+        // Many programs set user_version; without our meta table this is someone else's file.
+        if !schema::has_table(&self.conn, "meta")? {
+            return Err(Error::NotAVault { path: path.to_owned(), reason: "a database of another program" });
+        }
+        self.verify_key()?;
+        while self.migrate_one()? {}
         self.verify_key()?;
         self.enable_wal()
     }
@@ -134,21 +177,13 @@ impl Vault {
 
     /// Runs the next migration in its own transaction; false when the schema is current. The
     /// version is re-read under the write lock: another process may have migrated meanwhile.
-    fn migrate_one(&self, path: &Path) -> Result<bool> {
+    fn migrate_one(&self) -> Result<bool> {
         let tx = self.begin_write()?;
         let version = schema::version(&tx)?;
         if version >= schema::LATEST {
             return Ok(false);
         }
-        if version == 0 && schema::has_objects(&tx)? {
-            return Err(Error::NotAVault { path: path.to_owned() });
-        }
-        tx.execute_batch(schema::MIGRATIONS[version as usize])?;
-        if version == 0 {
-            let check = self.sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
-        }
-        tx.pragma_update(None, "user_version", version + 1)?;
+        migrate_step(&tx, &self.sealer, version)?;
         tx.commit()?;
         Ok(true)
     }
@@ -481,14 +516,10 @@ fn account_from_row(row: &Row<'_>) -> Result<Account> {
     })
 }
 
-/// Refuses, before SQLite touches it, a non-empty file that does not start with SQLite's magic
-/// header. Returns whether the file exists.
-fn refuse_foreign_file(path: &Path) -> Result<bool> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
+/// Refuses, before SQLite touches it, a file that is empty or does not start with SQLite's magic
+/// header.
+fn refuse_foreign_file(path: &Path) -> Result<()> {
+    let mut file = File::open(path)?;
     let mut header = [0u8; 16];
     let mut filled = 0;
     while filled < header.len() {
@@ -497,16 +528,85 @@ fn refuse_foreign_file(path: &Path) -> Result<bool> {
             n => filled += n,
         }
     }
-    if filled == 0 || &header[..filled] == b"SQLite format 3\0" {
-        Ok(true)
+    if filled == 0 {
+        Err(Error::NotAVault { path: path.to_owned(), reason: "the file is empty" })
+    } else if &header[..filled] == b"SQLite format 3\0" {
+        Ok(())
     } else {
-        Err(Error::NotAVault { path: path.to_owned() })
+        Err(Error::NotAVault { path: path.to_owned(), reason: "not an SQLite database" })
     }
+}
+
+/// Runs migration `version + 1` in `tx` and records it; the first one also seals the key check.
+fn migrate_step(tx: &Transaction<'_>, sealer: &Sealer, version: i64) -> Result<()> {
+    tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+    if version == 0 {
+        let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
+    }
+    tx.pragma_update(None, "user_version", version + 1)?;
+    Ok(())
+}
+
+/// Creates `temp` (0600 from its first byte on Unix; it must not exist), builds the latest
+/// schema in it in one transaction, and syncs it to disk.
+fn build_new_vault(temp: &Path, key: &DataKey) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(temp)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(temp, flags)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let sealer = Sealer::new(key);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for version in 0..schema::LATEST {
+        migrate_step(&tx, &sealer, version)?;
+    }
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| e)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// How old a temporary file of an interrupted creation must be before it is cleaned up: far
+/// beyond the milliseconds a creation takes, so a concurrent creator's file is never touched.
+pub const STALE_TEMPORARY_AGE: Duration = Duration::from_secs(60);
+
+/// Removes what an interrupted creation left in `dir`: files named `<prefix><16 hex>.tmp`
+/// (and their `-journal`) older than [`STALE_TEMPORARY_AGE`]. Best effort.
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+        let rest = rest.strip_suffix("-journal").unwrap_or(rest);
+        let ours =
+            rest.strip_suffix(".tmp").is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TEMPORARY_AGE));
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Makes a new name in `dir` durable (a no-op where directories cannot be synced).
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    let _ = dir;
+    Ok(())
 }
 
 fn not_a_vault_on(path: &Path, e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotAVault { path: path.to_owned() },
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::NotAVault { path: path.to_owned(), reason: "not an SQLite database" }
+        }
         _ => e.into(),
     }
 }
