@@ -31,6 +31,23 @@ pub enum Error {
         /// What the file is instead ("the file is empty", "not an SQLite database", …).
         reason: &'static str,
     },
+    /// The vault's file (or its folder) cannot be opened: permissions, a missing file, I/O.
+    #[error("cannot open {}: {source}", path.display())]
+    FileAccess {
+        /// The file that could not be opened.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The vault must be upgraded to this build's schema, which a read-only open cannot do.
+    #[error("the vault has schema version {found} and needs an upgrade to {latest}, which needs write access")]
+    UpgradeNeedsWriteAccess {
+        /// The vault's schema version.
+        found: i64,
+        /// The schema version this build writes.
+        latest: i64,
+    },
     /// The vault's file is damaged.
     #[error("the vault is damaged: {0}")]
     Corrupt(String),

@@ -264,7 +264,7 @@ impl From<Error> for AuthError {
         match e {
             Error::WrongKey => AuthError::WrongKey { detail },
             Error::InvalidKeyLength(_) => AuthError::InvalidKey { reason, detail },
-            Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) => {
+            Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) | Error::FileAccess { .. } => {
                 AuthError::VaultUnreadable { reason, detail }
             }
             Error::NewerSchema { .. } => AuthError::NewerVault { reason, detail },
@@ -298,6 +298,7 @@ impl From<Error> for AuthError {
             Error::WrongPassword => AuthError::WrongPassword { detail },
             Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason, detail },
             Error::CounterExhausted(_)
+            | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)
             | Error::Sqlite(_)
             | Error::Json(_)
@@ -611,7 +612,8 @@ impl Authenticator {
     /// Every account as an `otpauth://` URI. These carry the secrets: call only after the user
     /// explicitly confirmed.
     pub fn export_otpauth_uris(&self) -> FfiResult<Vec<String>> {
-        self.with(|v| v.export_uris())
+        // uniffi lowers owned Strings: the copy handed over is the foreign side's to wipe.
+        self.with(|v| Ok(v.export_uris()?.iter().map(|uri| uri.as_str().to_owned()).collect()))
     }
 
     /// Google Authenticator migration payloads for every account the format can carry.

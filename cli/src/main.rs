@@ -225,7 +225,15 @@ fn run(cli: Cli) -> CliResult<()> {
         eprintln!("Created {}", store.db_path().display());
         return Ok(());
     }
-    let vault = store.open()?;
+    // Commands that write nothing open the vault read-only, so a read-only folder still serves.
+    let reads_only = match &cli.command {
+        Command::List { .. } | Command::Codes { .. } | Command::Export { .. } => true,
+        Command::Code { next, .. } => *next,
+        Command::Offset { seconds } => seconds.is_none(),
+        Command::Import { dry_run, .. } => *dry_run,
+        _ => false,
+    };
+    let vault = if reads_only { store.open_for_reading()? } else { store.open()? };
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Code { uri: Some(_), .. } => unreachable!("handled above"),
@@ -305,7 +313,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 return backup::export_google(&vault);
             }
             for line in vault.export_uris()? {
-                say!("{line}");
+                say!("{}", line.as_str());
             }
             Ok(())
         }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use authenticator_core::vault::{DATA_KEY_LEN, PASSPHRASE_ITERATIONS};
-use authenticator_core::{DataKey, Vault};
+use authenticator_core::{DataKey, Error, Vault};
 use zeroize::Zeroizing;
 
 use crate::prompt;
@@ -56,21 +56,66 @@ impl Store {
         self.db_path().exists() || self.dir.join(KEY_FILE).exists() || self.dir.join(KDF_FILE).exists()
     }
 
-    /// Opens the vault, creating it (with a key file) on first use.
+    /// Opens the vault, creating it (with a key file) on first use, in a folder that does not
+    /// exist yet or is empty. A folder holding other things is not taken over on a whim:
+    /// `authenticator init` creates a vault there explicitly.
     pub fn open(&self) -> CliResult<Vault> {
         if !self.exists() {
+            self.refuse_foreign_folder()?;
             return self.create(KeyMode::KeyFile);
         }
         let key = self.key()?;
         Ok(Vault::open(self.db_path(), &key)?)
     }
 
-    /// Creates a new vault; refuses when one is already there.
+    /// Opens the vault for a command that writes nothing. Where the vault cannot be written (a
+    /// read-only folder or files), it is opened read-only, so `list`, `codes` and exports still
+    /// work. Where it can, it is opened normally: a read-only SQLite connection cannot fold the
+    /// write-ahead log back on close and would leave `vault.db-wal` and `-shm` behind.
+    pub fn open_for_reading(&self) -> CliResult<Vault> {
+        if !self.exists() || !self.db_path().exists() {
+            return self.open();
+        }
+        let key = self.key()?;
+        match Vault::open(self.db_path(), &key) {
+            Err(e @ (Error::Sqlite(_) | Error::Storage(_) | Error::Io(_) | Error::FileAccess { .. })) => {
+                Vault::open_read_only(self.db_path(), &key).map_err(|read_only| match read_only {
+                    // Unreadable too: the first error says best what is wrong.
+                    Error::FileAccess { .. } | Error::Sqlite(_) => CliError::from(e),
+                    other => CliError::from(other),
+                })
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Refuses a folder that exists and holds anything but what an interrupted creation left.
+    fn refuse_foreign_folder(&self) -> CliResult<()> {
+        if foreign_entries(&self.dir)? {
+            return Err(CliError::msg(format!(
+                "{} is not empty and holds no authenticator vault; refusing to put one there and make the folder \
+                 private. Choose a new or empty folder, or run `authenticator init` to create a vault in it anyway",
+                self.dir.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates a new vault; refuses when one is already there. A folder that is new or empty is
+    /// made private (0700); one that holds other things keeps its mode (the vault's own files
+    /// are 0600 whatever the folder).
     pub fn create(&self, mode: KeyMode) -> CliResult<Vault> {
         if self.exists() {
             return Err(CliError::msg(format!("a vault already exists in {}", self.dir.display())));
         }
-        create_private_dir(&self.dir)?;
+        if foreign_entries(&self.dir)? {
+            eprintln!(
+                "note: {} holds other files; its permissions were left as they are (the vault's files are private)",
+                self.dir.display()
+            );
+        } else {
+            create_private_dir(&self.dir)?;
+        }
         for name in [KEY_FILE, KDF_FILE] {
             authenticator_core::vault::remove_stale_temporaries(&self.dir, &format!(".{name}."));
         }
@@ -129,6 +174,28 @@ fn parse_kdf(text: &str) -> Option<(u32, Vec<u8>)> {
     let salt_hex = parts.next()?;
     let salt = hex::decode(salt_hex).ok()?;
     (salt.len() >= 16).then_some((iterations, salt))
+}
+
+/// Whether `dir` exists and holds anything but a temporary file of an interrupted creation.
+fn foreign_entries(dir: &Path) -> CliResult<bool> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(CliError::msg(format!("cannot use {}: it is a file, not a folder", dir.display())));
+        }
+        Err(e) => return Err(CliError::msg(format!("cannot read {}: {e}", dir.display()))),
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        let leftover = [DB_FILE, KEY_FILE, KDF_FILE].iter().any(|ours| name.starts_with(&format!(".{ours}.")))
+            && (name.ends_with(".tmp") || name.ends_with(".tmp-journal"));
+        if !leftover {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn create_private_dir(dir: &Path) -> CliResult<()> {

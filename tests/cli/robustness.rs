@@ -248,3 +248,99 @@ fn files_are_private_even_with_a_permissive_umask() {
         assert_eq!(mode_of(&home.file(&name)), 0o600, "{name}");
     }
 }
+
+// Permissions and folders.
+
+/// Sets the data dir and each file in it to `dir_mode` / `file_mode`.
+fn set_modes(home: &Home, dir_mode: u32, file_mode: u32) {
+    for name in home.files() {
+        std::fs::set_permissions(home.file(&name), std::fs::Permissions::from_mode(file_mode)).unwrap();
+    }
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(dir_mode)).unwrap();
+}
+
+/// The binary with `args`, as the user permissions bind (see `hand_to_unprivileged_user`).
+fn run_as(home: &Home, user: Option<(u32, u32)>, args: &[&str]) -> Run {
+    let cli = home.cli(args);
+    match user {
+        Some(user) => cli.run_as_user(user).run(),
+        None => cli.run(),
+    }
+}
+
+#[test]
+fn a_read_only_vault_folder_still_lists_shows_codes_and_exports() {
+    let home = Home::new("read-only");
+    home.add(&totp_uri("ACME", "alice"));
+    home.add(&hotp_uri("Bank", "bob", 3));
+    let user = home.hand_to_unprivileged_user();
+    set_modes(&home, 0o500, 0o400);
+    let before = snapshot(&home);
+
+    // Proof that the permissions bind whoever runs the binary: a write is refused.
+    let add = run_as(&home, user, &["add", &totp_uri("New", "carol")]);
+    add.refused();
+    assert!(add.stderr.contains("read"), "the refusal says why: {:?}", add.stderr);
+
+    let listed = run_as(&home, user, &["list"]);
+    assert!(listed.ok().contains("ACME") && listed.stdout.contains("Bank"), "{listed:?}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(run_as(&home, user, &["list", "--json"]).ok()).unwrap()[1]["counter"],
+        3
+    );
+    assert!(run_as(&home, user, &["codes", "--once"]).ok().contains("ACME"));
+    assert_eq!(run_as(&home, user, &["code", "alice", "--next"]).ok().trim().len(), 6);
+    assert_eq!(run_as(&home, user, &["offset"]).ok().trim(), "0");
+    assert_eq!(run_as(&home, user, &["export", "--uris", "--yes"]).ok().lines().count(), 2);
+    assert_eq!(snapshot(&home), before, "nothing was written or created");
+    set_modes(&home, 0o700, 0o600);
+}
+
+#[test]
+fn unreadable_key_or_vault_file_errors_name_the_file() {
+    let home = Home::new("unreadable");
+    home.add(&totp_uri("ACME", "alice"));
+    let user = home.hand_to_unprivileged_user();
+    for name in ["vault.key", "vault.db"] {
+        std::fs::set_permissions(home.file(name), std::fs::Permissions::from_mode(0o000)).unwrap();
+        for args in [&["list"][..], &["add", &totp_uri("New", "carol")]] {
+            let stderr = run_as(&home, user, args).refused_in_one_line().to_owned();
+            let path = home.file(name).display().to_string();
+            assert!(stderr.contains(&path) && stderr.contains("ermission denied"), "{name} {args:?}: {stderr:?}");
+        }
+        std::fs::set_permissions(home.file(name), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    assert_eq!(run_as(&home, user, &["list", "--json"]).ok().matches("ACME").count(), 1);
+}
+
+#[test]
+fn a_data_dir_holding_other_files_is_neither_taken_over_nor_chmodded() {
+    let home = Home::new("foreign-dir");
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::write(home.file("notes.txt"), "my notes").unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [&["list"][..], &["add", &totp_uri("ACME", "alice")], &["codes", "--once"]] {
+        let stderr = home.run(args).refused_in_one_line().to_owned();
+        assert!(stderr.contains("not empty") && stderr.contains("authenticator init"), "{args:?}: {stderr:?}");
+    }
+    assert_eq!(home.files(), ["notes.txt"]);
+    assert_eq!(mode_of(home.path()), 0o755, "the folder's mode is the user's");
+
+    // `init` is the explicit way: the vault's files are private, the folder keeps its mode.
+    home.ok(&["init"]);
+    assert_eq!(home.files(), ["notes.txt", "vault.db", "vault.key"]);
+    assert_eq!((mode_of(home.path()), mode_of(&home.file("vault.db"))), (0o755, 0o600));
+    home.add(&totp_uri("ACME", "alice"));
+    assert_eq!(home.accounts().len(), 1);
+    assert_eq!(std::fs::read_to_string(home.file("notes.txt")).unwrap(), "my notes");
+}
+
+#[test]
+fn an_empty_data_dir_or_one_with_only_leftovers_of_an_interrupted_creation_is_used() {
+    let home = Home::new("leftovers-only");
+    std::fs::create_dir_all(home.path()).unwrap();
+    std::fs::write(home.file(".vault.key.0123456789abcdef.tmp"), b"").unwrap();
+    home.ok(&["list"]);
+    assert!(home.files().contains(&"vault.db".to_owned()), "{:?}", home.files());
+    assert_eq!(mode_of(home.path()), 0o700);
+}

@@ -167,6 +167,13 @@ impl Cli {
         Self { command, stdin: None }
     }
 
+    /// Runs the binary as user `uid` / group `gid` (the tests must run as root to switch).
+    pub fn run_as_user(mut self, (uid, gid): (u32, u32)) -> Self {
+        use std::os::unix::process::CommandExt;
+        self.command.uid(uid).gid(gid);
+        self
+    }
+
     pub fn env(mut self, name: &str, value: impl AsRef<OsStr>) -> Self {
         self.command.env(name, value);
         self
@@ -299,6 +306,25 @@ impl Home {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Makes file permissions bind the binary in permission tests. Root ignores permissions, so
+    /// when the tests run as root (CI containers often do) the data dir is handed to `nobody`
+    /// (65534) and the returned user is the one to run the binary as; otherwise None, and the
+    /// binary runs as the current user, whom permissions bind anyway. Never a reason to skip.
+    pub fn hand_to_unprivileged_user(&self) -> Option<(u32, u32)> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if std::fs::metadata(self._dir.path()).expect("stat the temp dir").uid() != 0 {
+            return None;
+        }
+        let nobody = (65534, 65534);
+        std::fs::set_permissions(self._dir.path(), std::fs::Permissions::from_mode(0o711)).expect("open the temp dir");
+        let mut paths = vec![self.path.clone()];
+        paths.extend(self.files().iter().map(|name| self.file(name)));
+        for path in paths {
+            std::os::unix::fs::chown(&path, Some(nobody.0), Some(nobody.1)).expect("chown to nobody");
+        }
+        Some(nobody)
     }
 
     pub fn file(&self, name: &str) -> PathBuf {

@@ -86,6 +86,40 @@ impl Vault {
         }
     }
 
+    /// Opens an existing vault for reading only, for commands that write nothing: works in a
+    /// read-only folder or on read-only files. Never creates, migrates or writes anything; a
+    /// vault that needs an upgrade fails with [`Error::UpgradeNeedsWriteAccess`]. Writes through
+    /// the handle fail with a storage error.
+    pub fn open_read_only(path: impl AsRef<Path>, key: &DataKey) -> Result<Self> {
+        let path = path.as_ref();
+        refuse_foreign_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_vault_on(path, e))?;
+        let conn = match schema::version(&conn) {
+            // WAL needs the -shm file; where it cannot be made (read-only folder) and no log is
+            // pending, the file is read as immutable: nobody can write it there either.
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) && !has_pending_log(path) =>
+            {
+                drop(conn);
+                Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| not_a_vault_on(path, e))?
+            }
+            _ => conn,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
+        let version = vault.check_version(path)?;
+        if version < schema::LATEST {
+            return Err(Error::UpgradeNeedsWriteAccess { found: version, latest: schema::LATEST });
+        }
+        vault.verify_key()?;
+        Ok(vault)
+    }
+
     fn open_existing(path: &Path, key: &DataKey) -> Result<Self> {
         refuse_foreign_file(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -130,6 +164,15 @@ impl Vault {
     /// Verifies the key, migrates to [`schema::LATEST`], and switches to WAL — in that order, so a
     /// wrong key or a foreign file changes nothing.
     fn prepare(&self, path: &Path) -> Result<()> {
+        self.check_version(path)?;
+        self.verify_key()?;
+        while self.migrate_one()? {}
+        self.verify_key()?;
+        self.enable_wal()
+    }
+
+    /// The schema version, after checking that the file is one of our vaults and not newer.
+    fn check_version(&self, path: &Path) -> Result<i64> {
         let version = schema::version(&self.conn).map_err(|e| not_a_vault_on(path, e))?;
         if version > schema::LATEST {
             return Err(Error::NewerSchema { found: version, supported: schema::LATEST });
@@ -147,10 +190,7 @@ impl Vault {
         if !schema::has_table(&self.conn, "meta")? {
             return Err(Error::NotAVault { path: path.to_owned(), reason: "a database of another program" });
         }
-        self.verify_key()?;
-        while self.migrate_one()? {}
-        self.verify_key()?;
-        self.enable_wal()
+        Ok(version)
     }
 
     /// Switches to WAL. On a brand-new file this needs an exclusive lock that SQLite takes
@@ -468,8 +508,9 @@ impl Vault {
         self.accounts()?.iter().map(|a| self.account_data(a.id)).collect()
     }
 
-    /// Every account as an `otpauth://` URI, in list order. These contain the secrets.
-    pub fn export_uris(&self) -> Result<Vec<String>> {
+    /// Every account as an `otpauth://` URI, in list order. These contain the secrets (each in
+    /// a zeroizing buffer).
+    pub fn export_uris(&self) -> Result<Vec<zeroize::Zeroizing<String>>> {
         self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
     }
 }
@@ -519,11 +560,12 @@ fn account_from_row(row: &Row<'_>) -> Result<Account> {
 /// Refuses, before SQLite touches it, a file that is empty or does not start with SQLite's magic
 /// header.
 fn refuse_foreign_file(path: &Path) -> Result<()> {
-    let mut file = File::open(path)?;
+    let access = |source| Error::FileAccess { path: path.to_owned(), source };
+    let mut file = File::open(path).map_err(access)?;
     let mut header = [0u8; 16];
     let mut filled = 0;
     while filled < header.len() {
-        match file.read(&mut header[filled..])? {
+        match file.read(&mut header[filled..]).map_err(access)? {
             0 => break,
             n => filled += n,
         }
@@ -600,6 +642,20 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)?.sync_all()?;
     let _ = dir;
     Ok(())
+}
+
+/// Whether a write-ahead log with content lies beside `path` (an immutable open would miss it).
+fn has_pending_log(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded as SQLite's URI filenames require.
+fn immutable_uri(path: &Path) -> String {
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+    let text = path.to_string_lossy();
+    format!("file:{}?immutable=1", percent_encoding::utf8_percent_encode(&text, ESCAPED))
 }
 
 fn not_a_vault_on(path: &Path, e: rusqlite::Error) -> Error {
