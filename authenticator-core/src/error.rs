@@ -48,6 +48,15 @@ pub enum Error {
         /// The schema version this build writes.
         latest: i64,
     },
+    /// One account's sealed record does not open under its row's identity and code parameters:
+    /// tampered with (names swapped, parameters edited) or damaged. Names the row, nothing else.
+    #[error("account {id} is damaged or was tampered with ({reason}); remove it or restore it from a backup")]
+    DamagedAccount {
+        /// The account's id.
+        id: i64,
+        /// What failed.
+        reason: &'static str,
+    },
     /// The vault's file is damaged.
     #[error("the vault is damaged: {0}")]
     Corrupt(String),

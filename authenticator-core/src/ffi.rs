@@ -84,6 +84,14 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// The account's stored record does not open (tampered with or damaged); it can be removed.
+    #[error("{detail}")]
+    DamagedAccount {
+        /// The damaged account's id.
+        id: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// No push token has this id.
     #[error("{detail}")]
     NoSuchToken {
@@ -273,6 +281,7 @@ impl From<Error> for AuthError {
             Error::WeakPin { min_chars } => AuthError::WeakPin { min_chars: count_i32(min_chars), detail },
             Error::KdfParameters(_) => AuthError::InvalidImport { reason, detail },
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
+            Error::DamagedAccount { id, .. } => AuthError::DamagedAccount { id, detail },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
             Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason, detail },
             Error::AlreadyEnrolled(serial) => AuthError::AlreadyEnrolled { serial, detail },

@@ -352,13 +352,15 @@ fn no_secret_reaches_the_file_in_plaintext() {
 
     let while_open = vault_files(&db);
     assert!(while_open.iter().any(|(path, _)| path.ends_with("vault.db-wal")), "the vault is in WAL mode");
-    // The scan reads the bytes SQLite wrote: the labels, stored in clear, are there.
-    assert!(contains_any(&while_open, VISIBLE_LABEL.as_bytes()).is_some(), "labels are found while open");
+    // The scan reads the bytes SQLite wrote: the code parameters, stored in clear, are there;
+    // the names are sealed with the secrets.
+    assert!(contains_any(&while_open, b"SHA256").is_some(), "parameters are found while open");
+    needles.extend([VISIBLE_LABEL.as_bytes().to_vec(), b"Plaintext Check".to_vec(), b"secrets".to_vec()]);
     assert_no_needle(&while_open, &needles, "while the vault is open");
 
     drop(vault);
     let after_close = vault_files(&db);
-    assert!(contains_any(&after_close, VISIBLE_LABEL.as_bytes()).is_some(), "labels are found after close");
+    assert!(contains_any(&after_close, b"SHA256").is_some(), "parameters are found after close");
     assert_no_needle(&after_close, &needles, "after the vault is closed");
 }
 

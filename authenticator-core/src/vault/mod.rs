@@ -7,6 +7,7 @@
 
 mod access;
 mod push;
+mod record;
 pub mod schema;
 
 pub use access::VaultAccess;
@@ -26,16 +27,17 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::account::AccountData;
 pub use crate::account::{Account, AccountCode};
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::otp::{Generator, OtpKind, OtpParams, Secret, adjusted_time};
+use crate::otp::{Generator, OtpKind, adjusted_time};
 use crate::text::Name;
 use crate::time::now;
 use crate::uri;
+use record::{Opened, ROW_COLUMNS, StoredRow};
 
 /// How long a write waits for another handle's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,6 +55,18 @@ struct Cache {
     data_version: i64,
     clock_offset: i64,
     entries: Vec<Entry>,
+    damaged: Vec<DamagedAccount>,
+}
+
+/// An account row whose sealed record does not open under its identity and parameters
+/// (tampered with, swapped with another row's, or damaged). Reported on its own, by id; the
+/// other accounts keep working, and the row can be removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedAccount {
+    /// The row's id.
+    pub id: i64,
+    /// What is wrong, in a few words (never names or secrets: they are what failed to open).
+    pub reason: &'static str,
 }
 
 /// An open vault. One handle serves one thread at a time (wrap it in a `Mutex` to share it);
@@ -263,24 +277,21 @@ impl Vault {
             .optional()?
             .unwrap_or(0);
         let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
+            self.conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
         let mut rows = stmt.query([])?;
         let mut entries = Vec::new();
+        let mut damaged = Vec::new();
         while let Some(row) = rows.next()? {
-            let account = account_from_row(row)?;
-            let sealed: Vec<u8> = row.get(13)?;
-            let secret = self.open_secret(account.id, &sealed)?;
-            let generator = Generator::new(account.params, &secret);
-            entries.push(Entry { account, generator });
+            match StoredRow::read(row)?.open(&self.sealer) {
+                Ok(Opened { account, secret }) => {
+                    let generator = Generator::new(account.params, &secret);
+                    entries.push(Entry { account, generator });
+                }
+                Err(Error::DamagedAccount { id, reason }) => damaged.push(DamagedAccount { id, reason }),
+                Err(e) => return Err(e),
+            }
         }
-        Ok(Cache { data_version, clock_offset, entries })
-    }
-
-    fn open_secret(&self, id: i64, sealed: &[u8]) -> Result<Secret> {
-        let plain = self.sealer.open(sealed, &secret_aad(id)).ok_or_else(|| {
-            Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)"))
-        })?;
-        Secret::from_bytes(plain.to_vec()).map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))
+        Ok(Cache { data_version, clock_offset, entries, damaged })
     }
 
     /// All accounts in the user's order.
@@ -332,14 +343,8 @@ impl Vault {
     /// handed out twice, even by two handles at once.
     pub fn take_code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
         let tx = self.begin_write()?;
-        let row = tx
-            .query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"), [id], |row| {
-                Ok((account_from_row(row), row.get::<_, Vec<u8>>(13)?))
-            })
-            .optional()?
-            .ok_or(Error::NoSuchAccount(id))?;
-        let (account, sealed) = (row.0?, row.1);
-        let generator = Generator::new(account.params, &self.open_secret(id, &sealed)?);
+        let (_, Opened { account, secret }) = self.open_row_in(&tx, id)?;
+        let generator = Generator::new(account.params, &secret);
         let offset: i64 = tx
             .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
             .optional()?
@@ -380,59 +385,51 @@ impl Vault {
         let p = &data.params;
         let now = now();
         let group = data.group.as_ref().map(Name::as_str).filter(|g| !g.is_empty());
-        // The sealed secret is bound to the row id, which exists only after the insert: insert an
-        // empty placeholder, then seal, within the same transaction.
+        let uid = crate::crypto::random_array::<{ record::UID_LEN }>()?;
+        // The record is bound to the row id, which exists only after the insert: insert an empty
+        // placeholder, then seal, within the same transaction.
         tx.prepare_cached(
-            "INSERT INTO accounts (issuer, label, kind, algorithm, digits, period, counter, secret_enc,
-                                   group_name, sort_order, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8,
-                     (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?9, ?9)",
+            "INSERT INTO accounts (uid, kind, algorithm, digits, period, counter, record_enc, sort_order,
+                                   created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, x'', (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?7, ?7)",
         )?
         .execute(params![
-            data.issuer.as_str(),
-            data.label.as_str(),
+            uid,
             p.kind().as_str(),
             p.algorithm().as_str(),
             p.digits(),
             p.period(),
             p.counter() as i64,
-            group,
             now
         ])?;
         let id = tx.last_insert_rowid();
-        let sealed = self.sealer.seal(data.secret.expose(), &secret_aad(id))?;
-        tx.prepare_cached("UPDATE accounts SET secret_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
+        let names = (data.issuer.as_str(), data.label.as_str(), group);
+        let sealed = record::seal(&self.sealer, id, &uid, p, data.secret.expose(), names)?;
+        tx.prepare_cached("UPDATE accounts SET record_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
         Ok(id)
     }
 
     /// Changes the issuer and label of an account.
     pub fn rename(&self, id: i64, issuer: &Name, label: &Name) -> Result<()> {
-        self.update(id, "issuer = ?2, label = ?3", params![id, issuer.as_str(), label.as_str()])
+        self.reseal_names(id, |a| {
+            a.issuer = issuer.as_str().to_owned();
+            a.label = label.as_str().to_owned();
+        })
     }
 
     /// Files an account under a group, or under none.
     pub fn set_group(&self, id: i64, group: Option<&Name>) -> Result<()> {
-        let group = group.map(Name::as_str).filter(|g| !g.is_empty());
-        self.update(id, "group_name = ?2", params![id, group])
+        let group = group.map(Name::as_str).filter(|g| !g.is_empty()).map(str::to_owned);
+        self.reseal_names(id, |a| a.group = group)
     }
 
-    fn update(&self, id: i64, assignments: &str, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
-        let tx = self.begin_write()?;
-        let sql = format!("UPDATE accounts SET {assignments}, updated_at = {} WHERE id = ?1", now());
-        if tx.execute(&sql, values)? == 0 {
-            return Err(Error::NoSuchAccount(id));
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Group names in use, sorted.
+    /// Group names in use, sorted (decrypted names, sorted in memory).
     pub fn groups(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT group_name FROM accounts WHERE group_name IS NOT NULL ORDER BY group_name",
-        )?;
-        let groups = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(groups)
+        self.with_cache(|c| {
+            let groups: std::collections::BTreeSet<&String> =
+                c.entries.iter().filter_map(|e| e.account.group.as_ref()).collect();
+            Ok(groups.into_iter().cloned().collect())
+        })
     }
 
     /// Removes an account for good.
@@ -490,15 +487,19 @@ impl Vault {
 
     /// The full definition of an account, secret included: for export and backup only.
     pub fn account_data(&self, id: i64) -> Result<AccountData> {
-        let account = self.account(id)?;
-        let sealed: Vec<u8> =
-            self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts WHERE id = ?1"))?
+            .query_row([id], StoredRow::read)
+            .optional()?
+            .ok_or(Error::NoSuchAccount(id))?;
+        let Opened { account, secret } = row.open(&self.sealer)?;
         // The file is an edge too: names read back are cleaned like any outside text.
         Ok(AccountData {
             issuer: account.issuer.into(),
             label: account.label.into(),
             params: account.params,
-            secret: self.open_secret(id, &sealed)?,
+            secret,
             group: account.group.map(Name::from),
         })
     }
@@ -525,36 +526,10 @@ impl Vault {
 }
 
 fn entry(cache: &Cache, id: i64) -> Result<&Entry> {
+    if let Some(d) = cache.damaged.iter().find(|d| d.id == id) {
+        return Err(Error::DamagedAccount { id, reason: d.reason });
+    }
     cache.entries.iter().find(|e| e.account.id == id).ok_or(Error::NoSuchAccount(id))
-}
-
-fn secret_aad(id: i64) -> Vec<u8> {
-    format!("accounts.secret_enc:{id}").into_bytes()
-}
-
-/// The columns [`account_from_row`] reads, then the sealed secret (index 13).
-const ACCOUNT_COLUMNS: &str = "id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
-     created_at, updated_at, last_used_at, secret_enc";
-
-fn account_from_row(row: &Row<'_>) -> Result<Account> {
-    let id: i64 = row.get(0)?;
-    let corrupt = |what: &str| Error::Corrupt(format!("account {id} has an invalid {what}"));
-    let kind: OtpKind = row.get::<_, String>(3)?.parse().map_err(|_| corrupt("kind"))?;
-    let algorithm = row.get::<_, String>(4)?.parse().map_err(|_| corrupt("algorithm"))?;
-    let counter: i64 = row.get(7)?;
-    let params = OtpParams::new(kind, algorithm, row.get(5)?, row.get(6)?, counter as u64)
-        .map_err(|_| corrupt("set of code parameters"))?;
-    Ok(Account {
-        id,
-        issuer: row.get(1)?,
-        label: row.get(2)?,
-        params,
-        group: row.get(8)?,
-        sort_order: row.get(9)?,
-        created_at: row.get(10)?,
-        updated_at: row.get(11)?,
-        last_used_at: row.get(12)?,
-    })
 }
 
 /// Refuses, before SQLite touches it, a file that is empty or does not start with SQLite's magic
@@ -582,6 +557,10 @@ fn refuse_foreign_file(path: &Path) -> Result<()> {
 /// Runs migration `version + 1` in `tx` and records it; the first one also seals the key check.
 fn migrate_step(tx: &Transaction<'_>, sealer: &Sealer, version: i64) -> Result<()> {
     tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+    if version == 2 {
+        record::seal_records_v3(tx, sealer)?;
+        tx.execute_batch(schema::ACCOUNTS_V3_REBUILD)?;
+    }
     if version == 0 {
         let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
