@@ -381,6 +381,16 @@ impl From<Account> for AccountRecord {
     }
 }
 
+/// An account whose stored record does not open (tampered with or damaged). It is left out of
+/// `list_accounts`, `codes` and exports; `remove_account(id)` deletes it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DamagedAccountRecord {
+    /// The account's id.
+    pub id: i64,
+    /// What is wrong, in a few words (no name or secret: they are what failed to open).
+    pub reason: String,
+}
+
 /// One account's code at one moment. `Debug` hides the codes.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CodeRecord {
@@ -524,6 +534,17 @@ impl Authenticator {
     /// All OTP accounts in the user's order.
     pub fn list_accounts(&self) -> FfiResult<Vec<AccountRecord>> {
         self.with(|v| Ok(v.accounts()?.into_iter().map(AccountRecord::from).collect()))
+    }
+
+    /// Accounts whose record does not open (tampered with or damaged): shown apart, by id, so the
+    /// user can remove them or restore them from a backup. Every other call keeps working.
+    pub fn damaged_accounts(&self) -> FfiResult<Vec<DamagedAccountRecord>> {
+        self.with(|v| {
+            Ok(v.damaged_accounts()?
+                .into_iter()
+                .map(|d| DamagedAccountRecord { id: d.id, reason: d.reason.into() })
+                .collect())
+        })
     }
 
     /// Accounts whose issuer, label or group contains `query` (any case).
@@ -922,6 +943,7 @@ mod tests {
             }
         });
         assert_eq!(app.list_accounts().unwrap().len(), 100);
+        assert_eq!(app.damaged_accounts().unwrap(), []);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

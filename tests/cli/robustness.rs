@@ -344,3 +344,47 @@ fn an_empty_data_dir_or_one_with_only_leftovers_of_an_interrupted_creation_is_us
     assert!(home.files().contains(&"vault.db".to_owned()), "{:?}", home.files());
     assert_eq!(mode_of(home.path()), 0o700);
 }
+
+/// Breaks the sealed record of account `id` in place, as a bad sector or a tamperer would.
+fn damage_account(home: &Home, id: i64) {
+    let conn = rusqlite::Connection::open(home.file("vault.db")).unwrap();
+    conn.execute("UPDATE accounts SET record_enc = x'00112233445566778899aabbccddeeff00112233' WHERE id = ?1", [id])
+        .unwrap();
+}
+
+#[test]
+fn a_damaged_account_is_listed_as_damaged_and_everything_else_keeps_working() {
+    let home = Home::new("damaged-row");
+    let good = home.add(&totp_uri("Bank", "alice"));
+    let bad = home.add(&totp_uri("Forum", "bob"));
+    let other = home.add(&totp_uri("Mail", "carol"));
+    damage_account(&home, bad);
+
+    let listed = home.ok(&["list"]);
+    assert!(listed.contains("Bank") && listed.contains("Mail"), "{listed}");
+    assert!(listed.lines().any(|l| l.contains(&bad.to_string()) && l.contains("DAMAGED")), "{listed}");
+    let json: serde_json::Value = serde_json::from_str(&home.ok(&["list", "--json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert!(json.as_array().unwrap().iter().any(|a| a["id"] == bad && a["damaged"].is_string()));
+
+    let codes = home.run(&["codes", "--once"]);
+    assert_eq!(codes.ok().lines().count(), 2, "{codes:?}");
+    assert!(codes.stderr.contains(&format!("account {bad}")) && codes.stderr.contains("damaged"), "{codes:?}");
+    assert_eq!(home.ok(&["code", &good.to_string()]).trim().len(), 6);
+
+    let uris = home.run(&["export", "--uris", "--yes"]);
+    assert_eq!(uris.ok().lines().count(), 2);
+    assert!(uris.stderr.contains(&format!("not exported: account {bad}")), "{uris:?}");
+    let backup = home.path().with_file_name("backup.json");
+    let exported = home
+        .cli(["export", "--backup", backup.to_str().unwrap()])
+        .env("AUTHENTICATOR_BACKUP_PASSWORD", "correct horse battery")
+        .run();
+    exported.ok();
+    assert!(exported.stderr.contains(&format!("not in the backup: account {bad}")), "{exported:?}");
+    assert!(exported.stderr.contains("2 accounts restore"), "{exported:?}");
+
+    home.ok(&["remove", &bad.to_string(), "--yes"]);
+    assert!(!home.ok(&["list"]).contains("DAMAGED"));
+    assert_eq!(home.accounts().iter().map(|a| a["id"].as_i64().unwrap()).collect::<Vec<_>>(), [good, other]);
+}

@@ -299,6 +299,12 @@ impl Vault {
         self.with_cache(|c| Ok(c.entries.iter().map(|e| e.account.clone()).collect()))
     }
 
+    /// Rows whose record does not open (tampered with or damaged), by id: left out of
+    /// [`Vault::accounts`], codes and exports, and removable with [`Vault::remove`].
+    pub fn damaged_accounts(&self) -> Result<Vec<DamagedAccount>> {
+        self.with_cache(|c| Ok(c.damaged.clone()))
+    }
+
     /// One account.
     pub fn account(&self, id: i64) -> Result<Account> {
         self.with_cache(|c| Ok(entry(c, id)?.account.clone()))
@@ -504,7 +510,8 @@ impl Vault {
         })
     }
 
-    /// Every account with its secret, in the user's order: for backups and exports only.
+    /// Every account with its secret, in the user's order: for backups and exports only. Damaged
+    /// rows are left out (see [`Vault::damaged_accounts`]).
     pub fn all_account_data(&self) -> Result<Vec<AccountData>> {
         self.accounts()?.iter().map(|a| self.account_data(a.id)).collect()
     }

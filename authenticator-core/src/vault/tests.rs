@@ -227,3 +227,22 @@ fn version_2_vault_migrates_to_sealed_records() {
     assert!(matches!(vault.account(3), Err(Error::DamagedAccount { id: 3, .. })));
     assert_eq!(vault.add(&totp("New", "n")).unwrap().id, 4, "ids are never reused");
 }
+
+#[test]
+fn one_damaged_row_is_reported_alone_and_everything_else_keeps_working() {
+    let dir = TempDir::new("damaged-row");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let ids = vault.add_all(&[totp("Bank", "alice"), totp("Forum", "bob"), totp("Mail", "carol")]).unwrap();
+    vault.execute_for_test(&format!("UPDATE accounts SET record_enc = x'00112233' WHERE id = {}", ids[1]));
+    let damaged = vault.damaged_accounts().unwrap();
+    assert_eq!(damaged.iter().map(|d| d.id).collect::<Vec<_>>(), [ids[1]]);
+    assert_eq!(vault.accounts().unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+    assert_eq!(vault.codes(59).unwrap().len(), 2);
+    assert_eq!(vault.export_uris().unwrap().len(), 2);
+    assert_eq!(vault.all_account_data().unwrap().len(), 2);
+    assert_eq!(vault.search("a").unwrap().len(), 2);
+    vault.take_code(ids[0], 59).unwrap();
+    vault.remove(ids[1]).unwrap();
+    assert!(vault.damaged_accounts().unwrap().is_empty());
+    assert_eq!(vault.accounts().unwrap().len(), 2);
+}
