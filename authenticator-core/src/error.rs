@@ -22,11 +22,40 @@ pub enum Error {
     /// The data key does not have 32 bytes.
     #[error("a data key has 32 bytes, not {0}")]
     InvalidKeyLength(usize),
-    /// The file is not an SQLite database, or a database of another program. It was not changed.
-    #[error("{} is not an authenticator vault; it was left untouched", path.display())]
+    /// The file is not an SQLite database, or a database of another program, or empty. It was
+    /// not changed: an existing file is never re-initialised.
+    #[error("{} is not an authenticator vault ({reason}); it was left untouched", path.display())]
     NotAVault {
         /// The file that was opened.
         path: PathBuf,
+        /// What the file is instead ("the file is empty", "not an SQLite database", …).
+        reason: &'static str,
+    },
+    /// The vault's file (or its folder) cannot be opened: permissions, a missing file, I/O.
+    #[error("cannot open {}: {source}", path.display())]
+    FileAccess {
+        /// The file that could not be opened.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The vault must be upgraded to this build's schema, which a read-only open cannot do.
+    #[error("the vault has schema version {found} and needs an upgrade to {latest}, which needs write access")]
+    UpgradeNeedsWriteAccess {
+        /// The vault's schema version.
+        found: i64,
+        /// The schema version this build writes.
+        latest: i64,
+    },
+    /// One account's sealed record does not open under its row's identity and code parameters:
+    /// tampered with (names swapped, parameters edited) or damaged. Names the row, nothing else.
+    #[error("account {id} is damaged or was tampered with ({reason}); remove it or restore it from a backup")]
+    DamagedAccount {
+        /// The account's id.
+        id: i64,
+        /// What failed.
+        reason: &'static str,
     },
     /// The vault's file is damaged.
     #[error("the vault is damaged: {0}")]

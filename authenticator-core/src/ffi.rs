@@ -84,6 +84,14 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// The account's stored record does not open (tampered with or damaged); it can be removed.
+    #[error("{detail}")]
+    DamagedAccount {
+        /// The damaged account's id.
+        id: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// No push token has this id.
     #[error("{detail}")]
     NoSuchToken {
@@ -264,7 +272,7 @@ impl From<Error> for AuthError {
         match e {
             Error::WrongKey => AuthError::WrongKey { detail },
             Error::InvalidKeyLength(_) => AuthError::InvalidKey { reason, detail },
-            Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) => {
+            Error::NotAVault { .. } | Error::Corrupt(_) | Error::CorruptDatabase(_) | Error::FileAccess { .. } => {
                 AuthError::VaultUnreadable { reason, detail }
             }
             Error::NewerSchema { .. } => AuthError::NewerVault { reason, detail },
@@ -273,6 +281,7 @@ impl From<Error> for AuthError {
             Error::WeakPin { min_chars } => AuthError::WeakPin { min_chars: count_i32(min_chars), detail },
             Error::KdfParameters(_) => AuthError::InvalidImport { reason, detail },
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
+            Error::DamagedAccount { id, .. } => AuthError::DamagedAccount { id, detail },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
             Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason, detail },
             Error::AlreadyEnrolled(serial) => AuthError::AlreadyEnrolled { serial, detail },
@@ -298,6 +307,7 @@ impl From<Error> for AuthError {
             Error::WrongPassword => AuthError::WrongPassword { detail },
             Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason, detail },
             Error::CounterExhausted(_)
+            | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)
             | Error::Sqlite(_)
             | Error::Json(_)
@@ -369,6 +379,16 @@ impl From<Account> for AccountRecord {
             last_used_at: a.last_used_at,
         }
     }
+}
+
+/// An account whose stored record does not open (tampered with or damaged). It is left out of
+/// `list_accounts`, `codes` and exports; `remove_account(id)` deletes it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DamagedAccountRecord {
+    /// The account's id.
+    pub id: i64,
+    /// What is wrong, in a few words (no name or secret: they are what failed to open).
+    pub reason: String,
 }
 
 /// One account's code at one moment. `Debug` hides the codes.
@@ -516,6 +536,17 @@ impl Authenticator {
         self.with(|v| Ok(v.accounts()?.into_iter().map(AccountRecord::from).collect()))
     }
 
+    /// Accounts whose record does not open (tampered with or damaged): shown apart, by id, so the
+    /// user can remove them or restore them from a backup. Every other call keeps working.
+    pub fn damaged_accounts(&self) -> FfiResult<Vec<DamagedAccountRecord>> {
+        self.with(|v| {
+            Ok(v.damaged_accounts()?
+                .into_iter()
+                .map(|d| DamagedAccountRecord { id: d.id, reason: d.reason.into() })
+                .collect())
+        })
+    }
+
     /// Accounts whose issuer, label or group contains `query` (any case).
     pub fn search_accounts(&self, query: String) -> FfiResult<Vec<AccountRecord>> {
         self.with(|v| Ok(v.search(&query)?.into_iter().map(AccountRecord::from).collect()))
@@ -606,7 +637,8 @@ impl Authenticator {
     /// Every account as an `otpauth://` URI. These carry the secrets: call only after the user
     /// explicitly confirmed.
     pub fn export_otpauth_uris(&self) -> FfiResult<Vec<String>> {
-        self.with(|v| v.export_uris())
+        // uniffi lowers owned Strings: the copy handed over is the foreign side's to wipe.
+        self.with(|v| Ok(v.export_uris()?.iter().map(|uri| uri.as_str().to_owned()).collect()))
     }
 
     /// Google Authenticator migration payloads for every account the format can carry.
@@ -906,6 +938,7 @@ mod tests {
             }
         });
         assert_eq!(app.list_accounts().unwrap().len(), 100);
+        assert_eq!(app.damaged_accounts().unwrap(), []);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -59,7 +59,7 @@ pub use push::model::{
     Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken,
     RequestState,
 };
-pub use vault::{DataKey, Vault, VaultAccess};
+pub use vault::{DamagedAccount, DataKey, Vault, VaultAccess};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

@@ -352,13 +352,15 @@ fn no_secret_reaches_the_file_in_plaintext() {
 
     let while_open = vault_files(&db);
     assert!(while_open.iter().any(|(path, _)| path.ends_with("vault.db-wal")), "the vault is in WAL mode");
-    // The scan reads the bytes SQLite wrote: the labels, stored in clear, are there.
-    assert!(contains_any(&while_open, VISIBLE_LABEL.as_bytes()).is_some(), "labels are found while open");
+    // The scan reads the bytes SQLite wrote: the code parameters, stored in clear, are there;
+    // the names are sealed with the secrets.
+    assert!(contains_any(&while_open, b"SHA256").is_some(), "parameters are found while open");
+    needles.extend([VISIBLE_LABEL.as_bytes().to_vec(), b"Plaintext Check".to_vec(), b"secrets".to_vec()]);
     assert_no_needle(&while_open, &needles, "while the vault is open");
 
     drop(vault);
     let after_close = vault_files(&db);
-    assert!(contains_any(&after_close, VISIBLE_LABEL.as_bytes()).is_some(), "labels are found after close");
+    assert!(contains_any(&after_close, b"SHA256").is_some(), "parameters are found after close");
     assert_no_needle(&after_close, &needles, "after the vault is closed");
 }
 
@@ -428,7 +430,7 @@ fn non_database_file_is_refused_and_left_untouched() {
     fs::write(&text, line.repeat(4096 / line.len() + 1)).unwrap();
     let before = fs::read(&text).unwrap();
     let result = Vault::open(&text, &key());
-    assert!(matches!(result, Err(Error::NotAVault { ref path }) if path == &text), "text file: got {result:?}");
+    assert!(matches!(result, Err(Error::NotAVault { ref path, .. }) if path == &text), "text file: got {result:?}");
     assert_unchanged(&text, &before);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no -wal or -shm file was created");
 
@@ -717,4 +719,80 @@ fn concurrent_first_opens_of_a_new_vault_all_succeed() {
             assert!(matches!(result, Ok(Ok(0))), "round {round}: {result:?}");
         }
     }
+}
+
+/// A file that exists is opened or refused, never taken for a new vault: an empty file, an
+/// SQLite database without tables, random bytes and another program's database each give a
+/// typed error and keep every byte.
+#[test]
+fn existing_files_are_never_reinitialised() {
+    let dir = temp_dir("never-reinit");
+    let empty = dir.path().join("empty.db");
+    fs::write(&empty, b"").unwrap();
+    let no_tables = dir.path().join("no-tables.db");
+    Connection::open(&no_tables).unwrap().execute_batch("CREATE TABLE t (x); DROP TABLE t;").unwrap();
+    assert!(fs::metadata(&no_tables).unwrap().len() > 0, "an SQLite file with a header and no tables");
+    let garbage = dir.path().join("garbage.db");
+    let mut noise = vec![0u8; 8192];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for byte in &mut noise {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = state as u8;
+    }
+    fs::write(&garbage, &noise).unwrap();
+    let foreign = dir.path().join("foreign.db");
+    Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi');")
+        .unwrap();
+
+    for (path, reason) in [
+        (&empty, "empty"),
+        (&no_tables, "without the vault's tables"),
+        (&garbage, "not an SQLite database"),
+        (&foreign, "another program"),
+    ] {
+        let before = fs::read(path).unwrap();
+        for _ in 0..2 {
+            let result = Vault::open(path, &key());
+            match &result {
+                Err(e @ Error::NotAVault { path: reported, .. }) => {
+                    assert_eq!(reported, path);
+                    assert!(e.to_string().contains(reason), "{}: {e}", path.display());
+                }
+                other => panic!("{}: expected NotAVault, got {other:?}", path.display()),
+            }
+            assert_unchanged(path, &before);
+        }
+    }
+    let names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names.len(), 4, "no journal, log or temporary file is left beside them: {names:?}");
+}
+
+/// A new vault file is private from its first byte: it is made as a 0600 temporary file and
+/// moved into place complete, so no reader ever sees it 0644 or half-built.
+#[cfg(unix)]
+#[test]
+fn a_new_vault_is_private_and_complete_from_creation() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("private-from-creation");
+    let db = dir.path().join("vault.db");
+    let vault = Vault::open(&db, &key()).unwrap();
+    assert_eq!(
+        fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "vault.db mode, never changed after creation"
+    );
+    vault.add(&totp("mode", None)).unwrap();
+    for name in ["vault.db-wal", "vault.db-shm"] {
+        let path = dir.path().join(name);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "{name} mode");
+    }
+    drop(vault);
+    let names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names, ["vault.db"], "no temporary file is left behind");
 }

@@ -51,6 +51,7 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
         }
     };
     let accounts = vault.all_account_data()?;
+    crate::warn_damaged(vault, "not in the backup:")?;
     eprintln!("Encrypting {} accounts (Argon2id, 64 MiB)…", accounts.len());
     let bytes = format::encrypt(&accounts, &password, format::KdfParams::default())?;
     // Write a new file beside the target, then link it into place: a crash never leaves half a

@@ -231,13 +231,24 @@ fn run(cli: Cli) -> CliResult<()> {
         eprintln!("Created {}", store.db_path().display());
         return Ok(());
     }
-    let vault = store.open()?;
+    // Commands that write nothing open the vault read-only, so a read-only folder still serves.
+    let reads_only = match &cli.command {
+        Command::List { .. } | Command::Codes { .. } | Command::Export { .. } => true,
+        Command::Code { next, .. } => *next,
+        Command::Offset { seconds } => seconds.is_none(),
+        Command::Import { dry_run, .. } => *dry_run,
+        _ => false,
+    };
+    let vault = if reads_only { store.open_for_reading()? } else { store.open()? };
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Code { uri: Some(_), .. } => unreachable!("handled above"),
         Command::Add(args) => add(&vault, args),
         Command::List { json } => list(&vault, json),
-        Command::Codes { once } => view::codes(&vault, once),
+        Command::Codes { once } => {
+            warn_damaged(&vault, "no codes for")?;
+            view::codes(&vault, once)
+        }
         Command::Code { query, at, next, .. } => {
             let account = find(&vault, query.as_deref().unwrap_or_default())?;
             let time = at.unwrap_or_else(now);
@@ -250,6 +261,16 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Remove { query, yes } => {
+            if let Ok(id) = query.parse::<i64>()
+                && vault.damaged_accounts()?.iter().any(|d| d.id == id)
+            {
+                if !yes {
+                    prompt::confirm(&format!("Remove damaged account {id}? Its codes will be gone for good."), "yes")?;
+                }
+                vault.remove(id)?;
+                eprintln!("Removed damaged account {id}");
+                return Ok(());
+            }
             let account = find(&vault, &query)?;
             if !yes {
                 prompt::confirm(
@@ -307,11 +328,12 @@ fn run(cli: Cli) -> CliResult<()> {
                     "yes",
                 )?;
             }
+            warn_damaged(&vault, "not exported:")?;
             if google {
                 return backup::export_google(&vault);
             }
             for line in vault.export_uris()? {
-                say!("{line}");
+                say!("{}", line.as_str());
             }
             Ok(())
         }
@@ -367,14 +389,27 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// Names each damaged account on stderr: `what` says what happens to it ("no codes for", …).
+pub(crate) fn warn_damaged(vault: &Vault, what: &str) -> CliResult<()> {
+    for d in vault.damaged_accounts()? {
+        eprintln!(
+            "warning: {what} account {}: it is damaged ({}); `authenticator remove {}` deletes it",
+            d.id, d.reason, d.id
+        );
+    }
+    Ok(())
+}
+
 fn list(vault: &Vault, json: bool) -> CliResult<()> {
     let accounts = vault.accounts()?;
+    let damaged = vault.damaged_accounts()?;
     if json {
-        let items: Vec<serde_json::Value> = accounts.iter().map(Account::to_json).collect();
+        let mut items: Vec<serde_json::Value> = accounts.iter().map(Account::to_json).collect();
+        items.extend(damaged.iter().map(|d| serde_json::json!({ "id": d.id, "damaged": d.reason })));
         say!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
-    if accounts.is_empty() {
+    if accounts.is_empty() && damaged.is_empty() {
         eprintln!("No accounts yet. Add one: authenticator add 'otpauth://totp/…'");
         return Ok(());
     }
@@ -388,6 +423,9 @@ fn list(vault: &Vault, json: bool) -> CliResult<()> {
             view::describe(&a.params),
             a.group.as_deref().unwrap_or("")
         );
+    }
+    for d in &damaged {
+        say!("{:>4}  DAMAGED: {} (`authenticator remove {}` deletes it)", d.id, d.reason, d.id);
     }
     Ok(())
 }

@@ -428,7 +428,7 @@ fn importing_the_same_backup_twice_finds_only_duplicates_the_second_time() {
 fn a_uri_list_with_bad_lines_imports_the_good_ones_and_refuses_the_others_with_a_reason() {
     let home = Home::new("mixed-lines");
     let file = home.file("mixed.txt");
-    std::fs::create_dir_all(home.path()).unwrap();
+    home.ok(&["init"]); // files beside the vault: a folder holding other files is not taken over
     let lines = [
         format!("otpauth://totp/Good:one?secret={}&issuer=Good", secret(1)),
         "# exported by hand".to_owned(),
@@ -462,7 +462,7 @@ fn a_uri_list_with_bad_lines_imports_the_good_ones_and_refuses_the_others_with_a
 fn refused_uri_lines_are_named_by_their_line_in_the_file() {
     let home = Home::new("line-numbers");
     let file = home.file("list.txt");
-    std::fs::create_dir_all(home.path()).unwrap();
+    home.ok(&["init"]); // files beside the vault: a folder holding other files is not taken over
     let good = format!("otpauth://totp/Good:one?secret={}&issuer=Good", secret(1));
     std::fs::write(&file, format!("{good}\n# a comment\n\notpauth://totp/Bad:x?issuer=Bad\n")).unwrap();
     let stdout = home.ok(&["import", file.to_str().unwrap()]);
@@ -473,7 +473,7 @@ fn refused_uri_lines_are_named_by_their_line_in_the_file() {
 fn a_garbage_file_is_not_a_backup_or_export_this_app_can_read() {
     let home = Home::new("garbage");
     let file = home.file("garbage.bin");
-    std::fs::create_dir_all(home.path()).unwrap();
+    home.ok(&["init"]); // files beside the vault: a folder holding other files is not taken over
     std::fs::write(&file, b"\x00\x01PK\x03\x04 certainly not an export \xff\xfe").unwrap();
     let stderr = import(&home, &file, Some(PASSWORD)).refused_in_one_line().to_owned();
     assert!(stderr.contains("not a backup or export this app can read"), "{stderr:?}");
@@ -550,7 +550,7 @@ fn google_source(home: &Home) -> [&'static str; 3] {
         }
     }
     let file = home.file("source.txt");
-    std::fs::create_dir_all(home.path()).unwrap();
+    home.ok(&["init"]); // files beside the vault: a folder holding other files is not taken over
     std::fs::write(&file, uris.join("\n")).unwrap();
     home.ok(&["import", file.to_str().unwrap()]);
     assert_eq!(home.accounts().len(), 14);

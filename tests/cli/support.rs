@@ -132,7 +132,25 @@ impl Cli {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_authenticator"));
+        Self::via(&[], args)
+    }
+
+    /// The binary run through `wrapper` (a program and its arguments, e.g. `prlimit --fsize=…`
+    /// or `sh -c 'umask 0; exec "$0" "$@"'`), which gets the binary's path and `args` after its own.
+    pub fn via<I, S>(wrapper: &[&str], args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let binary = env!("CARGO_BIN_EXE_authenticator");
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
         let nowhere = std::env::temp_dir().join("authenticator-cli-test-no-home");
         command
             .args(args)
@@ -147,6 +165,13 @@ impl Cli {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         Self { command, stdin: None }
+    }
+
+    /// Runs the binary as user `uid` / group `gid` (the tests must run as root to switch).
+    pub fn run_as_user(mut self, (uid, gid): (u32, u32)) -> Self {
+        use std::os::unix::process::CommandExt;
+        self.command.uid(uid).gid(gid);
+        self
     }
 
     pub fn env(mut self, name: &str, value: impl AsRef<OsStr>) -> Self {
@@ -283,6 +308,25 @@ impl Home {
         &self.path
     }
 
+    /// Makes file permissions bind the binary in permission tests. Root ignores permissions, so
+    /// when the tests run as root (CI containers often do) the data dir is handed to `nobody`
+    /// (65534) and the returned user is the one to run the binary as; otherwise None, and the
+    /// binary runs as the current user, whom permissions bind anyway. Never a reason to skip.
+    pub fn hand_to_unprivileged_user(&self) -> Option<(u32, u32)> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if std::fs::metadata(self._dir.path()).expect("stat the temp dir").uid() != 0 {
+            return None;
+        }
+        let nobody = (65534, 65534);
+        std::fs::set_permissions(self._dir.path(), std::fs::Permissions::from_mode(0o711)).expect("open the temp dir");
+        let mut paths = vec![self.path.clone()];
+        paths.extend(self.files().iter().map(|name| self.file(name)));
+        for path in paths {
+            std::os::unix::fs::chown(&path, Some(nobody.0), Some(nobody.1)).expect("chown to nobody");
+        }
+        Some(nobody)
+    }
+
     pub fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
@@ -312,6 +356,13 @@ impl Home {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.cli(args).run()
+    }
+
+    /// The binary with `--data-dir <this dir>` and `args`, run through `wrapper` (see [`Cli::via`]).
+    pub fn cli_via(&self, wrapper: &[&str], args: &[&str]) -> Cli {
+        let mut all: Vec<std::ffi::OsString> = vec!["--data-dir".into(), self.path.clone().into_os_string()];
+        all.extend(args.iter().map(std::ffi::OsString::from));
+        Cli::via(wrapper, all)
     }
 
     /// Runs `args`, asserts success, and returns stdout.

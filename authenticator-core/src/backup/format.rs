@@ -78,24 +78,7 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
         return Err(Error::WeakPassword(MIN_PASSWORD_CHARS));
     }
     let salt: [u8; 16] = crypto::random_array()?;
-    let items: Vec<Value> = accounts
-        .iter()
-        .map(|a| {
-            let p = &a.params;
-            json!({
-                "type": p.kind().as_str(),
-                "issuer": a.issuer,
-                "label": a.label,
-                "secret": a.secret.to_base32().as_str(),
-                "algorithm": p.algorithm().as_str(),
-                "digits": p.digits(),
-                "period": p.period(),
-                "counter": p.counter(),
-                "group": a.group,
-            })
-        })
-        .collect();
-    let plaintext = Zeroizing::new(serde_json::to_vec(&json!({ "accounts": items }))?);
+    let plaintext = plaintext(accounts)?;
     // The nonce is part of the associated data: draw it first, then seal with it.
     let nonce: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
     let mut envelope = header(kdf, &salt, &nonce);
@@ -104,6 +87,63 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
     let sealed = crypto::seal_with_nonce(&key, &nonce, &plaintext, aad.as_bytes())?;
     envelope["ciphertext"] = Value::String(B64.encode(&sealed));
     Ok(serde_json::to_vec_pretty(&envelope)?)
+}
+
+/// One account as the backup's plaintext holds it.
+#[derive(serde::Serialize)]
+struct Item<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    issuer: &'a str,
+    label: &'a str,
+    secret: &'a str,
+    algorithm: &'a str,
+    digits: u8,
+    period: u32,
+    counter: u64,
+    group: Option<&'a str>,
+}
+
+/// The backup's plaintext, `{"accounts":[…]}`, secrets included: serialised straight from the
+/// accounts (no JSON value tree holding copies of the secrets) into one zeroizing buffer of
+/// exactly its size, measured first, so no reallocation leaves a copy behind.
+fn plaintext(accounts: &[AccountData]) -> Result<Zeroizing<Vec<u8>>> {
+    let secrets: Vec<Zeroizing<String>> = accounts.iter().map(|a| a.secret.to_base32()).collect();
+    let items: Vec<Item<'_>> = accounts
+        .iter()
+        .zip(&secrets)
+        .map(|(a, secret)| Item {
+            kind: a.params.kind().as_str(),
+            issuer: &a.issuer,
+            label: &a.label,
+            secret,
+            algorithm: a.params.algorithm().as_str(),
+            digits: a.params.digits(),
+            period: a.params.period(),
+            counter: a.params.counter(),
+            group: a.group.as_deref(),
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Content<'a> {
+        accounts: &'a [Item<'a>],
+    }
+    let content = Content { accounts: &items };
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, &content)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(counter.0));
+    serde_json::to_writer(&mut *out, &content)?;
+    Ok(out)
 }
 
 /// Decrypts a backup into import entries (each account, or why it is refused).
@@ -238,6 +278,16 @@ mod tests {
         for needle in ["JBSWY3DP", "GitHub", "alice", "Work", "accounts"] {
             assert!(!text.contains(needle), "{needle} in clear");
         }
+    }
+
+    /// The plaintext of a backup holds every secret: it is written into one zeroizing buffer of
+    /// exactly its size (no reallocation leaves a copy), never through a JSON value tree.
+    #[test]
+    fn backup_plaintext_is_one_exactly_sized_zeroizing_buffer() {
+        let plaintext: Zeroizing<Vec<u8>> = plaintext(&accounts()).unwrap();
+        assert_eq!(plaintext.capacity(), plaintext.len());
+        let value: Value = serde_json::from_slice(&plaintext).unwrap();
+        assert_eq!(value["accounts"][0]["secret"], "JBSWY3DPEHPK3PXP");
     }
 
     #[test]

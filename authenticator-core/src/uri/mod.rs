@@ -4,6 +4,8 @@
 //! percent-encoded labels, issuer given twice and differently) and strict where a wrong guess
 //! would produce wrong codes (bad base32, unknown algorithm, HOTP without a counter).
 
+use zeroize::Zeroizing;
+
 use crate::account::{AccountData, AccountError};
 use crate::codec::query::{self, Query};
 use crate::otp::{LooseParams, OtpKind, OtpParams, Secret};
@@ -73,28 +75,32 @@ pub fn split_label(label: &str, issuer: &str) -> (String, String) {
 
 /// Formats an account as an `otpauth://` URI that [`parse`] reads back to the same account
 /// (except its group, which URIs do not carry). The result contains the secret.
-pub fn format(account: &AccountData) -> String {
+pub fn format(account: &AccountData) -> Zeroizing<String> {
     let p = &account.params;
-    let mut uri = format!("otpauth://{}/", p.kind().as_str());
+    let mut path = String::new();
     if !account.issuer.is_empty() || account.label.contains(':') {
-        uri.push_str(&query::encode(&account.issuer, true));
-        uri.push(':');
+        path.push_str(&query::encode(&account.issuer, true));
+        path.push(':');
     }
-    uri.push_str(&query::encode(&account.label, true));
-    uri.push_str("?secret=");
-    uri.push_str(&account.secret.to_base32());
-    if !account.issuer.is_empty() {
-        uri.push_str("&issuer=");
-        uri.push_str(&query::encode(&account.issuer, false));
-    }
-    match p.kind() {
-        OtpKind::Steam => {}
-        OtpKind::Totp => {
-            uri.push_str(&format!("&algorithm={}&digits={}&period={}", p.algorithm(), p.digits(), p.period()))
-        }
-        OtpKind::Hotp => {
-            uri.push_str(&format!("&algorithm={}&digits={}&counter={}", p.algorithm(), p.digits(), p.counter()))
-        }
+    path.push_str(&query::encode(&account.label, true));
+    let issuer = if account.issuer.is_empty() {
+        String::new()
+    } else {
+        format!("&issuer={}", query::encode(&account.issuer, false))
+    };
+    let params = match p.kind() {
+        OtpKind::Steam => String::new(),
+        OtpKind::Totp => format!("&algorithm={}&digits={}&period={}", p.algorithm(), p.digits(), p.period()),
+        OtpKind::Hotp => format!("&algorithm={}&digits={}&counter={}", p.algorithm(), p.digits(), p.counter()),
+    };
+    let secret = account.secret.to_base32();
+    let scheme = format!("otpauth://{}/", p.kind().as_str());
+    let parts = [scheme.as_str(), &path, "?secret=", &secret, &issuer, &params];
+    // The URI carries the secret: one buffer of exactly its size, so no growing step leaves a
+    // copy behind in freed memory, wiped on drop.
+    let mut uri = Zeroizing::new(String::with_capacity(parts.iter().map(|part| part.len()).sum()));
+    for part in parts {
+        uri.push_str(part);
     }
     uri
 }

@@ -157,11 +157,11 @@ fn formats_and_parses_back() {
     ] {
         let a = ok(uri);
         let formatted = format(&a);
-        assert_eq!(ok(&formatted), a, "{uri} -> {formatted}");
+        assert_eq!(ok(&formatted), a, "{uri} -> {}", formatted.as_str());
     }
     let a = ok("otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example");
     assert_eq!(
-        format(&a),
+        format(&a).as_str(),
         "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example&algorithm=SHA1&digits=6&period=30"
     );
 }
@@ -218,6 +218,20 @@ proptest! {
     #[test]
     fn every_account_round_trips_through_its_uri(a in account()) {
         let uri = format(&a);
-        prop_assert_eq!(parse(&uri), Ok(a), "{}", uri);
+        prop_assert_eq!(parse(&uri), Ok(a), "{}", uri.as_str());
+    }
+}
+
+/// The text of a formatted URI carries the secret: it lives in one zeroizing buffer, sized
+/// exactly up front so no growing step leaves a copy behind in freed memory.
+#[test]
+fn formatted_uri_is_one_exactly_sized_zeroizing_buffer() {
+    for uri in [
+        "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example",
+        "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=7&digits=10",
+        "otpauth://steam/St%C3%A9am:g%20aben?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=St%C3%A9am",
+    ] {
+        let formatted: zeroize::Zeroizing<String> = format(&ok(uri));
+        assert_eq!(formatted.capacity(), formatted.len(), "{uri}");
     }
 }

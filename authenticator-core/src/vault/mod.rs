@@ -7,6 +7,7 @@
 
 mod access;
 mod push;
+mod record;
 pub mod schema;
 
 pub use access::VaultAccess;
@@ -26,16 +27,17 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::account::AccountData;
 pub use crate::account::{Account, AccountCode};
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::otp::{Generator, OtpKind, OtpParams, Secret, adjusted_time};
+use crate::otp::{Generator, OtpKind, adjusted_time};
 use crate::text::Name;
 use crate::time::now;
 use crate::uri;
+use record::{Opened, ROW_COLUMNS, StoredRow};
 
 /// How long a write waits for another handle's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,6 +55,18 @@ struct Cache {
     data_version: i64,
     clock_offset: i64,
     entries: Vec<Entry>,
+    damaged: Vec<DamagedAccount>,
+}
+
+/// An account row whose sealed record does not open under its identity and parameters
+/// (tampered with, swapped with another row's, or damaged). Reported on its own, by id; the
+/// other accounts keep working, and the row can be removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedAccount {
+    /// The row's id.
+    pub id: i64,
+    /// What is wrong, in a few words (never names or secrets: they are what failed to open).
+    pub reason: &'static str,
 }
 
 /// An open vault. One handle serves one thread at a time (wrap it in a `Mutex` to share it);
@@ -70,19 +84,60 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Opens the vault at `path`, creating it when the file is absent or empty.
+    /// Opens the vault at `path`, creating it when no file is there.
     ///
-    /// Fails with [`Error::WrongKey`] when the vault was sealed with another key, and with
-    /// [`Error::NotAVault`] for a file that is not an authenticator database; in both cases the
-    /// file is left exactly as it was.
+    /// A file that exists is opened or refused, never re-initialised: an empty file, an SQLite
+    /// database without the vault's tables or anything else fails with [`Error::NotAVault`],
+    /// a vault sealed with another key with [`Error::WrongKey`], and the file keeps every byte.
+    /// A new vault is built in a temporary 0600 file beside `path` and moved into place only
+    /// when complete, so no one ever sees it half-built or readable by others.
     pub fn open(path: impl AsRef<Path>, key: &DataKey) -> Result<Self> {
         let path = path.as_ref();
-        let exists = refuse_foreign_file(path)?;
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if !exists {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Self::open_existing(path, key),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path, key),
+            Err(e) => Err(e.into()),
         }
-        let conn = Connection::open_with_flags(path, flags)?;
+    }
+
+    /// Opens an existing vault for reading only, for commands that write nothing: works in a
+    /// read-only folder or on read-only files. Never creates, migrates or writes anything; a
+    /// vault that needs an upgrade fails with [`Error::UpgradeNeedsWriteAccess`]. Writes through
+    /// the handle fail with a storage error.
+    pub fn open_read_only(path: impl AsRef<Path>, key: &DataKey) -> Result<Self> {
+        let path = path.as_ref();
+        refuse_foreign_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_vault_on(path, e))?;
+        let conn = match schema::version(&conn) {
+            // WAL needs the -shm file; where it cannot be made (read-only folder) and no log is
+            // pending, the file is read as immutable: nobody can write it there either.
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) && !has_pending_log(path) =>
+            {
+                drop(conn);
+                Connection::open_with_flags(immutable_uri(path), flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| not_a_vault_on(path, e))?
+            }
+            _ => conn,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
+        let version = vault.check_version(path)?;
+        if version < schema::LATEST {
+            return Err(Error::UpgradeNeedsWriteAccess { found: version, latest: schema::LATEST });
+        }
+        vault.verify_key()?;
+        Ok(vault)
+    }
+
+    fn open_existing(path: &Path, key: &DataKey) -> Result<Self> {
+        refuse_foreign_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| not_a_vault_on(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -91,23 +146,65 @@ impl Vault {
         Ok(vault)
     }
 
+    /// Builds a new vault in a temporary file (created 0600, so private from its first byte),
+    /// syncs it, and links it into place: the name `path` only ever holds a complete vault. When
+    /// another handle linked its vault first, that one is opened instead.
+    fn create(path: &Path, key: &DataKey) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let file_name = path.file_name().ok_or_else(|| Error::InvalidInput("the vault path names no file".into()))?;
+        let prefix = format!(".{}.", file_name.to_string_lossy());
+        remove_stale_temporaries(dir, &prefix);
+        let suffix = hex::encode(crate::crypto::random_array::<8>()?);
+        let temp = dir.join(format!("{prefix}{suffix}.tmp"));
+        let built = build_new_vault(&temp, key);
+        // A link never replaces a file that appeared meanwhile; where the file system has no
+        // links, a rename after a last look is the next best thing.
+        let linked = built.and_then(|()| match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(_) if !path.exists() => std::fs::rename(&temp, path).map(|()| true).map_err(Error::from),
+            Err(e) => Err(e.into()),
+        });
+        let _ = std::fs::remove_file(&temp);
+        if linked? {
+            sync_dir(dir)?;
+        }
+        Self::open_existing(path, key)
+    }
+
     /// Verifies the key, migrates to [`schema::LATEST`], and switches to WAL — in that order, so a
     /// wrong key or a foreign file changes nothing.
     fn prepare(&self, path: &Path) -> Result<()> {
+        self.check_version(path)?;
+        self.verify_key()?;
+        while self.migrate_one()? {}
+        self.verify_key()?;
+        self.enable_wal()
+    }
+
+    /// The schema version, after checking that the file is one of our vaults and not newer.
+    fn check_version(&self, path: &Path) -> Result<i64> {
         let version = schema::version(&self.conn).map_err(|e| not_a_vault_on(path, e))?;
         if version > schema::LATEST {
             return Err(Error::NewerSchema { found: version, supported: schema::LATEST });
         }
-        if version >= 1 {
-            // Many programs set user_version; without our meta table this is someone else's file.
-            if !schema::has_table(&self.conn, "meta")? {
-                return Err(Error::NotAVault { path: path.to_owned() });
-            }
-            self.verify_key()?;
+        if version == 0 {
+            // Vaults are built before they get their name: version 0 here is never ours.
+            let reason = if schema::has_objects(&self.conn)? {
+                "a database of another program"
+            } else {
+                "an SQLite database without the vault's tables"
+            };
+            return Err(Error::NotAVault { path: path.to_owned(), reason });
         }
-        while self.migrate_one(path)? {}
-        self.verify_key()?;
-        self.enable_wal()
+        // Many programs set user_version; without our meta table this is someone else's file.
+        if !schema::has_table(&self.conn, "meta")? {
+            return Err(Error::NotAVault { path: path.to_owned(), reason: "a database of another program" });
+        }
+        Ok(version)
     }
 
     /// Switches to WAL. On a brand-new file this needs an exclusive lock that SQLite takes
@@ -134,21 +231,13 @@ impl Vault {
 
     /// Runs the next migration in its own transaction; false when the schema is current. The
     /// version is re-read under the write lock: another process may have migrated meanwhile.
-    fn migrate_one(&self, path: &Path) -> Result<bool> {
+    fn migrate_one(&self) -> Result<bool> {
         let tx = self.begin_write()?;
         let version = schema::version(&tx)?;
         if version >= schema::LATEST {
             return Ok(false);
         }
-        if version == 0 && schema::has_objects(&tx)? {
-            return Err(Error::NotAVault { path: path.to_owned() });
-        }
-        tx.execute_batch(schema::MIGRATIONS[version as usize])?;
-        if version == 0 {
-            let check = self.sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
-        }
-        tx.pragma_update(None, "user_version", version + 1)?;
+        migrate_step(&tx, &self.sealer, version)?;
         tx.commit()?;
         Ok(true)
     }
@@ -188,29 +277,32 @@ impl Vault {
             .optional()?
             .unwrap_or(0);
         let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
+            self.conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
         let mut rows = stmt.query([])?;
         let mut entries = Vec::new();
+        let mut damaged = Vec::new();
         while let Some(row) = rows.next()? {
-            let account = account_from_row(row)?;
-            let sealed: Vec<u8> = row.get(13)?;
-            let secret = self.open_secret(account.id, &sealed)?;
-            let generator = Generator::new(account.params, &secret);
-            entries.push(Entry { account, generator });
+            match StoredRow::read(row)?.open(&self.sealer) {
+                Ok(Opened { account, secret }) => {
+                    let generator = Generator::new(account.params, &secret);
+                    entries.push(Entry { account, generator });
+                }
+                Err(Error::DamagedAccount { id, reason }) => damaged.push(DamagedAccount { id, reason }),
+                Err(e) => return Err(e),
+            }
         }
-        Ok(Cache { data_version, clock_offset, entries })
-    }
-
-    fn open_secret(&self, id: i64, sealed: &[u8]) -> Result<Secret> {
-        let plain = self.sealer.open(sealed, &secret_aad(id)).ok_or_else(|| {
-            Error::Corrupt(format!("the secret of account {id} does not decrypt (tampered or damaged)"))
-        })?;
-        Secret::from_bytes(plain.to_vec()).map_err(|_| Error::Corrupt(format!("account {id} has an invalid secret")))
+        Ok(Cache { data_version, clock_offset, entries, damaged })
     }
 
     /// All accounts in the user's order.
     pub fn accounts(&self) -> Result<Vec<Account>> {
         self.with_cache(|c| Ok(c.entries.iter().map(|e| e.account.clone()).collect()))
+    }
+
+    /// Rows whose record does not open (tampered with or damaged), by id: left out of
+    /// [`Vault::accounts`], codes and exports, and removable with [`Vault::remove`].
+    pub fn damaged_accounts(&self) -> Result<Vec<DamagedAccount>> {
+        self.with_cache(|c| Ok(c.damaged.clone()))
     }
 
     /// One account.
@@ -257,14 +349,8 @@ impl Vault {
     /// handed out twice, even by two handles at once.
     pub fn take_code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
         let tx = self.begin_write()?;
-        let row = tx
-            .query_row(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"), [id], |row| {
-                Ok((account_from_row(row), row.get::<_, Vec<u8>>(13)?))
-            })
-            .optional()?
-            .ok_or(Error::NoSuchAccount(id))?;
-        let (account, sealed) = (row.0?, row.1);
-        let generator = Generator::new(account.params, &self.open_secret(id, &sealed)?);
+        let (_, Opened { account, secret }) = self.open_row_in(&tx, id)?;
+        let generator = Generator::new(account.params, &secret);
         let offset: i64 = tx
             .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
             .optional()?
@@ -305,59 +391,51 @@ impl Vault {
         let p = &data.params;
         let now = now();
         let group = data.group.as_ref().map(Name::as_str).filter(|g| !g.is_empty());
-        // The sealed secret is bound to the row id, which exists only after the insert: insert an
-        // empty placeholder, then seal, within the same transaction.
+        let uid = crate::crypto::random_array::<{ record::UID_LEN }>()?;
+        // The record is bound to the row id, which exists only after the insert: insert an empty
+        // placeholder, then seal, within the same transaction.
         tx.prepare_cached(
-            "INSERT INTO accounts (issuer, label, kind, algorithm, digits, period, counter, secret_enc,
-                                   group_name, sort_order, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8,
-                     (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?9, ?9)",
+            "INSERT INTO accounts (uid, kind, algorithm, digits, period, counter, record_enc, sort_order,
+                                   created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, x'', (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM accounts), ?7, ?7)",
         )?
         .execute(params![
-            data.issuer.as_str(),
-            data.label.as_str(),
+            uid,
             p.kind().as_str(),
             p.algorithm().as_str(),
             p.digits(),
             p.period(),
             p.counter() as i64,
-            group,
             now
         ])?;
         let id = tx.last_insert_rowid();
-        let sealed = self.sealer.seal(data.secret.expose(), &secret_aad(id))?;
-        tx.prepare_cached("UPDATE accounts SET secret_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
+        let names = (data.issuer.as_str(), data.label.as_str(), group);
+        let sealed = record::seal(&self.sealer, id, &uid, p, data.secret.expose(), names)?;
+        tx.prepare_cached("UPDATE accounts SET record_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
         Ok(id)
     }
 
     /// Changes the issuer and label of an account.
     pub fn rename(&self, id: i64, issuer: &Name, label: &Name) -> Result<()> {
-        self.update(id, "issuer = ?2, label = ?3", params![id, issuer.as_str(), label.as_str()])
+        self.reseal_names(id, |a| {
+            a.issuer = issuer.as_str().to_owned();
+            a.label = label.as_str().to_owned();
+        })
     }
 
     /// Files an account under a group, or under none.
     pub fn set_group(&self, id: i64, group: Option<&Name>) -> Result<()> {
-        let group = group.map(Name::as_str).filter(|g| !g.is_empty());
-        self.update(id, "group_name = ?2", params![id, group])
+        let group = group.map(Name::as_str).filter(|g| !g.is_empty()).map(str::to_owned);
+        self.reseal_names(id, |a| a.group = group)
     }
 
-    fn update(&self, id: i64, assignments: &str, values: &[&dyn rusqlite::ToSql]) -> Result<()> {
-        let tx = self.begin_write()?;
-        let sql = format!("UPDATE accounts SET {assignments}, updated_at = {} WHERE id = ?1", now());
-        if tx.execute(&sql, values)? == 0 {
-            return Err(Error::NoSuchAccount(id));
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Group names in use, sorted.
+    /// Group names in use, sorted (decrypted names, sorted in memory).
     pub fn groups(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT group_name FROM accounts WHERE group_name IS NOT NULL ORDER BY group_name",
-        )?;
-        let groups = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(groups)
+        self.with_cache(|c| {
+            let groups: std::collections::BTreeSet<&String> =
+                c.entries.iter().filter_map(|e| e.account.group.as_ref()).collect();
+            Ok(groups.into_iter().cloned().collect())
+        })
     }
 
     /// Removes an account for good.
@@ -415,26 +493,32 @@ impl Vault {
 
     /// The full definition of an account, secret included: for export and backup only.
     pub fn account_data(&self, id: i64) -> Result<AccountData> {
-        let account = self.account(id)?;
-        let sealed: Vec<u8> =
-            self.conn.query_row("SELECT secret_enc FROM accounts WHERE id = ?1", [id], |row| row.get(0))?;
+        let row = self
+            .conn
+            .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts WHERE id = ?1"))?
+            .query_row([id], StoredRow::read)
+            .optional()?
+            .ok_or(Error::NoSuchAccount(id))?;
+        let Opened { account, secret } = row.open(&self.sealer)?;
         // The file is an edge too: names read back are cleaned like any outside text.
         Ok(AccountData {
             issuer: account.issuer.into(),
             label: account.label.into(),
             params: account.params,
-            secret: self.open_secret(id, &sealed)?,
+            secret,
             group: account.group.map(Name::from),
         })
     }
 
-    /// Every account with its secret, in the user's order: for backups and exports only.
+    /// Every account with its secret, in the user's order: for backups and exports only. Damaged
+    /// rows are left out (see [`Vault::damaged_accounts`]).
     pub fn all_account_data(&self) -> Result<Vec<AccountData>> {
         self.accounts()?.iter().map(|a| self.account_data(a.id)).collect()
     }
 
-    /// Every account as an `otpauth://` URI, in list order. These contain the secrets.
-    pub fn export_uris(&self) -> Result<Vec<String>> {
+    /// Every account as an `otpauth://` URI, in list order. These contain the secrets (each in
+    /// a zeroizing buffer).
+    pub fn export_uris(&self) -> Result<Vec<zeroize::Zeroizing<String>>> {
         self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
     }
 }
@@ -449,64 +533,122 @@ impl Vault {
 }
 
 fn entry(cache: &Cache, id: i64) -> Result<&Entry> {
+    if let Some(d) = cache.damaged.iter().find(|d| d.id == id) {
+        return Err(Error::DamagedAccount { id, reason: d.reason });
+    }
     cache.entries.iter().find(|e| e.account.id == id).ok_or(Error::NoSuchAccount(id))
 }
 
-fn secret_aad(id: i64) -> Vec<u8> {
-    format!("accounts.secret_enc:{id}").into_bytes()
-}
-
-/// The columns [`account_from_row`] reads, then the sealed secret (index 13).
-const ACCOUNT_COLUMNS: &str = "id, issuer, label, kind, algorithm, digits, period, counter, group_name, sort_order,
-     created_at, updated_at, last_used_at, secret_enc";
-
-fn account_from_row(row: &Row<'_>) -> Result<Account> {
-    let id: i64 = row.get(0)?;
-    let corrupt = |what: &str| Error::Corrupt(format!("account {id} has an invalid {what}"));
-    let kind: OtpKind = row.get::<_, String>(3)?.parse().map_err(|_| corrupt("kind"))?;
-    let algorithm = row.get::<_, String>(4)?.parse().map_err(|_| corrupt("algorithm"))?;
-    let counter: i64 = row.get(7)?;
-    let params = OtpParams::new(kind, algorithm, row.get(5)?, row.get(6)?, counter as u64)
-        .map_err(|_| corrupt("set of code parameters"))?;
-    Ok(Account {
-        id,
-        issuer: row.get(1)?,
-        label: row.get(2)?,
-        params,
-        group: row.get(8)?,
-        sort_order: row.get(9)?,
-        created_at: row.get(10)?,
-        updated_at: row.get(11)?,
-        last_used_at: row.get(12)?,
-    })
-}
-
-/// Refuses, before SQLite touches it, a non-empty file that does not start with SQLite's magic
-/// header. Returns whether the file exists.
-fn refuse_foreign_file(path: &Path) -> Result<bool> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
+/// Refuses, before SQLite touches it, a file that is empty or does not start with SQLite's magic
+/// header.
+fn refuse_foreign_file(path: &Path) -> Result<()> {
+    let access = |source| Error::FileAccess { path: path.to_owned(), source };
+    let mut file = File::open(path).map_err(access)?;
     let mut header = [0u8; 16];
     let mut filled = 0;
     while filled < header.len() {
-        match file.read(&mut header[filled..])? {
+        match file.read(&mut header[filled..]).map_err(access)? {
             0 => break,
             n => filled += n,
         }
     }
-    if filled == 0 || &header[..filled] == b"SQLite format 3\0" {
-        Ok(true)
+    if filled == 0 {
+        Err(Error::NotAVault { path: path.to_owned(), reason: "the file is empty" })
+    } else if &header[..filled] == b"SQLite format 3\0" {
+        Ok(())
     } else {
-        Err(Error::NotAVault { path: path.to_owned() })
+        Err(Error::NotAVault { path: path.to_owned(), reason: "not an SQLite database" })
     }
+}
+
+/// Runs migration `version + 1` in `tx` and records it; the first one also seals the key check.
+fn migrate_step(tx: &Transaction<'_>, sealer: &Sealer, version: i64) -> Result<()> {
+    tx.execute_batch(schema::MIGRATIONS[version as usize])?;
+    if version == 2 {
+        record::seal_records_v3(tx, sealer)?;
+        tx.execute_batch(schema::ACCOUNTS_V3_REBUILD)?;
+    }
+    if version == 0 {
+        let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;
+    }
+    tx.pragma_update(None, "user_version", version + 1)?;
+    Ok(())
+}
+
+/// Creates `temp` (0600 from its first byte on Unix; it must not exist), builds the latest
+/// schema in it in one transaction, and syncs it to disk.
+fn build_new_vault(temp: &Path, key: &DataKey) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(temp)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(temp, flags)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let sealer = Sealer::new(key);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for version in 0..schema::LATEST {
+        migrate_step(&tx, &sealer, version)?;
+    }
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| e)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// How old a temporary file of an interrupted creation must be before it is cleaned up: far
+/// beyond the milliseconds a creation takes, so a concurrent creator's file is never touched.
+pub const STALE_TEMPORARY_AGE: Duration = Duration::from_secs(60);
+
+/// Removes what an interrupted creation left in `dir`: files named `<prefix><16 hex>.tmp`
+/// (and their `-journal`) older than [`STALE_TEMPORARY_AGE`]. Best effort.
+pub fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+        let rest = rest.strip_suffix("-journal").unwrap_or(rest);
+        let ours =
+            rest.strip_suffix(".tmp").is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TEMPORARY_AGE));
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Makes a new name in `dir` durable (a no-op where directories cannot be synced).
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    let _ = dir;
+    Ok(())
+}
+
+/// Whether a write-ahead log with content lies beside `path` (an immutable open would miss it).
+fn has_pending_log(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded as SQLite's URI filenames require.
+fn immutable_uri(path: &Path) -> String {
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+    let text = path.to_string_lossy();
+    format!("file:{}?immutable=1", percent_encoding::utf8_percent_encode(&text, ESCAPED))
 }
 
 fn not_a_vault_on(path: &Path, e: rusqlite::Error) -> Error {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotAVault { path: path.to_owned() },
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::NotAVault { path: path.to_owned(), reason: "not an SQLite database" }
+        }
         _ => e.into(),
     }
 }

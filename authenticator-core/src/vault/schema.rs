@@ -23,27 +23,37 @@
 //!   - `clock_offset` (INTEGER): seconds added to the device clock for every code, for devices
 //!     whose clock is wrong and cannot be fixed. Absent means 0.
 //!
-//! ## `accounts` (since version 1)
-//! One row per OTP account.
+//! ## `accounts` (since version 1; sealed records since version 3)
+//! One row per OTP account. Nothing that names the account is stored in clear.
 //! - `id`: stable identifier the UI uses (`AUTOINCREMENT`, so a deleted account's id is never
 //!   given to another one while the UI may still hold it).
-//! - `issuer`, `label`: display names (service, account at the service); may be empty; control
-//!   characters are removed before they get here.
+//! - `uid`: 16 random bytes drawn when the row is made, never changed: the row's identity in
+//!   the associated data, beside `id`.
 //! - `kind`: `totp`, `hotp` or `steam`.
 //! - `algorithm`: `SHA1`, `SHA256` or `SHA512` (always `SHA1` for Steam).
 //! - `digits`: code length, 4 to 10 (5 for Steam, whose codes are letters and digits).
 //! - `period`: TOTP step in seconds, 1 to 3600 (30 for HOTP, where it is unused).
 //! - `counter`: HOTP moving factor of the next code to hand out; advanced only when the user
 //!   takes a code. 0 for time-based kinds.
-//! - `secret_enc`: the secret, sealed: 12-byte random nonce followed by AES-256-GCM ciphertext and
-//!   tag, under the data key, with `"accounts.secret_enc:" || id` as associated data so a sealed
-//!   secret copied onto another row fails to open instead of producing another account's codes.
-//!   Every write of a secret draws a fresh nonce.
-//! - `group_name`: optional folder name; NULL when the account is in no group.
+//! - `record_enc`: the secret, issuer, label and group, sealed as one value: 12-byte random
+//!   nonce, then AES-256-GCM ciphertext and tag, under the data key. The plaintext is a layout
+//!   byte (1), then length-prefixed (u32 LE) secret, issuer and label, a group flag (0/1) and
+//!   the length-prefixed group. The associated data is
+//!   `"accounts.record_enc:v3:" id ":" hex(uid) ":" kind ":" algorithm ":" digits ":" period`,
+//!   so a record copied onto another row, or a row whose kind, algorithm, digits or period were
+//!   edited, fails to open: the row is reported as damaged under its id (never with the wrong
+//!   name or wrong codes), the others keep working, and it can be removed. The counter is not
+//!   bound (it changes with every code). Every write draws a fresh nonce; renaming re-seals.
+//!   Search and sorting by name happen in memory on the opened records.
 //! - `sort_order`: position in the user's list (ascending; ties broken by `id`).
-//! - `created_at`, `updated_at`: Unix seconds of creation and of the last edit of any column.
+//! - `created_at`, `updated_at`: Unix seconds of creation and of the last edit.
 //! - `last_used_at`: Unix seconds when a code was last taken (copied, typed, advanced); NULL
 //!   until then. Lets a UI sort by recent use.
+//!
+//! Version 2 had `issuer`, `label` and `group_name` in clear and `secret_enc` bound to `id`
+//! only. Migration 3 seals each row's record from them (a row whose secret no longer opened
+//! keeps its old bytes and stays reported as damaged) and rebuilds the table without them,
+//! keeping the AUTOINCREMENT high-water mark.
 //!
 //! ## `push_tokens` (since version 2)
 //! One row per privacyIDEA push token enrolled on this device.
@@ -91,7 +101,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -163,7 +173,39 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
          decision TEXT NOT NULL CHECK (decision IN ('approved', 'denied', 'expired', 'rejected')),
          detail   TEXT
      ) STRICT;",
+    // 3: sealed account records, first half (the vault fills `uid` and `record_enc` from the
+    // old columns, then runs ACCOUNTS_V3_REBUILD).
+    "ALTER TABLE accounts ADD COLUMN uid BLOB;
+     ALTER TABLE accounts ADD COLUMN record_enc BLOB;",
 ];
+
+/// Migration 3, second half: the accounts table without its plaintext name columns and old
+/// secret column, keeping the AUTOINCREMENT high-water mark so no removed id is given again.
+pub(super) const ACCOUNTS_V3_REBUILD: &str = "
+    CREATE TABLE accounts_v3 (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid          BLOB NOT NULL UNIQUE CHECK (length(uid) = 16),
+        kind         TEXT NOT NULL CHECK (kind IN ('totp', 'hotp', 'steam')),
+        algorithm    TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+        digits       INTEGER NOT NULL CHECK (digits BETWEEN 4 AND 10),
+        period       INTEGER NOT NULL CHECK (period BETWEEN 1 AND 3600),
+        counter      INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+        record_enc   BLOB NOT NULL,
+        sort_order   INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        last_used_at INTEGER
+    ) STRICT;
+    INSERT INTO accounts_v3 (id, uid, kind, algorithm, digits, period, counter, record_enc, sort_order,
+                             created_at, updated_at, last_used_at)
+        SELECT id, uid, kind, algorithm, digits, period, counter, record_enc, sort_order,
+               created_at, updated_at, last_used_at FROM accounts;
+    CREATE TEMP TABLE v3_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'accounts';
+    DROP TABLE accounts;
+    ALTER TABLE accounts_v3 RENAME TO accounts;
+    UPDATE sqlite_sequence SET seq = MAX(seq, IFNULL((SELECT seq FROM v3_sequence), 0)) WHERE name = 'accounts';
+    DROP TABLE v3_sequence;
+    CREATE INDEX accounts_by_order ON accounts (sort_order, id);";
 
 /// The schema version recorded in the file.
 pub(super) fn version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -1,5 +1,6 @@
 use super::*;
-use crate::otp::Algorithm;
+use crate::otp::{Algorithm, OtpParams, Secret};
+use rusqlite::Connection;
 
 struct TempDir(std::path::PathBuf);
 
@@ -119,10 +120,10 @@ fn swapped_secrets_are_detected_not_used() {
     vault.add_all(&[totp("A", "a"), totp("B", "b")]).unwrap();
     vault
         .conn
-        .execute_batch("UPDATE accounts SET secret_enc = (SELECT secret_enc FROM accounts WHERE id = 2) WHERE id = 1")
+        .execute_batch("UPDATE accounts SET record_enc = (SELECT record_enc FROM accounts WHERE id = 2) WHERE id = 1")
         .unwrap();
     vault.cache.replace(None);
-    assert!(matches!(vault.codes(0), Err(Error::Corrupt(_))));
+    assert!(matches!(vault.code(1, 0), Err(Error::DamagedAccount { id: 1, .. })));
 }
 
 #[test]
@@ -145,4 +146,103 @@ fn absurd_clock_offsets_are_refused() {
     assert!(matches!(vault.set_clock_offset(i64::MAX), Err(Error::InvalidClockOffset(_))));
     vault.set_clock_offset(-1_700_000_000).unwrap();
     assert_eq!(vault.clock_offset().unwrap(), -1_700_000_000);
+}
+
+/// Whether the accounts table still has a plaintext `column`.
+fn has_column(vault: &Vault, column: &str) -> bool {
+    vault.conn.prepare("SELECT * FROM accounts LIMIT 0").unwrap().column_names().any(|c| c == column)
+}
+
+/// Swaps what names two accounts between rows `a` and `b`, whichever columns hold it.
+fn swap_names(vault: &Vault, a: i64, b: i64) {
+    let columns: &[&str] = if has_column(vault, "issuer") { &["issuer", "label"] } else { &["record_enc"] };
+    for column in columns {
+        vault.execute_for_test(&format!(
+            "CREATE TEMP TABLE swap AS SELECT id, {column} AS value FROM accounts WHERE id IN ({a}, {b});
+             UPDATE accounts SET {column} = (SELECT value FROM swap WHERE swap.id = CASE accounts.id WHEN {a} THEN {b} ELSE {a} END)
+             WHERE id IN ({a}, {b});
+             DROP TABLE swap;"
+        ));
+    }
+}
+
+#[test]
+fn swapped_names_and_changed_code_parameters_are_typed_errors_naming_the_row() {
+    let dir = TempDir::new("tamper");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let ids = vault
+        .add_all(&[totp("Bank", "alice"), totp("Forum", "bob"), totp("Mail", "carol"), totp("Shop", "dan")])
+        .unwrap();
+    swap_names(&vault, ids[0], ids[1]);
+    vault.execute_for_test(&format!("UPDATE accounts SET digits = 6 WHERE id = {}", ids[2]));
+    vault.execute_for_test(&format!("UPDATE accounts SET algorithm = 'SHA256', period = 60 WHERE id = {}", ids[3]));
+    for id in ids {
+        match vault.account(id) {
+            Err(e @ Error::DamagedAccount { id: reported, .. }) => {
+                assert_eq!(reported, id);
+                assert!(e.to_string().contains(&format!("account {id}")), "{e}");
+                assert!(!e.to_string().contains("12345678901234567890"), "{e}");
+            }
+            other => panic!("account {id}: expected DamagedAccount, got {other:?}"),
+        }
+        assert!(matches!(vault.take_code(id, 59), Err(Error::DamagedAccount { id: reported, .. }) if reported == id));
+    }
+}
+
+/// A version 2 vault (names in plaintext columns, secrets bound to the id only) migrates to
+/// sealed records: names and codes survive, a row whose secret did not open stays reported as
+/// damaged under its id, and no removed id is given out again.
+#[test]
+fn version_2_vault_migrates_to_sealed_records() {
+    let dir = TempDir::new("v2-migration");
+    {
+        let conn = Connection::open(dir.db()).unwrap();
+        let sealer = Sealer::new(&key());
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
+        let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD).unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check]).unwrap();
+        for (id, issuer, group, aad_id) in
+            [(1, "Kept", Some("Work"), 1), (2, "Removed", None, 2), (3, "Broken", None, 99)]
+        {
+            let sealed =
+                sealer.seal(b"12345678901234567890", format!("accounts.secret_enc:{aad_id}").as_bytes()).unwrap();
+            conn.execute(
+                "INSERT INTO accounts (id, issuer, label, kind, algorithm, digits, period, secret_enc, group_name,
+                                       sort_order, created_at, updated_at)
+                 VALUES (?1, ?2, 'label', 'totp', 'SHA1', 8, 30, ?3, ?4, ?1, 0, 0)",
+                rusqlite::params![id, issuer, sealed, group],
+            )
+            .unwrap();
+        }
+        conn.execute("DELETE FROM accounts WHERE id = 2", []).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+    }
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    assert_eq!(schema::version(&vault.conn).unwrap(), schema::LATEST);
+    let accounts = vault.accounts().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!((accounts[0].issuer.as_str(), accounts[0].group.as_deref()), ("Kept", Some("Work")));
+    assert_eq!(vault.code(1, 59).unwrap().value, "94287082");
+    assert!(matches!(vault.account(3), Err(Error::DamagedAccount { id: 3, .. })));
+    assert_eq!(vault.add(&totp("New", "n")).unwrap().id, 4, "ids are never reused");
+}
+
+#[test]
+fn one_damaged_row_is_reported_alone_and_everything_else_keeps_working() {
+    let dir = TempDir::new("damaged-row");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let ids = vault.add_all(&[totp("Bank", "alice"), totp("Forum", "bob"), totp("Mail", "carol")]).unwrap();
+    vault.execute_for_test(&format!("UPDATE accounts SET record_enc = x'00112233' WHERE id = {}", ids[1]));
+    let damaged = vault.damaged_accounts().unwrap();
+    assert_eq!(damaged.iter().map(|d| d.id).collect::<Vec<_>>(), [ids[1]]);
+    assert_eq!(vault.accounts().unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
+    assert_eq!(vault.codes(59).unwrap().len(), 2);
+    assert_eq!(vault.export_uris().unwrap().len(), 2);
+    assert_eq!(vault.all_account_data().unwrap().len(), 2);
+    assert_eq!(vault.search("a").unwrap().len(), 2);
+    vault.take_code(ids[0], 59).unwrap();
+    vault.remove(ids[1]).unwrap();
+    assert!(vault.damaged_accounts().unwrap().is_empty());
+    assert_eq!(vault.accounts().unwrap().len(), 2);
 }

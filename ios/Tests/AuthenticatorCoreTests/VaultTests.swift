@@ -95,6 +95,7 @@ final class VaultTests: XCTestCase {
             XCTAssertEqual(id, corp.id)
         }
         XCTAssertEqual(try app.listAccounts().map(\.id), [github.id])
+        XCTAssertEqual(try app.damagedAccounts(), [], "no damaged rows in a healthy vault")
     }
 
     func testClockOffsetAppliesToEveryCode() throws {

@@ -43,6 +43,7 @@ class VaultTest {
             assertEquals(listOf(github.id, hotp.id), listed.map { it.id })
             assertEquals(listOf("GitHub", "Corp"), listed.map { it.issuer })
             assertEquals(listOf(github.id), auth.searchAccounts("alice").map { it.id })
+            assertEquals(emptyList(), auth.damagedAccounts(), "no damaged rows in a healthy vault")
         }
     }
 
