@@ -141,6 +141,8 @@ impl Vault {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted and overwritten content is zeroed in the file, not left in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
         vault.prepare(path)?;
         Ok(vault)
@@ -178,10 +180,15 @@ impl Vault {
     /// Verifies the key, migrates to [`schema::LATEST`], and switches to WAL — in that order, so a
     /// wrong key or a foreign file changes nothing.
     fn prepare(&self, path: &Path) -> Result<()> {
-        self.check_version(path)?;
+        let found = self.check_version(path)?;
         self.verify_key()?;
         while self.migrate_one()? {}
         self.verify_key()?;
+        if found < schema::LATEST {
+            // What older versions kept in plaintext (names, before version 3) may survive a
+            // migration in free pages: rebuild the file so no copy is left behind.
+            self.conn.execute_batch("VACUUM")?;
+        }
         self.enable_wal()
     }
 

@@ -2,24 +2,23 @@ use super::*;
 use crate::otp::{Algorithm, OtpParams, Secret};
 use rusqlite::Connection;
 
-struct TempDir(std::path::PathBuf);
+/// A temporary folder for one test's vault, removed afterwards.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("vault-unit-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
+        Self(tempfile::Builder::new().prefix(&format!("vault-unit-{name}-")).tempdir().unwrap())
+    }
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
     }
     fn db(&self) -> std::path::PathBuf {
-        self.0.join("vault.db")
+        self.path().join("vault.db")
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn key() -> DataKey {
@@ -220,6 +219,13 @@ fn version_2_vault_migrates_to_sealed_records() {
     }
     let vault = Vault::open(dir.db(), &key()).unwrap();
     assert_eq!(schema::version(&vault.conn).unwrap(), schema::LATEST);
+    // The plaintext names of version 2, the removed row's too, are gone from every file.
+    for file in ["vault.db", "vault.db-wal", "vault.db-shm"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        for name in ["Kept", "Removed", "Broken", "Work"] {
+            assert!(!contains(&bytes, name.as_bytes()), "{name} left in plaintext in {file}");
+        }
+    }
     let accounts = vault.accounts().unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!((accounts[0].issuer.as_str(), accounts[0].group.as_deref()), ("Kept", Some("Work")));
