@@ -271,7 +271,7 @@ impl From<Error> for AuthError {
             Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string(), detail },
             Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidArgument { reason, detail },
             Error::WeakPin { min_chars } => AuthError::WeakPin { min_chars: count_i32(min_chars), detail },
-            Error::KdfParameters(_) => AuthError::InvalidImport { reason, detail },
+            Error::KdfParameters(_) | Error::TooCostly { .. } => AuthError::InvalidImport { reason, detail },
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
             Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason, detail },

@@ -190,7 +190,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
     let format = detect(bytes).ok_or(Error::UnknownImportFormat)?;
     let entries = match format {
-        ImportFormat::Backup => format::decrypt(bytes, password.ok_or(Error::PasswordRequired)?)?,
+        ImportFormat::Backup => format::open(bytes, password)?,
         ImportFormat::Aegis => aegis::parse(bytes, password)?,
         ImportFormat::TwoFas => twofas::parse(bytes, password)?,
         ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,

@@ -270,6 +270,10 @@ fn aegis_hostile_scrypt_parameters_are_refused_before_any_work() {
     let mut json = fixture_json("aegis_encrypted.json");
     json["header"]["slots"][0]["n"] = (1u64 << 40).into();
     let bytes = serde_json::to_vec(&json).unwrap();
+    assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::TooCostly { .. })));
+    assert!(matches!(aegis::parse(&bytes, None), Err(Error::TooCostly { .. })), "before asking for a password");
+    json["header"]["slots"][0]["n"] = 3.into();
+    let bytes = serde_json::to_vec(&json).unwrap();
     assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::InvalidImport(_))));
 }
 
