@@ -96,6 +96,12 @@ pub enum Error {
     /// A backup password shorter than the minimum (characters).
     #[error("a backup password needs at least {0} characters")]
     WeakPassword(usize),
+    /// A file larger than the input cap ([`crate::backup::MAX_FILE_BYTES`]); it was not read past it.
+    #[error("the file is larger than {} MiB, the most this app reads", limit_bytes / (1024 * 1024))]
+    FileTooLarge {
+        /// The cap, in bytes.
+        limit_bytes: u64,
+    },
     /// Not a format this app imports.
     #[error(
         "not a backup or export this app can read (Aegis, 2FAS, Google Authenticator, otpauth URIs, or this app's backup)"

@@ -296,7 +296,9 @@ impl From<Error> for AuthError {
             Error::PasswordRequired => AuthError::PasswordRequired { detail },
             Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: count_i32(min), detail },
             Error::WrongPassword => AuthError::WrongPassword { detail },
-            Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason, detail },
+            Error::UnknownImportFormat | Error::InvalidImport(_) | Error::FileTooLarge { .. } => {
+                AuthError::InvalidImport { reason, detail }
+            }
             Error::CounterExhausted(_)
             | Error::Storage(_)
             | Error::Sqlite(_)

@@ -1,6 +1,5 @@
 //! `authenticator export --backup`, `import`, `verify-backup`.
 
-use std::io::Read;
 use std::path::Path;
 
 use authenticator_core::backup::{self, format};
@@ -67,7 +66,7 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     let linked = std::fs::hard_link(&partial, path);
     let _ = std::fs::remove_file(&partial);
     linked.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
-    let check = backup::verify_backup(&std::fs::read(path)?, &password)?;
+    let check = backup::verify_backup(&read(path)?, &password)?;
     eprintln!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
     let push_tokens = vault.push_tokens()?.len();
     if push_tokens > 0 {
@@ -89,13 +88,17 @@ pub fn export_google(vault: &Vault) -> CliResult<()> {
     Ok(())
 }
 
+/// A file named by the user ("-": stdin), read up to the input cap (16 MiB) and never past it.
 fn read(path: &Path) -> CliResult<Vec<u8>> {
+    let cannot = |e: Error| match e {
+        Error::Io(e) => CliError::msg(format!("cannot read {}: {e}", path.display())),
+        e => CliError::msg(format!("cannot read {}: {e}", path.display())),
+    };
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes)?;
-        return Ok(bytes);
+        return backup::read_capped(std::io::stdin().lock()).map_err(cannot);
     }
-    std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {}: {e}", path.display())))
+    let file = std::fs::File::open(path).map_err(|e| cannot(Error::Io(e)))?;
+    backup::read_capped(file).map_err(cannot)
 }
 
 pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {

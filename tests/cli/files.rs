@@ -388,3 +388,54 @@ fn a_backup_with_the_default_parameters_opens_well_within_the_budget() {
     assert!(m.run.ok().contains("imported: Example (alice)"), "{}", m.run.stdout);
     assert!(m.peak_rss <= OPEN_RSS_BUDGET, "peak RSS {} MiB", m.peak_rss / MIB);
 }
+// ---------------------------------------------------------------------------------------------
+// Item 9: no file is read past the 16 MiB input cap.
+
+/// The documented input cap.
+const INPUT_CAP: u64 = 16 * MIB;
+/// Peak RSS allowed while refusing an endless input: the cap plus the program itself.
+const ENDLESS_RSS_LIMIT: u64 = 64 * MIB;
+
+#[track_caller]
+fn assert_refused_as_too_large(m: &Measured, what: &str) {
+    let stderr = m.run.refused();
+    assert!(stderr.contains("larger than 16 MiB"), "{what}: {stderr}");
+    assert!(m.peak_rss < ENDLESS_RSS_LIMIT, "{what}: peak RSS {} MiB", m.peak_rss / MIB);
+    assert!(m.elapsed < REFUSAL_LIMIT, "{what}: {:?}", m.elapsed);
+}
+
+#[test]
+fn importing_dev_zero_stops_at_the_input_cap() {
+    let home = Home::new("dev-zero");
+    for args in [["import", "/dev/zero"], ["verify-backup", "/dev/zero"]] {
+        let m = measured(home.cli(args).env("AUTHENTICATOR_BACKUP_PASSWORD", PASSWORD), REFUSAL_LIMIT * 2);
+        eprintln!("{args:?}: refused in {:?}, peak RSS {} MiB", m.elapsed, m.peak_rss / MIB);
+        assert_refused_as_too_large(&m, args[0]);
+    }
+}
+
+#[test]
+fn a_file_one_byte_over_the_cap_is_refused_and_one_at_the_cap_is_read() {
+    let home = Home::new("cap");
+    let line = format!("{}\n", totp_uri("Example", "alice"));
+    let mut at_cap = line.repeat(INPUT_CAP as usize / line.len());
+    at_cap.push_str(&"#".repeat(INPUT_CAP as usize - at_cap.len() - 1));
+    at_cap.push('\n');
+    assert_eq!(at_cap.len() as u64, INPUT_CAP);
+    let file = home.path().with_file_name("at-cap.txt");
+    std::fs::write(&file, &at_cap).unwrap();
+    let run = home.cli([std::ffi::OsStr::new("import"), "--dry-run".as_ref(), file.as_os_str()]).run();
+    assert!(run.ok().contains("would import: Example (alice)"), "{}", run.stderr);
+    at_cap.push('#');
+    std::fs::write(&file, &at_cap).unwrap();
+    for dry in [true, false] {
+        let mut args = vec![std::ffi::OsStr::new("import"), file.as_os_str()];
+        if dry {
+            args.push("--dry-run".as_ref());
+        }
+        assert_refused_as_too_large(&measured(home.cli(args), REFUSAL_LIMIT * 2), "16 MiB + 1 file");
+    }
+    let m = measured_with_stdin(home.cli(["import", "-"]), Some(&file), REFUSAL_LIMIT * 2);
+    assert_refused_as_too_large(&m, "16 MiB + 1 on stdin");
+    assert!(home.accounts().is_empty(), "nothing was imported");
+}

@@ -105,7 +105,12 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
     let key = derive_key(password, &salt, kdf)?;
     let sealed = crypto::seal_with_nonce(&key, &nonce, &plaintext, aad.as_bytes())?;
     envelope["ciphertext"] = Value::String(B64.encode(&sealed));
-    Ok(serde_json::to_vec_pretty(&envelope)?)
+    let file = serde_json::to_vec_pretty(&envelope)?;
+    // Never write a backup that the input cap would refuse to read back.
+    if file.len() > super::MAX_FILE_BYTES {
+        return Err(Error::FileTooLarge { limit_bytes: super::MAX_FILE_BYTES as u64 });
+    }
+    Ok(file)
 }
 
 /// Decrypts a backup into import entries (each account, or why it is refused).

@@ -1,3 +1,4 @@
+use std::io::Read;
 use std::path::PathBuf;
 
 use base64::Engine;
@@ -689,4 +690,21 @@ fn a_version_1_backup_from_an_earlier_build_still_opens() {
     assert_eq!(restored[1].params, OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap());
     assert_eq!(restored[2].params.kind(), OtpKind::Steam);
     assert!(matches!(format::decrypt(file, "wrong horse battery"), Err(Error::WrongPassword)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The input cap.
+
+#[test]
+fn endless_or_oversized_input_stops_at_the_cap() {
+    fn too_large<T>(r: Result<T>) -> bool {
+        matches!(r, Err(Error::FileTooLarge { limit_bytes }) if limit_bytes == 16 << 20)
+    }
+    assert!(too_large(read_capped(std::io::repeat(b'#'))), "an endless reader is cut off");
+    assert_eq!(read_capped(std::io::repeat(b'#').take(MAX_FILE_BYTES as u64)).unwrap().len(), MAX_FILE_BYTES);
+    let big = vec![b'#'; MAX_FILE_BYTES + 1];
+    assert!(too_large(parse(&big, None).map(|p| p.entries)));
+    assert!(too_large(verify_backup(&big, "password").map(|c| c.accounts)));
+    let message = Error::FileTooLarge { limit_bytes: MAX_FILE_BYTES as u64 }.to_string();
+    assert!(message.contains("larger than 16 MiB"), "{message}");
 }
