@@ -6,7 +6,7 @@ use authenticator_core::backup::{self, format};
 use authenticator_core::{Error, Vault};
 use zeroize::Zeroizing;
 
-use crate::{CliError, CliResult, prompt, say};
+use crate::{CliError, CliResult, note, prompt, say};
 
 /// Non-interactive backup password (scripts, tests).
 pub const PASSWORD_ENV: &str = "AUTHENTICATOR_BACKUP_PASSWORD";
@@ -67,7 +67,7 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     let _ = std::fs::remove_file(&partial);
     linked.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
     let check = backup::verify_backup(&read(path)?, &password)?;
-    eprintln!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
+    note!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
     let push_tokens = vault.push_tokens()?.len();
     if push_tokens > 0 {
         eprintln!(
@@ -80,7 +80,7 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
 pub fn export_google(vault: &Vault) -> CliResult<()> {
     let export = backup::google::export(&vault.all_account_data()?);
     for warning in &export.warnings {
-        eprintln!("not exported: {warning}");
+        note!("not exported: {warning}");
     }
     for uri in &export.uris {
         say!("{uri}");

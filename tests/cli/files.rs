@@ -439,3 +439,167 @@ fn a_file_one_byte_over_the_cap_is_refused_and_one_at_the_cap_is_read() {
     assert_refused_as_too_large(&m, "16 MiB + 1 on stdin");
     assert!(home.accounts().is_empty(), "nothing was imported");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 10: nothing the CLI prints carries control, bidi or invisible characters.
+
+/// A name with every trick of the audit: a window-title escape ended by BEL, a clear-screen
+/// escape, CR LF, a right-to-left override, zero-width characters, C1 controls and DEL.
+const HOSTILE: &str =
+    "Git\u{1b}]0;pwned\u{7}Hub\u{1b}[2J\r\nevil\u{202E}buHtiG\u{200B}\u{2066}x\u{200F}\u{9b}\u{7f}\t!";
+
+/// Characters no output of the CLI may carry: C0 controls but line feed and tab, DEL, C1
+/// controls, bidi embeddings, overrides and isolates, zero-width characters and marks, line and
+/// paragraph separators, the zero-width no-break space.
+fn forbidden(c: char) -> bool {
+    (c < ' ' && c != '\n' && c != '\t')
+        || ('\u{7f}'..='\u{9f}').contains(&c)
+        || ('\u{200B}'..='\u{200F}').contains(&c)
+        || ('\u{2028}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+        || c == '\u{FEFF}'
+}
+
+#[track_caller]
+fn assert_printable(run: &Run, what: &str) {
+    run.assert_no_panic();
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        if let Some(c) = text.chars().find(|&c| forbidden(c)) {
+            panic!("{what}: {stream} carries U+{:04X}:\n{text:?}", c as u32);
+        }
+    }
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The hostile files, one per format: (file name, bytes).
+fn hostile_files() -> Vec<(&'static str, Vec<u8>)> {
+    use serde_json::json;
+    // A secret of its own per format, so no import finds another's accounts as duplicates.
+    let key = "JBSWY3DPEHPK3PXP";
+    let aegis = json!({
+        "version": 1,
+        "header": {"slots": null, "params": null},
+        "db": {
+            "version": 3,
+            "entries": [
+                {"type": "totp", "uuid": "1", "name": HOSTILE, "issuer": HOSTILE, "groups": ["g"],
+                 "info": {"secret": key, "algo": "SHA1", "digits": 6, "period": 30}},
+                {"type": "totp", "uuid": "2", "name": format!("{HOSTILE}2"), "issuer": HOSTILE, "group": HOSTILE,
+                 "info": {"secret": key, "algo": format!("SHA{HOSTILE}"), "digits": 6, "period": 30}},
+                {"type": HOSTILE, "uuid": "3", "name": format!("{HOSTILE}3"), "issuer": HOSTILE,
+                 "info": {"secret": "not base32 !", "algo": "SHA1", "digits": 6, "period": 30}},
+            ],
+            "groups": [{"uuid": "g", "name": HOSTILE}],
+        },
+    });
+    let key = "GEZDGNBVGY3TQOJQ";
+    let twofas = json!({
+        "schemaVersion": 4,
+        "groups": [{"id": "g", "name": HOSTILE}],
+        "services": [
+            {"name": HOSTILE, "secret": key, "groupId": "g",
+             "otp": {"account": HOSTILE, "issuer": HOSTILE, "digits": 6, "period": 30, "algorithm": "SHA1", "tokenType": "TOTP"}},
+            {"name": format!("{HOSTILE}2"), "secret": key,
+             "otp": {"account": HOSTILE, "digits": HOSTILE, "algorithm": "SHA1", "tokenType": HOSTILE}},
+        ],
+    });
+    let key = "MFRGGZDFMZTWQ2LK";
+    let uris = format!(
+        "otpauth://totp/{issuer}:{label}?secret={key}&issuer={issuer}\n\
+         otpauth://totp/{label}2?secret={key}&algorithm={label}\n\
+         otpauth://{label}/x?secret={key}\n",
+        issuer = percent(HOSTILE),
+        label = percent(HOSTILE),
+    );
+    let google = [
+        migration_line(b"12345678901234567890", HOSTILE, HOSTILE, (2, 0, 7)),
+        migration_line(b"12345678901234567891", &format!("{HOSTILE}:{HOSTILE}"), "", (1, 0, 8)),
+    ]
+    .join("\n");
+    vec![
+        ("aegis.json", serde_json::to_vec(&aegis).unwrap()),
+        ("twofas.2fas", serde_json::to_vec(&twofas).unwrap()),
+        ("uris.txt", uris.into_bytes()),
+        ("google.txt", google.into_bytes()),
+        ("backup.json", hostile_backup("ONSWG4TFOQYTEMZU")),
+    ]
+}
+
+/// A backup of this app whose plaintext carries hostile names (the app itself never writes
+/// such a file: names are cleaned when made), sealed the way `format.rs` documents.
+fn hostile_backup(key: &str) -> Vec<u8> {
+    use authenticator_core::codec::canonical_json;
+    use authenticator_core::crypto::{self, kdf};
+    use serde_json::json;
+    let account = |label: String, algorithm: &str, secret: &str| {
+        json!({"type": "totp", "issuer": HOSTILE, "label": label, "secret": secret, "algorithm": algorithm,
+               "digits": 6, "period": 30, "counter": 0, "group": HOSTILE})
+    };
+    let plaintext = json!({"accounts": [
+        account(HOSTILE.to_owned(), "SHA1", key),
+        account(format!("{HOSTILE}2"), HOSTILE, key),
+        account(format!("{HOSTILE}3"), "SHA1", HOSTILE),
+    ]});
+    let salt = [7u8; 16];
+    let nonce = [9u8; crypto::NONCE_LEN];
+    let b64 = |bytes: &[u8]| base64(bytes);
+    let mut envelope = json!({
+        "format": "authenticator-backup",
+        "version": 1,
+        "kdf": {"algorithm": "argon2id", "version": 19, "memory_kib": 256, "iterations": 1, "parallelism": 1,
+                "salt": b64(&salt)},
+        "cipher": {"algorithm": "aes-256-gcm", "nonce": b64(&nonce)},
+    });
+    let aad = canonical_json(&envelope).unwrap();
+    let params = kdf::Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 };
+    let key = kdf::argon2id(PASSWORD.as_bytes(), &salt, params).unwrap();
+    let sealed =
+        crypto::seal_with_nonce(&key, &nonce, &serde_json::to_vec(&plaintext).unwrap(), aad.as_bytes()).unwrap();
+    envelope["ciphertext"] = b64(&sealed).into();
+    serde_json::to_vec_pretty(&envelope).unwrap()
+}
+
+#[test]
+fn hostile_names_from_every_format_never_reach_the_terminal() {
+    let home = Home::new("hostile-names");
+    let dir = home.path().parent().unwrap().to_owned();
+    let with_password =
+        |args: Vec<&std::ffi::OsStr>| home.cli(args).env("AUTHENTICATOR_BACKUP_PASSWORD", PASSWORD).run();
+    for (name, bytes) in hostile_files() {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let dry = with_password(vec!["import".as_ref(), "--dry-run".as_ref(), file.as_os_str()]);
+        assert!(dry.ok().contains("would import: "), "{name}: {}", dry.stdout);
+        assert!(dry.stdout.contains("refused: "), "{name} has refused entries: {}", dry.stdout);
+        assert_printable(&dry, &format!("import --dry-run {name}"));
+        let real = with_password(vec!["import".as_ref(), file.as_os_str()]);
+        real.ok();
+        assert_printable(&real, &format!("import {name}"));
+        let again = with_password(vec!["import".as_ref(), file.as_os_str()]);
+        assert!(again.ok().contains("duplicate: "), "{name}: {}", again.stdout);
+        assert_printable(&again, &format!("import {name} again"));
+    }
+    let verify = with_password(vec!["verify-backup".as_ref(), dir.join("backup.json").as_os_str()]);
+    assert!(verify.stdout.contains("cannot restore: "), "{}", verify.stdout);
+    assert_printable(&verify, "verify-backup");
+    for args in [&["list"][..], &["list", "--json"], &["codes", "--once"], &["export", "--uris", "--yes"]] {
+        let run = home.run(args);
+        assert!(run.ok().contains("pwnedHub") || args[0] == "export", "{args:?}: {}", run.stdout);
+        assert_printable(&run, &format!("{args:?}"));
+    }
+    assert!(home.accounts().iter().all(|a| !a["issuer"].as_str().unwrap().contains('\u{202E}')));
+    // Error messages quoting what was typed or read.
+    let uri = format!("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm={}", percent(HOSTILE));
+    for args in
+        [vec!["add", uri.as_str()], vec!["code", "--uri", uri.as_str()], vec!["code", HOSTILE], vec!["remove", HOSTILE]]
+    {
+        let run = home.run(&args);
+        run.refused();
+        assert_printable(&run, &format!("{:?}", args[0]));
+    }
+}

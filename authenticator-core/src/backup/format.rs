@@ -42,6 +42,7 @@ use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
+use crate::text::clean;
 
 /// The `format` field of a backup file.
 pub const FORMAT_NAME: &str = "authenticator-backup";
@@ -203,7 +204,9 @@ impl Envelope {
 
 fn entry(index: usize, item: &Value) -> ImportEntry {
     let text = |field: &str| item[field].as_str().unwrap_or_default().to_owned();
-    let (issuer, label) = (text("issuer"), text("label"));
+    // Cleaned here, at the edge: the entry's name is shown (a dry run, a refusal) before any
+    // `Name` is made.
+    let (issuer, label) = (clean(&text("issuer")), clean(&text("label")));
     let name = super::entry_name(display_name(&issuer, &label), "entry", index);
     let parsed = (|| -> std::result::Result<AccountData, String> {
         let loose = LooseParams {

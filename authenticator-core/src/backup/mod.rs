@@ -17,6 +17,7 @@ use std::io::Read;
 
 use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
+use crate::text::clean;
 use crate::uri;
 
 /// The input cap: the largest file an import, a restore or a backup check reads, 16 MiB. A
@@ -75,9 +76,10 @@ impl ImportEntry {
         Self { name: display_name(&data.issuer, &data.label), outcome: Ok(data) }
     }
 
-    /// An entry that cannot be imported, with the reason.
-    pub fn refused(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { name: name.into(), outcome: Err(reason.into()) }
+    /// An entry that cannot be imported, with the reason. Both are shown to the user and may
+    /// quote the file: they are cleaned like names (no control, bidi or invisible characters).
+    pub fn refused(name: impl AsRef<str>, reason: impl AsRef<str>) -> Self {
+        Self { name: clean(name.as_ref()), outcome: Err(clean(reason.as_ref())) }
     }
 }
 
