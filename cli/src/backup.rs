@@ -130,6 +130,14 @@ pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
 
 pub fn verify(path: &Path) -> CliResult<()> {
     let bytes = read(path)?;
+    // A backup that will not open (damaged, or too costly to open) is refused before its
+    // password is asked for.
+    if backup::detect(&bytes) == Some(backup::ImportFormat::Backup) {
+        match format::open(&bytes, None) {
+            Err(Error::PasswordRequired) | Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let check = backup::verify_backup(&bytes, &password("Backup password: ")?)?;
     say!("OK: {} accounts restore from {}", check.accounts, path.display());
     for refused in &check.refused {

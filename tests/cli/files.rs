@@ -322,8 +322,10 @@ fn a_backup_asking_for_argon2_with_1_gib_64_passes_and_16_lanes_is_refused_at_on
     for args in [vec!["verify-backup"], vec!["import"], vec!["import", "--dry-run"]] {
         let mut args: Vec<&std::ffi::OsStr> = args.into_iter().map(std::ffi::OsStr::new).collect();
         args.push(file.as_os_str());
-        let cli = home.cli(args).env("AUTHENTICATOR_BACKUP_PASSWORD", PASSWORD);
+        let cli = home.cli(args.clone()).env("AUTHENTICATOR_BACKUP_PASSWORD", PASSWORD);
         assert_too_costly(&measured(cli, REFUSAL_LIMIT * 2), "1 GiB / 64 / 16");
+        // Refused before a password is asked for: none is given here.
+        assert_too_costly(&measured(home.cli(args), REFUSAL_LIMIT * 2), "1 GiB / 64 / 16, no password");
     }
 }
 
