@@ -80,6 +80,19 @@ pub enum Error {
     /// Key-derivation parameters (from a file, or stored) beyond the bounds this app accepts.
     #[error("refusing key-derivation parameters: {0}")]
     KdfParameters(&'static str),
+    /// Opening the file would cost more key-derivation work or memory than the budget of
+    /// [`crate::crypto::kdf::KdfBudget`]; it was refused before any work.
+    #[error(
+        "too costly to open: its key derivation asks for about {work_ms} ms of CPU and {memory_mib} MiB of memory, beyond this app's budget of {budget_ms} ms in all and {budget_mib} MiB per file",
+        budget_ms = crate::crypto::kdf::KdfBudget::WORK_MS,
+        budget_mib = crate::crypto::kdf::KdfBudget::MAX_MEMORY_MIB
+    )]
+    TooCostly {
+        /// Estimated CPU time of every derivation asked for so far, this one included, in ms.
+        work_ms: u64,
+        /// Memory the refused derivation would hold, in MiB.
+        memory_mib: u64,
+    },
     /// No account has this id (it may have been removed meanwhile).
     #[error("no account with id {0}")]
     NoSuchAccount(i64),
@@ -112,6 +125,12 @@ pub enum Error {
     /// A backup password shorter than the minimum (characters).
     #[error("a backup password needs at least {0} characters")]
     WeakPassword(usize),
+    /// A file larger than the input cap ([`crate::backup::MAX_FILE_BYTES`]); it was not read past it.
+    #[error("the file is larger than {} MiB, the most this app reads", limit_bytes / (1024 * 1024))]
+    FileTooLarge {
+        /// The cap, in bytes.
+        limit_bytes: u64,
+    },
     /// Not a format this app imports.
     #[error(
         "not a backup or export this app can read (Aegis, 2FAS, Google Authenticator, otpauth URIs, or this app's backup)"

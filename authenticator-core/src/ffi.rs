@@ -279,7 +279,7 @@ impl From<Error> for AuthError {
             Error::InvalidAccount(e) => AuthError::InvalidUri { reason: e.to_string(), detail },
             Error::InvalidClockOffset(_) | Error::InvalidInput(_) => AuthError::InvalidArgument { reason, detail },
             Error::WeakPin { min_chars } => AuthError::WeakPin { min_chars: count_i32(min_chars), detail },
-            Error::KdfParameters(_) => AuthError::InvalidImport { reason, detail },
+            Error::KdfParameters(_) | Error::TooCostly { .. } => AuthError::InvalidImport { reason, detail },
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
             Error::DamagedAccount { id, .. } => AuthError::DamagedAccount { id, detail },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
@@ -305,7 +305,9 @@ impl From<Error> for AuthError {
             Error::PasswordRequired => AuthError::PasswordRequired { detail },
             Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: count_i32(min), detail },
             Error::WrongPassword => AuthError::WrongPassword { detail },
-            Error::UnknownImportFormat | Error::InvalidImport(_) => AuthError::InvalidImport { reason, detail },
+            Error::UnknownImportFormat | Error::InvalidImport(_) | Error::FileTooLarge { .. } => {
+                AuthError::InvalidImport { reason, detail }
+            }
             Error::CounterExhausted(_)
             | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)

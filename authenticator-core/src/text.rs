@@ -1,5 +1,6 @@
 //! Text from outside, made safe to store and show.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
@@ -109,6 +110,18 @@ fn is_unsafe(c: char) -> bool {
         )
 }
 
+/// Text about to be printed on a terminal or written to a log, whoever made it: every character
+/// [`clean`] removes from names is dropped, except line feeds and tabs, so no output can carry an
+/// escape sequence, a carriage return, a bidi override or an invisible character. Borrowed when
+/// there is nothing to drop.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_here = |c: char| c != '\n' && c != '\t' && is_unsafe(c);
+    if !text.chars().any(unsafe_here) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().filter(|c| !unsafe_here(*c)).collect())
+}
+
 /// User-supplied text quoted in an error: short (it can be huge) and without control characters
 /// (it ends up on terminals and in logs). Never pass a secret here.
 pub fn excerpt(text: &str) -> String {
@@ -125,6 +138,13 @@ mod tests {
         assert_eq!(Name::new(shown), "Git[2JHub");
         assert_eq!(Name::from(shown.to_owned()), Name::from(shown));
         assert_eq!(Name::new("").as_str(), "");
+    }
+
+    #[test]
+    fn printable_text_keeps_line_feeds_and_tabs_only() {
+        assert_eq!(printable("a\tb\nc"), "a\tb\nc");
+        assert!(matches!(printable("plain"), Cow::Borrowed("plain")));
+        assert_eq!(printable("\u{1b}]0;x\u{7}\u{1b}[2J\r\n\u{202E}y\u{200B}\u{9b}\u{7f}"), "]0;x[2J\ny");
     }
 
     #[test]

@@ -1,13 +1,12 @@
 //! `authenticator export --backup`, `import`, `verify-backup`.
 
-use std::io::Read;
 use std::path::Path;
 
 use authenticator_core::backup::{self, format};
 use authenticator_core::{Error, Vault};
 use zeroize::Zeroizing;
 
-use crate::{CliError, CliResult, prompt, say};
+use crate::{CliError, CliResult, note, prompt, say};
 
 /// Non-interactive backup password (scripts, tests).
 pub const PASSWORD_ENV: &str = "AUTHENTICATOR_BACKUP_PASSWORD";
@@ -68,8 +67,8 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     let linked = std::fs::hard_link(&partial, path);
     let _ = std::fs::remove_file(&partial);
     linked.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
-    let check = backup::verify_backup(&std::fs::read(path)?, &password)?;
-    eprintln!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
+    let check = backup::verify_backup(&read(path)?, &password)?;
+    note!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
     let push_tokens = vault.push_tokens()?.len();
     if push_tokens > 0 {
         eprintln!(
@@ -82,7 +81,7 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
 pub fn export_google(vault: &Vault) -> CliResult<()> {
     let export = backup::google::export(&vault.all_account_data()?);
     for warning in &export.warnings {
-        eprintln!("not exported: {warning}");
+        note!("not exported: {warning}");
     }
     for uri in &export.uris {
         say!("{uri}");
@@ -90,13 +89,17 @@ pub fn export_google(vault: &Vault) -> CliResult<()> {
     Ok(())
 }
 
+/// A file named by the user ("-": stdin), read up to the input cap (16 MiB) and never past it.
 fn read(path: &Path) -> CliResult<Vec<u8>> {
+    let cannot = |e: Error| match e {
+        Error::Io(e) => CliError::msg(format!("cannot read {}: {e}", path.display())),
+        e => CliError::msg(format!("cannot read {}: {e}", path.display())),
+    };
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes)?;
-        return Ok(bytes);
+        return backup::read_capped(std::io::stdin().lock()).map_err(cannot);
     }
-    std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {}: {e}", path.display())))
+    let file = std::fs::File::open(path).map_err(|e| cannot(Error::Io(e)))?;
+    backup::read_capped(file).map_err(cannot)
 }
 
 pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
@@ -128,6 +131,14 @@ pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
 
 pub fn verify(path: &Path) -> CliResult<()> {
     let bytes = read(path)?;
+    // A backup that will not open (damaged, or too costly to open) is refused before its
+    // password is asked for.
+    if backup::detect(&bytes) == Some(backup::ImportFormat::Backup) {
+        match format::open(&bytes, None) {
+            Err(Error::PasswordRequired) | Ok(_) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let check = backup::verify_backup(&bytes, &password("Backup password: ")?)?;
     say!("OK: {} accounts restore from {}", check.accounts, path.display());
     for refused in &check.refused {

@@ -185,12 +185,23 @@ impl<E: std::error::Error + 'static> From<E> for CliError {
     }
 }
 
-/// `println!` that returns an error instead of panicking when stdout is gone.
+/// `println!` that returns an error instead of panicking when stdout is gone. What it prints
+/// passes through `text::printable`: whatever a file, a QR code or a server put in it, no
+/// control, bidi or invisible character reaches the terminal (line feeds and tabs excepted).
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*)?
+        writeln!(std::io::stdout(), "{}", authenticator_core::text::printable(&format!($($arg)*)))?
+    }};
+}
+
+/// `eprintln!` for notes that may quote names, paths or messages from outside: printed through
+/// `text::printable`, like [`say!`].
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        eprintln!("{}", authenticator_core::text::printable(&format!($($arg)*)))
     }};
 }
 
@@ -203,7 +214,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
         Err(CliError(message)) => {
-            eprintln!("authenticator: {message}");
+            note!("authenticator: {message}");
             ExitCode::FAILURE
         }
     }
@@ -228,7 +239,7 @@ fn run(cli: Cli) -> CliResult<()> {
     if let Command::Init { passphrase } = cli.command {
         let mode = if passphrase { store::KeyMode::Passphrase } else { store::KeyMode::KeyFile };
         store.create(mode)?;
-        eprintln!("Created {}", store.db_path().display());
+        note!("Created {}", store.db_path().display());
         return Ok(());
     }
     // Commands that write nothing open the vault read-only, so a read-only folder still serves.
@@ -279,7 +290,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 )?;
             }
             vault.remove(account.id)?;
-            eprintln!("Removed {}", account.display_name());
+            note!("Removed {}", account.display_name());
             Ok(())
         }
         Command::Rename { query, issuer, label } => {
@@ -292,7 +303,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 &Name::new(issuer.as_deref().unwrap_or(&account.issuer)),
                 &Name::new(label.as_deref().unwrap_or(&account.label)),
             )?;
-            eprintln!("Renamed to {}", vault.account(account.id)?.display_name());
+            note!("Renamed to {}", vault.account(account.id)?.display_name());
             Ok(())
         }
         Command::Group { query, group } => {
@@ -385,7 +396,7 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
         }
     };
     let account = vault.add(&data)?;
-    eprintln!("Added {} [id {}]", account.display_name(), account.id);
+    note!("Added {} [id {}]", account.display_name(), account.id);
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use zeroize::Zeroizing;
 
 use crate::prompt::PinSource;
-use crate::{CliError, CliResult, prompt, say};
+use crate::{CliError, CliResult, note, prompt, say};
 
 #[derive(Subcommand)]
 pub enum PushCommand {
@@ -102,12 +102,7 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
                 Error::PinRequired => CliError::msg("this server requires a PIN for the token: add --pin"),
                 e => e.into(),
             })?;
-            eprintln!(
-                "Enrolled {} [id {}]{}",
-                describe(&token),
-                token.id,
-                if token.has_pin { ", PIN-locked" } else { "" }
-            );
+            note!("Enrolled {} [id {}]{}", describe(&token), token.id, if token.has_pin { ", PIN-locked" } else { "" });
             Ok(())
         }
         PushCommand::List => {
@@ -131,10 +126,10 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             let pins = pins_for(vault, pin.read(false)?.as_deref().map(|p| p.as_str()))?;
             let report = rt.block_on(push::poll(vault, &client, &pins))?;
             for reason in &report.rejected {
-                eprintln!("dropped a forged request: {reason}");
+                note!("dropped a forged request: {reason}");
             }
             for (serial, error) in &report.failures {
-                eprintln!("{serial}: {error}");
+                note!("{serial}: {error}");
             }
             let pending = vault.pending_push_requests()?;
             if json {
@@ -273,22 +268,22 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
     loop {
         let report = rt.block_on(push::poll(vault, client, &pins))?;
         for reason in &report.rejected {
-            eprintln!("dropped a forged request: {reason}");
+            note!("dropped a forged request: {reason}");
         }
         for (serial, error) in &report.failures {
-            eprintln!("{serial}: {error}");
+            note!("{serial}: {error}");
         }
         let waiting: Vec<PushRequest> =
             vault.pending_push_requests()?.into_iter().filter(|r| !skipped.contains(&r.id)).collect();
         for request in waiting {
             let mut ask = |question: &str| -> CliResult<Option<String>> {
-                eprint!("{question}");
+                eprint!("{}", authenticator_core::text::printable(question));
                 std::io::stderr().flush()?;
                 Ok(lines.next().transpose()?.map(|l| l.trim().to_owned()))
             };
             eprintln!();
-            eprintln!("Sign-in request for {} ({})", request.issuer, request.serial);
-            eprintln!("  {}: {}", request.title, request.question);
+            note!("Sign-in request for {} ({})", request.issuer, request.serial);
+            note!("  {}: {}", request.title, request.question);
             let Some(choice) = ask("Approve? [y]es / [n]o / [s]kip: ")? else { return Ok(()) };
             let pin = pins.get(&request.token_id).map(String::as_str);
             let outcome = match choice.to_ascii_lowercase().as_str() {
@@ -320,8 +315,8 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
                 }
             };
             match outcome {
-                Ok(message) => eprintln!("{message}"),
-                Err(e) => eprintln!("authenticator: {e}"),
+                Ok(message) => note!("{message}"),
+                Err(e) => note!("authenticator: {e}"),
             }
         }
         std::thread::sleep(Duration::from_secs(interval));

@@ -141,12 +141,16 @@ impl Store {
         let kdf_path = self.dir.join(KDF_FILE);
         let key_path = self.dir.join(KEY_FILE);
         if kdf_path.exists() {
-            let text = fs::read_to_string(&kdf_path).map_err(|e| KeyFileError::Unreadable(kdf_path.clone(), e))?;
-            let (iterations_text, salt) = parse_kdf(&text).ok_or_else(|| KeyFileError::Damaged(kdf_path.clone()))?;
+            let bytes = read_small(&kdf_path, KDF_FILE_CAP)?;
+            let text = std::str::from_utf8(&bytes)
+                .ok()
+                .filter(|_| bytes.len() <= KDF_FILE_CAP)
+                .ok_or_else(|| KeyFileError::Damaged(kdf_path.clone()))?;
+            let (iterations_text, salt) = parse_kdf(text).ok_or_else(|| KeyFileError::Damaged(kdf_path.clone()))?;
             let passphrase = prompt::passphrase(PASSPHRASE_ENV)?;
             Ok(DataKey::from_passphrase(&passphrase, &salt, iterations_text)?)
         } else if key_path.exists() {
-            let bytes = Zeroizing::new(fs::read(&key_path).map_err(|e| KeyFileError::Unreadable(key_path.clone(), e))?);
+            let bytes = read_small(&key_path, DATA_KEY_LEN)?;
             if bytes.len() != DATA_KEY_LEN {
                 return Err(KeyFileError::WrongLength {
                     path: key_path,
@@ -163,6 +167,21 @@ impl Store {
             )))
         }
     }
+}
+
+/// Most bytes read from `vault.kdf` (one short line); a longer file is reported as damaged.
+const KDF_FILE_CAP: usize = 4096;
+
+/// Reads at most `cap` + 1 bytes of a small file of the vault (one more than it may hold, to tell
+/// a longer file; whatever it has become, a link to `/dev/zero` costs nothing), into a buffer
+/// wiped on drop.
+fn read_small(path: &Path, cap: usize) -> CliResult<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(|e| KeyFileError::Unreadable(path.to_owned(), e))?;
+    // Allocated once, at its full size: nothing is left behind by a reallocation.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
+    file.take(cap as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn parse_kdf(text: &str) -> Option<(u32, Vec<u8>)> {

@@ -185,6 +185,12 @@ impl Cli {
         self
     }
 
+    /// The command line as configured (stdin left at null), to run under another process.
+    pub fn into_command(self) -> Command {
+        assert!(self.stdin.is_none(), "into_command() does not feed stdin");
+        self.command
+    }
+
     /// Starts the process with a piped stdin left open, for tests that hold it mid-command.
     pub fn spawn_with_open_stdin(mut self) -> Child {
         self.command.stdin(Stdio::piped()).spawn().expect("start the authenticator binary")

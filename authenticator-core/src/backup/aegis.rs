@@ -5,7 +5,8 @@
 //! key slots in the header. A password slot (type 1) holds the master key, encrypted with
 //! AES-256-GCM under a key derived from the password with scrypt; the master key then opens `db`
 //! with AES-256-GCM and `header.params`. Other slot types (biometric, raw) are skipped: their keys
-//! live in the exporting phone's keystore.
+//! live in the exporting phone's keystore. A wrong password tries every password slot, so their
+//! scrypt work is priced together against one [`KdfBudget`] before any of it is done.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +14,8 @@ use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
 use crate::account::{AccountData, Name};
-use crate::crypto::{self, kdf};
+use crate::crypto;
+use crate::crypto::kdf::{self, KdfBudget};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
 use crate::text::clean;
@@ -118,10 +120,12 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
     let db: Db = match header.slots {
         None => serde_json::from_value(db).map_err(|e| json_error("the db of an unencrypted vault", &e))?,
         Some(slots) => {
-            let password = password.ok_or(Error::PasswordRequired)?;
             let ciphertext = db.as_str().ok_or_else(|| invalid("the db of an encrypted vault is not a string"))?;
             let params = header.params.filter(NonceAndTag::valid);
             let params = params.ok_or_else(|| invalid("header.params has no valid nonce and tag"))?;
+            // Every password slot is checked and priced before the password is asked for.
+            let slots = password_slots(&slots)?;
+            let password = password.ok_or(Error::PasswordRequired)?;
             let plaintext = decrypt(&params, &slots, ciphertext, password)?;
             serde_json::from_slice(&plaintext).map_err(|e| json_error("the decrypted db", &e))?
         }
@@ -138,18 +142,40 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
-/// Opens the master key with the first password slot `password` fits, then the db with it.
-fn decrypt(params: &NonceAndTag, slots: &[Value], db: &str, password: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut db_ciphertext = Zeroizing::new(base64_decode(db).ok_or_else(|| invalid("the db is not base64"))?);
-    let password_slots: Vec<&Value> =
-        slots.iter().filter(|s| s.get("type").and_then(Value::as_u64) == Some(PASSWORD_SLOT)).collect();
-    if password_slots.is_empty() {
+/// The password slots of `slots` (other types are skipped), each checked, and all of them
+/// priced together: a wrong password tries every one, so their scrypt work must fit one
+/// [`KdfBudget`] in total, or the file is refused with [`Error::TooCostly`] before any work.
+fn password_slots(slots: &[Value]) -> Result<Vec<PasswordSlot>> {
+    let slots = slots
+        .iter()
+        .filter(|s| s.get("type").and_then(Value::as_u64) == Some(PASSWORD_SLOT))
+        .map(|slot| {
+            let slot: PasswordSlot =
+                serde_json::from_value(slot.clone()).map_err(|e| json_error("a password slot", &e))?;
+            slot.scrypt_params()?;
+            if !slot.key_params.valid() {
+                return Err(invalid("a password slot has no valid key_params (nonce and tag)"));
+            }
+            Ok(slot)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if slots.is_empty() {
         return Err(invalid("the vault has no password slot (it is locked with biometrics only)"));
     }
+    let mut budget = KdfBudget::per_file();
+    for slot in &slots {
+        budget.charge(slot.scrypt_params()?.cost())?;
+    }
+    Ok(slots)
+}
+
+/// Opens the master key with the first password slot `password` fits, then the db with it.
+fn decrypt(params: &NonceAndTag, slots: &[PasswordSlot], db: &str, password: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let mut db_ciphertext = Zeroizing::new(base64_decode(db).ok_or_else(|| invalid("the db is not base64"))?);
+    let mut budget = KdfBudget::per_file();
     let mut master_key = None;
-    for slot in password_slots {
-        let slot: PasswordSlot = serde_json::from_value(slot.clone()).map_err(|e| json_error("a password slot", &e))?;
-        if let Some(key) = slot.open(password)? {
+    for slot in slots {
+        if let Some(key) = slot.open(password, &mut budget)? {
             master_key = Some(key);
             break;
         }
@@ -162,18 +188,19 @@ fn decrypt(params: &NonceAndTag, slots: &[Value], db: &str, password: &str) -> R
 }
 
 impl PasswordSlot {
-    /// The master key, or `None` when `password` does not open this slot.
-    fn open(&self, password: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let params = kdf::ScryptParams::from_n(self.n, self.r, self.p).map_err(|_| {
+    fn scrypt_params(&self) -> Result<kdf::ScryptParams> {
+        kdf::ScryptParams::from_n(self.n, self.r, self.p).map_err(|_| {
             invalid(format!(
-                "a password slot's scrypt parameters are invalid or too costly (N={}, r={}, p={})",
+                "a password slot's scrypt parameters are invalid (N={}, r={}, p={})",
                 self.n, self.r, self.p
             ))
-        })?;
-        if !self.key_params.valid() {
-            return Err(invalid("a password slot has no valid key_params (nonce and tag)"));
-        }
-        let derived = kdf::scrypt(password.as_bytes(), &self.salt, params)?;
+        })
+    }
+
+    /// The master key, or `None` when `password` does not open this slot. The derivation is
+    /// charged to `budget`.
+    fn open(&self, password: &str, budget: &mut KdfBudget) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let derived = kdf::scrypt_within(password.as_bytes(), &self.salt, self.scrypt_params()?, budget)?;
         let mut sealed = Zeroizing::new(self.key.clone());
         sealed.extend_from_slice(&self.key_params.tag);
         Ok(crypto::open_detached(derived.expose(), &self.key_params.nonce, &sealed, &[]))

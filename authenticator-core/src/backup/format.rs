@@ -14,8 +14,10 @@
 //! ```
 //!
 //! - The key is Argon2id(password, salt) with the parameters written in the file, so later
-//!   versions can raise them and old files still open. Hostile parameters are bounded (at most
-//!   1 GiB of memory, 64 iterations, 16 lanes) so a crafted file cannot exhaust the phone.
+//!   versions can raise them and old files still open. Hostile parameters are bounded: a file
+//!   may name at most 1 GiB of memory, 64 iterations and 16 lanes, and the derivation must fit
+//!   the per-file budget of [`KdfBudget`] (2 s of CPU, 128 MiB), or the file is refused with
+//!   [`Error::TooCostly`] before any work, so a crafted file cannot exhaust the phone.
 //! - The associated data is the RFC 8785 canonical JSON of every field but `ciphertext`, so
 //!   changing a parameter, the version or the nonce makes the file fail to open, like changing
 //!   the ciphertext does.
@@ -36,10 +38,11 @@ use zeroize::Zeroizing;
 use super::{ImportEntry, display_name, loose_text};
 use crate::account::{AccountData, Name};
 use crate::codec::canonical_json;
-use crate::crypto::kdf::{self, Argon2Params};
+use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
+use crate::text::clean;
 
 /// The `format` field of a backup file.
 pub const FORMAT_NAME: &str = "authenticator-backup";
@@ -86,7 +89,12 @@ pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Resu
     let key = derive_key(password, &salt, kdf)?;
     let sealed = crypto::seal_with_nonce(&key, &nonce, &plaintext, aad.as_bytes())?;
     envelope["ciphertext"] = Value::String(B64.encode(&sealed));
-    Ok(serde_json::to_vec_pretty(&envelope)?)
+    let file = serde_json::to_vec_pretty(&envelope)?;
+    // Never write a backup that the input cap would refuse to read back.
+    if file.len() > super::MAX_FILE_BYTES {
+        return Err(Error::FileTooLarge { limit_bytes: super::MAX_FILE_BYTES as u64 });
+    }
+    Ok(file)
 }
 
 /// One account as the backup's plaintext holds it.
@@ -148,60 +156,97 @@ fn plaintext(accounts: &[AccountData]) -> Result<Zeroizing<Vec<u8>>> {
 
 /// Decrypts a backup into import entries (each account, or why it is refused).
 pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<ImportEntry>> {
-    let bad = |what: &str| Error::InvalidImport(format!("not a valid backup: {what}"));
-    let envelope: Value = serde_json::from_slice(bytes).map_err(|_| bad("not JSON (truncated?)"))?;
-    if envelope["format"] != FORMAT_NAME {
-        return Err(bad("unknown format"));
+    Envelope::read(bytes)?.decrypt(password)
+}
+
+/// Like [`decrypt`], but checks the file (and the price of its key derivation) before asking
+/// for the password: [`Error::PasswordRequired`] only for a file that would be opened.
+pub fn open(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
+    let envelope = Envelope::read(bytes)?;
+    envelope.decrypt(password.ok_or(Error::PasswordRequired)?)
+}
+
+/// A backup file read and checked, not yet decrypted.
+struct Envelope {
+    kdf: KdfParams,
+    salt: Vec<u8>,
+    nonce: Vec<u8>,
+    sealed: Zeroizing<Vec<u8>>,
+    aad: String,
+}
+
+fn bad(what: &str) -> Error {
+    Error::InvalidImport(format!("not a valid backup: {what}"))
+}
+
+impl Envelope {
+    /// Parses and checks the envelope; refuses a key derivation beyond the budget
+    /// ([`Error::TooCostly`]) before any work.
+    fn read(bytes: &[u8]) -> Result<Self> {
+        let envelope: Value = serde_json::from_slice(bytes).map_err(|_| bad("not JSON (truncated?)"))?;
+        if envelope["format"] != FORMAT_NAME {
+            return Err(bad("unknown format"));
+        }
+        let version = envelope["version"].as_u64().ok_or_else(|| bad("no version"))?;
+        if version > VERSION {
+            return Err(Error::InvalidImport(format!(
+                "backup version {version} is newer than this app reads ({VERSION})"
+            )));
+        }
+        let kdf_json = &envelope["kdf"];
+        if kdf_json["algorithm"] != "argon2id"
+            || kdf_json["version"] != 19
+            || envelope["cipher"]["algorithm"] != "aes-256-gcm"
+        {
+            return Err(bad("unsupported algorithms"));
+        }
+        let number = |field: &str, max: u32| -> Result<u32> {
+            kdf_json[field]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| bad(&format!("kdf {field} out of bounds")))
+        };
+        let kdf = KdfParams {
+            memory_kib: number("memory_kib", KdfParams::MAX_MEMORY_KIB)?,
+            iterations: number("iterations", KdfParams::MAX_ITERATIONS)?,
+            parallelism: number("parallelism", KdfParams::MAX_PARALLELISM)?,
+        };
+        KdfBudget::per_file().charge(kdf.cost())?;
+        let decode = |v: &Value, what: &str| -> Result<Vec<u8>> {
+            v.as_str().and_then(|s| B64.decode(s).ok()).ok_or_else(|| bad(&format!("{what} is not base64")))
+        };
+        let salt = decode(&kdf_json["salt"], "salt")?;
+        let nonce = decode(&envelope["cipher"]["nonce"], "nonce")?;
+        let sealed = Zeroizing::new(decode(&envelope["ciphertext"], "ciphertext")?);
+        if nonce.len() != crypto::NONCE_LEN {
+            return Err(bad("nonce length"));
+        }
+        if salt.len() < 8 {
+            return Err(bad("salt too short"));
+        }
+        // Rebuild the header from what was read: any field added or changed no longer matches.
+        let mut header_read = envelope;
+        header_read.as_object_mut().map(|o| o.remove("ciphertext"));
+        let aad = canonical_json(&header_read)?;
+        Ok(Self { kdf, salt, nonce, sealed, aad })
     }
-    let version = envelope["version"].as_u64().ok_or_else(|| bad("no version"))?;
-    if version > VERSION {
-        return Err(Error::InvalidImport(format!("backup version {version} is newer than this app reads ({VERSION})")));
+
+    fn decrypt(&self, password: &str) -> Result<Vec<ImportEntry>> {
+        let key = derive_key(password, &self.salt, self.kdf)?;
+        let plaintext = crypto::open_detached(key.expose(), &self.nonce, &self.sealed, self.aad.as_bytes())
+            .ok_or(Error::WrongPassword)?;
+        let content: Value = serde_json::from_slice(&plaintext).map_err(|_| bad("content is not JSON"))?;
+        let items = content["accounts"].as_array().ok_or_else(|| bad("no account list"))?;
+        Ok(items.iter().enumerate().map(|(i, item)| entry(i, item)).collect())
     }
-    let kdf_json = &envelope["kdf"];
-    if kdf_json["algorithm"] != "argon2id"
-        || kdf_json["version"] != 19
-        || envelope["cipher"]["algorithm"] != "aes-256-gcm"
-    {
-        return Err(bad("unsupported algorithms"));
-    }
-    let number = |field: &str, max: u32| -> Result<u32> {
-        kdf_json[field]
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| bad(&format!("kdf {field} out of bounds")))
-    };
-    let kdf = KdfParams {
-        memory_kib: number("memory_kib", KdfParams::MAX_MEMORY_KIB)?,
-        iterations: number("iterations", KdfParams::MAX_ITERATIONS)?,
-        parallelism: number("parallelism", KdfParams::MAX_PARALLELISM)?,
-    };
-    let decode = |v: &Value, what: &str| -> Result<Vec<u8>> {
-        v.as_str().and_then(|s| B64.decode(s).ok()).ok_or_else(|| bad(&format!("{what} is not base64")))
-    };
-    let salt = decode(&kdf_json["salt"], "salt")?;
-    let nonce = decode(&envelope["cipher"]["nonce"], "nonce")?;
-    let sealed = Zeroizing::new(decode(&envelope["ciphertext"], "ciphertext")?);
-    if nonce.len() != crypto::NONCE_LEN {
-        return Err(bad("nonce length"));
-    }
-    if salt.len() < 8 {
-        return Err(bad("salt too short"));
-    }
-    // Rebuild the header from what was read: any field added or changed no longer matches.
-    let mut header_read = envelope.clone();
-    header_read.as_object_mut().map(|o| o.remove("ciphertext"));
-    let aad = canonical_json(&header_read)?;
-    let key = derive_key(password, &salt, kdf)?;
-    let plaintext = crypto::open_detached(key.expose(), &nonce, &sealed, aad.as_bytes()).ok_or(Error::WrongPassword)?;
-    let content: Value = serde_json::from_slice(&plaintext).map_err(|_| bad("content is not JSON"))?;
-    let items = content["accounts"].as_array().ok_or_else(|| bad("no account list"))?;
-    Ok(items.iter().enumerate().map(|(i, item)| entry(i, item)).collect())
 }
 
 fn entry(index: usize, item: &Value) -> ImportEntry {
     let text = |field: &str| item[field].as_str().unwrap_or_default().to_owned();
-    let (issuer, label) = (text("issuer"), text("label"));
+    // Cleaned here, at the edge: the entry's name is shown (a dry run, a refusal) before any
+    // `Name` is made.
+    let (issuer, label) = (clean(&text("issuer")), clean(&text("label")));
     let name = super::entry_name(display_name(&issuer, &label), "entry", index);
     let parsed = (|| -> std::result::Result<AccountData, String> {
         let loose = LooseParams {

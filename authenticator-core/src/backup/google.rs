@@ -22,6 +22,8 @@
 //! out the accounts it cannot carry, with a warning each, rather than change their codes.
 //! Groups are not carried either (Google Authenticator has none).
 
+use std::collections::HashMap;
+
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name};
@@ -70,7 +72,7 @@ impl std::fmt::Debug for GoogleExport {
 /// [`Error::InvalidImport`]. QR codes missing from a batch are reported as one refused entry.
 pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
     let mut entries = Vec::new();
-    let mut batches: Vec<Batch> = Vec::new();
+    let mut batches = Batches::default();
     let mut decoded_any = false;
     let mut first_error = None;
     // Numbered before blank and comment lines are skipped: "line N" is the line in the file.
@@ -92,7 +94,7 @@ pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
         match decode_line(line) {
             Ok(payload) => {
                 decoded_any = true;
-                note_batch(&mut batches, &payload);
+                batches.note(&payload);
                 entries.extend(payload.otp_parameters.into_iter().map(OtpParameters::into_entry));
             }
             Err(reason) => {
@@ -104,27 +106,67 @@ pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
     if !decoded_any {
         return Err(Error::InvalidImport(first_error.unwrap_or_else(|| "no otpauth-migration:// URI".into())));
     }
-    entries.extend(batches.iter().filter_map(Batch::missing));
+    entries.extend(batches.missing());
     Ok(entries)
 }
 
 /// The QR codes seen of one batch.
 struct Batch {
-    id: u64,
     size: u64,
+    /// Indexes seen, in the order read; sorted and deduplicated by [`Batch::missing`].
     seen: Vec<u64>,
 }
 
+/// The batches of an import in the order they first appear, found by `(batch_id, batch_size)`
+/// through a hash map: one lookup per line, so an import stays linear in its number of lines.
+#[derive(Default)]
+struct Batches {
+    order: Vec<Batch>,
+    index: HashMap<(u64, u64), usize>,
+}
+
+impl Batches {
+    fn note(&mut self, payload: &Payload) {
+        if !(2..=MAX_CHECKED_BATCH).contains(&payload.batch_size) || payload.batch_index >= payload.batch_size {
+            return;
+        }
+        let key = (payload.batch_id, payload.batch_size);
+        let at = *self.index.entry(key).or_insert_with(|| {
+            self.order.push(Batch { size: payload.batch_size, seen: Vec::new() });
+            self.order.len() - 1
+        });
+        self.order[at].seen.push(payload.batch_index);
+    }
+
+    /// One refused entry per batch with QR codes missing, in the order the batches appeared.
+    fn missing(self) -> impl Iterator<Item = ImportEntry> {
+        self.order.into_iter().filter_map(Batch::missing)
+    }
+}
+
 impl Batch {
-    /// A refused entry naming the QR codes of the batch that were not imported.
-    fn missing(&self) -> Option<ImportEntry> {
-        let missing: Vec<String> =
-            (0..self.size).filter(|i| !self.seen.contains(i)).map(|i| (i + 1).to_string()).collect();
-        if missing.is_empty() {
+    /// A refused entry naming the QR codes of the batch that were not imported. Costs
+    /// O(k log k) for k QR codes seen, whatever the batch's size: only the first ten missing
+    /// numbers are spelt out.
+    fn missing(mut self) -> Option<ImportEntry> {
+        self.seen.sort_unstable();
+        self.seen.dedup();
+        let count = self.size - self.seen.len() as u64;
+        if count == 0 {
             return None;
         }
-        let (codes, were) = if missing.len() == 1 { ("QR code", "was") } else { ("QR codes", "were") };
-        let shown = if missing.len() > 10 { format!("{}, …", missing[..10].join(", ")) } else { missing.join(", ") };
+        let mut seen = self.seen.iter().peekable();
+        let mut shown = Vec::new();
+        for i in 0..self.size {
+            if seen.next_if_eq(&&i).is_none() {
+                shown.push((i + 1).to_string());
+                if shown.len() == 10 {
+                    break;
+                }
+            }
+        }
+        let (codes, were) = if count == 1 { ("QR code", "was") } else { ("QR codes", "were") };
+        let shown = if count > 10 { format!("{}, …", shown.join(", ")) } else { shown.join(", ") };
         Some(ImportEntry::refused(
             "Google Authenticator export",
             format!(
@@ -132,16 +174,6 @@ impl Batch {
                 self.size
             ),
         ))
-    }
-}
-
-fn note_batch(batches: &mut Vec<Batch>, payload: &Payload) {
-    if !(2..=MAX_CHECKED_BATCH).contains(&payload.batch_size) || payload.batch_index >= payload.batch_size {
-        return;
-    }
-    match batches.iter_mut().find(|b| b.id == payload.batch_id && b.size == payload.batch_size) {
-        Some(batch) => batch.seen.push(payload.batch_index),
-        None => batches.push(Batch { id: payload.batch_id, size: payload.batch_size, seen: vec![payload.batch_index] }),
     }
 }
 

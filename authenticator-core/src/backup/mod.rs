@@ -13,9 +13,37 @@ pub mod twofas;
 
 pub use import::import;
 
+use std::io::Read;
+
 use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
+use crate::text::clean;
 use crate::uri;
+
+/// The input cap: the largest file an import, a restore or a backup check reads, 16 MiB. A
+/// backup of some 60,000 accounts fits; a reader stops one byte past it ([`read_capped`]), so an
+/// endless input (`/dev/zero`, a pipe) costs no more memory than this.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+fn too_large() -> Error {
+    Error::FileTooLarge { limit_bytes: MAX_FILE_BYTES as u64 }
+}
+
+/// Reads all of `reader`, up to [`MAX_FILE_BYTES`]: never reads more than one byte past the cap,
+/// and refuses a longer input with [`Error::FileTooLarge`].
+pub fn read_capped(reader: impl Read) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Refuses bytes beyond the input cap (for callers that hand over a whole file, like the FFI).
+fn check_size(bytes: &[u8]) -> Result<()> {
+    if bytes.len() > MAX_FILE_BYTES { Err(too_large()) } else { Ok(()) }
+}
 
 /// Where imported data came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +76,10 @@ impl ImportEntry {
         Self { name: display_name(&data.issuer, &data.label), outcome: Ok(data) }
     }
 
-    /// An entry that cannot be imported, with the reason.
-    pub fn refused(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { name: name.into(), outcome: Err(reason.into()) }
+    /// An entry that cannot be imported, with the reason. Both are shown to the user and may
+    /// quote the file: they are cleaned like names (no control, bidi or invisible characters).
+    pub fn refused(name: impl AsRef<str>, reason: impl AsRef<str>) -> Self {
+        Self { name: clean(name.as_ref()), outcome: Err(clean(reason.as_ref())) }
     }
 }
 
@@ -98,6 +127,7 @@ pub struct BackupCheck {
 /// Proves a backup restores, without importing it: decrypts it with `password`, rebuilds every
 /// account and computes a code for each.
 pub fn verify_backup(bytes: &[u8], password: &str) -> Result<BackupCheck> {
+    check_size(bytes)?;
     if detect(bytes) != Some(ImportFormat::Backup) {
         return Err(Error::InvalidImport("not a backup of this app".into()));
     }
@@ -188,9 +218,10 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
 /// Reads any supported export. `password` is needed for encrypted ones
 /// ([`Error::PasswordRequired`] without it, [`Error::WrongPassword`] when it does not open).
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
+    check_size(bytes)?;
     let format = detect(bytes).ok_or(Error::UnknownImportFormat)?;
     let entries = match format {
-        ImportFormat::Backup => format::decrypt(bytes, password.ok_or(Error::PasswordRequired)?)?,
+        ImportFormat::Backup => format::open(bytes, password)?,
         ImportFormat::Aegis => aegis::parse(bytes, password)?,
         ImportFormat::TwoFas => twofas::parse(bytes, password)?,
         ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,

@@ -1,3 +1,4 @@
+use std::io::Read;
 use std::path::PathBuf;
 
 use base64::Engine;
@@ -269,6 +270,10 @@ fn aegis_entry_with_a_bad_secret_is_refused_alone() {
 fn aegis_hostile_scrypt_parameters_are_refused_before_any_work() {
     let mut json = fixture_json("aegis_encrypted.json");
     json["header"]["slots"][0]["n"] = (1u64 << 40).into();
+    let bytes = serde_json::to_vec(&json).unwrap();
+    assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::TooCostly { .. })));
+    assert!(matches!(aegis::parse(&bytes, None), Err(Error::TooCostly { .. })), "before asking for a password");
+    json["header"]["slots"][0]["n"] = 3.into();
     let bytes = serde_json::to_vec(&json).unwrap();
     assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::InvalidImport(_))));
 }
@@ -685,4 +690,97 @@ fn a_version_1_backup_from_an_earlier_build_still_opens() {
     assert_eq!(restored[1].params, OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap());
     assert_eq!(restored[2].params.kind(), OtpKind::Steam);
     assert!(matches!(format::decrypt(file, "wrong horse battery"), Err(Error::WrongPassword)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The input cap.
+
+#[test]
+fn endless_or_oversized_input_stops_at_the_cap() {
+    fn too_large<T>(r: Result<T>) -> bool {
+        matches!(r, Err(Error::FileTooLarge { limit_bytes }) if limit_bytes == 16 << 20)
+    }
+    assert!(too_large(read_capped(std::io::repeat(b'#'))), "an endless reader is cut off");
+    assert_eq!(read_capped(std::io::repeat(b'#').take(MAX_FILE_BYTES as u64)).unwrap().len(), MAX_FILE_BYTES);
+    let big = vec![b'#'; MAX_FILE_BYTES + 1];
+    assert!(too_large(parse(&big, None).map(|p| p.entries)));
+    assert!(too_large(verify_backup(&big, "password").map(|c| c.accounts)));
+    let message = Error::FileTooLarge { limit_bytes: MAX_FILE_BYTES as u64 }.to_string();
+    assert!(message.contains("larger than 16 MiB"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and reasons are cleaned at the edge, in every format.
+
+const HOSTILE: &str = "Git\u{1b}]0;pwned\u{7}Hub\u{1b}[2J\r\nevil\u{202E}buHtiG\u{200B}\u{2066}x\u{9b}\u{7f}";
+
+/// Every text of `entries` a user may see (names, reasons, issuers, labels, groups) is clean.
+#[track_caller]
+fn assert_clean(entries: &[ImportEntry], what: &str) {
+    assert!(!entries.is_empty(), "{what}");
+    for entry in entries {
+        let mut texts = vec![entry.name.clone()];
+        match &entry.outcome {
+            Ok(data) => {
+                texts.extend([data.issuer.to_string(), data.label.to_string()]);
+                texts.extend(data.group.as_ref().map(|g| g.to_string()));
+            }
+            Err(reason) => texts.push(reason.clone()),
+        }
+        for text in texts {
+            assert_eq!(crate::text::clean(&text), text, "{what}: {text:?}");
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{202E}'), "{what}: {text:?}");
+        }
+    }
+}
+
+#[test]
+fn hostile_names_are_cleaned_at_the_edge_of_every_format() {
+    let mut grouped = aegis_entry("totp", HOSTILE, HOSTILE, "SHA1");
+    grouped["groups"] = serde_json::json!(["g"]);
+    let mut legacy = aegis_entry("totp", HOSTILE, "b", "SHA1");
+    legacy["group"] = HOSTILE.into();
+    let aegis = aegis_plain(
+        serde_json::json!([
+            grouped,
+            legacy,
+            aegis_entry(HOSTILE, HOSTILE, HOSTILE, HOSTILE),
+            aegis_entry("totp", "", "", HOSTILE)
+        ]),
+        Some(serde_json::json!([{ "uuid": "g", "name": HOSTILE }])),
+    );
+    assert_clean(&aegis::parse(&aegis, None).unwrap(), "Aegis");
+
+    let twofas = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 4,
+        "groups": [{ "id": "g", "name": HOSTILE }],
+        "services": [
+            { "name": HOSTILE, "secret": "JBSWY3DPEHPK3PXP", "groupId": "g",
+              "otp": { "account": HOSTILE, "tokenType": "TOTP" } },
+            { "name": "", "secret": "JBSWY3DPEHPK3PXP",
+              "otp": { "issuer": HOSTILE, "label": HOSTILE, "tokenType": HOSTILE, "digits": HOSTILE } },
+        ],
+    }))
+    .unwrap();
+    assert_clean(&twofas::parse(&twofas, None).unwrap(), "2FAS");
+
+    let encoded: String = HOSTILE.bytes().map(|b| format!("%{b:02X}")).collect();
+    let uris = format!(
+        "otpauth://totp/{encoded}:{encoded}?secret=JBSWY3DPEHPK3PXP&issuer={encoded}\n\
+         otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm={encoded}\n\
+         otpauth://{encoded}/x?secret=JBSWY3DPEHPK3PXP&digits={encoded}\n"
+    );
+    assert_clean(&parse_uri_list(&uris), "URI list");
+
+    let otp = Otp { secret: HELLO, name: HOSTILE, issuer: HOSTILE, kind: Some(2), ..Otp::default() };
+    let colon = format!("{HOSTILE}:{HOSTILE}");
+    let prefixed = Otp { secret: HELLO, name: &colon, kind: Some(2), ..Otp::default() };
+    let md5 = Otp { secret: HELLO, name: HOSTILE, algorithm: Some(4), ..Otp::default() };
+    let lines = [
+        migration_uri(&payload(&[otp, prefixed, md5], (3, 0, 7))),
+        format!("otpauth-migration://offline?data={encoded}"),
+        format!("otpauth://totp/{encoded}?secret=JBSWY3DPEHPK3PXP&period={encoded}"),
+    ]
+    .join("\n");
+    assert_clean(&google::parse_lines(&lines).unwrap(), "Google migration");
 }

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
 use crate::account::{AccountData, Name};
-use crate::crypto::{self, Key, kdf};
+use crate::crypto::kdf::{self, KdfBudget};
+use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 use crate::otp::{LooseParams, OtpParams, Secret};
 use crate::text::clean;
@@ -111,8 +112,8 @@ impl Sealed {
         (iv.len() == crypto::NONCE_LEN && data.len() >= crypto::TAG_LEN).then_some(Self { data, salt, iv })
     }
 
-    fn key(&self, password: &str) -> Result<Key> {
-        kdf::pbkdf2_sha256(password.as_bytes(), &self.salt, PBKDF2_ITERATIONS)
+    fn key(&self, password: &str, budget: &mut KdfBudget) -> Result<Key> {
+        kdf::pbkdf2_sha256_within(password.as_bytes(), &self.salt, PBKDF2_ITERATIONS, budget)
     }
 
     fn open(&self, key: &Key) -> Option<Zeroizing<Vec<u8>>> {
@@ -123,14 +124,15 @@ impl Sealed {
 fn decrypt(services: &str, reference: Option<&str>, password: &str) -> Result<Zeroizing<Vec<u8>>> {
     let sealed = Sealed::read(services)
         .ok_or_else(|| invalid("servicesEncrypted is not base64(data):base64(salt):base64(iv)"))?;
-    let key = sealed.key(password)?;
+    let mut budget = KdfBudget::per_file();
+    let key = sealed.key(password, &mut budget)?;
     if let Some(plaintext) = sealed.open(&key) {
         return Ok(plaintext);
     }
     // Authentication failed: a wrong password, unless the same password opens the reference.
     let reference_opens = match reference.and_then(Sealed::read) {
         Some(r) if r.salt == sealed.salt => r.open(&key).is_some(),
-        Some(r) => r.key(password).is_ok_and(|k| r.open(&k).is_some()),
+        Some(r) => r.key(password, &mut budget).is_ok_and(|k| r.open(&k).is_some()),
         None => false,
     };
     if reference_opens {

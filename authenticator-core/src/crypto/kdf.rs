@@ -1,9 +1,31 @@
-//! Key derivation from passwords and PINs, with bounded parameters.
+//! Key derivation from passwords and PINs, within a budget.
 //!
 //! Parameters often come from a file (a backup, another app's export, the CLI's `vault.kdf`),
-//! which may be hostile: each function refuses parameters beyond its bounds with
-//! [`Error::KdfParameters`] before doing any work, so a crafted file cannot exhaust memory or
-//! hang the app.
+//! which may be hostile. Every derivation is priced first ([`KdfCost`]: CPU time and memory) and
+//! charged to a [`KdfBudget`]; one that does not fit is refused with [`Error::TooCostly`] before
+//! any work, so no file, whatever its parameters, costs more than the budget to open: at most
+//! [`KdfBudget::WORK_MS`] ms of CPU **in total over every derivation it asks for** (all the key
+//! slots of an Aegis vault tried with a wrong password, say) and at most
+//! [`KdfBudget::MAX_MEMORY_MIB`] MiB of key-derivation memory at once (derivations run one after
+//! the other and free their memory). Malformed parameters (zero iterations, N not a power of two)
+//! are [`Error::KdfParameters`].
+//!
+//! # Calibration
+//!
+//! Prices are nanoseconds of CPU time of one core of the build machine (x86-64, 2 cores shared
+//! with other builds), measured with the release profile by `examples/kdf_calibration.rs` (CPU
+//! time of the deriving thread, best of three), rounded up so estimates err on the costly side:
+//!
+//! | derivation                         | measured (CPU)                          | price                          |
+//! |------------------------------------|-----------------------------------------|--------------------------------|
+//! | PBKDF2-HMAC-SHA256 (ring)          | 193–196 ns / iteration                  | 200 ns / iteration             |
+//! | scrypt N=2^10..2^16, r=8..15, p=1..16 | 213–359 ns / (N·r·p)                 | 370 ns / (N·r·p)               |
+//! | Argon2id 32–128 MiB, 1–14 passes   | 128 MiB: 0.160 s × 1 pass, 1.288 s × 14 | 650 ns / KiB-pass + 600 ns / KiB |
+//!
+//! (Argon2's first pass also pays for touching fresh memory, hence its per-KiB term.) So the
+//! 2 s budget allows 10 million PBKDF2 iterations; scrypt up to N·r·p ≈ 5.4 million (Aegis'
+//! N=2^15, r=8, p=1 is priced 0.10 s and measured 0.09 s); Argon2id over 128 MiB with 22 passes
+//! (this app's backups, 64 MiB × 3 passes, are priced 0.17 s and measured 0.16 s).
 
 use std::num::NonZeroU32;
 
@@ -12,14 +34,86 @@ use zeroize::Zeroizing;
 use super::{KEY_LEN, Key};
 use crate::error::Error;
 
-/// Most PBKDF2 iterations accepted (about 2 s of CPU on a phone-class core).
-pub const MAX_PBKDF2_ITERATIONS: u32 = 5_000_000;
+/// PBKDF2-HMAC-SHA256: price of one iteration, in nanoseconds (see the calibration table).
+const PBKDF2_NS_PER_ITERATION: u64 = 200;
+/// scrypt: price of one unit of N·r·p, in nanoseconds.
+const SCRYPT_NS_PER_BLOCK: u64 = 370;
+/// Argon2id: price of one pass over one KiB of memory, in nanoseconds.
+const ARGON2_NS_PER_KIB_PASS: u64 = 650;
+/// Argon2id: price of touching one fresh KiB of memory, in nanoseconds.
+const ARGON2_NS_PER_KIB: u64 = 600;
 
-/// PBKDF2-HMAC-SHA256 of `password` with `salt`, 1 to [`MAX_PBKDF2_ITERATIONS`] iterations.
+/// Most PBKDF2 iterations one file may ask for: all of the budget.
+pub const MAX_PBKDF2_ITERATIONS: u32 = (KdfBudget::WORK_NS / PBKDF2_NS_PER_ITERATION) as u32;
+
+/// The price of one key derivation: estimated CPU time and peak memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfCost {
+    /// Estimated CPU time on the calibration machine, in nanoseconds.
+    pub work_ns: u64,
+    /// Memory the derivation holds at its peak, in bytes.
+    pub memory_bytes: u64,
+}
+
+impl KdfCost {
+    /// PBKDF2-HMAC-SHA256 with `iterations`.
+    pub fn pbkdf2(iterations: u32) -> Self {
+        Self { work_ns: u64::from(iterations).saturating_mul(PBKDF2_NS_PER_ITERATION), memory_bytes: 0 }
+    }
+}
+
+/// What opening one file may spend on key derivation: CPU time in total over every derivation
+/// charged to it, and memory per derivation. Make one per file opened ([`KdfBudget::per_file`])
+/// and charge each derivation to it before running it.
+#[derive(Debug, Clone)]
+pub struct KdfBudget {
+    work_left_ns: u64,
+    spent_ns: u64,
+}
+
+impl KdfBudget {
+    /// CPU time one file may cost, in milliseconds (in total over all its derivations).
+    pub const WORK_MS: u64 = 2_000;
+    /// Key-derivation memory one file may use at once, in MiB.
+    pub const MAX_MEMORY_MIB: u64 = 128;
+    const WORK_NS: u64 = Self::WORK_MS * 1_000_000;
+    const MAX_MEMORY_BYTES: u64 = Self::MAX_MEMORY_MIB * 1024 * 1024;
+
+    /// The whole budget, for opening one file.
+    pub fn per_file() -> Self {
+        Self { work_left_ns: Self::WORK_NS, spent_ns: 0 }
+    }
+
+    /// Takes `cost` out of the budget, or refuses it with [`Error::TooCostly`] (the budget is
+    /// then unchanged) when it needs more memory than allowed or more time than is left.
+    pub fn charge(&mut self, cost: KdfCost) -> Result<(), Error> {
+        if cost.memory_bytes > Self::MAX_MEMORY_BYTES || cost.work_ns > self.work_left_ns {
+            return Err(Error::TooCostly {
+                work_ms: self.spent_ns.saturating_add(cost.work_ns).div_ceil(1_000_000),
+                memory_mib: cost.memory_bytes.div_ceil(1024 * 1024),
+            });
+        }
+        self.work_left_ns -= cost.work_ns;
+        self.spent_ns += cost.work_ns;
+        Ok(())
+    }
+}
+
+/// PBKDF2-HMAC-SHA256 of `password` with `salt`, at least 1 iteration, within a budget of its
+/// own (one derivation per file: the vault's passphrase, a PIN seal).
 pub fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Result<Key, Error> {
-    let iterations = NonZeroU32::new(iterations)
-        .filter(|n| n.get() <= MAX_PBKDF2_ITERATIONS)
-        .ok_or(Error::KdfParameters("PBKDF2 iterations out of bounds"))?;
+    pbkdf2_sha256_within(password, salt, iterations, &mut KdfBudget::per_file())
+}
+
+/// [`pbkdf2_sha256`], charged to `budget`.
+pub fn pbkdf2_sha256_within(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    budget: &mut KdfBudget,
+) -> Result<Key, Error> {
+    let iterations = NonZeroU32::new(iterations).ok_or(Error::KdfParameters("PBKDF2 needs at least one iteration"))?;
+    budget.charge(KdfCost::pbkdf2(iterations.get()))?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, password, &mut key[..]);
     Ok(Key(key))
@@ -44,26 +138,48 @@ impl Default for Argon2Params {
 }
 
 impl Argon2Params {
-    /// Most memory accepted, in KiB (1 GiB).
+    /// Most memory a file may name, in KiB (1 GiB); the budget allows much less.
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-    /// Most passes accepted.
+    /// Most passes a file may name; the budget may allow fewer.
     pub const MAX_ITERATIONS: u32 = 64;
-    /// Most lanes accepted.
+    /// Most lanes a file may name.
     pub const MAX_PARALLELISM: u32 = 16;
 
-    /// Whether every parameter is within its bounds (and at least 1).
+    /// Whether every parameter is within the bounds a file may name (and at least 1). Whether
+    /// the work fits is for [`KdfBudget`] to say.
     pub fn within_bounds(&self) -> bool {
         (1..=Self::MAX_MEMORY_KIB).contains(&self.memory_kib)
             && (1..=Self::MAX_ITERATIONS).contains(&self.iterations)
             && (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
     }
+
+    /// The price of one derivation. Lanes run one after the other here (the `argon2` crate
+    /// without its `parallel` feature), so the work is memory × passes whatever the lanes; the
+    /// memory is at least 8 KiB per lane, as Argon2 rounds it up.
+    pub fn cost(&self) -> KdfCost {
+        let kib = u64::from(self.memory_kib).max(8 * u64::from(self.parallelism));
+        let per_kib =
+            u64::from(self.iterations).saturating_mul(ARGON2_NS_PER_KIB_PASS).saturating_add(ARGON2_NS_PER_KIB);
+        KdfCost { work_ns: kib.saturating_mul(per_kib), memory_bytes: kib.saturating_mul(1024) }
+    }
 }
 
-/// Argon2id of `password` with `salt` (at least 8 bytes).
+/// Argon2id of `password` with `salt` (at least 8 bytes), within a budget of its own.
 pub fn argon2id(password: &[u8], salt: &[u8], params: Argon2Params) -> Result<Key, Error> {
+    argon2id_within(password, salt, params, &mut KdfBudget::per_file())
+}
+
+/// [`argon2id`], charged to `budget`.
+pub fn argon2id_within(
+    password: &[u8],
+    salt: &[u8],
+    params: Argon2Params,
+    budget: &mut KdfBudget,
+) -> Result<Key, Error> {
     if !params.within_bounds() {
         return Err(Error::KdfParameters("Argon2 parameters out of bounds"));
     }
+    budget.charge(params.cost())?;
     let bad = |_| Error::KdfParameters("invalid Argon2 parameters");
     let argon_params =
         argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(KEY_LEN)).map_err(bad)?;
@@ -85,9 +201,7 @@ pub struct ScryptParams {
 }
 
 impl ScryptParams {
-    /// Most memory accepted (128·N·r bytes): 256 MiB. Aegis uses N=2^15, r=8 (32 MiB).
-    pub const MAX_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
-    /// Most parallelism accepted (work grows linearly with it).
+    /// Most parallelism a file may name (work grows linearly with it).
     pub const MAX_P: u32 = 16;
 
     /// From N as a number (a power of two from 2 up), as files store it.
@@ -97,25 +211,39 @@ impl ScryptParams {
         }
         let params = Self { log_n: n.trailing_zeros() as u8, r, p };
         if !params.within_bounds() {
-            return Err(Error::KdfParameters("scrypt parameters ask for too much work"));
+            return Err(Error::KdfParameters("scrypt r or p out of bounds"));
         }
         Ok(params)
     }
 
-    /// Whether the memory and parallelism are within bounds (and r, p at least 1).
+    /// Whether N is below 2^64 and r, p are at least 1 (p at most [`Self::MAX_P`]). Whether
+    /// the work fits is for [`KdfBudget`] to say.
     pub fn within_bounds(&self) -> bool {
+        self.log_n >= 1 && self.log_n < 64 && self.r >= 1 && (1..=Self::MAX_P).contains(&self.p)
+    }
+
+    /// The price of one derivation: N·r·p block operations; memory of 128·r·N bytes (the
+    /// table), 128·r·p (the blocks) and 256·r (scratch).
+    pub fn cost(&self) -> KdfCost {
         let n = 1u64.checked_shl(u32::from(self.log_n)).unwrap_or(u64::MAX);
-        self.r >= 1
-            && (1..=Self::MAX_P).contains(&self.p)
-            && n.saturating_mul(u64::from(self.r)).saturating_mul(128) <= Self::MAX_MEMORY_BYTES
+        let (r, p) = (u64::from(self.r), u64::from(self.p));
+        let blocks = n.saturating_mul(r).saturating_mul(p);
+        let memory = 128u64.saturating_mul(r).saturating_mul(n.saturating_add(p).saturating_add(2));
+        KdfCost { work_ns: blocks.saturating_mul(SCRYPT_NS_PER_BLOCK), memory_bytes: memory }
     }
 }
 
-/// scrypt of `password` with `salt`.
+/// scrypt of `password` with `salt`, within a budget of its own.
 pub fn scrypt(password: &[u8], salt: &[u8], params: ScryptParams) -> Result<Key, Error> {
+    scrypt_within(password, salt, params, &mut KdfBudget::per_file())
+}
+
+/// [`scrypt`], charged to `budget`.
+pub fn scrypt_within(password: &[u8], salt: &[u8], params: ScryptParams, budget: &mut KdfBudget) -> Result<Key, Error> {
     if !params.within_bounds() {
-        return Err(Error::KdfParameters("scrypt parameters ask for too much work"));
+        return Err(Error::KdfParameters("scrypt parameters out of bounds"));
     }
+    budget.charge(params.cost())?;
     let scrypt_params = scrypt::Params::new(params.log_n, params.r, params.p, KEY_LEN)
         .map_err(|_| Error::KdfParameters("invalid scrypt parameters"))?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
@@ -137,15 +265,53 @@ mod tests {
     }
 
     #[test]
-    fn hostile_parameters_are_refused_before_any_work() {
+    fn malformed_parameters_are_refused_before_any_work() {
         assert!(matches!(pbkdf2_sha256(b"p", b"salt", 0), Err(Error::KdfParameters(_))));
-        assert!(matches!(pbkdf2_sha256(b"p", b"salt", u32::MAX), Err(Error::KdfParameters(_))));
         let greedy = Argon2Params { memory_kib: 64 * 1024 * 1024, iterations: 1, parallelism: 1 };
         assert!(matches!(argon2id(b"p", b"saltsalt", greedy), Err(Error::KdfParameters(_))));
         assert!(ScryptParams::from_n(3, 8, 1).is_err());
-        assert!(ScryptParams::from_n(1 << 20, 8, 1).is_err(), "1 GiB");
         assert!(ScryptParams::from_n(1 << 15, 8, 17).is_err());
-        assert!(matches!(scrypt(b"p", b"s", ScryptParams { log_n: 40, r: 8, p: 1 }), Err(Error::KdfParameters(_))));
+        assert!(ScryptParams::from_n(1 << 15, 0, 1).is_err());
+        assert!(matches!(scrypt(b"p", b"s", ScryptParams { log_n: 64, r: 8, p: 1 }), Err(Error::KdfParameters(_))));
+    }
+
+    fn too_costly<T: std::fmt::Debug>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::TooCostly { .. }))
+    }
+
+    #[test]
+    fn derivations_beyond_the_budget_are_refused_before_any_work() {
+        // Each of these would run for minutes or take gigabytes: refused at once.
+        assert!(too_costly(pbkdf2_sha256(b"p", b"salt", u32::MAX)));
+        assert!(too_costly(pbkdf2_sha256(b"p", b"salt", MAX_PBKDF2_ITERATIONS + 1)));
+        let argon_max = Argon2Params { memory_kib: 1024 * 1024, iterations: 64, parallelism: 16 };
+        assert!(too_costly(argon2id(b"p", b"saltsalt", argon_max)));
+        let argon_long = Argon2Params { memory_kib: 64 * 1024, iterations: 64, parallelism: 1 };
+        assert!(too_costly(argon2id(b"p", b"saltsalt", argon_long)));
+        assert!(too_costly(scrypt(b"p", b"s", ScryptParams::from_n(1 << 18, 8, 1).unwrap())), "256 MiB");
+        assert!(too_costly(scrypt(b"p", b"s", ScryptParams::from_n(1 << 16, 8, 16).unwrap())), "priced 3.1 s");
+        assert!(too_costly(scrypt(b"p", b"s", ScryptParams { log_n: 40, r: 8, p: 1 })));
+        match pbkdf2_sha256(b"p", b"salt", u32::MAX) {
+            Err(e) => assert!(e.to_string().starts_with("too costly to open"), "{e}"),
+            Ok(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn the_budget_is_spent_over_all_derivations_charged_to_it() {
+        let aegis = ScryptParams::from_n(1 << 15, 8, 1).unwrap();
+        assert!(aegis.cost().work_ns < 200_000_000, "Aegis' own parameters cost {:?}", aegis.cost());
+        let mut budget = KdfBudget::per_file();
+        let mut charged = 0;
+        while budget.charge(aegis.cost()).is_ok() {
+            charged += 1;
+        }
+        assert_eq!(charged, KdfBudget::WORK_NS / aegis.cost().work_ns, "as many slots as fit in 2 s");
+        assert!(too_costly(scrypt_within(b"p", b"s", aegis, &mut budget)), "the next one is refused");
+        // This app's own defaults fit many times over.
+        let ours = Argon2Params::default().cost();
+        assert!(ours.work_ns * 4 < KdfBudget::WORK_NS && ours.memory_bytes == 64 << 20, "{ours:?}");
+        assert!(KdfCost::pbkdf2(crate::vault::PASSPHRASE_ITERATIONS).work_ns * 4 < KdfBudget::WORK_NS);
     }
 
     #[test]

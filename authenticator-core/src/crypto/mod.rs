@@ -49,7 +49,7 @@ impl Key {
     }
 
     /// Derives a key from a passphrase with PBKDF2-HMAC-SHA256 (`iterations` at most
-    /// [`kdf::MAX_PBKDF2_ITERATIONS`]).
+    /// [`kdf::MAX_PBKDF2_ITERATIONS`], the per-file budget: more is [`Error::TooCostly`]).
     pub fn from_passphrase(passphrase: &str, salt: &[u8], iterations: u32) -> Result<Self, Error> {
         kdf::pbkdf2_sha256(passphrase.as_bytes(), salt, iterations)
     }

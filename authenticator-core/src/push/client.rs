@@ -253,9 +253,10 @@ fn redirected(response: &reqwest::Response) -> Error {
     ))
 }
 
-/// Server messages are shown to users: keep them one short line.
+/// Server messages are shown to users: keep them one short line, cleaned like names (no
+/// control, bidi or invisible characters).
 fn clip(message: &str) -> String {
-    message.chars().filter(|c| !c.is_control()).take(300).collect()
+    crate::text::clean(message).chars().take(300).collect()
 }
 
 fn network(e: reqwest::Error) -> Error {
@@ -274,11 +275,13 @@ fn network(e: reqwest::Error) -> Error {
 /// Push servers must use https; plain http is accepted only for loopback hosts (tests, a
 /// server on this machine), where nothing crosses a network.
 pub fn check_url(url: &str) -> Result<()> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| Error::InsecureUrl(url.to_owned()))?;
+    // Quoted in the error, so cleaned and cut short: the URL may come from a hostile QR code.
+    let refused = || Error::InsecureUrl(crate::text::clean(url).chars().take(100).collect());
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(parsed.host_str().unwrap_or_default()) => Ok(()),
-        _ => Err(Error::InsecureUrl(url.to_owned())),
+        _ => Err(refused()),
     }
 }
 

@@ -78,6 +78,11 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
         return Err(invalid("the serial has unexpected characters"));
     }
     let url = text("url")?.filter(|u| !u.is_empty()).ok_or_else(|| invalid("no url"))?;
+    // Stored and shown as it is (the server signs it): a URL with control, bidi or invisible
+    // characters is no URL a server sends, only a trick.
+    if crate::text::clean(&url) != url {
+        return Err(invalid("the url has control or invisible characters"));
+    }
     let enrollment_credential =
         get("enrollment_credential")?.filter(|c| !c.is_empty()).ok_or_else(|| invalid("no enrollment_credential"))?;
     let ttl_minutes = match text("ttl")? {
@@ -129,6 +134,19 @@ mod tests {
         assert!(!parse(&format!("{URI}&app_force_unlock=biometric")).unwrap().requires_pin);
         assert!(parse(&URI.replace("otpauth://", "pia://")).is_ok());
         assert!(is_push_uri(URI) && !is_push_uri("otpauth://totp/x?secret=A"));
+    }
+
+    #[test]
+    fn labels_and_issuers_are_cleaned_and_a_url_with_hidden_characters_is_refused() {
+        let hostile = "%1B%5D0%3Bpwned%07Git%1B%5B2J%0D%0AHub%E2%80%AE%E2%80%8B";
+        let uri = URI.replace("pipush/PIPU0001F75E", &format!("pipush/{hostile}")).replace("privacyIDEA", hostile);
+        let e = parse(&uri).unwrap();
+        assert_eq!((e.issuer.as_str(), e.label.as_str()), ("]0;pwnedGit[2JHub", "]0;pwnedGit[2JHub"));
+        for trick in ["%1B%5B2J", "%E2%80%AE", "%0D%0A", "%E2%80%8B"] {
+            let uri = URI.replace("ttype/push", &format!("ttype{trick}/push"));
+            let e = parse(&uri).unwrap_err();
+            assert!(e.to_string().contains("control or invisible"), "{trick}: {e}");
+        }
     }
 
     #[test]
