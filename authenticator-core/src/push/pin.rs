@@ -5,6 +5,8 @@
 //! PINs are counted before each try, atomically in the vault, and lead to growing lockouts that
 //! survive restarts.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use zeroize::Zeroizing;
 
 use super::keys::DeviceKey;
@@ -26,6 +28,16 @@ const LOCKOUTS: [i64; 5] = [30, 60, 300, 900, 3600];
 /// Seconds of lockout once `attempts` wrong PINs in a row are reached, if any.
 fn lockout_after(attempts: u32) -> Option<i64> {
     attempts.checked_sub(PIN_ATTEMPTS).map(|n| LOCKOUTS[(n as usize).min(LOCKOUTS.len() - 1)])
+}
+
+/// PINs tried against a seal in this process (each one a full key derivation).
+static PIN_CHECKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many PINs this process has tried against a seal, each a full key derivation, right or
+/// wrong. Attempts refused by a lockout are not tried and not counted here. For tests that check
+/// the attempt limit holds under parallel guessing, and for diagnostics.
+pub fn pin_checks() -> u64 {
+    PIN_CHECKS.load(Ordering::Relaxed)
 }
 
 fn pin_aad(token_id: i64) -> Vec<u8> {
@@ -70,6 +82,7 @@ pub fn unlock(vault: &Vault, token_id: i64, pin: Option<&str>) -> Result<Zeroizi
         }
         PinAttempt::Counted { attempts } => attempts,
     };
+    PIN_CHECKS.fetch_add(1, Ordering::Relaxed);
     match pin_sealer(pin, &seal)?.open(&stored.key, &pin_aad(token_id)) {
         Some(pkcs8) => {
             vault.reset_pin_attempts(token_id)?;
