@@ -38,6 +38,15 @@ const GUESSER_DB: &str = "PUSH_PIN_GUESSER_DB";
 /// Names the child, for its ready and tally files.
 const GUESSER_TAG: &str = "PUSH_PIN_GUESSER_TAG";
 const GUESSER_ENTRY: &str = "child_entry::guess_wrong_pins";
+/// Names the vault whose token a child unlocks once; unset in a normal run.
+const UNLOCK_DB: &str = "PUSH_PIN_UNLOCK_DB";
+/// Set (to anything) when the child should only open the vault, not unlock: the baseline.
+const UNLOCK_BASELINE: &str = "PUSH_PIN_UNLOCK_BASELINE";
+const UNLOCK_ENTRY: &str = "child_entry::unlock_once";
+/// Where the unlocking child writes its peak resident memory (KiB).
+const UNLOCK_REPORT: &str = "PUSH_PIN_UNLOCK_REPORT";
+/// The memory every PIN guess must cost, at least: 64 MiB.
+const MIN_PIN_MEMORY: u64 = 64 * 1024 * 1024;
 
 /// 3 processes × 16 threads guess wrong PINs at the same moment, 144 guesses in all. Attempts
 /// are counted in one immediate write transaction *before* each check, so however the guesses
@@ -101,6 +110,41 @@ fn parallel_guessers_in_threads_and_processes_never_get_more_checks_than_the_pol
     let before = pin::pin_checks();
     assert!(matches!(pin::unlock(&vault, token_id, Some(PIN)), Err(Error::LockedOut { .. })));
     assert_eq!(pin::pin_checks(), before);
+}
+
+/// Trying one PIN costs a full Argon2id derivation of at least 64 MiB, also offline: a process
+/// that unlocks once peaks at 64 MiB or more of resident memory, 56 MiB or more above the same
+/// process that only opens the vault.
+#[test]
+fn one_pin_check_costs_at_least_64_mib_in_a_fresh_process() {
+    let dir = temp_dir("pin-memory");
+    let (db, _) = pin_locked_vault(dir.path());
+    let baseline = peak_rss_of(
+        self_command(UNLOCK_ENTRY).env(UNLOCK_DB, &db).env(UNLOCK_BASELINE, "1"),
+        &db.with_extension("rss-open"),
+    );
+    let unlock = peak_rss_of(self_command(UNLOCK_ENTRY).env(UNLOCK_DB, &db), &db.with_extension("rss-unlock"));
+    let mib = |bytes: u64| bytes as f64 / 1024.0 / 1024.0;
+    eprintln!("peak RSS: open only {:.1} MiB, open and unlock {:.1} MiB", mib(baseline), mib(unlock));
+    assert!(unlock >= MIN_PIN_MEMORY, "unlocking peaked at {:.1} MiB", mib(unlock));
+    assert!(
+        unlock.saturating_sub(baseline) >= MIN_PIN_MEMORY - 8 * 1024 * 1024,
+        "the PIN check added only {:.1} MiB",
+        mib(unlock.saturating_sub(baseline))
+    );
+}
+
+/// Runs the `unlock_once` child to its end and returns its peak resident memory in bytes, as
+/// the child read it from its own `/proc/self/status` (VmHWM) just before exiting.
+///
+/// Not getrusage or wait4: on Linux a child's `ru_maxrss` includes the parent's resident set at
+/// the fork (Rust spawns with vfork/CLONE_VM, and exec carries the old high-water mark over),
+/// and this test process holds over 100 MiB after sealing PINs itself. VmHWM belongs to the
+/// address space made at exec, so it is the child's own.
+fn peak_rss_of(command: &mut Command, report: &Path) -> u64 {
+    let output = command.env(UNLOCK_REPORT, report).stdout(Stdio::null()).output().expect("run the child");
+    assert!(output.status.success(), "the child failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    read_text(report).trim().parse::<u64>().expect("the child's VmHWM in KiB") * 1024
 }
 
 /// What one guesser process saw.
@@ -170,6 +214,29 @@ mod child_entry {
         total.checks = pin::pin_checks() as usize;
         let text = format!("{} {} {}", total.wrong_pin, total.locked_out, total.checks);
         fs::write(tally_file(&db, &tag), text).expect("child: write the tally");
+    }
+
+    /// Opens the vault and unlocks its token once with the right PIN (or, for the baseline, only
+    /// opens the vault and reads the sealed key).
+    #[test]
+    #[ignore = "child process of one_pin_check_costs_at_least_64_mib_in_a_fresh_process"]
+    fn unlock_once() {
+        let Some(db) = std::env::var_os(UNLOCK_DB).map(PathBuf::from) else { return };
+        let vault = Vault::open(&db, &DataKey::from_bytes(KEY)).expect("child: open the vault");
+        let id = vault.push_tokens().unwrap()[0].id;
+        if std::env::var_os(UNLOCK_BASELINE).is_some() {
+            vault.push_key(id).expect("child: read the sealed key");
+        } else {
+            assert_eq!(pin::unlock(&vault, id, Some(PIN)).expect("child: unlock").as_slice(), SEALED_KEY);
+        }
+        let status = fs::read_to_string("/proc/self/status").expect("child: /proc/self/status");
+        let hwm = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .expect("child: VmHWM in /proc/self/status");
+        let report = std::env::var_os(UNLOCK_REPORT).expect("child: report path");
+        fs::write(report, hwm.trim()).expect("child: write the report");
     }
 }
 

@@ -29,10 +29,10 @@ use challenge::Challenge;
 pub use client::PushClient;
 use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
 pub use model::{
-    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken,
-    RequestState,
+    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest,
+    PushToken, RequestState,
 };
-pub use pin::{PIN_ATTEMPTS, PIN_ITERATIONS};
+pub use pin::{MAX_PIN_CHARS, PIN_ATTEMPTS, PIN_KDF};
 
 /// How long a push request can be answered after it arrives, in seconds.
 pub const REQUEST_LIFETIME: i64 = 120;

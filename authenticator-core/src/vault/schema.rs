@@ -57,9 +57,16 @@
 //! - `server_key`: the server's RSA public key (PKCS#1 DER) that signs challenges. Public.
 //! - `private_key_enc`: this device's RSA private key (PKCS#8 DER), sealed under the data key
 //!   (associated data `"push_tokens.private_key_enc:" || id`). When the token has a PIN, what is
-//!   sealed is itself sealed under a key derived from the PIN (PBKDF2-HMAC-SHA256 with
-//!   `pin_salt` and `pin_iterations`), so without the PIN the key cannot sign at all.
-//! - `pin_salt`, `pin_iterations`: NULL when the token has no PIN.
+//!   sealed is itself sealed under a key derived from the PIN (see `pin_kdf`), with
+//!   `"push_tokens.pin:" || id` as associated data, so without the PIN the key cannot sign at all.
+//! - `pin_salt`: the random salt of the PIN-derived key; NULL when the token has no PIN.
+//! - `pin_kdf` (since version 3): how the PIN key is derived, NULL when the token has no PIN:
+//!   `argon2id` (Argon2id version 0x13; every seal made since version 3) or `pbkdf2-sha256`
+//!   (PBKDF2-HMAC-SHA256: seals made before; migration 3 marks them so, and the next right PIN
+//!   re-seals them with Argon2id).
+//! - `pin_iterations`: Argon2id passes, or PBKDF2 iterations; NULL when the token has no PIN.
+//! - `pin_memory_kib`, `pin_lanes` (since version 3): Argon2id memory in KiB and lanes; NULL for
+//!   PBKDF2 and when the token has no PIN.
 //! - `pin_required_by_server`: the enrollment demanded a PIN (`pin=True`,
 //!   `app_force_unlock=pin`); the PIN can then be changed but not removed.
 //! - `failed_pin_attempts`: wrong PINs in a row. Counted *before* a PIN is tried and reset after
@@ -91,7 +98,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 2;
+pub const LATEST: i64 = 3;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -163,6 +170,11 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
          decision TEXT NOT NULL CHECK (decision IN ('approved', 'denied', 'expired', 'rejected')),
          detail   TEXT
      ) STRICT;",
+    // 3: the PIN seal records its key derivation (Argon2id from now on; PBKDF2 before).
+    "ALTER TABLE push_tokens ADD COLUMN pin_kdf TEXT CHECK (pin_kdf IN ('pbkdf2-sha256', 'argon2id'));
+     ALTER TABLE push_tokens ADD COLUMN pin_memory_kib INTEGER;
+     ALTER TABLE push_tokens ADD COLUMN pin_lanes INTEGER;
+     UPDATE push_tokens SET pin_kdf = 'pbkdf2-sha256' WHERE pin_salt IS NOT NULL;",
 ];
 
 /// The schema version recorded in the file.
