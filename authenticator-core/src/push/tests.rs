@@ -375,3 +375,105 @@ fn a_pin_changed_by_another_handle_wins_over_a_reseal() {
     assert!(!f.vault.upgrade_pin_seal(id, &blob, &upgraded, &stale.salt).unwrap());
     pin::unlock(&f.vault, id, Some("1357")).unwrap();
 }
+
+/// Every kind of rejected request: an invalid signature, a serial this phone does not have, a
+/// URL that is not the token's, a dictionary that is not even a challenge, forged capabilities.
+/// Each one's attacker-chosen text (title, question, URL, serial, nonce) must leave no trace: the
+/// history keeps only the reason, and the database files hold none of that text.
+#[test]
+fn a_rejected_request_leaves_only_its_reason_behind() {
+    let f = fixture("forged-text", None);
+    let attacker = |mut map: BTreeMap<String, String>, n: u32| {
+        map.insert("nonce".into(), format!("ATTACKER-NONCE-{n}"));
+        map.insert("title".into(), format!("ATTACKER-TITLE-{n} Your bank"));
+        map.insert("question".into(), format!("ATTACKER-QUESTION-{n} Call +1 555 0100 now"));
+        map
+    };
+    let mut bad_signature = attacker(challenge("N1", None), 1);
+    bad_signature.insert("signature".into(), "A".repeat(64));
+    let mut unknown_serial = attacker(challenge("N2", None), 2);
+    unknown_serial.insert("serial".into(), "ATTACKER-SERIAL".into());
+    let mut other_url = attacker(challenge("N3", None), 3);
+    other_url.insert("url".into(), "https://ATTACKER-URL.example/ttype/push".into());
+    let mut not_a_challenge = attacker(challenge("N4", None), 4);
+    not_a_challenge.remove("signature");
+    let impostor = DeviceKey::from_pkcs8(&test_key().pkcs8).unwrap();
+    let forged_capabilities =
+        with_capabilities(attacker(challenge("N5", None), 5), r#"{"decline_reason": true}"#, &impostor);
+    for map in [bad_signature, unknown_serial, other_url, not_a_challenge, forged_capabilities] {
+        assert!(matches!(handle_push_payload(&f.vault, &map), Err(Error::ForgedRequest(_))));
+    }
+
+    let history = f.vault.push_history(100).unwrap();
+    assert_eq!(history.len(), 5);
+    for entry in &history {
+        assert_eq!(entry.decision, Decision::Rejected);
+        assert!(entry.title.is_empty() && entry.question.is_empty(), "{entry:?}");
+        assert!(entry.serial == SERIAL || entry.serial.is_empty(), "only an enrolled serial: {entry:?}");
+        assert!(!entry.detail.as_deref().unwrap_or_default().is_empty(), "the reason is kept: {entry:?}");
+    }
+    for name in ["vault.db", "vault.db-wal"] {
+        let bytes = std::fs::read(f.dir.path().join(name)).unwrap_or_default();
+        assert!(!bytes.windows(8).any(|w| w == b"ATTACKER"), "attacker text in {name}");
+    }
+}
+
+fn history_count(vault: &Vault) -> i64 {
+    vault.push_history(u32::MAX).unwrap().len() as i64
+}
+
+#[test]
+fn history_keeps_the_newest_1000_entries_and_90_days_whichever_is_less() {
+    let f = fixture("prune", None);
+    let now = crate::time::now();
+    let entry = |at: i64| HistoryEntry {
+        at,
+        serial: SERIAL.into(),
+        title: "privacyIDEA".into(),
+        question: "Sign in?".into(),
+        decision: Decision::Approved,
+        detail: None,
+    };
+    // 1,200 recent entries, one a minute: every insert keeps the newest 1,000, in its own
+    // transaction.
+    f.vault.execute_for_test(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
+         INSERT INTO push_history (at, serial, title, question, decision) SELECT {now} - 60 * i - 3600, '{SERIAL}',
+             'old', 'old', 'approved' FROM n"
+    ));
+    f.vault.log_push_history(&entry(now), None).unwrap();
+    assert_eq!(history_count(&f.vault), 1000);
+    let kept = f.vault.push_history(u32::MAX).unwrap();
+    assert_eq!(kept[0].at, now, "the new entry is kept");
+    assert_eq!(kept[999].at, now - 60 * 999 - 3600, "then the 999 newest of the rest");
+
+    // Entries older than 90 days go on the next insert, however few there are.
+    f.vault.execute_for_test(&format!(
+        "DELETE FROM push_history; INSERT INTO push_history (at, serial, decision) VALUES
+             ({now} - 91 * 86400, '{SERIAL}', 'approved'), ({now} - 89 * 86400, '{SERIAL}', 'denied')"
+    ));
+    f.vault.log_push_history(&entry(now), None).unwrap();
+    assert_eq!(history_count(&f.vault), 2, "the 91-day-old entry is gone");
+
+    // Expiry writes to the history too, and prunes in the same transaction.
+    f.vault.execute_for_test(&format!("UPDATE push_history SET at = {now} - 100 * 86400"));
+    handle_push_payload(&f.vault, &challenge("N-expiring", None)).unwrap().unwrap();
+    f.vault.execute_for_test("UPDATE push_requests SET received_at = received_at - 200, expires_at = expires_at - 200");
+    let history = f.vault.push_history(u32::MAX).unwrap();
+    assert_eq!(history.iter().map(|h| h.decision).collect::<Vec<_>>(), [Decision::Expired]);
+}
+
+#[test]
+fn enroll_options_never_show_the_pin_in_debug_output() {
+    let options = EnrollOptions {
+        pin: Some("482916".into()),
+        fb_token: Some("fcm-token".into()),
+        allow_insecure_tls: false,
+        key_bits: None,
+    };
+    let shown = format!("{options:?} {options:#?}");
+    assert!(!shown.contains("482916"), "{shown}");
+    assert!(shown.contains("pin: Some(<redacted>)") || shown.contains("<redacted>"), "{shown}");
+    let none = format!("{:?}", EnrollOptions::default());
+    assert!(none.contains("pin: None"), "{none}");
+}

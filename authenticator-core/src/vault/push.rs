@@ -14,6 +14,22 @@ use crate::{
     Decision, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest, PushToken,
 };
 
+/// The push history keeps at most this many entries (the newest)…
+pub const HISTORY_MAX_ENTRIES: i64 = 1000;
+/// …and none older than this many seconds (90 days); whichever keeps fewer.
+pub const HISTORY_MAX_AGE_SECONDS: i64 = 90 * 24 * 3600;
+
+/// Drops history entries beyond [`HISTORY_MAX_ENTRIES`] or older than
+/// [`HISTORY_MAX_AGE_SECONDS`], inside the transaction that just added to it.
+fn prune_history(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM push_history WHERE at < ?1
+             OR id IN (SELECT id FROM push_history ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?2)",
+        params![now.saturating_sub(HISTORY_MAX_AGE_SECONDS), HISTORY_MAX_ENTRIES],
+    )?;
+    Ok(())
+}
+
 const TOKEN_COLUMNS: &str = "id, serial, issuer, label, url, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
      pin_required_by_server, created_at";
 const REQUEST_COLUMNS: &str = "r.id, r.token_id, t.serial, t.issuer, t.label, r.title, r.question, r.choices,
@@ -311,6 +327,8 @@ impl Vault {
     }
 
     /// Appends a line to the decision history; `nonce` ties it to the challenge, when known.
+    /// The history is pruned in the same transaction (newest [`HISTORY_MAX_ENTRIES`], at most
+    /// [`HISTORY_MAX_AGE_SECONDS`] old).
     pub fn log_push_history(&self, entry: &HistoryEntry, nonce: Option<&str>) -> Result<()> {
         let tx = self.begin_write()?;
         tx.execute(
@@ -318,6 +336,7 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![entry.at, entry.serial, nonce, entry.title, entry.question, entry.decision.as_str(), entry.detail],
         )?;
+        prune_history(&tx, now())?;
         tx.commit()?;
         Ok(())
     }
@@ -346,6 +365,7 @@ impl Vault {
              WHERE state = 'pending' AND expires_at <= ?1",
             [now],
         )?;
+        prune_history(&tx, now)?;
         tx.commit()?;
         Ok(())
     }

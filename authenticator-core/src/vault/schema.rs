@@ -90,10 +90,15 @@
 //! - `decided_at`: Unix seconds of the answer, NULL while pending.
 //!
 //! ## `push_history` (since version 2)
-//! An append-only log of decisions, kept when tokens are removed (it names the serial, not
-//! the row): `at` (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`,
-//! `decision` (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that
-//! never reached the user) and `detail` (a denial's reason, or why a request was rejected).
+//! A log of decisions, kept when tokens are removed (it names the serial, not the row): `at`
+//! (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`, `decision`
+//! (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that never
+//! reached the user) and `detail` (a denial's reason, or why a request was rejected).
+//! - A `rejected` row keeps only the reason: empty `title` and `question`, NULL `nonce`, and
+//!   `serial` only when it names a token enrolled here (else empty). Nothing a forger wrote is
+//!   stored.
+//! - Every insert prunes it in the same transaction, to the newest 1,000 rows (by `at`, then
+//!   `id`) and none older than 90 days, whichever keeps fewer.
 
 use rusqlite::Connection;
 
