@@ -168,15 +168,17 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
                 eprintln!("No decisions yet.");
             }
             for h in history {
-                say!(
-                    "{}  {:<8}  {:<16} {}: {}{}",
-                    clock(h.at),
-                    h.decision.as_str(),
-                    h.serial,
-                    h.title,
-                    h.question,
-                    h.detail.map(|d| format!("  ({d})")).unwrap_or_default()
-                );
+                // A rejected request keeps only its reason (and its serial when it is ours).
+                let mut what = if h.title.is_empty() && h.question.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: {}", h.title, h.question)
+                };
+                if let Some(detail) = &h.detail {
+                    what = if what.is_empty() { format!("({detail})") } else { format!("{what}  ({detail})") };
+                }
+                let serial = if h.serial.is_empty() { "-" } else { h.serial.as_str() };
+                say!("{}  {:<8}  {:<16} {}", clock(h.at), h.decision.as_str(), serial, what);
             }
             Ok(())
         }

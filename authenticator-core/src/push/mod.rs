@@ -29,16 +29,16 @@ use challenge::Challenge;
 pub use client::PushClient;
 use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
 pub use model::{
-    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken,
-    RequestState,
+    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest,
+    PushToken, RequestState,
 };
-pub use pin::{PIN_ATTEMPTS, PIN_ITERATIONS};
+pub use pin::{MAX_PIN_CHARS, PIN_ATTEMPTS, PIN_KDF};
 
 /// How long a push request can be answered after it arrives, in seconds.
 pub const REQUEST_LIFETIME: i64 = 120;
 
-/// Options for [`enroll`].
-#[derive(Debug, Clone, Default)]
+/// Options for [`enroll`]. `Debug` never shows the PIN.
+#[derive(Clone, Default)]
 pub struct EnrollOptions {
     /// Lock the token behind this PIN (required when the enrollment URI demands one).
     pub pin: Option<String>,
@@ -48,6 +48,17 @@ pub struct EnrollOptions {
     pub allow_insecure_tls: bool,
     /// RSA key size; [`DEVICE_KEY_BITS`] unless set (tests use smaller keys for speed).
     pub key_bits: Option<usize>,
+}
+
+impl std::fmt::Debug for EnrollOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollOptions")
+            .field("pin", &self.pin.as_ref().map(|_| format_args!("<redacted>")))
+            .field("fb_token", &self.fb_token)
+            .field("allow_insecure_tls", &self.allow_insecure_tls)
+            .field("key_bits", &self.key_bits)
+            .finish()
+    }
 }
 
 /// What one poll found.
@@ -151,41 +162,45 @@ fn store_token(
 /// Verifies a challenge dictionary and stores it as a request. Anything that fails
 /// verification is logged as rejected and returned as [`Error::ForgedRequest`]; a nonce seen
 /// before returns None.
+///
+/// A rejected request leaves only the reason behind: none of its text (title, question, URL,
+/// nonce) is stored, and its serial only when it names a token enrolled here, since everything
+/// in it may come from an attacker.
 fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&str>) -> Result<Option<PushRequest>> {
-    let serial_hint = map.get("serial").and_then(Value::as_str).unwrap_or("?").chars().take(64).collect::<String>();
-    let reject = |challenge: Option<&Challenge>, serial: &str, reason: &str| -> Error {
+    let reject = |enrolled_serial: Option<&str>, reason: &str| -> Error {
         let entry = HistoryEntry {
             at: now(),
-            serial: serial.to_owned(),
-            title: challenge.map(|c| crate::text::clean(&c.title)).unwrap_or_default(),
-            question: challenge.map(|c| crate::text::clean(&c.question)).unwrap_or_default(),
+            serial: enrolled_serial.unwrap_or_default().to_owned(),
+            title: String::new(),
+            question: String::new(),
             decision: Decision::Rejected,
             detail: Some(reason.to_owned()),
         };
         // Logging must not hide the verdict: the request is dropped either way.
-        let _ = vault.log_push_history(&entry, challenge.map(|c| c.nonce.as_str()));
+        let _ = vault.log_push_history(&entry, None);
         Error::ForgedRequest(reason.to_owned())
     };
     let challenge = match Challenge::from_map(map) {
         Ok(c) => c,
-        Err(e) => return Err(reject(None, &serial_hint, &e.to_string())),
+        Err(e) => return Err(reject(polled_serial, &e.to_string())),
     };
     if polled_serial.is_some_and(|s| s != challenge.serial) {
-        return Err(reject(Some(&challenge), &challenge.serial, "a challenge for another token came with this poll"));
+        return Err(reject(polled_serial, "a challenge for another token came with this poll"));
     }
     let Some(token_id) = vault.push_token_id(&challenge.serial)? else {
-        return Err(reject(Some(&challenge), &challenge.serial, "no token with this serial is enrolled"));
+        return Err(reject(None, "no token with this serial is enrolled"));
     };
     let endpoint = endpoint(vault, token_id)?;
+    let serial = Some(endpoint.token.serial.as_str());
     if challenge.url != endpoint.token.url {
-        return Err(reject(Some(&challenge), &challenge.serial, "the URL does not match the enrolled token"));
+        return Err(reject(serial, "the URL does not match the enrolled token"));
     }
     if !challenge.signature_valid(&endpoint.server_key) {
-        return Err(reject(Some(&challenge), &challenge.serial, "the server signature is invalid"));
+        return Err(reject(serial, "the server signature is invalid"));
     }
     let capabilities = match challenge.verified_capabilities(&endpoint.server_key) {
         Ok(c) => c,
-        Err(e) => return Err(reject(Some(&challenge), &challenge.serial, &e.to_string())),
+        Err(e) => return Err(reject(serial, &e.to_string())),
     };
     let received_at = now();
     let request = NewPushRequest {

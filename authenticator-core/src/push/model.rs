@@ -229,13 +229,34 @@ impl FromStr for DeclineReason {
     }
 }
 
-/// How a PIN seals a token's private key: the salt and PBKDF2 iterations of the PIN key.
+/// The key derivation that turns a PIN into the key sealing a token's private key, with its
+/// cost, as stored beside the seal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinKdf {
+    /// PBKDF2-HMAC-SHA256: seals made before Argon2id. Still opened, and re-sealed with
+    /// Argon2id at the next right PIN.
+    Pbkdf2 {
+        /// Iterations.
+        iterations: u32,
+    },
+    /// Argon2id (version 0x13).
+    Argon2id {
+        /// Memory in KiB.
+        memory_kib: u32,
+        /// Passes over the memory.
+        passes: u32,
+        /// Lanes.
+        lanes: u32,
+    },
+}
+
+/// How a PIN seals a token's private key: the salt and the derivation of the PIN key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinSeal {
     /// Random salt of the PIN-derived key.
     pub salt: Vec<u8>,
-    /// PBKDF2-HMAC-SHA256 iterations.
-    pub iterations: u32,
+    /// The derivation and its cost.
+    pub kdf: PinKdf,
 }
 
 /// A token to store once the server accepted its registration.

@@ -369,3 +369,208 @@ fn iso8601_timestamps_are_utc_with_an_offset() {
     assert_eq!(iso8601_utc(1_764_068_185), "2025-11-25T10:56:25.000000+00:00");
     assert_eq!(iso8601_utc(951_782_400), "2000-02-29T00:00:00.000000+00:00");
 }
+
+/// The PIN seal's key derivation as stored in the token's row: (kdf, memory KiB, passes or
+/// iterations, lanes), read straight from the file.
+fn stored_pin_kdf(f: &Fixture) -> (Option<String>, Option<i64>, Option<i64>, Option<i64>) {
+    let conn = rusqlite::Connection::open(f.dir.path().join("vault.db")).unwrap();
+    conn.query_row("SELECT pin_kdf, pin_memory_kib, pin_iterations, pin_lanes FROM push_tokens", [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .unwrap()
+}
+
+#[test]
+fn new_pin_seals_use_argon2id_of_at_least_64_mib_with_the_parameters_stored() {
+    let f = fixture("argon2-seal", Some("2468"));
+    let (kdf, memory_kib, passes, lanes) = stored_pin_kdf(&f);
+    assert_eq!(kdf.as_deref(), Some("argon2id"));
+    assert!(memory_kib.unwrap() >= 64 * 1024, "memory {memory_kib:?} KiB");
+    assert!(passes.unwrap() >= 1 && lanes.unwrap() >= 1);
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    assert_eq!(pin::unlock(&f.vault, id, Some("2468")).unwrap().as_slice(), test_key().pkcs8.as_slice());
+    // A PIN change seals under the same cost.
+    pin::set_pin(&f.vault, id, Some("2468"), Some("1357")).unwrap();
+    assert_eq!(stored_pin_kdf(&f).0.as_deref(), Some("argon2id"));
+}
+
+#[test]
+fn long_unicode_pins_and_passphrases_work_up_to_the_maximum() {
+    let f = fixture("long-pin", None);
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    // 256 characters: letters with and without accents, CJK, emoji, spaces.
+    let long: String = "Grüße, 世界! 🔐 ".chars().cycle().take(pin::MAX_PIN_CHARS).collect();
+    assert_eq!(long.chars().count(), 256);
+    pin::set_pin(&f.vault, id, None, Some(&long)).unwrap();
+    let shorter: String = long.chars().take(255).collect();
+    assert!(matches!(pin::unlock(&f.vault, id, Some(&shorter)), Err(Error::WrongPin { .. })));
+    pin::unlock(&f.vault, id, Some(&long)).unwrap();
+    // Not normalised: the same text in another Unicode normal form is another PIN.
+    pin::set_pin(&f.vault, id, Some(&long), Some("caf\u{e9} au lait")).unwrap();
+    assert!(matches!(pin::unlock(&f.vault, id, Some("cafe\u{301} au lait")), Err(Error::WrongPin { .. })));
+    pin::unlock(&f.vault, id, Some("caf\u{e9} au lait")).unwrap();
+    // One character over the maximum is refused as a new PIN, before anything is derived.
+    let too_long = format!("{long}x");
+    let refused = pin::set_pin(&f.vault, id, Some("caf\u{e9} au lait"), Some(&too_long));
+    assert!(matches!(&refused, Err(Error::InvalidInput(reason)) if reason.contains("256")), "{refused:?}");
+    pin::unlock(&f.vault, id, Some("caf\u{e9} au lait")).unwrap();
+}
+
+#[test]
+fn an_old_pbkdf2_pin_seal_still_unlocks_and_is_resealed_with_argon2id() {
+    // A vault as version 2 left it: the token's key sealed under PBKDF2-HMAC-SHA256 (600,000
+    // iterations) of the PIN, and no record of the derivation besides the iteration count.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vault.db");
+    let key = DataKey::from_bytes([9; 32]);
+    let old = Vault::create_at_version_for_test(&db, &key, 2);
+    let legacy = PinSeal { salt: b"sixteen-byte-slt".to_vec(), kdf: PinKdf::Pbkdf2 { iterations: 600_000 } };
+    let blob = pin::seal_key(&test_key().pkcs8, Some(("2468", &legacy)), 1).unwrap();
+    let sealed = hex::encode(old.seal_for_test(&blob, b"push_tokens.private_key_enc:1"));
+    let server = hex::encode(&server_test_key().spki);
+    old.execute_for_test(&format!(
+        "INSERT INTO push_tokens (id, serial, url, sslverify, server_key, private_key_enc, pin_salt, pin_iterations,
+             pin_required_by_server, sort_order, created_at, updated_at)
+         VALUES (1, '{SERIAL}', '{URL}', 1, x'{server}', x'{sealed}', x'{}', 600000, 1, 0, 0, 0)",
+        hex::encode(&legacy.salt)
+    ));
+    drop(old);
+
+    let vault = Vault::open(&db, &key).unwrap();
+    assert_eq!(vault.push_key(1).unwrap().pin, Some(legacy.clone()), "migration 3 marks the seal as PBKDF2");
+    assert!(matches!(pin::unlock(&vault, 1, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert_eq!(vault.push_key(1).unwrap().pin, Some(legacy.clone()), "a wrong PIN re-seals nothing");
+    assert_eq!(pin::unlock(&vault, 1, Some("2468")).unwrap().as_slice(), test_key().pkcs8.as_slice());
+
+    // Re-sealed: Argon2id of at least 64 MiB, a new salt, the count cleared; the same PIN opens it.
+    let resealed = vault.push_key(1).unwrap().pin.unwrap();
+    assert_eq!(resealed.kdf, pin::PIN_KDF);
+    assert!(matches!(resealed.kdf, PinKdf::Argon2id { memory_kib, .. } if memory_kib >= 64 * 1024));
+    assert_ne!(resealed.salt, legacy.salt);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let row: (String, i64, i64) = conn
+        .query_row("SELECT pin_kdf, pin_memory_kib, failed_pin_attempts FROM push_tokens WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("argon2id".to_owned(), 64 * 1024, 0));
+    assert_eq!(pin::unlock(&vault, 1, Some("2468")).unwrap().as_slice(), test_key().pkcs8.as_slice());
+    assert!(matches!(pin::unlock(&vault, 1, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
+    // The key still signs what the server verifies.
+    pin::device_key(&vault, 1, Some("2468")).unwrap().sign("N|S").unwrap();
+}
+
+#[test]
+fn a_pin_changed_by_another_handle_wins_over_a_reseal() {
+    let f = fixture("reseal-race", Some("2468"));
+    let id = f.vault.push_tokens().unwrap()[0].id;
+    let stale = f.vault.push_key(id).unwrap().pin.unwrap();
+    pin::set_pin(&f.vault, id, Some("2468"), Some("1357")).unwrap();
+    // A re-seal of the old seal (under the old PIN) arriving after the change is dropped.
+    let upgraded = pin::new_seal().unwrap();
+    let blob = pin::seal_key(&test_key().pkcs8, Some(("2468", &upgraded)), id).unwrap();
+    assert!(!f.vault.upgrade_pin_seal(id, &blob, &upgraded, &stale.salt).unwrap());
+    pin::unlock(&f.vault, id, Some("1357")).unwrap();
+}
+
+/// Every kind of rejected request: an invalid signature, a serial this phone does not have, a
+/// URL that is not the token's, a dictionary that is not even a challenge, forged capabilities.
+/// Each one's attacker-chosen text (title, question, URL, serial, nonce) must leave no trace: the
+/// history keeps only the reason, and the database files hold none of that text.
+#[test]
+fn a_rejected_request_leaves_only_its_reason_behind() {
+    let f = fixture("forged-text", None);
+    let attacker = |mut map: BTreeMap<String, String>, n: u32| {
+        map.insert("nonce".into(), format!("ATTACKER-NONCE-{n}"));
+        map.insert("title".into(), format!("ATTACKER-TITLE-{n} Your bank"));
+        map.insert("question".into(), format!("ATTACKER-QUESTION-{n} Call +1 555 0100 now"));
+        map
+    };
+    let mut bad_signature = attacker(challenge("N1", None), 1);
+    bad_signature.insert("signature".into(), "A".repeat(64));
+    let mut unknown_serial = attacker(challenge("N2", None), 2);
+    unknown_serial.insert("serial".into(), "ATTACKER-SERIAL".into());
+    let mut other_url = attacker(challenge("N3", None), 3);
+    other_url.insert("url".into(), "https://ATTACKER-URL.example/ttype/push".into());
+    let mut not_a_challenge = attacker(challenge("N4", None), 4);
+    not_a_challenge.remove("signature");
+    let impostor = DeviceKey::from_pkcs8(&test_key().pkcs8).unwrap();
+    let forged_capabilities =
+        with_capabilities(attacker(challenge("N5", None), 5), r#"{"decline_reason": true}"#, &impostor);
+    for map in [bad_signature, unknown_serial, other_url, not_a_challenge, forged_capabilities] {
+        assert!(matches!(handle_push_payload(&f.vault, &map), Err(Error::ForgedRequest(_))));
+    }
+
+    let history = f.vault.push_history(100).unwrap();
+    assert_eq!(history.len(), 5);
+    for entry in &history {
+        assert_eq!(entry.decision, Decision::Rejected);
+        assert!(entry.title.is_empty() && entry.question.is_empty(), "{entry:?}");
+        assert!(entry.serial == SERIAL || entry.serial.is_empty(), "only an enrolled serial: {entry:?}");
+        assert!(!entry.detail.as_deref().unwrap_or_default().is_empty(), "the reason is kept: {entry:?}");
+    }
+    for name in ["vault.db", "vault.db-wal"] {
+        let bytes = std::fs::read(f.dir.path().join(name)).unwrap_or_default();
+        assert!(!bytes.windows(8).any(|w| w == b"ATTACKER"), "attacker text in {name}");
+    }
+}
+
+fn history_count(vault: &Vault) -> i64 {
+    vault.push_history(u32::MAX).unwrap().len() as i64
+}
+
+#[test]
+fn history_keeps_the_newest_1000_entries_and_90_days_whichever_is_less() {
+    let f = fixture("prune", None);
+    let now = crate::time::now();
+    let entry = |at: i64| HistoryEntry {
+        at,
+        serial: SERIAL.into(),
+        title: "privacyIDEA".into(),
+        question: "Sign in?".into(),
+        decision: Decision::Approved,
+        detail: None,
+    };
+    // 1,200 recent entries, one a minute: every insert keeps the newest 1,000, in its own
+    // transaction.
+    f.vault.execute_for_test(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
+         INSERT INTO push_history (at, serial, title, question, decision) SELECT {now} - 60 * i - 3600, '{SERIAL}',
+             'old', 'old', 'approved' FROM n"
+    ));
+    f.vault.log_push_history(&entry(now), None).unwrap();
+    assert_eq!(history_count(&f.vault), 1000);
+    let kept = f.vault.push_history(u32::MAX).unwrap();
+    assert_eq!(kept[0].at, now, "the new entry is kept");
+    assert_eq!(kept[999].at, now - 60 * 999 - 3600, "then the 999 newest of the rest");
+
+    // Entries older than 90 days go on the next insert, however few there are.
+    f.vault.execute_for_test(&format!(
+        "DELETE FROM push_history; INSERT INTO push_history (at, serial, decision) VALUES
+             ({now} - 91 * 86400, '{SERIAL}', 'approved'), ({now} - 89 * 86400, '{SERIAL}', 'denied')"
+    ));
+    f.vault.log_push_history(&entry(now), None).unwrap();
+    assert_eq!(history_count(&f.vault), 2, "the 91-day-old entry is gone");
+
+    // Expiry writes to the history too, and prunes in the same transaction.
+    f.vault.execute_for_test(&format!("UPDATE push_history SET at = {now} - 100 * 86400"));
+    handle_push_payload(&f.vault, &challenge("N-expiring", None)).unwrap().unwrap();
+    f.vault.execute_for_test("UPDATE push_requests SET received_at = received_at - 200, expires_at = expires_at - 200");
+    let history = f.vault.push_history(u32::MAX).unwrap();
+    assert_eq!(history.iter().map(|h| h.decision).collect::<Vec<_>>(), [Decision::Expired]);
+}
+
+#[test]
+fn enroll_options_never_show_the_pin_in_debug_output() {
+    let options = EnrollOptions {
+        pin: Some("482916".into()),
+        fb_token: Some("fcm-token".into()),
+        allow_insecure_tls: false,
+        key_bits: None,
+    };
+    let shown = format!("{options:?} {options:#?}");
+    assert!(!shown.contains("482916"), "{shown}");
+    assert!(shown.contains("pin: Some(<redacted>)") || shown.contains("<redacted>"), "{shown}");
+    let none = format!("{:?}", EnrollOptions::default());
+    assert!(none.contains("pin: None"), "{none}");
+}

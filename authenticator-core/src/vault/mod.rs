@@ -537,6 +537,23 @@ impl Vault {
         self.conn.execute_batch(sql).unwrap();
         self.cache.replace(None);
     }
+
+    /// Creates a vault at `path` migrated only up to schema `version`, as an older build left
+    /// it, for tests of the later migrations. Writes are raw SQL through [`Self::execute_for_test`]
+    /// and [`Self::seal_for_test`]; open it with [`Vault::open`] to migrate the rest.
+    pub(crate) fn create_at_version_for_test(path: &Path, key: &DataKey, version: i64) -> Self {
+        let conn = Connection::open(path).unwrap();
+        let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
+        while schema::version(&vault.conn).unwrap() < version {
+            assert!(vault.migrate_one().unwrap());
+        }
+        vault
+    }
+
+    /// Seals `plain` under the data key, as the vault would store it.
+    pub(crate) fn seal_for_test(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        self.sealer.seal(plain, aad).unwrap()
+    }
 }
 
 fn entry(cache: &Cache, id: i64) -> Result<&Entry> {

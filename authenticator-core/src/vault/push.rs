@@ -10,7 +10,25 @@ use zeroize::Zeroizing;
 use super::Vault;
 use crate::error::{Error, Result};
 use crate::time::now;
-use crate::{Decision, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinSeal, PushRequest, PushToken};
+use crate::{
+    Decision, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest, PushToken,
+};
+
+/// The push history keeps at most this many entries (the newest)…
+pub const HISTORY_MAX_ENTRIES: i64 = 1000;
+/// …and none older than this many seconds (90 days); whichever keeps fewer.
+pub const HISTORY_MAX_AGE_SECONDS: i64 = 90 * 24 * 3600;
+
+/// Drops history entries beyond [`HISTORY_MAX_ENTRIES`] or older than
+/// [`HISTORY_MAX_AGE_SECONDS`], inside the transaction that just added to it.
+fn prune_history(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM push_history WHERE at < ?1
+             OR id IN (SELECT id FROM push_history ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?2)",
+        params![now.saturating_sub(HISTORY_MAX_AGE_SECONDS), HISTORY_MAX_ENTRIES],
+    )?;
+    Ok(())
+}
 
 const TOKEN_COLUMNS: &str = "id, serial, issuer, label, url, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
      pin_required_by_server, created_at";
@@ -28,6 +46,42 @@ pub struct StoredKey {
 
 fn private_key_aad(id: i64) -> Vec<u8> {
     format!("push_tokens.private_key_enc:{id}").into_bytes()
+}
+
+/// A PIN seal as its columns: `pin_salt`, `pin_kdf`, `pin_iterations`, `pin_memory_kib`,
+/// `pin_lanes` (all NULL without a PIN).
+type PinColumns<'a> = (Option<&'a [u8]>, Option<&'static str>, Option<u32>, Option<u32>, Option<u32>);
+
+fn pin_columns(pin: Option<&PinSeal>) -> PinColumns<'_> {
+    match pin {
+        None => (None, None, None, None, None),
+        Some(PinSeal { salt, kdf: PinKdf::Pbkdf2 { iterations } }) => {
+            (Some(salt), Some("pbkdf2-sha256"), Some(*iterations), None, None)
+        }
+        Some(PinSeal { salt, kdf: PinKdf::Argon2id { memory_kib, passes, lanes } }) => {
+            (Some(salt), Some("argon2id"), Some(*passes), Some(*memory_kib), Some(*lanes))
+        }
+    }
+}
+
+/// Reads the PIN seal stored in `row` from column `first` on: `pin_salt`, `pin_kdf`,
+/// `pin_iterations`, `pin_memory_kib`, `pin_lanes`. Ok(None) when the token has no PIN; a mix of
+/// set and unset columns is corruption.
+fn pin_from_row(id: i64, row: &Row<'_>, first: usize) -> Result<Option<PinSeal>> {
+    let salt: Option<Vec<u8>> = row.get(first)?;
+    let kdf: Option<String> = row.get(first + 1)?;
+    let (iterations, memory_kib, lanes): (Option<u32>, Option<u32>, Option<u32>) =
+        (row.get(first + 2)?, row.get(first + 3)?, row.get(first + 4)?);
+    let incomplete = || Error::Corrupt(format!("push token {id} has an incomplete PIN seal"));
+    let kdf = match (kdf.as_deref(), iterations, memory_kib, lanes) {
+        (None, None, None, None) if salt.is_none() => return Ok(None),
+        (Some("pbkdf2-sha256"), Some(iterations), None, None) => PinKdf::Pbkdf2 { iterations },
+        (Some("argon2id"), Some(passes), Some(memory_kib), Some(lanes)) => {
+            PinKdf::Argon2id { memory_kib, passes, lanes }
+        }
+        _ => return Err(incomplete()),
+    };
+    Ok(Some(PinSeal { salt: salt.ok_or_else(incomplete)?, kdf }))
 }
 
 fn token_from_row(row: &Row<'_>) -> rusqlite::Result<PushToken> {
@@ -103,12 +157,13 @@ impl Vault {
     ) -> Result<PushToken> {
         let tx = self.begin_write()?;
         let now = now();
+        let (salt, kdf, iterations, memory_kib, lanes) = pin_columns(token.pin.as_ref());
         let inserted = tx.execute(
             "INSERT INTO push_tokens (serial, issuer, label, url, sslverify, allow_insecure_tls, server_key,
-                 private_key_enc, pin_salt, pin_iterations, pin_required_by_server, fb_token, sort_order,
-                 created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8, ?9, ?10, ?11,
-                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?12, ?12)",
+                 private_key_enc, pin_salt, pin_kdf, pin_iterations, pin_memory_kib, pin_lanes,
+                 pin_required_by_server, fb_token, sort_order, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?15, ?15)",
             params![
                 token.serial,
                 token.issuer,
@@ -117,8 +172,11 @@ impl Vault {
                 token.sslverify,
                 token.allow_insecure_tls,
                 token.server_key,
-                token.pin.as_ref().map(|p| &p.salt),
-                token.pin.as_ref().map(|p| p.iterations),
+                salt,
+                kdf,
+                iterations,
+                memory_kib,
+                lanes,
                 token.pin_required_by_server,
                 token.fb_token,
                 now
@@ -139,22 +197,18 @@ impl Vault {
 
     /// A token's private key blob, opened from its data-key seal.
     pub fn push_key(&self, id: i64) -> Result<StoredKey> {
-        let (sealed, salt, iterations): (Vec<u8>, Option<Vec<u8>>, Option<u32>) = self
-            .conn
-            .query_row("SELECT private_key_enc, pin_salt, pin_iterations FROM push_tokens WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?
-            .ok_or(Error::NoSuchToken(id))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT private_key_enc, pin_salt, pin_kdf, pin_iterations, pin_memory_kib, pin_lanes
+             FROM push_tokens WHERE id = ?1",
+        )?;
+        let mut rows = stmt.query([id])?;
+        let row = rows.next()?.ok_or(Error::NoSuchToken(id))?;
+        let sealed: Vec<u8> = row.get(0)?;
+        let pin = pin_from_row(id, row, 1)?;
         let key = self
             .sealer
             .open(&sealed, &private_key_aad(id))
             .ok_or_else(|| Error::Corrupt(format!("the key of push token {id} does not decrypt")))?;
-        let pin = match (salt, iterations) {
-            (Some(salt), Some(iterations)) => Some(PinSeal { salt, iterations }),
-            (None, None) => None,
-            _ => return Err(Error::Corrupt(format!("push token {id} has half a PIN seal"))),
-        };
         Ok(StoredKey { key, pin })
     }
 
@@ -193,18 +247,34 @@ impl Vault {
 
     /// Replaces a token's private key blob and its PIN seal (new PIN, or none).
     pub fn replace_push_key(&self, id: i64, key: &[u8], pin: Option<&PinSeal>) -> Result<()> {
-        let sealed = self.sealer.seal(key, &private_key_aad(id))?;
-        let tx = self.begin_write()?;
-        let changed = tx.execute(
-            "UPDATE push_tokens SET private_key_enc = ?1, pin_salt = ?2, pin_iterations = ?3,
-                 failed_pin_attempts = 0, locked_until = NULL, updated_at = ?4 WHERE id = ?5",
-            params![sealed, pin.map(|p| &p.salt), pin.map(|p| p.iterations), now(), id],
-        )?;
-        if changed == 0 {
+        if !self.write_push_key(id, key, pin, None)? {
             return Err(Error::NoSuchToken(id));
         }
-        tx.commit()?;
         Ok(())
+    }
+
+    /// Replaces a token's PIN seal with `pin` (the same PIN, sealed at a new cost), but only if
+    /// the seal in force is still the one salted with `old_salt`: a PIN changed meanwhile by
+    /// another handle wins. Returns whether the seal was replaced.
+    pub fn upgrade_pin_seal(&self, id: i64, key: &[u8], pin: &PinSeal, old_salt: &[u8]) -> Result<bool> {
+        self.write_push_key(id, key, Some(pin), Some(old_salt))
+    }
+
+    /// Writes a key blob and its PIN seal, clearing the attempt count; with `if_salt`, only when
+    /// the current seal has that salt. Returns whether a row changed.
+    fn write_push_key(&self, id: i64, key: &[u8], pin: Option<&PinSeal>, if_salt: Option<&[u8]>) -> Result<bool> {
+        let sealed = self.sealer.seal(key, &private_key_aad(id))?;
+        let (salt, kdf, iterations, memory_kib, lanes) = pin_columns(pin);
+        let tx = self.begin_write()?;
+        let changed = tx.execute(
+            "UPDATE push_tokens SET private_key_enc = ?1, pin_salt = ?2, pin_kdf = ?3, pin_iterations = ?4,
+                 pin_memory_kib = ?5, pin_lanes = ?6, failed_pin_attempts = 0, locked_until = NULL,
+                 updated_at = ?7
+             WHERE id = ?8 AND (?9 IS NULL OR pin_salt = ?9)",
+            params![sealed, salt, kdf, iterations, memory_kib, lanes, now(), id, if_salt],
+        )?;
+        tx.commit()?;
+        Ok(changed > 0)
     }
 
     /// Removes a push token and its requests from this device (the server is not told).
@@ -257,6 +327,8 @@ impl Vault {
     }
 
     /// Appends a line to the decision history; `nonce` ties it to the challenge, when known.
+    /// The history is pruned in the same transaction (newest [`HISTORY_MAX_ENTRIES`], at most
+    /// [`HISTORY_MAX_AGE_SECONDS`] old).
     pub fn log_push_history(&self, entry: &HistoryEntry, nonce: Option<&str>) -> Result<()> {
         let tx = self.begin_write()?;
         tx.execute(
@@ -264,6 +336,7 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![entry.at, entry.serial, nonce, entry.title, entry.question, entry.decision.as_str(), entry.detail],
         )?;
+        prune_history(&tx, now())?;
         tx.commit()?;
         Ok(())
     }
@@ -292,6 +365,7 @@ impl Vault {
              WHERE state = 'pending' AND expires_at <= ?1",
             [now],
         )?;
+        prune_history(&tx, now)?;
         tx.commit()?;
         Ok(())
     }

@@ -67,9 +67,16 @@
 //! - `server_key`: the server's RSA public key (PKCS#1 DER) that signs challenges. Public.
 //! - `private_key_enc`: this device's RSA private key (PKCS#8 DER), sealed under the data key
 //!   (associated data `"push_tokens.private_key_enc:" || id`). When the token has a PIN, what is
-//!   sealed is itself sealed under a key derived from the PIN (PBKDF2-HMAC-SHA256 with
-//!   `pin_salt` and `pin_iterations`), so without the PIN the key cannot sign at all.
-//! - `pin_salt`, `pin_iterations`: NULL when the token has no PIN.
+//!   sealed is itself sealed under a key derived from the PIN (see `pin_kdf`), with
+//!   `"push_tokens.pin:" || id` as associated data, so without the PIN the key cannot sign at all.
+//! - `pin_salt`: the random salt of the PIN-derived key; NULL when the token has no PIN.
+//! - `pin_kdf` (since version 4): how the PIN key is derived, NULL when the token has no PIN:
+//!   `argon2id` (Argon2id version 0x13; every seal made since version 4) or `pbkdf2-sha256`
+//!   (PBKDF2-HMAC-SHA256: seals made before; migration 3 marks them so, and the next right PIN
+//!   re-seals them with Argon2id).
+//! - `pin_iterations`: Argon2id passes, or PBKDF2 iterations; NULL when the token has no PIN.
+//! - `pin_memory_kib`, `pin_lanes` (since version 4): Argon2id memory in KiB and lanes; NULL for
+//!   PBKDF2 and when the token has no PIN.
 //! - `pin_required_by_server`: the enrollment demanded a PIN (`pin=True`,
 //!   `app_force_unlock=pin`); the PIN can then be changed but not removed.
 //! - `failed_pin_attempts`: wrong PINs in a row. Counted *before* a PIN is tried and reset after
@@ -93,15 +100,20 @@
 //! - `decided_at`: Unix seconds of the answer, NULL while pending.
 //!
 //! ## `push_history` (since version 2)
-//! An append-only log of decisions, kept when tokens are removed (it names the serial, not
-//! the row): `at` (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`,
-//! `decision` (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that
-//! never reached the user) and `detail` (a denial's reason, or why a request was rejected).
+//! A log of decisions, kept when tokens are removed (it names the serial, not the row): `at`
+//! (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`, `decision`
+//! (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that never
+//! reached the user) and `detail` (a denial's reason, or why a request was rejected).
+//! - A `rejected` row keeps only the reason: empty `title` and `question`, NULL `nonce`, and
+//!   `serial` only when it names a token enrolled here (else empty). Nothing a forger wrote is
+//!   stored.
+//! - Every insert prunes it in the same transaction, to the newest 1,000 rows (by `at`, then
+//!   `id`) and none older than 90 days, whichever keeps fewer.
 
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -177,6 +189,11 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
     // old columns, then runs ACCOUNTS_V3_REBUILD).
     "ALTER TABLE accounts ADD COLUMN uid BLOB;
      ALTER TABLE accounts ADD COLUMN record_enc BLOB;",
+    // 4: the PIN seal records its key derivation (Argon2id from now on; PBKDF2 before).
+    "ALTER TABLE push_tokens ADD COLUMN pin_kdf TEXT CHECK (pin_kdf IN ('pbkdf2-sha256', 'argon2id'));
+     ALTER TABLE push_tokens ADD COLUMN pin_memory_kib INTEGER;
+     ALTER TABLE push_tokens ADD COLUMN pin_lanes INTEGER;
+     UPDATE push_tokens SET pin_kdf = 'pbkdf2-sha256' WHERE pin_salt IS NOT NULL;",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old

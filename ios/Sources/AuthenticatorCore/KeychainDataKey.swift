@@ -5,10 +5,13 @@ import Security
 /// The vault's 32-byte data key, kept in the Keychain.
 ///
 /// The key is a generic-password item that is
-/// - readable after the first unlock since boot (so a push arriving while the phone is locked can
-///   still be handled), `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`;
+/// - readable only while the device is unlocked, `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`:
+///   a thief with a locked phone, or with the app's files, cannot have it. A push arriving while
+///   the phone is locked is handled by an `Authenticator` kept open since the last unlock (the
+///   core holds the key in memory), or kept and handled after the next unlock;
 /// - bound to this device: never in iCloud Keychain (not synchronizable) and not restored from a
-///   backup onto another device (`ThisDeviceOnly`), like the vault it opens;
+///   backup onto another device (`ThisDeviceOnly`), like the vault it opens. The vault's files
+///   alone are then AES-256 ciphertext, which is what makes a push PIN resist offline guessing;
 /// - created once, from `SecRandomCopyBytes`, and **never overwritten**: a vault sealed with a
 ///   lost key cannot be opened again, so every failure is thrown instead of replaced by a new key.
 ///
@@ -26,7 +29,7 @@ public enum KeychainDataKey {
 
     public enum Failure: Error, Equatable, Sendable {
         /// A Keychain call failed with this `OSStatus`, e.g. `errSecInteractionNotAllowed`
-        /// before the first unlock after a reboot. Retry later; do not reset the vault.
+        /// while the device is locked. Retry after the unlock; do not reset the vault.
         case keychain(OSStatus)
         /// The system random number generator failed.
         case randomness(OSStatus)
@@ -43,6 +46,7 @@ public enum KeychainDataKey {
         accessGroup: String? = nil
     ) throws -> Data {
         if let key = try load(service: service, account: account, accessGroup: accessGroup) {
+            restrictToUnlockedDevice(service: service, account: account, accessGroup: accessGroup)
             return key
         }
         var key = Data(count: keyLength)
@@ -53,7 +57,7 @@ public enum KeychainDataKey {
 
         var item = query(service: service, account: account, accessGroup: accessGroup)
         item[kSecValueData as String] = key
-        item[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        item[kSecAttrAccessible as String] = kSecAttrAccessibleWhenUnlockedThisDeviceOnly
         // SecItemAdd never replaces an item: a key stored in the meantime makes it fail with
         // errSecDuplicateItem, and that key is the one to use.
         let status = SecItemAdd(item as CFDictionary, nil)
@@ -92,6 +96,26 @@ public enum KeychainDataKey {
         default:
             throw Failure.keychain(status)
         }
+    }
+
+    /// Moves an item stored by an earlier version (readable after the first unlock) to
+    /// `kSecAttrAccessibleWhenUnlockedThisDeviceOnly`; nothing to do for items that already are.
+    /// Best effort: the key was read, so a failure here only means trying again next time.
+    private static func restrictToUnlockedDevice(service: String, account: String, accessGroup: String?) {
+        var request = query(service: service, account: account, accessGroup: accessGroup)
+        request[kSecReturnAttributes as String] = true
+        request[kSecMatchLimit as String] = kSecMatchLimitOne
+        var result: CFTypeRef?
+        guard SecItemCopyMatching(request as CFDictionary, &result) == errSecSuccess,
+              let attributes = result as? [String: Any]
+        else { return }
+        let unlockedOnly = kSecAttrAccessibleWhenUnlockedThisDeviceOnly as String
+        if attributes[kSecAttrAccessible as String] as? String == unlockedOnly { return }
+        let change: [String: Any] = [kSecAttrAccessible as String: unlockedOnly]
+        _ = SecItemUpdate(
+            query(service: service, account: account, accessGroup: accessGroup) as CFDictionary,
+            change as CFDictionary
+        )
     }
 
     private static func query(service: String, account: String, accessGroup: String?) -> [String: Any] {

@@ -40,6 +40,15 @@ import org.authenticator.core.Authenticator
  * never be opened. Keeping both out of backups lets a restored phone start clean. Moving accounts
  * to another phone goes through the core's encrypted export instead, under a secret the user holds.
  *
+ * The Keystore key is bound to this device and to an unlocked device: it never leaves the
+ * Keystore (nor this phone: Keystore keys are not backed up or transferred), and from API 28 it
+ * decrypts only while the device is unlocked (`setUnlockedDeviceRequired(true)`). So the data key
+ * cannot be unwrapped on a locked phone: an app that must handle a push arriving while the phone
+ * is locked keeps its [Authenticator] open from the last unlock (the core holds the data key in
+ * memory), or keeps the payload and handles it after the next unlock. This is what makes a PIN
+ * on a push token resist offline guessing: the vault's files alone are AES-256 ciphertext under
+ * a key that only this unlocked device can produce.
+ *
  * Rules this helper keeps:
  * - It never creates a new data key while vault files exist without the wrapped key
  *   ([DataKeyException.WrappedKeyMissing]); a new key could not open them, and writing a new
@@ -91,8 +100,9 @@ object KeystoreDataKey {
      *   biometric or the device credential. Opening the vault then throws
      *   [DataKeyException.UserNotAuthenticated] until the app has had the user authenticate
      *   (BiometricPrompt with DEVICE_CREDENTIAL allowed, or the keyguard). Such a key is also
-     *   invalidated if the secure lock screen is removed. Off by default: push requests must be
-     *   verifiable while the phone is locked.
+     *   invalidated if the secure lock screen is removed. Off by default: an [Authenticator]
+     *   opened at the last unlock must keep verifying push requests in the background. (Every key
+     *   already requires an unlocked device to be unwrapped, from API 28.)
      * @property authenticationValiditySeconds seconds the key stays usable after authentication;
      *   must be at least 1 (per-use authentication would need a CryptoObject flow).
      * @property preferStrongBox create the key in StrongBox when the device has it, falling back to
@@ -298,6 +308,12 @@ object KeystoreDataKey {
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
             .setRandomizedEncryptionRequired(true)
+        // This device only, and only while unlocked: a thief with a locked phone, or with the
+        // app's files, cannot have the data key unwrapped. (Keystore keys are never exported or
+        // backed up; the wrapped key lives in noBackupFilesDir.)
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) {
+            builder.setUnlockedDeviceRequired(true)
+        }
         if (options.requireUserAuthentication) {
             builder.setUserAuthenticationRequired(true)
             // Enrolling another fingerprint needs the device credential already; invalidating the
@@ -418,9 +434,10 @@ sealed class DataKeyException(message: String, cause: Throwable? = null) : Excep
         DataKeyException("The wrapped data key is unusable: $reason", cause)
 
     /**
-     * The key requires user authentication and the user has not authenticated recently enough:
-     * have them unlock (BiometricPrompt allowing the device credential, or the keyguard), then
-     * call again within the validity period.
+     * The device is locked (every key made on API 28+ requires an unlocked device), or the key
+     * requires user authentication and the user has not authenticated recently enough: have them
+     * unlock (BiometricPrompt allowing the device credential, or the keyguard), then call again
+     * (within the validity period, for an authentication-bound key).
      */
     class UserNotAuthenticated(cause: Throwable) :
         DataKeyException("User authentication is required to use the vault's data key", cause)
