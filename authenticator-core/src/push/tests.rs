@@ -437,7 +437,10 @@ fn an_old_pbkdf2_pin_seal_still_unlocks_and_is_resealed_with_argon2id() {
     drop(old);
 
     let vault = Vault::open(&db, &key).unwrap();
-    assert_eq!(vault.push_key(1).unwrap().pin, Some(legacy.clone()), "migration 3 marks the seal as PBKDF2");
+    assert_eq!(vault.push_key(1).unwrap().pin, Some(legacy.clone()), "migration 4 marks the seal as PBKDF2");
+    // Migration 5 sealed the URL, and the vacuum after migrating left no plaintext copy.
+    assert_eq!(vault.push_token(1).unwrap().url, URL);
+    assert_nothing_readable(dir.path(), &[b"pi.example.com"], "migrated");
     assert!(matches!(pin::unlock(&vault, 1, Some("0000")), Err(Error::WrongPin { attempts_left: 4 })));
     assert_eq!(vault.push_key(1).unwrap().pin, Some(legacy.clone()), "a wrong PIN re-seals nothing");
     assert_eq!(pin::unlock(&vault, 1, Some("2468")).unwrap().as_slice(), test_key().pkcs8.as_slice());
@@ -573,4 +576,60 @@ fn enroll_options_never_show_the_pin_in_debug_output() {
     assert!(shown.contains("pin: Some(<redacted>)") || shown.contains("<redacted>"), "{shown}");
     let none = format!("{:?}", EnrollOptions::default());
     assert!(none.contains("pin: None"), "{none}");
+}
+
+/// Issue 10 item 14: names, URLs, titles, questions and secrets are sealed at rest, and renamed
+/// or removed ones leave no copy: a byte scan of the database, its WAL and shared-memory file,
+/// with the vault open and after closing, finds none of them.
+#[test]
+fn no_name_url_question_or_secret_is_readable_in_the_vault_files() {
+    let f = fixture_at("https://pi-scan-host.example/ttype/push", None);
+    let secret = b"SCAN-SECRET-BYTES-20";
+    let account = |issuer: &str, label: &str| crate::AccountData {
+        issuer: issuer.into(),
+        label: label.into(),
+        params: crate::OtpParams::totp(crate::Algorithm::Sha1, 6, 30).unwrap(),
+        secret: crate::Secret::from_bytes(secret.to_vec()).unwrap(),
+        group: Some("ScanGroupName".into()),
+    };
+    let kept = f.vault.add(&account("ScanIssuerKept", "scan-label-kept")).unwrap();
+    let renamed = f.vault.add(&account("ScanIssuerOld", "scan-label-old")).unwrap();
+    let removed = f.vault.add(&account("ScanIssuerRemoved", "scan-label-removed")).unwrap();
+    f.vault.rename(renamed.id, &"ScanIssuerNew".into(), &"scan-label-new".into()).unwrap();
+    f.vault.remove(removed.id).unwrap();
+    // A pending request, and one expired into the history.
+    let url = "https://pi-scan-host.example/ttype/push";
+    handle_push_payload(&f.vault, &challenge_at(url, "N-scan-1", None)).unwrap().unwrap();
+    handle_push_payload(&f.vault, &challenge_at(url, "N-scan-2", None)).unwrap().unwrap();
+    f.vault.execute_for_test("UPDATE push_requests SET expires_at = expires_at - 500 WHERE nonce = 'N-scan-2'");
+    assert_eq!(f.vault.pending_push_requests().unwrap().len(), 1);
+    let history = f.vault.push_history(10).unwrap();
+    assert_eq!((history[0].title.as_str(), history[0].decision), ("privacyIDEA", Decision::Expired));
+    assert_eq!(f.vault.push_tokens().unwrap()[0].url, url);
+    assert_eq!(f.vault.account(kept.id).unwrap().issuer, "ScanIssuerKept");
+
+    let needles: [&[u8]; 8] = [
+        b"ScanIssuer",
+        b"scan-label",
+        b"ScanGroupName",
+        b"pi-scan-host",
+        b"privacyIDEA",
+        b"confirm the login",
+        secret,
+        b"KNBUCTRNKNCUGUSFKQWUEWKUIVJS2MRQ", // the secret in base32
+    ];
+    assert_nothing_readable(f.dir.path(), &needles, "open");
+    let Fixture { dir, vault } = f;
+    drop(vault);
+    assert_nothing_readable(dir.path(), &needles, "closed");
+}
+
+fn assert_nothing_readable(dir: &std::path::Path, needles: &[&[u8]], when: &str) {
+    for file in ["vault.db", "vault.db-wal", "vault.db-shm"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+        for needle in needles {
+            let found = bytes.windows(needle.len()).any(|w| w == *needle);
+            assert!(!found, "{} readable in {file} ({when})", String::from_utf8_lossy(needle));
+        }
+    }
 }

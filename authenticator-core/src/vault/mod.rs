@@ -592,6 +592,9 @@ fn migrate_step(tx: &Transaction<'_>, sealer: &Sealer, version: i64) -> Result<(
         record::seal_records_v3(tx, sealer)?;
         tx.execute_batch(schema::ACCOUNTS_V3_REBUILD)?;
     }
+    if version == 4 {
+        push::seal_push_text_v5(tx, sealer)?;
+    }
     if version == 0 {
         let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check])?;

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use zeroize::Zeroizing;
 
 use super::Vault;
+use crate::crypto::Sealer;
 use crate::error::{Error, Result};
 use crate::time::now;
 use crate::{
@@ -30,9 +31,39 @@ fn prune_history(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<()> {
     Ok(())
 }
 
-const TOKEN_COLUMNS: &str = "id, serial, issuer, label, url, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
+/// Associated data of a token's sealed names and URL: its row and serial.
+fn token_text_aad(id: i64, serial: &str) -> Vec<u8> {
+    format!("push_tokens.text_enc:{id}:{serial}").into_bytes()
+}
+
+/// Associated data of a request's sealed title, question and choices: its nonce (unique).
+fn request_text_aad(nonce: &str) -> Vec<u8> {
+    format!("push_requests.text_enc:{nonce}").into_bytes()
+}
+
+/// Associated data of a history entry's sealed title and question: its row.
+fn history_text_aad(id: i64) -> Vec<u8> {
+    format!("push_history.text_enc:{id}").into_bytes()
+}
+
+/// Seals display text (names, URLs, titles, questions) as a JSON array of strings, so nothing
+/// of it is readable in the file (schema version 5).
+pub(super) fn seal_text(sealer: &Sealer, fields: &[&str], aad: &[u8]) -> Result<Vec<u8>> {
+    let plain = Zeroizing::new(serde_json::to_vec(fields)?);
+    Ok(sealer.seal(&plain, aad)?)
+}
+
+/// Opens what [`seal_text`] sealed: exactly `N` strings, or a corruption error naming `what`.
+fn open_text<const N: usize>(sealer: &Sealer, sealed: &[u8], aad: &[u8], what: &str) -> Result<[String; N]> {
+    let damaged = || Error::Corrupt(format!("{what} is damaged: its sealed text does not open"));
+    let plain = sealer.open(sealed, aad).ok_or_else(damaged)?;
+    let fields: Vec<String> = serde_json::from_slice(&plain).map_err(|_| damaged())?;
+    fields.try_into().map_err(|_| damaged())
+}
+
+const TOKEN_COLUMNS: &str = "id, serial, text_enc, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
      pin_required_by_server, created_at";
-const REQUEST_COLUMNS: &str = "r.id, r.token_id, t.serial, t.issuer, t.label, r.title, r.question, r.choices,
+const REQUEST_COLUMNS: &str = "r.id, r.token_id, t.serial, t.text_enc, r.nonce, r.text_enc,
      r.decline_reasons, r.received_at, r.expires_at, r.state, t.pin_salt IS NOT NULL";
 
 /// A token's private key as stored: opened from the data-key seal, still sealed under the PIN
@@ -84,38 +115,53 @@ fn pin_from_row(id: i64, row: &Row<'_>, first: usize) -> Result<Option<PinSeal>>
     Ok(Some(PinSeal { salt: salt.ok_or_else(incomplete)?, kdf }))
 }
 
-fn token_from_row(row: &Row<'_>) -> rusqlite::Result<PushToken> {
+/// A token's issuer, label and URL, opened from their seal.
+fn token_text(sealer: &Sealer, id: i64, serial: &str, sealed: &[u8]) -> Result<[String; 3]> {
+    open_text(sealer, sealed, &token_text_aad(id, serial), &format!("push token {id}"))
+}
+
+fn token_from_row(sealer: &Sealer, row: &Row<'_>) -> Result<PushToken> {
+    let (id, serial): (i64, String) = (row.get(0)?, row.get(1)?);
+    let [issuer, label, url] = token_text(sealer, id, &serial, &row.get::<_, Vec<u8>>(2)?)?;
     Ok(PushToken {
-        id: row.get(0)?,
-        serial: row.get(1)?,
-        issuer: row.get(2)?,
-        label: row.get(3)?,
-        url: row.get(4)?,
-        sslverify: row.get(5)?,
-        allow_insecure_tls: row.get(6)?,
-        has_pin: row.get(7)?,
-        pin_required_by_server: row.get(8)?,
-        created_at: row.get(9)?,
+        id,
+        serial,
+        issuer,
+        label,
+        url,
+        sslverify: row.get(3)?,
+        allow_insecure_tls: row.get(4)?,
+        has_pin: row.get(5)?,
+        pin_required_by_server: row.get(6)?,
+        created_at: row.get(7)?,
     })
 }
 
-fn request_from_row(row: &Row<'_>) -> Result<PushRequest> {
-    let choices: Option<String> = row.get(7)?;
-    let state: String = row.get(11)?;
+/// A request's title, question and choices (comma-separated, empty for none), opened.
+fn request_text(sealer: &Sealer, id: i64, nonce: &str, sealed: &[u8]) -> Result<[String; 3]> {
+    open_text(sealer, sealed, &request_text_aad(nonce), &format!("push request {id}"))
+}
+
+fn request_from_row(sealer: &Sealer, row: &Row<'_>) -> Result<PushRequest> {
+    let (id, token_id, serial): (i64, i64, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+    let [issuer, label, _url] = token_text(sealer, token_id, &serial, &row.get::<_, Vec<u8>>(3)?)?;
+    let nonce: String = row.get(4)?;
+    let [title, question, choices] = request_text(sealer, id, &nonce, &row.get::<_, Vec<u8>>(5)?)?;
+    let state: String = row.get(9)?;
     Ok(PushRequest {
-        id: row.get(0)?,
-        token_id: row.get(1)?,
-        serial: row.get(2)?,
-        issuer: row.get(3)?,
-        label: row.get(4)?,
-        title: row.get(5)?,
-        question: row.get(6)?,
-        choices: choices.map(|c| c.split(',').map(str::to_owned).collect()),
-        decline_reasons: row.get(8)?,
-        received_at: row.get(9)?,
-        expires_at: row.get(10)?,
+        id,
+        token_id,
+        serial,
+        issuer,
+        label,
+        title,
+        question,
+        choices: Some(choices).filter(|c| !c.is_empty()).map(|c| c.split(',').map(str::to_owned).collect()),
+        decline_reasons: row.get(6)?,
+        received_at: row.get(7)?,
+        expires_at: row.get(8)?,
         state: state.parse()?,
-        requires_pin: row.get(12)?,
+        requires_pin: row.get(10)?,
     })
 }
 
@@ -124,14 +170,21 @@ impl Vault {
     pub fn push_tokens(&self) -> Result<Vec<PushToken>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM push_tokens ORDER BY sort_order, id");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let tokens = stmt.query_map([], token_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = stmt.query([])?;
+        let mut tokens = Vec::new();
+        while let Some(row) = rows.next()? {
+            tokens.push(token_from_row(&self.sealer, row)?);
+        }
         Ok(tokens)
     }
 
     /// One push token.
     pub fn push_token(&self, id: i64) -> Result<PushToken> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM push_tokens WHERE id = ?1");
-        self.conn.query_row(&sql, [id], token_from_row).optional()?.ok_or(Error::NoSuchToken(id))
+        self.conn
+            .query_row(&sql, [id], |row| Ok(token_from_row(&self.sealer, row)))
+            .optional()?
+            .ok_or(Error::NoSuchToken(id))?
     }
 
     /// The id of the token with `serial`, if one is enrolled.
@@ -159,16 +212,13 @@ impl Vault {
         let now = now();
         let (salt, kdf, iterations, memory_kib, lanes) = pin_columns(token.pin.as_ref());
         let inserted = tx.execute(
-            "INSERT INTO push_tokens (serial, issuer, label, url, sslverify, allow_insecure_tls, server_key,
+            "INSERT INTO push_tokens (serial, url, text_enc, sslverify, allow_insecure_tls, server_key,
                  private_key_enc, pin_salt, pin_kdf, pin_iterations, pin_memory_kib, pin_lanes,
                  pin_required_by_server, fb_token, sort_order, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, x'', ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?15, ?15)",
+             VALUES (?1, '', x'', ?2, ?3, ?4, x'', ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?12, ?12)",
             params![
                 token.serial,
-                token.issuer,
-                token.label,
-                token.url,
                 token.sslverify,
                 token.allow_insecure_tls,
                 token.server_key,
@@ -190,7 +240,12 @@ impl Vault {
         };
         let id = tx.last_insert_rowid();
         let sealed = self.sealer.seal(&key(id)?, &private_key_aad(id))?;
-        tx.execute("UPDATE push_tokens SET private_key_enc = ?1 WHERE id = ?2", params![sealed, id])?;
+        let text =
+            seal_text(&self.sealer, &[&token.issuer, &token.label, &token.url], &token_text_aad(id, &token.serial))?;
+        tx.execute(
+            "UPDATE push_tokens SET private_key_enc = ?1, text_enc = ?2 WHERE id = ?3",
+            params![sealed, text, id],
+        )?;
         tx.commit()?;
         self.push_token(id)
     }
@@ -303,16 +358,22 @@ impl Vault {
     pub fn insert_push_request(&self, token_id: i64, request: &NewPushRequest) -> Result<Option<PushRequest>> {
         let tx = self.begin_write()?;
         let inserted = tx.execute(
-            "INSERT INTO push_requests (nonce, token_id, title, question, choices, decline_reasons, received_at,
+            "INSERT INTO push_requests (nonce, token_id, title, question, text_enc, decline_reasons, received_at,
                  expires_at, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')
+             VALUES (?1, ?2, '', '', ?3, ?4, ?5, ?6, 'pending')
              ON CONFLICT (nonce) DO NOTHING",
             params![
                 request.nonce,
                 token_id,
-                request.title,
-                request.question,
-                request.choices.as_ref().map(|c| c.join(",")),
+                seal_text(
+                    &self.sealer,
+                    &[
+                        &request.title,
+                        &request.question,
+                        &request.choices.as_ref().map(|c| c.join(",")).unwrap_or_default()
+                    ],
+                    &request_text_aad(&request.nonce),
+                )?,
                 request.decline_reasons,
                 request.received_at,
                 request.expires_at
@@ -331,13 +392,23 @@ impl Vault {
     /// [`HISTORY_MAX_AGE_SECONDS`] old).
     pub fn log_push_history(&self, entry: &HistoryEntry, nonce: Option<&str>) -> Result<()> {
         let tx = self.begin_write()?;
-        tx.execute(
-            "INSERT INTO push_history (at, serial, nonce, title, question, decision, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![entry.at, entry.serial, nonce, entry.title, entry.question, entry.decision.as_str(), entry.detail],
-        )?;
+        self.insert_history(&tx, entry, nonce)?;
         prune_history(&tx, now())?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Inserts a history row with its title and question sealed to it.
+    fn insert_history(&self, tx: &rusqlite::Transaction<'_>, entry: &HistoryEntry, nonce: Option<&str>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO push_history (at, serial, nonce, decision, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![entry.at, entry.serial, nonce, entry.decision.as_str(), entry.detail],
+        )?;
+        if !entry.title.is_empty() || !entry.question.is_empty() {
+            let id = tx.last_insert_rowid();
+            let text = seal_text(&self.sealer, &[&entry.title, &entry.question], &history_text_aad(id))?;
+            tx.execute("UPDATE push_history SET text_enc = ?1 WHERE id = ?2", params![text, id])?;
+        }
         Ok(())
     }
 
@@ -353,13 +424,23 @@ impl Vault {
             return Ok(());
         }
         let tx = self.begin_write()?;
-        tx.execute(
-            "INSERT INTO push_history (at, serial, nonce, title, question, decision)
-             SELECT r.expires_at, t.serial, r.nonce, r.title, r.question, 'expired'
-             FROM push_requests r JOIN push_tokens t ON t.id = r.token_id
-             WHERE r.state = 'pending' AND r.expires_at <= ?1",
-            [now],
-        )?;
+        let expired: Vec<(i64, i64, String, String, Vec<u8>)> = tx
+            .prepare(
+                "SELECT r.id, r.expires_at, t.serial, r.nonce, r.text_enc
+                 FROM push_requests r JOIN push_tokens t ON t.id = r.token_id
+                 WHERE r.state = 'pending' AND r.expires_at <= ?1 ORDER BY r.expires_at, r.id",
+            )?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, at, serial, nonce, sealed) in expired {
+            // A request whose text no longer opens still expires; its entry says so.
+            let (title, question) = match request_text(&self.sealer, id, &nonce, &sealed) {
+                Ok([title, question, _]) => (title, question),
+                Err(_) => (String::new(), String::new()),
+            };
+            let entry = HistoryEntry { at, serial, title, question, decision: Decision::Expired, detail: None };
+            self.insert_history(&tx, &entry, Some(&nonce))?;
+        }
         tx.execute(
             "UPDATE push_requests SET state = 'expired', decided_at = expires_at
              WHERE state = 'pending' AND expires_at <= ?1",
@@ -381,7 +462,7 @@ impl Vault {
         let mut rows = stmt.query([])?;
         let mut requests = Vec::new();
         while let Some(row) = rows.next()? {
-            requests.push(request_from_row(row)?);
+            requests.push(request_from_row(&self.sealer, row)?);
         }
         Ok(requests)
     }
@@ -392,7 +473,10 @@ impl Vault {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM push_requests r JOIN push_tokens t ON t.id = r.token_id WHERE r.id = ?1"
         );
-        self.conn.query_row(&sql, [id], |row| Ok(request_from_row(row))).optional()?.ok_or(Error::NoSuchRequest(id))?
+        self.conn
+            .query_row(&sql, [id], |row| Ok(request_from_row(&self.sealer, row)))
+            .optional()?
+            .ok_or(Error::NoSuchRequest(id))?
     }
 
     /// Claims a pending request for an answer (`decision` Approved or Denied), so that it is
@@ -434,21 +518,68 @@ impl Vault {
     pub fn push_history(&self, limit: u32) -> Result<Vec<HistoryEntry>> {
         self.expire_requests()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT at, serial, title, question, decision, detail FROM push_history ORDER BY at DESC, id DESC LIMIT ?1",
+            "SELECT id, at, serial, text_enc, decision, detail FROM push_history ORDER BY at DESC, id DESC LIMIT ?1",
         )?;
         let mut rows = stmt.query([limit])?;
         let mut entries = Vec::new();
         while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
             let decision: String = r.get(4)?;
+            let sealed: Vec<u8> = r.get(3)?;
+            // A rejected request's entry has no text at all (nothing of a forger's is stored).
+            let [title, question] = if sealed.is_empty() {
+                Default::default()
+            } else {
+                open_text(&self.sealer, &sealed, &history_text_aad(id), &format!("push history entry {id}"))?
+            };
             entries.push(HistoryEntry {
-                at: r.get(0)?,
-                serial: r.get(1)?,
-                title: r.get(2)?,
-                question: r.get(3)?,
+                at: r.get(1)?,
+                serial: r.get(2)?,
+                title,
+                question,
                 decision: decision.parse()?,
                 detail: r.get(5)?,
             });
         }
         Ok(entries)
     }
+}
+
+/// Migration 5: seals every push token's issuer, label and URL, every request's title, question
+/// and choices, and every history entry's title and question, and blanks their plaintext columns.
+pub(super) fn seal_push_text_v5(tx: &rusqlite::Transaction<'_>, sealer: &Sealer) -> Result<()> {
+    let tokens: Vec<(i64, String, String, String, String)> = tx
+        .prepare("SELECT id, serial, issuer, label, url FROM push_tokens")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, serial, issuer, label, url) in tokens {
+        let text = seal_text(sealer, &[&issuer, &label, &url], &token_text_aad(id, &serial))?;
+        tx.execute(
+            "UPDATE push_tokens SET text_enc = ?1, issuer = '', label = '', url = '' WHERE id = ?2",
+            params![text, id],
+        )?;
+    }
+    let requests: Vec<(i64, String, String, String, Option<String>)> = tx
+        .prepare("SELECT id, nonce, title, question, choices FROM push_requests")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, nonce, title, question, choices) in requests {
+        let text = seal_text(sealer, &[&title, &question, &choices.unwrap_or_default()], &request_text_aad(&nonce))?;
+        tx.execute(
+            "UPDATE push_requests SET text_enc = ?1, title = '', question = '', choices = NULL WHERE id = ?2",
+            params![text, id],
+        )?;
+    }
+    let history: Vec<(i64, String, String)> = tx
+        .prepare("SELECT id, title, question FROM push_history")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, title, question) in history {
+        let text = seal_text(sealer, &[&title, &question], &history_text_aad(id))?;
+        tx.execute(
+            "UPDATE push_history SET text_enc = ?1, title = '', question = '' WHERE id = ?2",
+            params![text, id],
+        )?;
+    }
+    Ok(())
 }

@@ -59,8 +59,11 @@
 //! One row per privacyIDEA push token enrolled on this device.
 //! - `id`: stable identifier (`AUTOINCREMENT`).
 //! - `serial`: the server's token serial (`PIPU…`), unique; every challenge must name it.
-//! - `issuer`, `label`: display names from the enrollment URI.
-//! - `url`: the server endpoint for polling and answers; every challenge must name exactly it.
+//! - `issuer`, `label`, `url`: empty since version 5 (sealed in `text_enc`).
+//! - `text_enc` (since version 5): the display names from the enrollment URI and the server
+//!   endpoint for polling and answers (every challenge must name exactly it), as a JSON array
+//!   `[issuer, label, url]` sealed under the data key with `"push_tokens.text_enc:" || id || ":"
+//!   || serial` as associated data.
 //! - `sslverify`: what the server asked (1 = verify TLS certificates).
 //! - `allow_insecure_tls`: 1 only when the user explicitly opted in to honour `sslverify=0`;
 //!   without it, certificates are verified whatever the server says.
@@ -92,8 +95,10 @@
 //! - `id`: short identifier a UI or the CLI uses.
 //! - `nonce`: the server's challenge nonce, unique.
 //! - `token_id`: the push token it is for (deleted with it).
-//! - `title`, `question`: what the server says the sign-in is.
-//! - `choices`: number matching choices, comma-separated, or NULL.
+//! - `title`, `question`, `choices`: empty / NULL since version 5 (sealed in `text_enc`).
+//! - `text_enc` (since version 5): what the server says the sign-in is, `[title, question,
+//!   choices]` (choices comma-separated, empty for none), sealed with `"push_requests.text_enc:"
+//!   || nonce` as associated data.
 //! - `decline_reasons`: 1 when the server's signed capabilities accept a reason with a denial.
 //! - `received_at`, `expires_at`: Unix seconds; requests live 120 s from receipt.
 //! - `state`: `pending`, `approved`, `denied` or `expired`; only `pending` can be answered.
@@ -104,6 +109,9 @@
 //! (Unix seconds), `serial`, `nonce` (NULL when unknown), `title`, `question`, `decision`
 //! (`approved`, `denied`, `expired`, `rejected` for forged or tampered requests that never
 //! reached the user) and `detail` (a denial's reason, or why a request was rejected).
+//! - Since version 5, `title` and `question` are empty and sealed in `text_enc` (`[title,
+//!   question]`, associated data `"push_history.text_enc:" || id`); a row without text has an
+//!   empty `text_enc`.
 //! - A `rejected` row keeps only the reason: empty `title` and `question`, NULL `nonce`, and
 //!   `serial` only when it names a token enrolled here (else empty). Nothing a forger wrote is
 //!   stored.
@@ -113,7 +121,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -194,6 +202,11 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
      ALTER TABLE push_tokens ADD COLUMN pin_memory_kib INTEGER;
      ALTER TABLE push_tokens ADD COLUMN pin_lanes INTEGER;
      UPDATE push_tokens SET pin_kdf = 'pbkdf2-sha256' WHERE pin_salt IS NOT NULL;",
+    // 5: push names, URLs, titles and questions sealed (the vault fills `text_enc` from the old
+    // columns and blanks them).
+    "ALTER TABLE push_tokens ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE push_requests ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE push_history ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old
