@@ -50,7 +50,7 @@ fn history_text_aad(id: i64) -> Vec<u8> {
 /// of it is readable in the file (schema version 5).
 pub(super) fn seal_text(sealer: &Sealer, fields: &[&str], aad: &[u8]) -> Result<Vec<u8>> {
     let plain = Zeroizing::new(serde_json::to_vec(fields)?);
-    Ok(sealer.seal(&plain, aad)?)
+    sealer.seal(&plain, aad)
 }
 
 /// Opens what [`seal_text`] sealed: exactly `N` strings, or a corruption error naming `what`.
