@@ -6,9 +6,12 @@
 //! `vault_durability.rs`). Those functions are `#[ignore]`d; run on their own without their
 //! variable, they do nothing.
 
+mod common;
+
+use common::{ChildGuard, self_command, temp_dir, wait_for};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,6 +21,8 @@ use authenticator_core::{DataKey, Error, NewPushToken, Vault};
 use rusqlite::Connection;
 
 /// The data key of every vault here.
+const SUITE: &str = "push-pin";
+
 const KEY: [u8; 32] = *b"push-pin-test-data-key-32-bytes!";
 /// The right PIN of the token.
 const PIN: &str = "2468";
@@ -54,7 +59,7 @@ const MIN_PIN_MEMORY: u64 = 64 * 1024 * 1024;
 /// `PIN_ATTEMPTS - 1` of those answer `WrongPin` and every other guess is locked out unchecked.
 #[test]
 fn parallel_guessers_in_threads_and_processes_never_get_more_checks_than_the_policy_allows() {
-    let dir = temp_dir("parallel-guesses");
+    let dir = temp_dir(SUITE, "parallel-guesses");
     let (db, token_id) = pin_locked_vault(dir.path());
 
     let started = Instant::now();
@@ -117,7 +122,7 @@ fn parallel_guessers_in_threads_and_processes_never_get_more_checks_than_the_pol
 /// process that only opens the vault.
 #[test]
 fn one_pin_check_costs_at_least_64_mib_in_a_fresh_process() {
-    let dir = temp_dir("pin-memory");
+    let dir = temp_dir(SUITE, "pin-memory");
     let (db, _) = pin_locked_vault(dir.path());
     let baseline = peak_rss_of(
         self_command(UNLOCK_ENTRY).env(UNLOCK_DB, &db).env(UNLOCK_BASELINE, "1"),
@@ -276,36 +281,6 @@ fn go_file(db: &Path) -> PathBuf {
 
 fn tally_file(db: &Path, tag: &str) -> PathBuf {
     db.with_extension(format!("tally-{tag}"))
-}
-
-/// A fresh directory under the system's temp directory, removed on drop.
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("push-pin-{name}-")).tempdir().expect("create a temp dir")
-}
-
-/// Kills the child if the test fails before it exits.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// This test binary, set to run only the ignored test `entry` (a child process entry point).
-fn self_command(entry: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
-    command.args(["--ignored", "--exact", entry, "--nocapture", "--test-threads=1"]).stdin(Stdio::null());
-    command
-}
-
-fn wait_for(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn read_text(path: &Path) -> String {

@@ -7,11 +7,14 @@
 //! the vault. Those functions are `#[ignore]`d, so a normal run lists them as ignored rather than
 //! counting them as passed tests; run on their own without their variable, they do nothing.
 
+mod common;
+
+use common::{ChildGuard, self_command, temp_dir, wait_for};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -21,6 +24,8 @@ use authenticator_core::{AccountData, Algorithm, DataKey, Error, OtpKind, OtpPar
 use rusqlite::Connection;
 
 /// The data key of every vault here.
+const SUITE: &str = "vault-durability";
+
 const KEY: [u8; 32] = *b"vault-durability-test-data-key!!";
 /// Another key, for the wrong-key test.
 const OTHER_KEY: [u8; 32] = *b"some-other-key-of-thirty-2-bytes";
@@ -51,7 +56,7 @@ const ACCOUNTS_PER_ADDER: usize = 50;
 /// whole batches, decrypts every secret, and still has every write the writer saw committed.
 #[test]
 fn survives_sigkill_in_the_middle_of_writes() {
-    let dir = temp_dir("sigkill");
+    let dir = temp_dir(SUITE, "sigkill");
     let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
     let log_path = crash_log_path(&db);
@@ -228,7 +233,7 @@ fn was_killed(status: ExitStatus) -> bool {
 /// between; the busy timeout makes them take turns instead of failing with "database is locked".
 #[test]
 fn two_handles_in_two_threads_write_without_lock_errors() {
-    let dir = temp_dir("threads");
+    let dir = temp_dir(SUITE, "threads");
     let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
@@ -262,7 +267,7 @@ fn two_handles_in_two_threads_write_without_lock_errors() {
 /// Two processes add accounts to one vault at the same time; both succeed and no write is lost.
 #[test]
 fn two_processes_write_the_same_vault() {
-    let dir = temp_dir("processes");
+    let dir = temp_dir(SUITE, "processes");
     let db = dir.path().join("vault.db");
     drop(Vault::open(&db, &key()).expect("create the vault"));
 
@@ -321,7 +326,7 @@ const VISIBLE_LABEL: &str = "label-that-is-stored-in-clear";
 /// in the database, its WAL or its shared-memory file, while the vault is open or after.
 #[test]
 fn no_secret_reaches_the_file_in_plaintext() {
-    let dir = temp_dir("plaintext");
+    let dir = temp_dir(SUITE, "plaintext");
     let db = dir.path().join("vault.db");
     let secrets: Vec<Vec<u8>> = std::iter::once(SECRET.to_vec())
         .chain((0..5).map(|i| format!("TOPSECRET-ABCDEFGHIJ-{i:010}").into_bytes()))
@@ -400,7 +405,7 @@ fn assert_no_needle(files: &[(PathBuf, Vec<u8>)], needles: &[Vec<u8>], when: &st
 /// then opens it with every account and code intact.
 #[test]
 fn wrong_key_fails_and_changes_nothing() {
-    let dir = temp_dir("wrong-key");
+    let dir = temp_dir(SUITE, "wrong-key");
     let db = dir.path().join("vault.db");
     let vault = Vault::open(&db, &key()).unwrap();
     vault.add_all(&[totp("one", Some("work")), totp("two", None), hotp("three")]).unwrap();
@@ -423,7 +428,7 @@ fn wrong_key_fails_and_changes_nothing() {
 /// database are each refused with a clear error, and their bytes stay as they were.
 #[test]
 fn non_database_file_is_refused_and_left_untouched() {
-    let dir = temp_dir("foreign");
+    let dir = temp_dir(SUITE, "foreign");
 
     let text = dir.path().join("notes.txt");
     let line = "These are somebody's notes, not an authenticator vault.\n";
@@ -471,7 +476,7 @@ fn non_database_file_is_refused_and_left_untouched() {
 /// A vault whose schema version is newer than this build's is refused, not downgraded.
 #[test]
 fn newer_schema_is_refused() {
-    let dir = temp_dir("newer");
+    let dir = temp_dir(SUITE, "newer");
     let db = dir.path().join("vault.db");
     Vault::open(&db, &key()).unwrap().add(&totp("from the future", None)).unwrap();
     let conn = Connection::open(&db).unwrap();
@@ -625,36 +630,6 @@ fn account_with_secret(secret: &[u8]) -> AccountData {
     AccountData { secret: Secret::from_bytes(secret.to_vec()).unwrap(), ..totp("with a chosen secret", None) }
 }
 
-/// A fresh directory under the system's temp directory, removed on drop.
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("vault-durability-{name}-")).tempdir().expect("create a temp dir")
-}
-
-/// Kills the child if the test fails before doing so itself.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// This test binary, set to run only the ignored test `entry` (a child process entry point).
-fn self_command(entry: &str) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
-    command.args(["--ignored", "--exact", entry, "--nocapture", "--test-threads=1"]).stdin(Stdio::null());
-    command
-}
-
-fn wait_for(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(2));
-    }
-}
-
 fn read_lines(path: &Path) -> Vec<String> {
     read_text(path).lines().map(str::to_owned).collect()
 }
@@ -684,7 +659,7 @@ fn assert_unchanged(path: &Path, before: &[u8]) {
 /// Apps commonly set `user_version`; a database of theirs at version 1 is still not ours.
 #[test]
 fn foreign_database_with_a_user_version_is_refused() {
-    let dir = temp_dir("foreign-versioned");
+    let dir = temp_dir(SUITE, "foreign-versioned");
     for (name, ddl) in [
         ("versioned.db", "CREATE TABLE notes (body TEXT); PRAGMA user_version = 1;"),
         ("view-only.db", "CREATE VIEW answer AS SELECT 42;"),
@@ -701,7 +676,7 @@ fn foreign_database_with_a_user_version_is_refused() {
 /// An app and its push service starting together on first run both create the vault at once.
 #[test]
 fn concurrent_first_opens_of_a_new_vault_all_succeed() {
-    let dir = temp_dir("first-open-race");
+    let dir = temp_dir(SUITE, "first-open-race");
     for round in 0..40 {
         let db = dir.path().join(format!("vault-{round}.db"));
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
@@ -726,7 +701,7 @@ fn concurrent_first_opens_of_a_new_vault_all_succeed() {
 /// typed error and keep every byte.
 #[test]
 fn existing_files_are_never_reinitialised() {
-    let dir = temp_dir("never-reinit");
+    let dir = temp_dir(SUITE, "never-reinit");
     let empty = dir.path().join("empty.db");
     fs::write(&empty, b"").unwrap();
     let no_tables = dir.path().join("no-tables.db");
@@ -778,7 +753,7 @@ fn existing_files_are_never_reinitialised() {
 #[test]
 fn a_new_vault_is_private_and_complete_from_creation() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = temp_dir("private-from-creation");
+    let dir = temp_dir(SUITE, "private-from-creation");
     let db = dir.path().join("vault.db");
     let vault = Vault::open(&db, &key()).unwrap();
     assert_eq!(
