@@ -63,3 +63,7 @@ pub use vault::{DamagedAccount, DataKey, Vault, VaultAccess};
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
+
+#[cfg(test)]
+#[path = "../../tests/support/wire.rs"]
+pub(crate) mod test_wire;

@@ -9,3 +9,5 @@ mod robustness;
 mod stateless;
 mod support;
 mod vault;
+#[path = "../support/wire.rs"]
+mod wire;

@@ -3,7 +3,7 @@
 //! that never ends. The poll must stop at the reply cap with a typed error, and the process's
 //! peak memory stays small.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,53 +11,16 @@ use std::time::{Duration, Instant};
 
 use authenticator_core::push::keys::generate_device_key;
 
-use crate::support::{Cli, Home, assert_no_panic};
+use crate::support::{Cli, Home, assert_no_panic, base64};
 
 const MIB: u64 = 1 << 20;
 const SERIAL: &str = "PIPU0000HOSTILE";
 /// Peak RSS budget of one `push poll` process against a hostile server.
 const BUDGET: u64 = 32 * MIB;
 
-/// Standard base64 with padding (the registration reply's `public_key`).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let block = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let bits = (u32::from(block[0]) << 16) | (u32::from(block[1]) << 8) | u32::from(block[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((bits >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Reads one request's head and body; returns its first line.
 fn read_request(stream: &mut TcpStream) -> String {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                .unwrap_or(0);
-            if data.len() >= end + 4 + length {
-                break;
-            }
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&data).lines().next().unwrap_or_default().to_owned()
+    crate::wire::read_request(stream).lines().next().unwrap_or_default().to_owned()
 }
 
 /// Answers a poll with a chunked reply that goes on for up to 256 MiB, counting what got out.

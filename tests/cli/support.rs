@@ -439,3 +439,9 @@ impl Rng {
         out
     }
 }
+
+/// Standard base64 with padding, from the `base64` crate (independent of the core's decoders).
+pub fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

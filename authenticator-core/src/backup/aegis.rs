@@ -171,7 +171,7 @@ fn password_slots(slots: &[Value]) -> Result<Vec<PasswordSlot>> {
 
 /// Opens the master key with the first password slot `password` fits, then the db with it.
 fn decrypt(params: &NonceAndTag, slots: &[PasswordSlot], db: &str, password: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut db_ciphertext = Zeroizing::new(base64_decode(db).ok_or_else(|| invalid("the db is not base64"))?);
+    let mut db_ciphertext = crate::codec::base64::decode_loose(db).ok_or_else(|| invalid("the db is not base64"))?;
     let mut budget = KdfBudget::per_file();
     let mut master_key = None;
     for slot in slots {
@@ -205,18 +205,6 @@ impl PasswordSlot {
         sealed.extend_from_slice(&self.key_params.tag);
         Ok(crypto::open_detached(derived.expose(), &self.key_params.nonce, &sealed, &[]))
     }
-}
-
-/// Standard base64 as Aegis writes it (Java), tolerating missing padding and line breaks.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const ENGINE: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    ENGINE.decode(compact).ok()
 }
 
 fn entry_of(index: usize, value: &Value, groups: &[Group]) -> ImportEntry {

@@ -187,31 +187,8 @@ fn decode_line(line: &str) -> std::result::Result<Payload, String> {
     let params = Query::parse(query.unwrap_or_default()).map_err(|_| "the URI is not valid percent-encoding")?;
     let data =
         params.get("data").map_err(|_| "the data is not valid percent-encoding")?.ok_or("the URI has no data")?;
-    let bytes = base64_decode(&data).ok_or("the data is not base64")?;
+    let bytes = crate::codec::base64::decode_loose(&data).ok_or("the data is not base64")?;
     Payload::decode(&bytes).map_err(|e| format!("the data is damaged ({e})"))
-}
-
-/// Base64 as it appears in the wild: standard or URL-safe alphabet, with or without padding,
-/// and with `+` turned into a space by a form decoder along the way.
-fn base64_decode(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    use base64::Engine;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const ENGINE: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let normalised: String = text
-        .chars()
-        .filter(|c| !matches!(c, '\n' | '\r' | '\t'))
-        .map(|c| match c {
-            ' ' | '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    ENGINE.decode(normalised.trim_end_matches('=')).ok().map(Zeroizing::new)
 }
 
 /// A decoded `MigrationPayload`.

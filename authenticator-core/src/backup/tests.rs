@@ -304,28 +304,7 @@ fn twofas_groups_and_unsupported_types_are_handled_per_service() {
 // Google Authenticator: payloads built here from the published protobuf schema with a tiny
 // encoder of its own, independent of the production one.
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn int_field(out: &mut Vec<u8>, field: u64, v: u64) {
-    varint(out, field << 3);
-    varint(out, v);
-}
-
-fn bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-    varint(out, (field << 3) | 2);
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
+use crate::test_wire::{bytes_field, int_field};
 
 /// `OtpParameters`; `None` leaves a field out (proto3 default 0).
 #[derive(Default, Clone)]

@@ -1,14 +1,14 @@
 //! The push transport against hostile HTTP servers: real sockets on 127.0.0.1, served by std
 //! `TcpListener` threads. Redirects are never followed, and replies are capped in size.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::tests::{SERIAL, challenge_at, fixture_at};
 use super::*;
+use crate::test_wire::read_request;
 use crate::vault::DataKey;
 
 /// A server on 127.0.0.1 that answers every connection with `respond`, recording what arrived
@@ -75,30 +75,6 @@ impl Hostile {
     fn sent(&self) -> u64 {
         self.sent.load(Ordering::SeqCst)
     }
-}
-
-/// Reads one request (head, and a body as long as its Content-Length), as text.
-fn read_request(stream: &mut TcpStream) -> String {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-                .unwrap_or(0);
-            if data.len() >= end + 4 + length {
-                break;
-            }
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&data).into_owned()
 }
 
 /// Writes `head`, then `chunk` over and over (chunked transfer encoding when `chunked`) until
