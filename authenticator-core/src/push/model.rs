@@ -7,6 +7,31 @@ use std::str::FromStr;
 use crate::error::Error;
 use crate::text::excerpt;
 
+/// `as_str` (the name stored in the database and printed by the CLI) and a `FromStr` that reads
+/// it back, where an unknown name is corruption, never a guess.
+macro_rules! stored_names {
+    ($ty:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The name stored in the database and printed by the CLI.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(Error::Corrupt(format!(concat!("unknown ", $what, " '{}'"), excerpt(other)))),
+                }
+            }
+        }
+    };
+}
+
 /// A push token enrolled on this device, as a UI shows it. Holds no key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -54,30 +79,12 @@ pub enum RequestState {
     Expired,
 }
 
-impl RequestState {
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestState::Pending => "pending",
-            RequestState::Approved => "approved",
-            RequestState::Denied => "denied",
-            RequestState::Expired => "expired",
-        }
-    }
-}
-
-impl FromStr for RequestState {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "pending" => Ok(RequestState::Pending),
-            "approved" => Ok(RequestState::Approved),
-            "denied" => Ok(RequestState::Denied),
-            "expired" => Ok(RequestState::Expired),
-            other => Err(Error::Corrupt(format!("unknown push request state '{}'", excerpt(other)))),
-        }
-    }
-}
+stored_names!(RequestState, "push request state", {
+    Pending => "pending",
+    Approved => "approved",
+    Denied => "denied",
+    Expired => "expired",
+});
 
 /// A sign-in request to approve or deny.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,30 +151,12 @@ pub enum Decision {
     Rejected,
 }
 
-impl Decision {
-    /// The name stored in the database and printed by the CLI.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approved => "approved",
-            Decision::Denied => "denied",
-            Decision::Expired => "expired",
-            Decision::Rejected => "rejected",
-        }
-    }
-}
-
-impl FromStr for Decision {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "approved" => Ok(Decision::Approved),
-            "denied" => Ok(Decision::Denied),
-            "expired" => Ok(Decision::Expired),
-            "rejected" => Ok(Decision::Rejected),
-            other => Err(Error::Corrupt(format!("unknown push decision '{}'", excerpt(other)))),
-        }
-    }
-}
+stored_names!(Decision, "push decision", {
+    Approved => "approved",
+    Denied => "denied",
+    Expired => "expired",
+    Rejected => "rejected",
+});
 
 /// One line of the decision history.
 #[derive(Debug, Clone, PartialEq, Eq)]
