@@ -352,13 +352,16 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Push { command } => push::run(&vault, command),
+        Command::Export { backup: Some(_), qr: true, .. } => {
+            Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))
+        }
         Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
         Command::Export { backup: None, uris, google, qr, png, yes } => {
             if !uris && !google {
                 return Err(CliError::msg("choose --backup FILE, --uris or --google"));
             }
             if qr && !google {
-                return Err(CliError::msg("--qr draws Google Authenticator migration codes: add --google"));
+                return Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"));
             }
             if !yes {
                 prompt::confirm(

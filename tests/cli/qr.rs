@@ -316,7 +316,11 @@ fn export_google_qr_draws_every_batch_code() {
 
     // Without --yes nothing is drawn; --png needs --qr, --qr needs --google.
     home.run(&["export", "--google", "--qr"]).refused();
-    assert!(home.run(&["export", "--uris", "--qr", "--yes"]).stderr.contains("--google"));
+    assert!(home.run(&["export", "--uris", "--qr", "--yes"]).refused_in_one_line().contains("--google"));
+    let backup = dir.path().join("backup");
+    let run = home.cli(["export", "--backup", arg(&backup), "--qr"]).env("AUTHENTICATOR_BACKUP_PASSWORD", "pw").run();
+    assert!(run.refused_in_one_line().contains("--google"), "{}", run.stderr);
+    assert!(!backup.exists());
     assert!(home.run(&["export", "--google", "--png", arg(&out), "--yes"]).stderr.contains("--qr"));
 }
 
