@@ -78,19 +78,44 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     Ok(())
 }
 
-pub fn export_google(vault: &Vault) -> CliResult<()> {
+/// Google Authenticator migration URIs: printed, drawn as QR codes (`qr`), or written as PNG
+/// files into `png`.
+pub fn export_google(vault: &Vault, qr: bool, png: Option<&Path>) -> CliResult<()> {
     let export = backup::google::export(&vault.all_account_data()?);
     for warning in &export.warnings {
         note!("not exported: {warning}");
     }
-    for uri in &export.uris {
-        say!("{uri}");
+    if !qr {
+        for uri in &export.uris {
+            say!("{uri}");
+        }
+        return Ok(());
+    }
+    let count = export.uris.len();
+    if let Some(dir) = png {
+        crate::qr::png_dir(dir)?;
+    }
+    for (i, uri) in export.uris.iter().enumerate() {
+        let n = i + 1;
+        match png {
+            Some(dir) => {
+                let path = crate::qr::write_png(dir, &format!("google-migration-{n}-of-{count}.png"), uri)?;
+                note!("Wrote {}", path.display());
+            }
+            None => {
+                if i > 0 {
+                    say!("");
+                }
+                eprintln!("QR code {n} of {count}: scan it with Google Authenticator (Transfer accounts → Import)");
+                crate::qr::print(uri)?;
+            }
+        }
     }
     Ok(())
 }
 
 /// A file named by the user ("-": stdin), read up to the input cap (16 MiB) and never past it.
-fn read(path: &Path) -> CliResult<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> CliResult<Vec<u8>> {
     let cannot = |e: Error| match e {
         Error::Io(e) => CliError::msg(format!("cannot read {}: {e}", path.display())),
         e => CliError::msg(format!("cannot read {}: {e}", path.display())),
@@ -104,15 +129,62 @@ fn read(path: &Path) -> CliResult<Vec<u8>> {
 
 pub fn import(vault: &Vault, path: &Path, dry_run: bool) -> CliResult<()> {
     let bytes = read(path)?;
+    if crate::qr::is_image(&bytes) {
+        let codes = image_codes(path, &bytes)?;
+        return import_entries(
+            vault,
+            &format!("QR image ({} codes)", codes.len()),
+            &crate::qr::entries(&codes)?,
+            dry_run,
+        );
+    }
     let parsed = match backup::parse(&bytes, None) {
         Err(Error::PasswordRequired) => backup::parse(&bytes, Some(&password("Password of the file: ")?))?,
         other => other?,
     };
-    let report = authenticator_core::backup::import(vault, &parsed.entries, dry_run)?;
+    import_entries(vault, &format!("{:?} file", parsed.format), &parsed.entries, dry_run)
+}
+
+/// The QR codes in an image file's `bytes`; errors name the file.
+fn image_codes(path: &Path, bytes: &[u8]) -> CliResult<Vec<crate::qr::Code>> {
+    crate::qr::read_codes(bytes).map_err(|CliError(e)| CliError::msg(format!("{}: {e}", path.display())))
+}
+
+/// `add --qr IMAGE`: one account code is added like `add URI`; several codes, or a Google
+/// Authenticator export, are imported with a report. `group` files every account.
+pub fn add_from_image(vault: &Vault, path: &Path, group: Option<&str>) -> CliResult<()> {
+    use crate::qr::Code;
+    let bytes = read(path)?;
+    let codes = image_codes(path, &bytes)?;
+    let group = group.map(authenticator_core::account::Name::from);
+    if let [Code::Account(text)] = codes.as_slice() {
+        let mut data = authenticator_core::uri::parse(text)?;
+        data.group = group;
+        let account = vault.add(&data)?;
+        note!("Added {} [id {}]", account.display_name(), account.id);
+        return Ok(());
+    }
+    if let [Code::Push(_)] = codes.as_slice() {
+        return Err(CliError::msg(format!(
+            "this is a push token; enroll it with `authenticator push enroll --qr {}`",
+            path.display()
+        )));
+    }
+    let mut entries = crate::qr::entries(&codes)?;
+    for entry in &mut entries {
+        if let Ok(data) = &mut entry.outcome {
+            data.group = group.clone();
+        }
+    }
+    import_entries(vault, &format!("QR image ({} codes)", codes.len()), &entries, false)
+}
+
+/// Imports `entries` (or, as a dry run, says what it would do) and prints the report.
+fn import_entries(vault: &Vault, source: &str, entries: &[backup::ImportEntry], dry_run: bool) -> CliResult<()> {
+    let report = authenticator_core::backup::import(vault, entries, dry_run)?;
     let verb = if dry_run { "would import" } else { "imported" };
     eprintln!(
-        "{:?} file: {verb} {}, {} duplicate(s) skipped, {} refused",
-        parsed.format,
+        "{source}: {verb} {}, {} duplicate(s) skipped, {} refused",
         report.imported.len(),
         report.duplicates.len(),
         report.refused.len()

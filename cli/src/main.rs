@@ -3,6 +3,7 @@
 mod backup;
 mod prompt;
 mod push;
+mod qr;
 mod store;
 mod view;
 
@@ -37,7 +38,7 @@ enum Command {
         #[arg(long)]
         passphrase: bool,
     },
-    /// Add an account from an otpauth:// URI, or from fields.
+    /// Add an account from an otpauth:// URI, a QR code image (--qr), or fields.
     Add(AddArgs),
     /// List accounts (no codes, no secrets).
     List {
@@ -109,12 +110,31 @@ enum Command {
         /// Print Google Authenticator otpauth-migration:// URIs (one per QR code).
         #[arg(long, group = "what")]
         google: bool,
+        /// With --google: draw the QR codes in the terminal, for Google Authenticator to scan.
+        #[arg(long)]
+        qr: bool,
+        /// With --qr: write the QR codes as PNG files into DIR (0600) instead of drawing them.
+        #[arg(long, value_name = "DIR", requires = "qr")]
+        png: Option<PathBuf>,
         /// Do not ask before printing secrets.
         #[arg(long)]
         yes: bool,
     },
+    /// Draw an account's QR code in the terminal (it holds the secret: asks first), so a phone
+    /// can scan it off the screen.
+    ShowQr {
+        /// Account id, or text matching its issuer/label.
+        query: String,
+        /// Write the QR code as a PNG file into DIR (0600) instead of drawing it.
+        #[arg(long, value_name = "DIR")]
+        png: Option<PathBuf>,
+        /// Do not ask before showing the secret.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Import a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
-    /// URIs, a list of otpauth:// URIs): format detected, duplicates skipped.
+    /// URIs, a list of otpauth:// URIs), or the QR codes in a PNG or JPEG image: format
+    /// detected, duplicates skipped.
     Import {
         /// The file ("-" reads stdin).
         file: PathBuf,
@@ -130,8 +150,12 @@ enum Command {
 struct AddArgs {
     /// An otpauth:// URI, as in the service's QR code; `-` reads it from standard input, which
     /// keeps its secret out of `ps` and shell history.
-    #[arg(conflicts_with_all = ["issuer", "label", "secret_stdin", "kind", "algorithm", "digits", "period", "counter"])]
+    #[arg(conflicts_with_all = ["issuer", "label", "secret_stdin", "kind", "algorithm", "digits", "period", "counter", "qr"])]
     uri: Option<String>,
+    /// Read the QR code(s) in a PNG or JPEG image (a screenshot): one account is added, several
+    /// (or a Google Authenticator export) are imported with a report.
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["issuer", "label", "secret_stdin", "kind", "algorithm", "digits", "period", "counter"])]
+    qr: Option<PathBuf>,
     /// Service name, for manual entry.
     #[arg(long)]
     issuer: Option<String>,
@@ -244,7 +268,7 @@ fn run(cli: Cli) -> CliResult<()> {
     }
     // Commands that write nothing open the vault read-only, so a read-only folder still serves.
     let reads_only = match &cli.command {
-        Command::List { .. } | Command::Codes { .. } | Command::Export { .. } => true,
+        Command::List { .. } | Command::Codes { .. } | Command::Export { .. } | Command::ShowQr { .. } => true,
         Command::Code { next, .. } => *next,
         Command::Offset { seconds } => seconds.is_none(),
         Command::Import { dry_run, .. } => *dry_run,
@@ -328,10 +352,16 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Push { command } => push::run(&vault, command),
+        Command::Export { backup: Some(_), qr: true, .. } => {
+            Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))
+        }
         Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
-        Command::Export { backup: None, uris, google, yes } => {
+        Command::Export { backup: None, uris, google, qr, png, yes } => {
             if !uris && !google {
                 return Err(CliError::msg("choose --backup FILE, --uris or --google"));
+            }
+            if qr && !google {
+                return Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"));
             }
             if !yes {
                 prompt::confirm(
@@ -341,13 +371,14 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             warn_damaged(&vault, "not exported:")?;
             if google {
-                return backup::export_google(&vault);
+                return backup::export_google(&vault, qr, png.as_deref());
             }
             for line in vault.export_uris()? {
                 say!("{}", line.as_str());
             }
             Ok(())
         }
+        Command::ShowQr { query, png, yes } => show_qr(&vault, &query, png.as_deref(), yes),
         Command::Import { file, dry_run } => backup::import(&vault, &file, dry_run),
         Command::VerifyBackup { .. } => unreachable!("handled before opening the vault"),
     }
@@ -360,6 +391,9 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
             "a secret is never taken from the command line (ps and shell history would see it): use \
              --secret-stdin, AUTHENTICATOR_SECRET, or type it when asked",
         ));
+    }
+    if let Some(image) = &args.qr {
+        return backup::add_from_image(vault, image, args.group.as_deref());
     }
     let data = match args.uri {
         Some(text) => {
@@ -397,6 +431,32 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
     };
     let account = vault.add(&data)?;
     note!("Added {} [id {}]", account.display_name(), account.id);
+    Ok(())
+}
+
+fn show_qr(vault: &Vault, query: &str, png: Option<&std::path::Path>, yes: bool) -> CliResult<()> {
+    let account = find(vault, query)?;
+    if !yes {
+        prompt::confirm(
+            &format!(
+                "The QR code of {} holds its secret; anyone who sees or scans it can make your codes.",
+                account.display_name()
+            ),
+            "yes",
+        )?;
+    }
+    let uri = uri::format(&vault.account_data(account.id)?);
+    match png {
+        Some(dir) => {
+            qr::png_dir(dir)?;
+            let path = qr::write_png(dir, &format!("account-{}.png", account.id), &uri)?;
+            note!("Wrote {} ({})", path.display(), account.display_name());
+        }
+        None => {
+            note!("{}: scan this with the phone's authenticator app", account.display_name());
+            qr::print(&uri)?;
+        }
+    }
     Ok(())
 }
 

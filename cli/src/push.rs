@@ -16,7 +16,11 @@ use crate::{CliError, CliResult, note, prompt, say};
 pub enum PushCommand {
     /// Enroll a push token from the otpauth://pipush/… (or pia://…) URI of the server's QR code.
     Enroll {
-        uri: String,
+        #[arg(required_unless_present = "qr", conflicts_with = "qr")]
+        uri: Option<String>,
+        /// Read the enrollment QR code from a PNG or JPEG image (a screenshot) instead.
+        #[arg(long, value_name = "IMAGE")]
+        qr: Option<std::path::PathBuf>,
         /// Lock the token behind a PIN (asked without echo; one line from stdin when piped).
         /// Required when the server demands a PIN.
         #[arg(long)]
@@ -93,7 +97,12 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
     let rt = runtime()?;
     let client = PushClient::new()?;
     match command {
-        PushCommand::Enroll { uri, pin, allow_insecure_tls } => {
+        PushCommand::Enroll { uri, qr, pin, allow_insecure_tls } => {
+            let uri = match (uri, qr) {
+                (Some(uri), _) => Zeroizing::new(uri),
+                (None, Some(image)) => enrollment_in_image(&image)?,
+                (None, None) => return Err(CliError::msg("give the otpauth://pipush/… URI or --qr IMAGE")),
+            };
             let pin = if pin { Some(prompt::new_pin()?) } else { None };
             let options =
                 EnrollOptions { pin: pin.map(|p| p.to_string()), allow_insecure_tls, ..EnrollOptions::default() };
@@ -328,4 +337,24 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
 /// "2026-11-25 10:56:25Z" from Unix seconds.
 fn clock(unix: i64) -> String {
     authenticator_core::time::iso8601_utc(unix).replace('T', " ").replace(".000000+00:00", "Z")
+}
+
+/// The one push enrollment code (`otpauth://pipush/…`) in a PNG or JPEG image.
+fn enrollment_in_image(image: &std::path::Path) -> CliResult<Zeroizing<String>> {
+    use crate::qr::Code;
+    let bytes = crate::backup::read(image)?;
+    let codes = crate::qr::read_codes(&bytes).map_err(|e| CliError::msg(format!("{}: {}", image.display(), e.0)))?;
+    let mut push: Vec<Zeroizing<String>> =
+        codes.into_iter().filter_map(|c| if let Code::Push(uri) = c { Some(uri) } else { None }).collect();
+    match push.len() {
+        1 => Ok(push.remove(0)),
+        0 => Err(CliError::msg(format!(
+            "{}: no push enrollment QR code (otpauth://pipush/…) in the image; `authenticator add --qr` reads code accounts",
+            image.display()
+        ))),
+        n => Err(CliError::msg(format!(
+            "{}: {n} push enrollment QR codes in the image; crop it to one",
+            image.display()
+        ))),
+    }
 }

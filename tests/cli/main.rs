@@ -5,6 +5,7 @@ mod backup;
 mod files;
 mod passphrase;
 mod push;
+mod qr;
 mod robustness;
 mod stateless;
 mod support;
