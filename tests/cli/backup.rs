@@ -524,6 +524,24 @@ fn otpauth_uri_list_fixture_imports_the_documented_accounts_with_their_codes() {
     assert_fixture_imports("plain.txt", None, &[0, 1, 2, 3, 4, 5, 6]);
 }
 
+/// Imports `file` of the Aegis test data into a fresh vault: what the import printed on stderr
+/// (its format and counts) and the names of the accounts the vault then holds, in its order.
+fn import_aegis_testdata(file: &str) -> (String, Vec<String>) {
+    let home = Home::new("testdata");
+    let run = import(&home, &fixtures().join("aegis-testdata").join(file), None);
+    run.ok();
+    (run.stderr.clone(), home.accounts().iter().map(name).collect())
+}
+
+#[test]
+fn bitwarden_json_and_csv_exports_import_their_totp_and_steam_items() {
+    for (file, steam) in [("bitwarden.json", "Steam (Test Steam)"), ("bitwarden.csv", "Steam (Test 4)")] {
+        let (stderr, names) = import_aegis_testdata(file);
+        assert!(stderr.starts_with("Bitwarden file: imported 4,"), "{file}: {stderr}");
+        assert_eq!(names, ["Deno (Mason)", "SPDX (James)", "Airbnb (Elijah)", steam], "{file}");
+    }
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -6,6 +6,7 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod bitwarden;
 pub mod format;
 pub mod google;
 mod import;
@@ -19,6 +20,7 @@ use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
 use crate::text::clean;
 use crate::uri;
+use serde_json::Value;
 
 /// The input cap: the largest file an import, a restore or a backup check reads, 16 MiB. A
 /// backup of some 60,000 accounts fits; a reader stops one byte past it ([`read_capped`]), so an
@@ -59,6 +61,8 @@ pub enum ImportFormat {
     GoogleMigration,
     /// Text with one `otpauth://` URI per line.
     UriList,
+    /// Bitwarden's unencrypted JSON or CSV export (login items with a `totp` field).
+    Bitwarden,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -189,6 +193,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
                 ("\"servicesEncrypted\"".to_owned(), ImportFormat::TwoFas),
                 ("\"services\"".to_owned(), ImportFormat::TwoFas),
                 ("\"db\"".to_owned(), ImportFormat::Aegis),
+                ("\"items\"".to_owned(), ImportFormat::Bitwarden),
             ]
             .into_iter()
             .find(|(marker, _)| text.contains(marker.as_str()))
@@ -203,7 +208,13 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
         }
+        if json.get("items").is_some_and(Value::is_array) || json.get("passwordProtected").is_some() {
+            return Some(ImportFormat::Bitwarden);
+        }
         return None;
+    }
+    if text.lines().next().is_some_and(|header| header.split(',').any(|h| h.trim() == "login_totp")) {
+        return Some(ImportFormat::Bitwarden);
     }
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?.to_ascii_lowercase();
     if first.starts_with("otpauth-migration://") {
@@ -226,12 +237,29 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::TwoFas => twofas::parse(bytes, password)?,
         ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,
         ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
+        ImportFormat::Bitwarden if text_of(bytes)?.trim_start_matches('\u{feff}').trim_start().starts_with('{') => {
+            bitwarden::parse_json(bytes)?
+        }
+        ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
     };
     Ok(ParsedImport { format, entries })
 }
 
 fn text_of(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes).map_err(|_| Error::InvalidImport("the file is not UTF-8 text".into()))
+}
+
+/// An OTP field as password managers and other apps store it: an `otpauth://` URI, a
+/// `steam://SECRET` URI, or a bare base32 secret (TOTP, SHA-1, 6 digits, 30 s; no names). The
+/// error is the reason to show for the entry.
+fn otp_field(text: &str) -> std::result::Result<AccountData, String> {
+    let text = text.trim();
+    if text.contains("://") {
+        return uri::parse(text).map_err(|e| e.to_string());
+    }
+    let secret = crate::otp::Secret::from_base32(text).map_err(|e| e.to_string())?;
+    let params = crate::otp::OtpParams::from_loose(&Default::default()).map_err(|e| e.to_string())?;
+    Ok(AccountData { issuer: "".into(), label: "".into(), params, secret, group: None })
 }
 
 /// One `otpauth://` URI per line; blank lines and `#` comments are skipped. Every other line is
@@ -249,5 +277,7 @@ pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
         .collect()
 }
 
+#[cfg(test)]
+mod plain_tests;
 #[cfg(test)]
 mod tests;

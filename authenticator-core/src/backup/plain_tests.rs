@@ -1,0 +1,75 @@
+//! Unencrypted exports and app databases of other authenticators, each read from the real file
+//! the Aegis project tests its importers with (`aegis-testdata/`), to what Aegis's
+//! `DatabaseImporterTest` says it holds.
+
+use super::tests::{accounts, expected_accounts, fixture};
+use super::*;
+use crate::otp::OtpParams;
+
+/// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.
+fn parsed(name: &str) -> ParsedImport {
+    super::parse(&fixture(&format!("aegis-testdata/{name}")), None).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn with_names(mut data: AccountData, issuer: &str, label: &str) -> AccountData {
+    data.issuer = issuer.into();
+    data.label = label.into();
+    data
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bitwarden.
+
+/// The three TOTP vectors, then the Steam vector named after its item (`steam://` has no names).
+fn expected_bitwarden(steam_item: &str) -> Vec<AccountData> {
+    let all = expected_accounts();
+    let mut expected = all[..3].to_vec();
+    expected.push(with_names(all[6].clone(), "Steam", steam_item));
+    expected
+}
+
+#[test]
+fn bitwarden_json_fixture_imports_its_totp_and_steam_items() {
+    let parsed = parsed("bitwarden.json");
+    assert_eq!(parsed.format, ImportFormat::Bitwarden);
+    let accounts = accounts(parsed.entries);
+    assert_eq!(accounts[3].params, OtpParams::steam());
+    assert_eq!(accounts, expected_bitwarden("Test Steam"));
+}
+
+#[test]
+fn bitwarden_csv_fixture_imports_its_totp_and_steam_items() {
+    let parsed = parsed("bitwarden.csv");
+    assert_eq!(parsed.format, ImportFormat::Bitwarden);
+    assert_eq!(accounts(parsed.entries), expected_bitwarden("Test 4"));
+}
+
+#[test]
+fn bitwarden_bare_secret_is_named_after_its_item_and_bad_ones_are_refused_alone() {
+    let csv = "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n\
+               ,,login,\"GitHub, work\",\"a note\nover two lines\",,0,https://github.com,alice,pw,JBSW Y3DP EHPK 3PXP\n\
+               ,,login,Mail,,,0,,bob,pw,\n\
+               ,,login,Broken,,,0,,carol,pw,not base32!\n\
+               ,,note,Just a note,,,0,,,,\n";
+    let parsed = super::parse(csv.as_bytes(), None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::Bitwarden);
+    assert_eq!(parsed.entries.len(), 2, "password-only items are skipped");
+    let github = parsed.entries[0].outcome.as_ref().unwrap();
+    assert_eq!((github.issuer.as_str(), github.label.as_str()), ("GitHub, work", "alice"));
+    assert_eq!(github.params, OtpParams::from_loose(&Default::default()).unwrap());
+    assert_eq!(parsed.entries[1].name, "Broken (carol)");
+    assert!(parsed.entries[1].outcome.as_ref().unwrap_err().contains("base32"));
+}
+
+#[test]
+fn bitwarden_encrypted_export_is_refused_with_what_to_do() {
+    let json = br#"{"encrypted":true,"passwordProtected":true,"salt":"c2FsdA==","kdfType":0,"data":"x"}"#;
+    let err = super::parse(json, None).unwrap_err();
+    assert!(matches!(&err, Error::InvalidImport(m) if m.contains(".csv")), "{err}");
+}
+
+#[test]
+fn bitwarden_csv_with_an_unclosed_quote_is_an_error() {
+    let csv = "name,login_totp\n\"Test,JBSWY3DPEHPK3PXP\n";
+    assert!(matches!(super::parse(csv.as_bytes(), None), Err(Error::InvalidImport(_))));
+}
