@@ -542,6 +542,13 @@ fn bitwarden_json_and_csv_exports_import_their_totp_and_steam_items() {
     }
 }
 
+#[test]
+fn ente_auth_plain_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/ente_auth.txt", None, &[4, 2, 6, 0, 3, 1, 5]);
+    let (stderr, _) = import_aegis_testdata("ente_auth.txt");
+    assert!(stderr.starts_with("EnteAuth file: imported 7,"), "{stderr}");
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

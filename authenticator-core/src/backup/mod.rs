@@ -7,6 +7,7 @@
 
 pub mod aegis;
 pub mod bitwarden;
+pub mod ente;
 pub mod format;
 pub mod google;
 mod import;
@@ -63,6 +64,8 @@ pub enum ImportFormat {
     UriList,
     /// Bitwarden's unencrypted JSON or CSV export (login items with a `totp` field).
     Bitwarden,
+    /// Ente Auth's plain export: otpauth URIs with Ente's `codeDisplay` (trash, tags).
+    EnteAuth,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -219,6 +222,8 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?.to_ascii_lowercase();
     if first.starts_with("otpauth-migration://") {
         Some(ImportFormat::GoogleMigration)
+    } else if first.starts_with("otpauth://") && ente::is_ente(text) {
+        Some(ImportFormat::EnteAuth)
     } else if first.starts_with("otpauth://") {
         Some(ImportFormat::UriList)
     } else {
@@ -241,6 +246,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
             bitwarden::parse_json(bytes)?
         }
         ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
+        ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
     };
     Ok(ParsedImport { format, entries })
 }

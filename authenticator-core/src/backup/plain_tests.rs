@@ -73,3 +73,39 @@ fn bitwarden_csv_with_an_unclosed_quote_is_an_error() {
     let csv = "name,login_totp\n\"Test,JBSWY3DPEHPK3PXP\n";
     assert!(matches!(super::parse(csv.as_bytes(), None), Err(Error::InvalidImport(_))));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ente Auth.
+
+#[test]
+fn ente_plain_export_fixture_imports_the_seven_accounts() {
+    let parsed = parsed("ente_auth.txt");
+    assert_eq!(parsed.format, ImportFormat::EnteAuth);
+    let mut imported = accounts(parsed.entries);
+    let mut expected = expected_accounts();
+    let key = |a: &AccountData| a.secret.to_base32().to_string();
+    imported.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(imported, expected);
+}
+
+#[test]
+fn ente_trashed_entries_are_refused_and_the_first_tag_is_the_group() {
+    let display = |json: &str| crate::codec::query::encode(json, false);
+    let text = format!(
+        "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub&codeDisplay={}\n\
+         otpauth://totp/Old:bob?secret=JBSWY3DPEHPK3PXQ&issuer=Old&codeDisplay={}\n",
+        display(r#"{"pinned":false,"trashed":false,"tags":["Work","Home"]}"#),
+        display(r#"{"trashed":true,"tags":[]}"#),
+    );
+    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::EnteAuth);
+    assert_eq!(parsed.entries[0].outcome.as_ref().unwrap().group.as_deref(), Some("Work"));
+    assert_eq!(parsed.entries[1].name, "Old (bob)");
+    assert_eq!(parsed.entries[1].outcome, Err("in Ente's trash (deleted there)".to_owned()));
+}
+
+#[test]
+fn a_plain_uri_list_is_not_taken_for_ente() {
+    assert_eq!(parsed("plain.txt").format, ImportFormat::UriList);
+}
