@@ -549,6 +549,11 @@ fn ente_auth_plain_export_imports_the_documented_accounts_with_their_codes() {
     assert!(stderr.starts_with("EnteAuth file: imported 7,"), "{stderr}");
 }
 
+#[test]
+fn proton_authenticator_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/proton_authenticator.json", None, &[0, 1, 2]);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

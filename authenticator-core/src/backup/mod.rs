@@ -11,6 +11,7 @@ pub mod ente;
 pub mod format;
 pub mod google;
 mod import;
+pub mod proton;
 pub mod twofas;
 
 pub use import::import;
@@ -66,6 +67,8 @@ pub enum ImportFormat {
     Bitwarden,
     /// Ente Auth's plain export: otpauth URIs with Ente's `codeDisplay` (trash, tags).
     EnteAuth,
+    /// Proton Authenticator's JSON export.
+    ProtonAuthenticator,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -211,6 +214,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
         }
+        if proton::is_proton(&json) {
+            return Some(ImportFormat::ProtonAuthenticator);
+        }
         if json.get("items").is_some_and(Value::is_array) || json.get("passwordProtected").is_some() {
             return Some(ImportFormat::Bitwarden);
         }
@@ -247,6 +253,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         }
         ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
         ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
+        ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -109,3 +109,29 @@ fn ente_trashed_entries_are_refused_and_the_first_tag_is_the_group() {
 fn a_plain_uri_list_is_not_taken_for_ente() {
     assert_eq!(parsed("plain.txt").format, ImportFormat::UriList);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Proton Authenticator.
+
+#[test]
+fn proton_authenticator_fixture_imports_its_three_accounts() {
+    let parsed = parsed("proton_authenticator.json");
+    assert_eq!(parsed.format, ImportFormat::ProtonAuthenticator);
+    assert_eq!(accounts(parsed.entries), expected_accounts()[..3]);
+}
+
+#[test]
+fn proton_entry_name_is_the_label_steam_uris_are_read_and_bad_entries_refused_alone() {
+    let json = serde_json::json!({ "version": 1, "entries": [
+        { "id": "1", "content": { "uri": "otpauth://totp/GitHub:old?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+          "entry_type": "Totp", "name": "alice" }, "note": null },
+        { "id": "2", "content": { "uri": "steam://JRZCL47CMXVOQMNPZR2F7J4RGI", "entry_type": "Steam", "name": "gaben" } },
+        { "id": "3", "content": { "uri": "otpauth://totp/X?secret=not-base32!", "entry_type": "Totp", "name": "bad" } },
+        { "id": "4", "content": { "name": "no uri" } },
+    ]});
+    let parsed = super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::ProtonAuthenticator);
+    let names: Vec<_> = parsed.entries.iter().map(|e| (e.name.as_str(), e.outcome.is_ok())).collect();
+    assert_eq!(names, [("GitHub (alice)", true), ("Steam (gaben)", true), ("bad", false), ("entry 4", false)]);
+    assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().params, OtpParams::steam());
+}
