@@ -554,6 +554,33 @@ fn proton_authenticator_export_imports_the_documented_accounts_with_their_codes(
     assert_fixture_imports("aegis-testdata/proton_authenticator.json", None, &[0, 1, 2]);
 }
 
+#[test]
+fn steam_authenticator_files_import_the_steam_account() {
+    for file in ["steam.json", "steam_old.json"] {
+        let (stderr, names) = import_aegis_testdata(file);
+        assert!(stderr.starts_with("Steam file: imported 1,"), "{file}: {stderr}");
+        assert_eq!(names, ["Steam (Sophia)"], "{file}");
+    }
+}
+
+#[test]
+fn steam_uris_are_added_and_imported_and_make_the_steam_vector_codes() {
+    let home = Home::new("steam-uri");
+    home.add("steam://JRZCL47CMXVOQMNPZR2F7J4RGI");
+    let file = home.file("steam.txt");
+    std::fs::write(&file, "steam://JRZCL47CMXVOQMNPZR2F7J4RGI\n").unwrap();
+    let run = import(&home, &file, None);
+    assert!(run.ok().contains("duplicate: Steam"), "{}", run.stdout);
+    let accounts = home.accounts();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["type"], "steam");
+
+    // The same key as the Boeing Steam vector of plain.txt: the same codes.
+    let reference = Home::new("steam-uri-reference");
+    reference.add("otpauth://steam/Boeing:Sophia?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&issuer=Boeing");
+    assert_eq!(codes(&home, &accounts), codes(&reference, &reference.accounts()));
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

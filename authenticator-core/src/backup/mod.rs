@@ -12,6 +12,7 @@ pub mod format;
 pub mod google;
 mod import;
 pub mod proton;
+pub mod steam;
 pub mod twofas;
 
 pub use import::import;
@@ -61,7 +62,7 @@ pub enum ImportFormat {
     TwoFas,
     /// Google Authenticator `otpauth-migration://offline?data=…` (one or more QR payloads).
     GoogleMigration,
-    /// Text with one `otpauth://` URI per line.
+    /// Text with one `otpauth://` (or `steam://SECRET`) URI per line (also WinAuth's export).
     UriList,
     /// Bitwarden's unencrypted JSON or CSV export (login items with a `totp` field).
     Bitwarden,
@@ -69,6 +70,8 @@ pub enum ImportFormat {
     EnteAuth,
     /// Proton Authenticator's JSON export.
     ProtonAuthenticator,
+    /// Steam's mobile authenticator file (`Steamguard-…`, or the older single-account one).
+    Steam,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -214,6 +217,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
         }
+        if steam::is_steam(&json) {
+            return Some(ImportFormat::Steam);
+        }
         if proton::is_proton(&json) {
             return Some(ImportFormat::ProtonAuthenticator);
         }
@@ -230,7 +236,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         Some(ImportFormat::GoogleMigration)
     } else if first.starts_with("otpauth://") && ente::is_ente(text) {
         Some(ImportFormat::EnteAuth)
-    } else if first.starts_with("otpauth://") {
+    } else if first.starts_with("otpauth://") || first.starts_with("steam://") {
         Some(ImportFormat::UriList)
     } else {
         None
@@ -254,6 +260,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
         ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
         ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
+        ImportFormat::Steam => steam::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }
@@ -275,7 +282,7 @@ fn otp_field(text: &str) -> std::result::Result<AccountData, String> {
     Ok(AccountData { issuer: "".into(), label: "".into(), params, secret, group: None })
 }
 
-/// One `otpauth://` URI per line; blank lines and `#` comments are skipped. Every other line is
+/// One `otpauth://` (or `steam://SECRET`) URI per line; blank lines and `#` comments are skipped. Every other line is
 /// an entry: imported, or refused with the parser's reason.
 pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
     // Numbered before blank and comment lines are skipped: "line N" is the line in the file.

@@ -135,3 +135,40 @@ fn proton_entry_name_is_the_label_steam_uris_are_read_and_bad_entries_refused_al
     assert_eq!(names, [("GitHub (alice)", true), ("Steam (gaben)", true), ("bad", false), ("entry 4", false)]);
     assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().params, OtpParams::steam());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Steam.
+
+/// The Steam vector as Steam's own files name it.
+fn expected_steam() -> AccountData {
+    with_names(expected_accounts()[6].clone(), "Steam", "Sophia")
+}
+
+#[test]
+fn steam_authenticator_files_import_the_steam_account_with_issuer_steam() {
+    for name in ["steam.json", "steam_old.json"] {
+        let parsed = parsed(name);
+        assert_eq!(parsed.format, ImportFormat::Steam, "{name}");
+        assert_eq!(accounts(parsed.entries), [expected_steam()], "{name}");
+    }
+}
+
+#[test]
+fn steam_account_without_a_base64_shared_secret_is_refused_alone() {
+    let json = br#"{"accounts":{"a":{"shared_secret":"not base64!","account_name":"x"},
+                               "b":{"shared_secret":"THIl8+Jl6ugxr8x0X6eRMg==","account_name":"Sophia"}}}"#;
+    let parsed = super::parse(json, None).unwrap();
+    assert_eq!(parsed.entries[0].name, "Steam (x)");
+    assert_eq!(parsed.entries[0].outcome, Err("the shared_secret is not base64".to_owned()));
+    assert_eq!(parsed.entries[1].outcome, Ok(expected_steam()));
+}
+
+#[test]
+fn steam_uris_are_read_in_uri_lists() {
+    let text = "steam://JRZCL47CMXVOQMNPZR2F7J4RGI\notpauth://totp/A?secret=JBSWY3DPEHPK3PXP\nsteam://\n";
+    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::UriList);
+    assert_eq!(parsed.entries[0].outcome, Ok(with_names(expected_accounts()[6].clone(), "Steam", "")));
+    assert!(parsed.entries[1].outcome.is_ok());
+    assert_eq!(parsed.entries[2].outcome, Err("the URI has no secret".to_owned()));
+}
