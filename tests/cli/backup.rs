@@ -581,6 +581,22 @@ fn steam_uris_are_added_and_imported_and_make_the_steam_vector_codes() {
     assert_eq!(codes(&home, &accounts), codes(&reference, &reference.accounts()));
 }
 
+#[test]
+fn google_authenticator_database_imports_its_accounts_and_is_left_untouched() {
+    let path = fixtures().join("aegis-testdata/google_authenticator.sqlite");
+    let before = std::fs::read(&path).unwrap();
+    let (stderr, names) = import_aegis_testdata("google_authenticator.sqlite");
+    assert!(stderr.starts_with("GoogleAuthenticatorDb file: imported 6,"), "{stderr}");
+    let expected =
+        ["Deno (Mason)", "SPDX (James)", "Airbnb (Elijah)", "Issuu (James)", "Air Canada (Benjamin)", "WWE (Mason)"];
+    assert_eq!(names, expected);
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the database is read from a copy, never changed");
+    let dir = path.parent().unwrap();
+    for suffix in ["-journal", "-wal", "-shm"] {
+        assert!(!dir.join(format!("google_authenticator.sqlite{suffix}")).exists(), "no {suffix} file beside it");
+    }
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

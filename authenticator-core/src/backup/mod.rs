@@ -10,8 +10,10 @@ pub mod bitwarden;
 pub mod ente;
 pub mod format;
 pub mod google;
+pub mod google_db;
 mod import;
 pub mod proton;
+mod sqlite;
 pub mod steam;
 pub mod twofas;
 
@@ -72,6 +74,8 @@ pub enum ImportFormat {
     ProtonAuthenticator,
     /// Steam's mobile authenticator file (`Steamguard-…`, or the older single-account one).
     Steam,
+    /// Google Authenticator's own SQLite database (rooted phone or device backup).
+    GoogleAuthenticatorDb,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -190,6 +194,9 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
+    if sqlite::is_sqlite(bytes) {
+        return detect_database(bytes);
+    }
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
     if text.starts_with('{') {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -243,6 +250,15 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     }
 }
 
+/// Which app's database `bytes` is (opened as a private in-memory copy).
+fn detect_database(bytes: &[u8]) -> Option<ImportFormat> {
+    let conn = sqlite::open(bytes).ok()?;
+    if google_db::is_google(&conn) {
+        return Some(ImportFormat::GoogleAuthenticatorDb);
+    }
+    None
+}
+
 /// Reads any supported export. `password` is needed for encrypted ones
 /// ([`Error::PasswordRequired`] without it, [`Error::WrongPassword`] when it does not open).
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
@@ -261,6 +277,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
         ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
         ImportFormat::Steam => steam::parse(bytes)?,
+        ImportFormat::GoogleAuthenticatorDb => google_db::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -4,7 +4,7 @@
 
 use super::tests::{accounts, expected_accounts, fixture};
 use super::*;
-use crate::otp::OtpParams;
+use crate::otp::{Algorithm, OtpParams};
 
 /// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.
 fn parsed(name: &str) -> ParsedImport {
@@ -171,4 +171,103 @@ fn steam_uris_are_read_in_uri_lists() {
     assert_eq!(parsed.entries[0].outcome, Ok(with_names(expected_accounts()[6].clone(), "Steam", "")));
     assert!(parsed.entries[1].outcome.is_ok());
     assert_eq!(parsed.entries[2].outcome, Err("the URI has no secret".to_owned()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// App databases (SQLite).
+
+/// An SQLite database written by `sql`, as bytes (a real file made with rusqlite).
+fn database(sql: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn google_authenticator_database_fixture_imports_the_six_accounts_with_googles_defaults() {
+    let parsed = parsed("google_authenticator.sqlite");
+    assert_eq!(parsed.format, ImportFormat::GoogleAuthenticatorDb);
+    let expected: Vec<AccountData> = expected_accounts()[..6]
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.params = match a.params.kind() {
+                crate::otp::OtpKind::Hotp => OtpParams::hotp(Algorithm::Sha1, 6, a.params.counter()).unwrap(),
+                _ => OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap(),
+            };
+            a
+        })
+        .collect();
+    assert_eq!(accounts(parsed.entries), expected);
+}
+
+#[test]
+fn google_database_bad_rows_are_refused_alone() {
+    let bytes = database(
+        "CREATE TABLE accounts (_id INTEGER PRIMARY KEY, email TEXT NOT NULL, secret TEXT NOT NULL, \
+         counter INTEGER DEFAULT 0, type INTEGER, provider INTEGER DEFAULT 0, issuer TEXT DEFAULT NULL);
+         INSERT INTO accounts (email, secret, type) VALUES ('alice@example.com', 'JBSWY3DPEHPK3PXP', 0);
+         INSERT INTO accounts (email, secret, type) VALUES ('bob', 'not base32!', 0);
+         INSERT INTO accounts (email, secret, type) VALUES ('carol', 'JBSWY3DPEHPK3PXP', 7);",
+    );
+    let parsed = super::parse(&bytes, None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::GoogleAuthenticatorDb);
+    assert!(parsed.entries[0].outcome.is_ok());
+    assert!(parsed.entries[1].outcome.as_ref().unwrap_err().contains("base32"));
+    assert_eq!(parsed.entries[2].outcome, Err("unsupported Google Authenticator account type 7".to_owned()));
+}
+
+#[test]
+fn a_database_in_wal_mode_is_read_from_its_main_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE accounts (_id INTEGER PRIMARY KEY, email TEXT, secret TEXT, counter INTEGER, type INTEGER, issuer TEXT);
+         INSERT INTO accounts (email, secret, type, issuer) VALUES ('GitHub:alice', 'JBSWY3DPEHPK3PXP', 0, 'GitHub');
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    )
+    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    drop(conn);
+    assert_eq!(&bytes[18..20], [2, 2], "the file says WAL mode");
+    let parsed = super::parse(&bytes, None).unwrap();
+    assert_eq!(parsed.entries[0].name, "GitHub (alice)");
+}
+
+#[test]
+fn a_hostile_database_is_refused_within_bounds_not_run() {
+    // A view named like the table, and a table whose generated column would build a huge value.
+    let view = database(
+        "CREATE VIEW accounts AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+         SELECT 'a' AS email, 'JBSWY3DPEHPK3PXP' AS secret, 0 AS type FROM n;",
+    );
+    assert_eq!(detect(&view), None);
+    assert!(matches!(super::parse(&view, None), Err(Error::UnknownImportFormat)));
+    let huge = database(
+        "CREATE TABLE accounts (email TEXT, type INTEGER, n INTEGER, \
+         secret TEXT GENERATED ALWAYS AS (hex(zeroblob(n))) VIRTUAL);
+         INSERT INTO accounts (email, type, n) VALUES ('a', 0, 100000000);",
+    );
+    // Generated columns are not even listed as columns: the file is not Google's.
+    assert!(matches!(super::parse(&huge, None), Err(Error::UnknownImportFormat | Error::InvalidImport(_))));
+    let endless = database(
+        "CREATE TABLE accounts (email TEXT, secret TEXT, type INTEGER);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000)
+         INSERT INTO accounts SELECT 'a' || i, 'JBSWY3DPEHPK3PXP', 0 FROM n;",
+    );
+    let err = super::parse(&endless, None).unwrap_err();
+    assert!(matches!(&err, Error::InvalidImport(m) if m.contains("more than 10000")), "{err}");
+}
+
+#[test]
+fn a_truncated_database_is_an_error_not_a_panic() {
+    let bytes = fixture("aegis-testdata/google_authenticator.sqlite");
+    for len in [0, 16, 99, 100, 1000, 4096, bytes.len() / 2, bytes.len() - 1] {
+        let _ = super::parse(&bytes[..len], None);
+    }
 }
