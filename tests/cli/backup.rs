@@ -597,6 +597,14 @@ fn google_authenticator_database_imports_its_accounts_and_is_left_untouched() {
     }
 }
 
+#[test]
+fn microsoft_authenticator_database_imports_its_accounts() {
+    let (stderr, names) = import_aegis_testdata("microsoft_authenticator.sqlite");
+    assert!(stderr.starts_with("MicrosoftAuthenticatorDb file: imported 7,"), "{stderr}");
+    assert_eq!(names.len(), 7);
+    assert_eq!(names[6], "Boeing (Sophia)");
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -12,6 +12,7 @@ pub mod format;
 pub mod google;
 pub mod google_db;
 mod import;
+pub mod microsoft;
 pub mod proton;
 mod sqlite;
 pub mod steam;
@@ -76,6 +77,8 @@ pub enum ImportFormat {
     Steam,
     /// Google Authenticator's own SQLite database (rooted phone or device backup).
     GoogleAuthenticatorDb,
+    /// Microsoft Authenticator's own SQLite database (rooted phone or device backup).
+    MicrosoftAuthenticatorDb,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -256,6 +259,9 @@ fn detect_database(bytes: &[u8]) -> Option<ImportFormat> {
     if google_db::is_google(&conn) {
         return Some(ImportFormat::GoogleAuthenticatorDb);
     }
+    if microsoft::is_microsoft(&conn) {
+        return Some(ImportFormat::MicrosoftAuthenticatorDb);
+    }
     None
 }
 
@@ -278,6 +284,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
         ImportFormat::Steam => steam::parse(bytes)?,
         ImportFormat::GoogleAuthenticatorDb => google_db::parse(bytes)?,
+        ImportFormat::MicrosoftAuthenticatorDb => microsoft::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -271,3 +271,32 @@ fn a_truncated_database_is_an_error_not_a_panic() {
         let _ = super::parse(&bytes[..len], None);
     }
 }
+
+#[test]
+fn microsoft_authenticator_database_fixture_imports_the_seven_secrets_as_totp_sha1_6_30() {
+    let parsed = parsed("microsoft_authenticator.sqlite");
+    assert_eq!(parsed.format, ImportFormat::MicrosoftAuthenticatorDb);
+    let expected: Vec<AccountData> = expected_accounts()
+        .into_iter()
+        .map(|mut a| {
+            a.params = OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap();
+            a
+        })
+        .collect();
+    assert_eq!(accounts(parsed.entries), expected);
+}
+
+#[test]
+fn microsoft_personal_accounts_have_8_digits_and_push_only_accounts_are_refused() {
+    let bytes = database(
+        "CREATE TABLE accounts (_id INTEGER PRIMARY KEY, name TEXT, username TEXT, oath_secret_key TEXT, account_type INTEGER);
+         INSERT INTO accounts (name, username, oath_secret_key, account_type) VALUES ('Microsoft', 'a@outlook.com', 'SGVsbG8hIQ==', 1);
+         INSERT INTO accounts (name, username, oath_secret_key, account_type) VALUES ('Contoso', 'b@contoso.com', '', 2);",
+    );
+    let parsed = super::parse(&bytes, None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::MicrosoftAuthenticatorDb);
+    let msa = parsed.entries[0].outcome.as_ref().unwrap();
+    assert_eq!((msa.params.digits(), msa.secret.expose()), (8, &b"Hello!!"[..]));
+    assert_eq!(parsed.entries[1].name, "Contoso (b@contoso.com)");
+    assert!(parsed.entries[1].outcome.as_ref().unwrap_err().contains("push"));
+}
