@@ -605,6 +605,13 @@ fn microsoft_authenticator_database_imports_its_accounts() {
     assert_eq!(names[6], "Boeing (Sophia)");
 }
 
+#[test]
+fn duo_accounts_file_imports_its_accounts() {
+    let (stderr, names) = import_aegis_testdata("duo.json");
+    assert!(stderr.starts_with("Duo file: imported 2,"), "{stderr}");
+    assert_eq!(names, ["Mason", "James"]);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -7,6 +7,7 @@
 
 pub mod aegis;
 pub mod bitwarden;
+pub mod duo;
 pub mod ente;
 pub mod format;
 pub mod google;
@@ -79,6 +80,8 @@ pub enum ImportFormat {
     GoogleAuthenticatorDb,
     /// Microsoft Authenticator's own SQLite database (rooted phone or device backup).
     MicrosoftAuthenticatorDb,
+    /// Duo Mobile's accounts file (`accounts.json`, rooted phone or device backup).
+    Duo,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -201,6 +204,10 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         return detect_database(bytes);
     }
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
+    if text.starts_with('[') {
+        let json = serde_json::from_str::<Value>(text).ok()?;
+        return duo::is_duo(&json).then_some(ImportFormat::Duo);
+    }
     if text.starts_with('{') {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
             // Broken JSON (a truncated download, a damaged file): recognise whose it was, so the
@@ -285,6 +292,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Steam => steam::parse(bytes)?,
         ImportFormat::GoogleAuthenticatorDb => google_db::parse(bytes)?,
         ImportFormat::MicrosoftAuthenticatorDb => microsoft::parse(bytes)?,
+        ImportFormat::Duo => duo::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -300,3 +300,28 @@ fn microsoft_personal_accounts_have_8_digits_and_push_only_accounts_are_refused(
     assert_eq!(parsed.entries[1].name, "Contoso (b@contoso.com)");
     assert!(parsed.entries[1].outcome.as_ref().unwrap_err().contains("push"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Duo.
+
+#[test]
+fn duo_accounts_file_fixture_imports_its_totp_and_hotp_accounts_named_by_label() {
+    let parsed = parsed("duo.json");
+    assert_eq!(parsed.format, ImportFormat::Duo);
+    let all = expected_accounts();
+    let mut james = with_names(all[3].clone(), "", "James");
+    // Duo keeps its own counter (3 in this file): it is what the next code must use.
+    james.params = james.params.with_counter(3);
+    assert_eq!(accounts(parsed.entries), [with_names(all[0].clone(), "", "Mason"), james]);
+}
+
+#[test]
+fn duo_push_accounts_are_refused_and_the_others_imported() {
+    let json = br#"[{"accountType":"DuoAccount","name":"Duo Push"},
+                    {"accountType":"OtpAccount","name":"GitHub","otpGenerator":{"otpSecret":"JBSWY3DPEHPK3PXP"}}]"#;
+    let parsed = super::parse(json, None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::Duo);
+    assert_eq!(parsed.entries[0].name, "Duo Push");
+    assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("push"));
+    assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().label.as_str(), "GitHub");
+}
