@@ -325,3 +325,22 @@ fn duo_push_accounts_are_refused_and_the_others_imported() {
     assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("push"));
     assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().label.as_str(), "GitHub");
 }
+
+// ---------------------------------------------------------------------------------------------
+// WinAuth: its export is a list of otpauth URIs (Aegis tests it with plain.txt).
+
+#[test]
+fn winauth_export_is_a_uri_list() {
+    let parsed = parsed("plain.txt");
+    assert_eq!(parsed.format, ImportFormat::UriList);
+    assert_eq!(accounts(parsed.entries), expected_accounts());
+    // WinAuth names an authenticator as the user did, with no issuer, and adds its own
+    // parameters; they are ignored.
+    let text = "otpauth://totp/My%20Google?secret=JBSWY3DPEHPK3PXP&digits=6&icon=Google\r\n\
+                otpauth://totp/Battle.net?secret=JBSWY3DPEHPK3PXQ&digits=8&serial=US-1234-5678\r\n";
+    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::UriList);
+    let names: Vec<_> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["My Google", "Battle.net"]);
+    assert_eq!(accounts(parsed.entries)[1].params.digits(), 8);
+}
