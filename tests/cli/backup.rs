@@ -612,6 +612,16 @@ fn duo_accounts_file_imports_its_accounts() {
     assert_eq!(names, ["Mason", "James"]);
 }
 
+#[test]
+fn freeotp_token_prefs_and_freeotp_plus_export_import_the_documented_accounts_with_their_codes() {
+    // FreeOTP stores an HOTP counter one below the URI's; imported, the codes are plain.txt's.
+    assert_fixture_imports("aegis-testdata/freeotp.xml", None, &[5, 3, 2, 0]);
+    assert_fixture_imports("aegis-testdata/freeotp_plus.json", None, &[5, 4, 3, 2, 1, 0]);
+    let (stderr, names) = import_aegis_testdata("freeotp_plus_internal.xml");
+    assert!(stderr.starts_with("FreeOtp file: imported 6,"), "{stderr}");
+    assert_eq!(names.len(), 6);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -10,6 +10,7 @@ pub mod bitwarden;
 pub mod duo;
 pub mod ente;
 pub mod format;
+pub mod freeotp;
 pub mod google;
 pub mod google_db;
 mod import;
@@ -82,6 +83,10 @@ pub enum ImportFormat {
     MicrosoftAuthenticatorDb,
     /// Duo Mobile's accounts file (`accounts.json`, rooted phone or device backup).
     Duo,
+    /// FreeOTP's v1 token store (shared-preferences XML; FreeOTP+ keeps the same file).
+    FreeOtp,
+    /// FreeOTP+'s JSON export.
+    FreeOtpPlus,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -203,6 +208,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     if sqlite::is_sqlite(bytes) {
         return detect_database(bytes);
     }
+    if crate::codec::prefs::looks_like_prefs(bytes) {
+        return detect_prefs(bytes);
+    }
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
     if text.starts_with('[') {
         let json = serde_json::from_str::<Value>(text).ok()?;
@@ -234,6 +242,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
         }
+        if freeotp::is_freeotp_plus(&json) {
+            return Some(ImportFormat::FreeOtpPlus);
+        }
         if steam::is_steam(&json) {
             return Some(ImportFormat::Steam);
         }
@@ -258,6 +269,15 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     } else {
         None
     }
+}
+
+/// Which app's shared-preferences file `bytes` is.
+fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
+    let prefs = crate::codec::prefs::parse(bytes).ok()?;
+    if freeotp::is_freeotp_prefs(&prefs) {
+        return Some(ImportFormat::FreeOtp);
+    }
+    None
 }
 
 /// Which app's database `bytes` is (opened as a private in-memory copy).
@@ -293,6 +313,8 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::GoogleAuthenticatorDb => google_db::parse(bytes)?,
         ImportFormat::MicrosoftAuthenticatorDb => microsoft::parse(bytes)?,
         ImportFormat::Duo => duo::parse(bytes)?,
+        ImportFormat::FreeOtp => freeotp::parse_prefs(bytes)?,
+        ImportFormat::FreeOtpPlus => freeotp::parse_plus(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -344,3 +344,64 @@ fn winauth_export_is_a_uri_list() {
     assert_eq!(names, ["My Google", "Battle.net"]);
     assert_eq!(accounts(parsed.entries)[1].params.digits(), 8);
 }
+
+// ---------------------------------------------------------------------------------------------
+// FreeOTP v1 prefs, FreeOTP+ export and internal prefs.
+
+/// The vectors of `lines` (plain.txt), as FreeOTP's files hold them: exactly, HOTP counters
+/// included (FreeOTP stores one less, and the importer adds it back).
+fn expected_lines(lines: &[usize]) -> Vec<AccountData> {
+    let all = expected_accounts();
+    lines.iter().map(|&i| all[i].clone()).collect()
+}
+
+#[test]
+fn freeotp_v1_prefs_fixture_imports_its_four_tokens_in_the_users_order() {
+    let parsed = parsed("freeotp.xml");
+    assert_eq!(parsed.format, ImportFormat::FreeOtp);
+    // tokenOrder: WWE, Issuu, Airbnb, Deno.
+    assert_eq!(accounts(parsed.entries), expected_lines(&[5, 3, 2, 0]));
+}
+
+#[test]
+fn freeotp_plus_internal_prefs_fixture_imports_its_six_tokens() {
+    let parsed = parsed("freeotp_plus_internal.xml");
+    assert_eq!(parsed.format, ImportFormat::FreeOtp);
+    let mut imported = accounts(parsed.entries);
+    imported.sort_by_key(|a| a.secret.to_base32().to_string());
+    let mut expected = expected_lines(&[0, 1, 2, 3, 4, 5]);
+    expected.sort_by_key(|a| a.secret.to_base32().to_string());
+    assert_eq!(imported, expected);
+}
+
+#[test]
+fn freeotp_plus_export_fixture_imports_its_six_tokens() {
+    let parsed = parsed("freeotp_plus.json");
+    assert_eq!(parsed.format, ImportFormat::FreeOtpPlus);
+    assert_eq!(accounts(parsed.entries), expected_lines(&[5, 4, 3, 2, 1, 0]));
+}
+
+#[test]
+fn freeotp_edited_names_win_steam_is_steam_and_bad_tokens_are_refused_alone() {
+    let json = serde_json::json!({ "tokenOrder": [], "tokens": [
+        { "type": "TOTP", "issuerExt": "GitHub", "issuerAlt": "GitHub (work)", "label": "a", "labelAlt": "alice",
+          "secret": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+        { "type": "TOTP", "issuerExt": "Steam", "label": "gaben", "digits": 5, "secret": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+        { "type": "TOTP", "issuerExt": "Bad", "label": "x", "secret": [1, 2, 300] },
+        { "type": "MOTP", "issuerExt": "Old", "label": "y", "secret": [1, 2, 3] },
+    ]});
+    let parsed = super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
+    let names: Vec<_> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["GitHub (work) (alice)", "Steam (gaben)", "Bad (x)", "Old (y)"]);
+    assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().params, OtpParams::steam());
+    assert_eq!(parsed.entries[2].outcome, Err("the secret is not a list of bytes".to_owned()));
+    assert!(parsed.entries[3].outcome.as_ref().unwrap_err().contains("unsupported OTP type"));
+}
+
+#[test]
+fn freeotp_v2_backups_are_not_taken_for_v1_prefs() {
+    for name in ["freeotp_v2_api23.xml", "freeotp_v2_api34.xml"] {
+        let bytes = fixture(&format!("aegis-testdata/{name}"));
+        assert_ne!(detect(&bytes), Some(ImportFormat::FreeOtp), "{name}");
+    }
+}
