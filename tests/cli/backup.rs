@@ -622,6 +622,13 @@ fn freeotp_token_prefs_and_freeotp_plus_export_import_the_documented_accounts_wi
     assert_eq!(names.len(), 6);
 }
 
+#[test]
+fn battle_net_prefs_import_the_authenticator_named_by_its_serial() {
+    let (stderr, names) = import_aegis_testdata("battle_net_authenticator.xml");
+    assert!(stderr.starts_with("BattleNet file: imported 1,"), "{stderr}");
+    assert_eq!(names, ["Battle.net (US-2211-2050-3346)"]);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

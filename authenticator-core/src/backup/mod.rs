@@ -6,6 +6,7 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod battlenet;
 pub mod bitwarden;
 pub mod duo;
 pub mod ente;
@@ -87,6 +88,8 @@ pub enum ImportFormat {
     FreeOtp,
     /// FreeOTP+'s JSON export.
     FreeOtpPlus,
+    /// The Battle.net app's authenticator prefs (shared-preferences XML).
+    BattleNet,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -274,6 +277,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
 /// Which app's shared-preferences file `bytes` is.
 fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
     let prefs = crate::codec::prefs::parse(bytes).ok()?;
+    if battlenet::is_battle_net(&prefs) {
+        return Some(ImportFormat::BattleNet);
+    }
     if freeotp::is_freeotp_prefs(&prefs) {
         return Some(ImportFormat::FreeOtp);
     }
@@ -315,6 +321,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Duo => duo::parse(bytes)?,
         ImportFormat::FreeOtp => freeotp::parse_prefs(bytes)?,
         ImportFormat::FreeOtpPlus => freeotp::parse_plus(bytes)?,
+        ImportFormat::BattleNet => battlenet::parse(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -4,7 +4,7 @@
 
 use super::tests::{accounts, expected_accounts, fixture};
 use super::*;
-use crate::otp::{Algorithm, OtpParams};
+use crate::otp::{Algorithm, OtpParams, Secret};
 
 /// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.
 fn parsed(name: &str) -> ParsedImport {
@@ -404,4 +404,34 @@ fn freeotp_v2_backups_are_not_taken_for_v1_prefs() {
         let bytes = fixture(&format!("aegis-testdata/{name}"));
         assert_ne!(detect(&bytes), Some(ImportFormat::FreeOtp), "{name}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Battle.net.
+
+#[test]
+fn battle_net_prefs_fixture_imports_its_authenticator() {
+    let parsed = parsed("battle_net_authenticator.xml");
+    assert_eq!(parsed.format, ImportFormat::BattleNet);
+    let expected = AccountData {
+        issuer: "Battle.net".into(),
+        label: "US-2211-2050-3346".into(),
+        params: OtpParams::totp(Algorithm::Sha1, 8, 30).unwrap(),
+        // Unmasked by an independent computation (Python: bytes.fromhex(x) XOR the mask).
+        secret: Secret::from_bytes(hex::decode("0b0d1bbcc5046102f0cc9eba904d7aae16038c28").unwrap()).unwrap(),
+        group: None,
+    };
+    assert_eq!(accounts(parsed.entries), [expected]);
+}
+
+#[test]
+fn battle_net_secret_that_is_not_masked_hex_is_refused() {
+    let xml = br#"<?xml version='1.0' encoding='utf-8' standalone='yes' ?>
+<map>
+    <string name="com.blizzard.messenger.AUTHENTICATOR_DEVICE_SECRET">not hex</string>
+</map>"#;
+    let parsed = super::parse(xml, None).unwrap();
+    assert_eq!(parsed.format, ImportFormat::BattleNet);
+    assert_eq!(parsed.entries[0].name, "Battle.net");
+    assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("masked hex"));
 }
