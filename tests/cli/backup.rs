@@ -629,6 +629,15 @@ fn battle_net_prefs_import_the_authenticator_named_by_its_serial() {
     assert_eq!(names, ["Battle.net (US-2211-2050-3346)"]);
 }
 
+#[test]
+fn authenticator_plus_backup_imports_the_documented_accounts_with_its_password() {
+    assert_fixture_imports("aegis-testdata/authenticator_plus.zip", Some("testtesttest"), &[0, 1, 2, 3, 4, 5, 6]);
+    let home = Home::new("authplus-wrong");
+    let run = import(&home, &fixtures().join("aegis-testdata/authenticator_plus.zip"), Some("wrong"));
+    assert!(run.refused_in_one_line().contains("wrong password"), "{}", run.stderr);
+    assert_eq!(home.accounts(), Vec::<Value>::new());
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

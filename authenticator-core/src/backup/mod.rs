@@ -6,6 +6,7 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod authplus;
 pub mod battlenet;
 pub mod bitwarden;
 pub mod duo;
@@ -90,6 +91,8 @@ pub enum ImportFormat {
     FreeOtpPlus,
     /// The Battle.net app's authenticator prefs (shared-preferences XML).
     BattleNet,
+    /// Authenticator Plus's backup: a password-protected ZIP holding an otpauth URI list.
+    AuthenticatorPlus,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -208,6 +211,9 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
+    if crate::codec::zip::is_zip(bytes) {
+        return authplus::is_authenticator_plus(bytes).then_some(ImportFormat::AuthenticatorPlus);
+    }
     if sqlite::is_sqlite(bytes) {
         return detect_database(bytes);
     }
@@ -322,6 +328,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::FreeOtp => freeotp::parse_prefs(bytes)?,
         ImportFormat::FreeOtpPlus => freeotp::parse_plus(bytes)?,
         ImportFormat::BattleNet => battlenet::parse(bytes)?,
+        ImportFormat::AuthenticatorPlus => authplus::parse(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -435,3 +435,41 @@ fn battle_net_secret_that_is_not_masked_hex_is_refused() {
     assert_eq!(parsed.entries[0].name, "Battle.net");
     assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("masked hex"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Authenticator Plus: a ZIP with traditional encryption around an otpauth URI list.
+
+const AUTHENTICATOR_PLUS_PASSWORD: &str = "testtesttest";
+
+#[test]
+fn authenticator_plus_backup_fixture_opens_with_its_password_to_the_seven_accounts() {
+    let bytes = fixture("aegis-testdata/authenticator_plus.zip");
+    assert_eq!(detect(&bytes), Some(ImportFormat::AuthenticatorPlus));
+    let parsed = super::parse(&bytes, Some(AUTHENTICATOR_PLUS_PASSWORD)).unwrap();
+    assert_eq!(parsed.format, ImportFormat::AuthenticatorPlus);
+    let mut imported = accounts(parsed.entries);
+    let mut expected = expected_accounts();
+    imported.sort_by_key(|a| a.secret.to_base32().to_string());
+    expected.sort_by_key(|a| a.secret.to_base32().to_string());
+    assert_eq!(imported, expected);
+}
+
+#[test]
+fn authenticator_plus_backup_needs_its_password_and_refuses_a_wrong_one() {
+    let bytes = fixture("aegis-testdata/authenticator_plus.zip");
+    assert!(matches!(super::parse(&bytes, None), Err(Error::PasswordRequired)));
+    for wrong in ["testtesttesu", "test", ""] {
+        assert!(matches!(super::parse(&bytes, Some(wrong)), Err(Error::WrongPassword)), "{wrong}");
+    }
+}
+
+#[test]
+fn authenticator_plus_damaged_or_cut_backups_are_errors_not_panics() {
+    let bytes = fixture("aegis-testdata/authenticator_plus.zip");
+    for len in 0..bytes.len() {
+        let _ = super::parse(&bytes[..len], Some(AUTHENTICATOR_PLUS_PASSWORD));
+    }
+    let mut flipped = bytes.clone();
+    flipped[100] ^= 0x01;
+    assert!(super::parse(&flipped, Some(AUTHENTICATOR_PLUS_PASSWORD)).is_err());
+}
