@@ -113,8 +113,8 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Import a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
-    /// URIs, a list of otpauth:// URIs): format detected, duplicates skipped.
+    /// Import a backup or another app's export (Aegis, 2FAS, Bitwarden, FreeOTP, Steam, Google
+    /// or Microsoft Authenticator, otpauth:// URIs, …): format detected, duplicates skipped.
     Import {
         /// The file ("-" reads stdin).
         file: PathBuf,
