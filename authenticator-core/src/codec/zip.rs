@@ -74,6 +74,10 @@ pub fn entries(bytes: &[u8]) -> Result<Vec<Entry>, ZipError> {
         .ok_or(ZipError::Invalid("no end of central directory"))?;
     let count = usize::from(u16_at(bytes, end + 10).ok_or(ZipError::Invalid("truncated end record"))?);
     let mut at = u32_at(bytes, end + 16).ok_or(ZipError::Invalid("truncated end record"))? as usize;
+    // Every offset stays within the input, so no sum below can overflow, even on 32 bits.
+    if at > bytes.len() {
+        return Err(ZipError::Invalid("central directory outside the file"));
+    }
     let mut out = Vec::with_capacity(count.min(1024));
     for _ in 0..count {
         let bad = ZipError::Invalid("damaged central directory");
@@ -107,6 +111,9 @@ pub fn read(bytes: &[u8], entry: &Entry, password: Option<&str>, limit: usize) -
         return Err(ZipError::TooLarge);
     }
     let local = entry.offset;
+    if local > bytes.len() {
+        return Err(ZipError::Invalid("entry outside the file"));
+    }
     if u32_at(bytes, local) != Some(LOCAL) {
         return Err(ZipError::Invalid("damaged local header"));
     }
