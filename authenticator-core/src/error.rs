@@ -133,7 +133,7 @@ pub enum Error {
     },
     /// Not a format this app imports.
     #[error(
-        "not a backup or export this app can read (Aegis, 2FAS, Google Authenticator, otpauth URIs, or this app's backup)"
+        "not a backup or export this app can read (see the README's list of formats: Aegis, 2FAS, Bitwarden, Google and Microsoft Authenticator, FreeOTP, Steam, otpauth URIs, this app's backup, …)"
     )]
     UnknownImportFormat,
     /// The file has the right format but its content is broken (truncated, malformed).

@@ -132,9 +132,9 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Import a backup or another app's export (Aegis, 2FAS, Google Authenticator migration
-    /// URIs, a list of otpauth:// URIs), or the QR codes in a PNG or JPEG image: format
-    /// detected, duplicates skipped.
+    /// Import a backup or another app's export (Aegis, 2FAS, Bitwarden, FreeOTP, Steam, Google
+    /// or Microsoft Authenticator, otpauth:// URIs, …), or the QR codes in a PNG or JPEG image:
+    /// format detected, duplicates skipped.
     Import {
         /// The file ("-" reads stdin).
         file: PathBuf,

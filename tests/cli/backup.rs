@@ -524,6 +524,120 @@ fn otpauth_uri_list_fixture_imports_the_documented_accounts_with_their_codes() {
     assert_fixture_imports("plain.txt", None, &[0, 1, 2, 3, 4, 5, 6]);
 }
 
+/// Imports `file` of the Aegis test data into a fresh vault: what the import printed on stderr
+/// (its format and counts) and the names of the accounts the vault then holds, in its order.
+fn import_aegis_testdata(file: &str) -> (String, Vec<String>) {
+    let home = Home::new("testdata");
+    let run = import(&home, &fixtures().join("aegis-testdata").join(file), None);
+    run.ok();
+    (run.stderr.clone(), home.accounts().iter().map(name).collect())
+}
+
+#[test]
+fn bitwarden_json_and_csv_exports_import_their_totp_and_steam_items() {
+    for (file, steam) in [("bitwarden.json", "Steam (Test Steam)"), ("bitwarden.csv", "Steam (Test 4)")] {
+        let (stderr, names) = import_aegis_testdata(file);
+        assert!(stderr.starts_with("Bitwarden file: imported 4,"), "{file}: {stderr}");
+        assert_eq!(names, ["Deno (Mason)", "SPDX (James)", "Airbnb (Elijah)", steam], "{file}");
+    }
+}
+
+#[test]
+fn ente_auth_plain_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/ente_auth.txt", None, &[4, 2, 6, 0, 3, 1, 5]);
+    let (stderr, _) = import_aegis_testdata("ente_auth.txt");
+    assert!(stderr.starts_with("EnteAuth file: imported 7,"), "{stderr}");
+}
+
+#[test]
+fn proton_authenticator_export_imports_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/proton_authenticator.json", None, &[0, 1, 2]);
+}
+
+#[test]
+fn steam_authenticator_files_import_the_steam_account() {
+    for file in ["steam.json", "steam_old.json"] {
+        let (stderr, names) = import_aegis_testdata(file);
+        assert!(stderr.starts_with("Steam file: imported 1,"), "{file}: {stderr}");
+        assert_eq!(names, ["Steam (Sophia)"], "{file}");
+    }
+}
+
+#[test]
+fn steam_uris_are_added_and_imported_and_make_the_steam_vector_codes() {
+    let home = Home::new("steam-uri");
+    home.add("steam://JRZCL47CMXVOQMNPZR2F7J4RGI");
+    let file = home.file("steam.txt");
+    std::fs::write(&file, "steam://JRZCL47CMXVOQMNPZR2F7J4RGI\n").unwrap();
+    let run = import(&home, &file, None);
+    assert!(run.ok().contains("duplicate: Steam"), "{}", run.stdout);
+    let accounts = home.accounts();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["type"], "steam");
+
+    // The same key as the Boeing Steam vector of plain.txt: the same codes.
+    let reference = Home::new("steam-uri-reference");
+    reference.add("otpauth://steam/Boeing:Sophia?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&issuer=Boeing");
+    assert_eq!(codes(&home, &accounts), codes(&reference, &reference.accounts()));
+}
+
+#[test]
+fn google_authenticator_database_imports_its_accounts_and_is_left_untouched() {
+    let path = fixtures().join("aegis-testdata/google_authenticator.sqlite");
+    let before = std::fs::read(&path).unwrap();
+    let (stderr, names) = import_aegis_testdata("google_authenticator.sqlite");
+    assert!(stderr.starts_with("GoogleAuthenticatorDb file: imported 6,"), "{stderr}");
+    let expected =
+        ["Deno (Mason)", "SPDX (James)", "Airbnb (Elijah)", "Issuu (James)", "Air Canada (Benjamin)", "WWE (Mason)"];
+    assert_eq!(names, expected);
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the database is read from a copy, never changed");
+    let dir = path.parent().unwrap();
+    for suffix in ["-journal", "-wal", "-shm"] {
+        assert!(!dir.join(format!("google_authenticator.sqlite{suffix}")).exists(), "no {suffix} file beside it");
+    }
+}
+
+#[test]
+fn microsoft_authenticator_database_imports_its_accounts() {
+    let (stderr, names) = import_aegis_testdata("microsoft_authenticator.sqlite");
+    assert!(stderr.starts_with("MicrosoftAuthenticatorDb file: imported 7,"), "{stderr}");
+    assert_eq!(names.len(), 7);
+    assert_eq!(names[6], "Boeing (Sophia)");
+}
+
+#[test]
+fn duo_accounts_file_imports_its_accounts() {
+    let (stderr, names) = import_aegis_testdata("duo.json");
+    assert!(stderr.starts_with("Duo file: imported 2,"), "{stderr}");
+    assert_eq!(names, ["Mason", "James"]);
+}
+
+#[test]
+fn freeotp_token_prefs_and_freeotp_plus_export_import_the_documented_accounts_with_their_codes() {
+    // FreeOTP stores an HOTP counter one below the URI's; imported, the codes are plain.txt's.
+    assert_fixture_imports("aegis-testdata/freeotp.xml", None, &[5, 3, 2, 0]);
+    assert_fixture_imports("aegis-testdata/freeotp_plus.json", None, &[5, 4, 3, 2, 1, 0]);
+    let (stderr, names) = import_aegis_testdata("freeotp_plus_internal.xml");
+    assert!(stderr.starts_with("FreeOtp file: imported 6,"), "{stderr}");
+    assert_eq!(names.len(), 6);
+}
+
+#[test]
+fn battle_net_prefs_import_the_authenticator_named_by_its_serial() {
+    let (stderr, names) = import_aegis_testdata("battle_net_authenticator.xml");
+    assert!(stderr.starts_with("BattleNet file: imported 1,"), "{stderr}");
+    assert_eq!(names, ["Battle.net (US-2211-2050-3346)"]);
+}
+
+#[test]
+fn authenticator_plus_backup_imports_the_documented_accounts_with_its_password() {
+    assert_fixture_imports("aegis-testdata/authenticator_plus.zip", Some("testtesttest"), &[0, 1, 2, 3, 4, 5, 6]);
+    let home = Home::new("authplus-wrong");
+    let run = import(&home, &fixtures().join("aegis-testdata/authenticator_plus.zip"), Some("wrong"));
+    assert!(run.refused_in_one_line().contains("wrong password"), "{}", run.stderr);
+    assert_eq!(home.accounts(), Vec::<Value>::new());
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

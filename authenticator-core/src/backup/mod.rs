@@ -6,9 +6,20 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod authplus;
+pub mod battlenet;
+pub mod bitwarden;
+pub mod duo;
+pub mod ente;
 pub mod format;
+pub mod freeotp;
 pub mod google;
+pub mod google_db;
 mod import;
+pub mod microsoft;
+pub mod proton;
+mod sqlite;
+pub mod steam;
 pub mod twofas;
 
 pub use import::import;
@@ -19,6 +30,7 @@ use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
 use crate::text::clean;
 use crate::uri;
+use serde_json::Value;
 
 /// The input cap: the largest file an import, a restore or a backup check reads, 16 MiB. A
 /// backup of some 60,000 accounts fits; a reader stops one byte past it ([`read_capped`]), so an
@@ -57,8 +69,30 @@ pub enum ImportFormat {
     TwoFas,
     /// Google Authenticator `otpauth-migration://offline?data=…` (one or more QR payloads).
     GoogleMigration,
-    /// Text with one `otpauth://` URI per line.
+    /// Text with one `otpauth://` (or `steam://SECRET`) URI per line (also WinAuth's export).
     UriList,
+    /// Bitwarden's unencrypted JSON or CSV export (login items with a `totp` field).
+    Bitwarden,
+    /// Ente Auth's plain export: otpauth URIs with Ente's `codeDisplay` (trash, tags).
+    EnteAuth,
+    /// Proton Authenticator's JSON export.
+    ProtonAuthenticator,
+    /// Steam's mobile authenticator file (`Steamguard-…`, or the older single-account one).
+    Steam,
+    /// Google Authenticator's own SQLite database (rooted phone or device backup).
+    GoogleAuthenticatorDb,
+    /// Microsoft Authenticator's own SQLite database (rooted phone or device backup).
+    MicrosoftAuthenticatorDb,
+    /// Duo Mobile's accounts file (`accounts.json`, rooted phone or device backup).
+    Duo,
+    /// FreeOTP's v1 token store (shared-preferences XML; FreeOTP+ keeps the same file).
+    FreeOtp,
+    /// FreeOTP+'s JSON export.
+    FreeOtpPlus,
+    /// The Battle.net app's authenticator prefs (shared-preferences XML).
+    BattleNet,
+    /// Authenticator Plus's backup: a password-protected ZIP holding an otpauth URI list.
+    AuthenticatorPlus,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -177,7 +211,20 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
+    if crate::codec::zip::is_zip(bytes) {
+        return authplus::is_authenticator_plus(bytes).then_some(ImportFormat::AuthenticatorPlus);
+    }
+    if sqlite::is_sqlite(bytes) {
+        return detect_database(bytes);
+    }
+    if crate::codec::prefs::looks_like_prefs(bytes) {
+        return detect_prefs(bytes);
+    }
     let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
+    if text.starts_with('[') {
+        let json = serde_json::from_str::<Value>(text).ok()?;
+        return duo::is_duo(&json).then_some(ImportFormat::Duo);
+    }
     if text.starts_with('{') {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
             // Broken JSON (a truncated download, a damaged file): recognise whose it was, so the
@@ -189,6 +236,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
                 ("\"servicesEncrypted\"".to_owned(), ImportFormat::TwoFas),
                 ("\"services\"".to_owned(), ImportFormat::TwoFas),
                 ("\"db\"".to_owned(), ImportFormat::Aegis),
+                ("\"items\"".to_owned(), ImportFormat::Bitwarden),
             ]
             .into_iter()
             .find(|(marker, _)| text.contains(marker.as_str()))
@@ -203,16 +251,57 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
         }
+        if freeotp::is_freeotp_plus(&json) {
+            return Some(ImportFormat::FreeOtpPlus);
+        }
+        if steam::is_steam(&json) {
+            return Some(ImportFormat::Steam);
+        }
+        if proton::is_proton(&json) {
+            return Some(ImportFormat::ProtonAuthenticator);
+        }
+        if json.get("items").is_some_and(Value::is_array) || json.get("passwordProtected").is_some() {
+            return Some(ImportFormat::Bitwarden);
+        }
         return None;
+    }
+    if text.lines().next().is_some_and(|header| header.split(',').any(|h| h.trim() == "login_totp")) {
+        return Some(ImportFormat::Bitwarden);
     }
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?.to_ascii_lowercase();
     if first.starts_with("otpauth-migration://") {
         Some(ImportFormat::GoogleMigration)
-    } else if first.starts_with("otpauth://") {
+    } else if first.starts_with("otpauth://") && ente::is_ente(text) {
+        Some(ImportFormat::EnteAuth)
+    } else if first.starts_with("otpauth://") || first.starts_with("steam://") {
         Some(ImportFormat::UriList)
     } else {
         None
     }
+}
+
+/// Which app's shared-preferences file `bytes` is.
+fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
+    let prefs = crate::codec::prefs::parse(bytes).ok()?;
+    if battlenet::is_battle_net(&prefs) {
+        return Some(ImportFormat::BattleNet);
+    }
+    if freeotp::is_freeotp_prefs(&prefs) {
+        return Some(ImportFormat::FreeOtp);
+    }
+    None
+}
+
+/// Which app's database `bytes` is (opened as a private in-memory copy).
+fn detect_database(bytes: &[u8]) -> Option<ImportFormat> {
+    let conn = sqlite::open(bytes).ok()?;
+    if google_db::is_google(&conn) {
+        return Some(ImportFormat::GoogleAuthenticatorDb);
+    }
+    if microsoft::is_microsoft(&conn) {
+        return Some(ImportFormat::MicrosoftAuthenticatorDb);
+    }
+    None
 }
 
 /// Reads any supported export. `password` is needed for encrypted ones
@@ -226,6 +315,20 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::TwoFas => twofas::parse(bytes, password)?,
         ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,
         ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
+        ImportFormat::Bitwarden if text_of(bytes)?.trim_start_matches('\u{feff}').trim_start().starts_with('{') => {
+            bitwarden::parse_json(bytes)?
+        }
+        ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
+        ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
+        ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
+        ImportFormat::Steam => steam::parse(bytes)?,
+        ImportFormat::GoogleAuthenticatorDb => google_db::parse(bytes)?,
+        ImportFormat::MicrosoftAuthenticatorDb => microsoft::parse(bytes)?,
+        ImportFormat::Duo => duo::parse(bytes)?,
+        ImportFormat::FreeOtp => freeotp::parse_prefs(bytes)?,
+        ImportFormat::FreeOtpPlus => freeotp::parse_plus(bytes)?,
+        ImportFormat::BattleNet => battlenet::parse(bytes)?,
+        ImportFormat::AuthenticatorPlus => authplus::parse(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }
@@ -234,7 +337,20 @@ fn text_of(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes).map_err(|_| Error::InvalidImport("the file is not UTF-8 text".into()))
 }
 
-/// One `otpauth://` URI per line; blank lines and `#` comments are skipped. Every other line is
+/// An OTP field as password managers and other apps store it: an `otpauth://` URI, a
+/// `steam://SECRET` URI, or a bare base32 secret (TOTP, SHA-1, 6 digits, 30 s; no names). The
+/// error is the reason to show for the entry.
+fn otp_field(text: &str) -> std::result::Result<AccountData, String> {
+    let text = text.trim();
+    if text.contains("://") {
+        return uri::parse(text).map_err(|e| e.to_string());
+    }
+    let secret = crate::otp::Secret::from_base32(text).map_err(|e| e.to_string())?;
+    let params = crate::otp::OtpParams::from_loose(&Default::default()).map_err(|e| e.to_string())?;
+    Ok(AccountData { issuer: "".into(), label: "".into(), params, secret, group: None })
+}
+
+/// One `otpauth://` (or `steam://SECRET`) URI per line; blank lines and `#` comments are skipped. Every other line is
 /// an entry: imported, or refused with the parser's reason.
 pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
     // Numbered before blank and comment lines are skipped: "line N" is the line in the file.
@@ -249,5 +365,7 @@ pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
         .collect()
 }
 
+#[cfg(test)]
+mod plain_tests;
 #[cfg(test)]
 mod tests;

@@ -19,13 +19,13 @@ fn fixture_dir() -> PathBuf {
 
 /// The fixture's bytes. The shared fixtures sit beside every checkout (and CI's): a missing one
 /// fails the test rather than letting it pass having checked nothing.
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = fixture_dir().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("import fixture {} is missing ({e})", path.display()))
 }
 
 /// The seven accounts of plain.txt, as the otpauth parser reads them.
-fn expected_accounts() -> Vec<AccountData> {
+pub(super) fn expected_accounts() -> Vec<AccountData> {
     let text = String::from_utf8(fixture("plain.txt")).unwrap();
     accounts(parse_uri_list(&text))
 }
@@ -37,7 +37,7 @@ fn expected_twofas_accounts() -> Vec<AccountData> {
 }
 
 /// Every entry's account, failing on any refused entry.
-fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
+pub(super) fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
     entries.into_iter().map(|e| e.outcome.unwrap_or_else(|reason| panic!("{} refused: {reason}", e.name))).collect()
 }
 

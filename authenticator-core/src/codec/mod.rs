@@ -1,12 +1,17 @@
 //! Encodings shared across the crate, with no domain knowledge: base32 (OTP secrets, push
-//! signatures), tolerant base64 (other apps' exports), query strings (otpauth and enrollment URIs, Google migration links), the protobuf
-//! wire format (Google migration payloads) and RFC 8785 canonical JSON (signed push
-//! capabilities, our backup header).
+//! signatures), tolerant base64 (other apps' exports), CSV (password manager exports), query
+//! strings (otpauth and enrollment URIs, Google migration links), the protobuf wire format
+//! (Google migration payloads), Android shared-preferences XML (other apps' internal files), ZIP
+//! archives (one file taken out) and RFC 8785 canonical JSON (signed push capabilities, our
+//! backup header).
 
 pub mod base32;
 pub mod base64;
+pub mod csv;
+pub mod prefs;
 pub mod protobuf;
 pub mod query;
+pub mod zip;
 
 use serde_json::Value;
 

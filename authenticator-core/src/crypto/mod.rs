@@ -6,6 +6,7 @@
 
 mod aead;
 pub mod kdf;
+pub mod zipcrypto;
 
 pub use aead::{NONCE_LEN, Sealer, TAG_LEN, open_detached, seal_with_nonce};
 

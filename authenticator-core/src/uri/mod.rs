@@ -21,6 +21,9 @@ pub fn parse(uri: &str) -> Result<AccountData, AccountError> {
         return Err(AccountError::TooLong);
     }
     let (scheme, path, query) = query::split_uri(uri).ok_or(AccountError::NotOtpauth)?;
+    if scheme.eq_ignore_ascii_case("steam") {
+        return parse_steam(path);
+    }
     if !scheme.eq_ignore_ascii_case("otpauth") {
         return Err(AccountError::NotOtpauth);
     }
@@ -45,6 +48,17 @@ pub fn parse(uri: &str) -> Result<AccountData, AccountError> {
     let issuer_param = params.get("issuer")?.map(|i| clean_text(&i)).unwrap_or_default();
     let (issuer, label) = split_label(&label, &issuer_param);
     Ok(AccountData { issuer: issuer.into(), label: label.into(), params: otp, secret, group: None })
+}
+
+/// `steam://SECRET`, as Bitwarden, Proton Authenticator and others write a Steam Guard account:
+/// the base32 secret and nothing else, so the account is named after its issuer, "Steam".
+fn parse_steam(path: &str) -> Result<AccountData, AccountError> {
+    let secret = path.trim_end_matches('/');
+    if secret.is_empty() {
+        return Err(AccountError::MissingSecret);
+    }
+    let secret = Secret::from_base32(&query::decode(secret, false)?)?;
+    Ok(AccountData { issuer: "Steam".into(), label: "".into(), params: OtpParams::steam(), secret, group: None })
 }
 
 /// Splits a label `Issuer:account` against a separately given `issuer` (empty when none): the
