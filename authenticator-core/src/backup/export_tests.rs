@@ -1,0 +1,205 @@
+//! Exports to other apps (Aegis, 2FAS, paper): each read back by our importers, the encrypted
+//! ones also checked field by field by an independent implementation (Python's `cryptography`).
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::*;
+use crate::account::Name;
+use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import/aegis-testdata").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("import fixture {} is missing ({e})", path.display()))
+}
+
+/// Every kind, every algorithm, groups (one shared, one alone, none), names that need escaping
+/// in JSON and HTML, and non-ASCII.
+fn sample() -> Vec<AccountData> {
+    let account = |issuer: &str, label: &str, params: OtpParams, secret: &str, group: Option<&str>| AccountData {
+        issuer: Name::new(issuer),
+        label: Name::new(label),
+        params,
+        secret: Secret::from_base32(secret).unwrap(),
+        group: group.map(Name::new),
+    };
+    vec![
+        account(
+            "GitHub",
+            "alice@example.com",
+            OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap(),
+            "JBSWY3DPEHPK3PXP",
+            Some("Work"),
+        ),
+        account(
+            "Bank \"<b>&co\"",
+            "bob's",
+            OtpParams::totp(Algorithm::Sha256, 8, 60).unwrap(),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+            None,
+        ),
+        account(
+            "Ünïcødé",
+            "ユーザー",
+            OtpParams::totp(Algorithm::Sha512, 7, 20).unwrap(),
+            "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+            Some("Work"),
+        ),
+        account("Counter", "hotp", OtpParams::hotp(Algorithm::Sha1, 6, 42).unwrap(), "MFRGGZDFMZTWQ2LK", Some("Home")),
+        account("Steam", "gaben", OtpParams::steam(), "GEZDGNBVGY3TQOJQ", None),
+        account("", "no issuer", OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap(), "ONSWG4TFOQ", None),
+    ]
+}
+
+fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
+    entries.into_iter().map(|e| e.outcome.unwrap_or_else(|reason| panic!("{} refused: {reason}", e.name))).collect()
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+fn is_hex(text: &Value, bytes: usize) -> bool {
+    text.as_str().is_some_and(|t| t.len() == 2 * bytes && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn is_uuid(text: &Value) -> bool {
+    let t = text.as_str().unwrap_or_default();
+    let parts: Vec<usize> = t.split('-').map(str::len).collect();
+    parts == [8, 4, 4, 4, 12] && t.as_bytes()[14] == b'4'
+}
+
+/// `file` decrypted by Python's `cryptography` (tests/independent/decrypt_export.py), in a venv
+/// that tests/independent/venv.sh installs once and caches.
+fn independent_decrypt(kind: &str, file: &[u8]) -> Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
+    let venv = std::process::Command::new("bash").arg(dir.join("venv.sh")).output().unwrap();
+    assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
+    let python = String::from_utf8(venv.stdout).unwrap().trim().to_owned();
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), file).unwrap();
+    let out = std::process::Command::new(python)
+        .arg(dir.join("decrypt_export.py"))
+        .arg(kind)
+        .arg(tmp.path())
+        .env("AUTHENTICATOR_TEST_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "decrypt_export.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aegis
+
+#[test]
+fn aegis_plain_export_imports_back_with_order_groups_steam_and_hotp() {
+    let file = aegis::export(&sample(), None).unwrap();
+    assert_eq!(detect(&file), Some(ImportFormat::Aegis));
+    assert_eq!(accounts(aegis::parse(&file, None).unwrap()), sample());
+    // Shaped as Aegis 2.x writes its vault: db version 3, groups by uuid.
+    let v = json(&file);
+    assert_eq!(v["version"], 1);
+    assert!(v["header"]["slots"].is_null() && v["header"]["params"].is_null());
+    let db = &v["db"];
+    assert_eq!(db["version"], 3);
+    let groups = db["groups"].as_array().unwrap();
+    assert_eq!(groups.iter().map(|g| g["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Work", "Home"]);
+    assert!(groups.iter().all(|g| is_uuid(&g["uuid"])));
+    let entries = db["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["groups"], serde_json::json!([groups[0]["uuid"]]));
+    assert_eq!(entries[2]["groups"], entries[0]["groups"]);
+    assert_eq!(entries[3]["groups"], serde_json::json!([groups[1]["uuid"]]));
+    assert_eq!(entries[1]["groups"], serde_json::json!([]));
+    assert_eq!(entries[3]["type"], "hotp");
+    assert_eq!(entries[3]["info"]["counter"], 42);
+    assert_eq!(entries[4]["type"], "steam");
+    assert_eq!(
+        entries[4]["info"],
+        serde_json::json!({"secret": "GEZDGNBVGY3TQOJQ", "algo": "SHA1", "digits": 5, "period": 30})
+    );
+    assert_eq!(entries[1]["issuer"], "Bank \"<b>&co\"");
+    let uuids: std::collections::HashSet<_> = entries.iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    assert_eq!(uuids.len(), entries.len());
+    assert!(entries.iter().all(|e| is_uuid(&e["uuid"])));
+}
+
+#[test]
+fn aegis_encrypted_export_is_an_aegis_vault_with_one_scrypt_password_slot() {
+    let file = aegis::export(&sample(), Some(PASSWORD)).unwrap();
+    assert_eq!(detect(&file), Some(ImportFormat::Aegis));
+    assert_eq!(accounts(aegis::parse(&file, Some(PASSWORD)).unwrap()), sample());
+    assert!(matches!(aegis::parse(&file, Some("correct horse batterY")), Err(Error::WrongPassword)));
+    assert!(matches!(aegis::parse(&file, None), Err(Error::PasswordRequired)));
+    let v = json(&file);
+    let slots = v["header"]["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 1);
+    let slot = &slots[0];
+    assert_eq!(
+        (slot["type"].clone(), slot["n"].clone(), slot["r"].clone(), slot["p"].clone()),
+        (1.into(), 32768.into(), 8.into(), 1.into())
+    );
+    assert!(is_hex(&slot["salt"], 32) && is_hex(&slot["key"], 32) && is_uuid(&slot["uuid"]));
+    assert!(is_hex(&slot["key_params"]["nonce"], 12) && is_hex(&slot["key_params"]["tag"], 16));
+    assert_eq!(slot["repaired"], true);
+    assert!(is_hex(&v["header"]["params"]["nonce"], 12) && is_hex(&v["header"]["params"]["tag"], 16));
+    // Base64 with padding, as Java writes it.
+    let db = v["db"].as_str().unwrap();
+    assert!(STANDARD.decode(db).is_ok());
+    // Nothing in clear: no secret, name or group.
+    let text = String::from_utf8(file.to_vec()).unwrap();
+    for needle in ["JBSWY3DP", "GitHub", "alice", "Work", "Steam", "entries"] {
+        assert!(!text.contains(needle), "{needle} in clear");
+    }
+    let again = aegis::export(&sample(), Some(PASSWORD)).unwrap();
+    assert_ne!(json(&again)["header"]["slots"][0]["salt"], slot["salt"], "fresh salt every time");
+}
+
+#[test]
+fn aegis_export_refuses_a_short_password() {
+    assert!(matches!(aegis::export(&sample(), Some("1234567")), Err(Error::WeakPassword(8))));
+}
+
+#[test]
+fn aegis_fixtures_export_back_to_the_same_accounts() {
+    for (name, password) in [("aegis_plain.json", None), ("aegis_encrypted.json", Some("test"))] {
+        let imported = accounts(aegis::parse(&fixture(name), password).unwrap());
+        assert_eq!(imported.len(), 7, "{name}");
+        let plain = aegis::export(&imported, None).unwrap();
+        assert_eq!(accounts(aegis::parse(&plain, None).unwrap()), imported, "{name}");
+        let encrypted = aegis::export(&imported, Some(PASSWORD)).unwrap();
+        assert_eq!(accounts(aegis::parse(&encrypted, Some(PASSWORD)).unwrap()), imported, "{name}");
+    }
+}
+
+#[test]
+fn aegis_encrypted_export_is_decrypted_field_by_field_by_python_cryptography() {
+    let sample = sample();
+    let db = independent_decrypt("aegis", &aegis::export(&sample, Some(PASSWORD)).unwrap());
+    assert_eq!(db["version"], 3);
+    let groups = db["groups"].as_array().unwrap();
+    let group_name =
+        |uuid: &Value| groups.iter().find(|g| g["uuid"] == *uuid).map(|g| g["name"].as_str().unwrap().to_owned());
+    let entries = db["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), sample.len());
+    for (entry, account) in entries.iter().zip(&sample) {
+        let p = &account.params;
+        assert_eq!(entry["type"], p.kind().as_str());
+        assert_eq!(entry["issuer"], account.issuer.as_str());
+        assert_eq!(entry["name"], account.label.as_str());
+        assert_eq!(entry["info"]["secret"], account.secret.to_base32().as_str());
+        assert_eq!(entry["info"]["algo"], p.algorithm().as_str());
+        assert_eq!(entry["info"]["digits"], p.digits());
+        match p.kind() {
+            OtpKind::Hotp => assert_eq!(entry["info"]["counter"], p.counter()),
+            OtpKind::Totp | OtpKind::Steam => assert_eq!(entry["info"]["period"], p.period()),
+        }
+        let group = entry["groups"].as_array().unwrap().first().and_then(group_name);
+        assert_eq!(group.as_deref(), account.group.as_deref());
+    }
+}
