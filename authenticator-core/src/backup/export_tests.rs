@@ -76,7 +76,7 @@ fn is_uuid(text: &Value) -> bool {
 
 /// `file` decrypted by Python's `cryptography` (tests/independent/decrypt_export.py), in a venv
 /// that tests/independent/venv.sh installs once and caches.
-fn independent_decrypt(kind: &str, file: &[u8]) -> Value {
+fn independent_decrypt(kind: &str, file: &[u8], password: &str) -> Value {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
     let venv = std::process::Command::new("bash").arg(dir.join("venv.sh")).output().unwrap();
     assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
@@ -87,7 +87,7 @@ fn independent_decrypt(kind: &str, file: &[u8]) -> Value {
         .arg(dir.join("decrypt_export.py"))
         .arg(kind)
         .arg(tmp.path())
-        .env("AUTHENTICATOR_TEST_PASSWORD", PASSWORD)
+        .env("AUTHENTICATOR_TEST_PASSWORD", password)
         .output()
         .unwrap();
     assert!(out.status.success(), "decrypt_export.py failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -180,7 +180,7 @@ fn aegis_fixtures_export_back_to_the_same_accounts() {
 #[test]
 fn aegis_encrypted_export_is_decrypted_field_by_field_by_python_cryptography() {
     let sample = sample();
-    let db = independent_decrypt("aegis", &aegis::export(&sample, Some(PASSWORD)).unwrap());
+    let db = independent_decrypt("aegis", &aegis::export(&sample, Some(PASSWORD)).unwrap(), PASSWORD);
     assert_eq!(db["version"], 3);
     let groups = db["groups"].as_array().unwrap();
     let group_name =
@@ -201,5 +201,120 @@ fn aegis_encrypted_export_is_decrypted_field_by_field_by_python_cryptography() {
         }
         let group = entry["groups"].as_array().unwrap().first().and_then(group_name);
         assert_eq!(group.as_deref(), account.group.as_deref());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2FAS
+
+#[test]
+fn twofas_plain_export_imports_back_with_order_groups_steam_and_hotp() {
+    let file = twofas::export(&sample(), None).unwrap();
+    assert_eq!(detect(&file), Some(ImportFormat::TwoFas));
+    assert_eq!(accounts(twofas::parse(&file, None).unwrap()), sample());
+    let v = json(&file);
+    assert_eq!(v["schemaVersion"], 4);
+    assert!(v.get("servicesEncrypted").is_none() && v.get("reference").is_none());
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.iter().map(|g| g["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Work", "Home"]);
+    let services = v["services"].as_array().unwrap();
+    assert_eq!(services[0]["groupId"], groups[0]["id"]);
+    assert_eq!(services[3]["groupId"], groups[1]["id"]);
+    assert!(services[1].get("groupId").is_none());
+    assert_eq!(services[3]["otp"]["tokenType"], "HOTP");
+    assert_eq!(services[3]["otp"]["counter"], 42);
+    assert_eq!(services[4]["otp"]["tokenType"], "STEAM");
+    assert_eq!(services[4]["otp"]["digits"], 5);
+    assert_eq!(
+        services.iter().map(|s| s["order"]["position"].as_u64().unwrap()).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4, 5]
+    );
+    assert_eq!(services[5]["name"], "no issuer", "a service without issuer is named after its account");
+    assert_eq!(services[0]["icon"]["label"]["text"], "GI");
+}
+
+#[test]
+fn twofas_encrypted_export_is_schema_v4_with_data_salt_iv_and_reference() {
+    let file = twofas::export(&sample(), Some(PASSWORD)).unwrap();
+    assert_eq!(detect(&file), Some(ImportFormat::TwoFas));
+    assert_eq!(accounts(twofas::parse(&file, Some(PASSWORD)).unwrap()), sample());
+    assert!(matches!(twofas::parse(&file, Some("correct horse batterY")), Err(Error::WrongPassword)));
+    assert!(matches!(twofas::parse(&file, None), Err(Error::PasswordRequired)));
+    let v = json(&file);
+    assert_eq!(v["services"], serde_json::json!([]));
+    let parts = |field: &str| -> Vec<Vec<u8>> {
+        v[field].as_str().unwrap().split(':').map(|p| STANDARD.decode(p).unwrap()).collect()
+    };
+    let (services, reference) = (parts("servicesEncrypted"), parts("reference"));
+    assert_eq!((services.len(), services[1].len(), services[2].len()), (3, 256, 12));
+    assert_eq!(reference[1], services[1], "the reference is sealed with the same key (salt)");
+    assert_ne!(reference[2], services[2], "but a fresh iv");
+    let text = String::from_utf8(file.to_vec()).unwrap();
+    for needle in ["JBSWY3DP", "GitHub", "alice", "gaben", "tokenType"] {
+        assert!(!text.contains(needle), "{needle} in clear");
+    }
+    // A damaged ciphertext is told apart from a wrong password by the reference.
+    let mut damaged = v.clone();
+    let mut data = services[0].clone();
+    data[5] ^= 1;
+    damaged["servicesEncrypted"] =
+        format!("{}:{}:{}", STANDARD.encode(&data), STANDARD.encode(&services[1]), STANDARD.encode(&services[2]))
+            .into();
+    let result = twofas::parse(&serde_json::to_vec(&damaged).unwrap(), Some(PASSWORD));
+    assert!(matches!(result, Err(Error::InvalidImport(_))), "{result:?}");
+}
+
+#[test]
+fn twofas_export_refuses_a_short_password() {
+    assert!(matches!(twofas::export(&sample(), Some("1234567")), Err(Error::WeakPassword(8))));
+}
+
+#[test]
+fn twofas_encrypted_export_is_decrypted_field_by_field_by_python_cryptography() {
+    let sample = sample();
+    let file = twofas::export(&sample, Some(PASSWORD)).unwrap();
+    let groups = json(&file)["groups"].clone();
+    let out = independent_decrypt("2fas", &file, PASSWORD);
+    assert_eq!(out["salt_bytes"], 256);
+    // The reference holds 2FAS's own constant, the one its real encrypted exports carry.
+    let real = independent_decrypt("2fas", &fixture("2fas_authenticator_encrypted_v4.2fas"), "test");
+    assert_eq!(out["reference"], real["reference"]);
+    let services = out["services"].as_array().unwrap();
+    assert_eq!(services.len(), sample.len());
+    for (i, (service, account)) in services.iter().zip(&sample).enumerate() {
+        let p = &account.params;
+        let otp = &service["otp"];
+        assert_eq!(service["secret"], account.secret.to_base32().as_str());
+        assert_eq!(otp["issuer"], account.issuer.as_str());
+        assert_eq!(otp["account"], account.label.as_str());
+        assert_eq!(otp["algorithm"], p.algorithm().as_str());
+        assert_eq!(otp["digits"], p.digits());
+        assert_eq!(otp["tokenType"], p.kind().as_str().to_uppercase());
+        match p.kind() {
+            OtpKind::Hotp => assert_eq!(otp["counter"], p.counter()),
+            OtpKind::Totp | OtpKind::Steam => assert_eq!(otp["period"], p.period()),
+        }
+        assert_eq!(service["order"]["position"], i);
+        let group = service["groupId"].as_str().and_then(|id| {
+            groups.as_array().unwrap().iter().find(|g| g["id"] == id).map(|g| g["name"].as_str().unwrap().to_owned())
+        });
+        assert_eq!(group.as_deref(), account.group.as_deref());
+    }
+}
+
+#[test]
+fn twofas_fixtures_export_back_to_the_same_accounts() {
+    for (name, password) in
+        [("2fas_authenticator_plain_v4.2fas", None), ("2fas_authenticator_encrypted_v4.2fas", Some("test"))]
+    {
+        let imported = accounts(twofas::parse(&fixture(name), password).unwrap());
+        assert_eq!(imported.len(), 5, "{name}");
+        let plain = twofas::export(&imported, None).unwrap();
+        assert_eq!(accounts(twofas::parse(&plain, None).unwrap()), imported, "{name}");
+        let encrypted = twofas::export(&imported, Some(PASSWORD)).unwrap();
+        assert_eq!(accounts(twofas::parse(&encrypted, Some(PASSWORD)).unwrap()), imported, "{name}");
+        // And across apps: a 2FAS file exported as an Aegis vault.
+        let aegis = aegis::export(&imported, Some(PASSWORD)).unwrap();
+        assert_eq!(accounts(aegis::parse(&aegis, Some(PASSWORD)).unwrap()), imported, "{name}");
     }
 }
