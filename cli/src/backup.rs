@@ -78,10 +78,19 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     Ok(())
 }
 
-pub fn export_google(vault: &Vault) -> CliResult<()> {
+/// Google Authenticator migration URIs. When the format cannot carry some accounts, nothing is
+/// printed and the command fails naming them, unless `allow_partial`.
+pub fn export_google(vault: &Vault, allow_partial: bool) -> CliResult<()> {
     let export = backup::google::export(&vault.all_account_data()?);
     for warning in &export.warnings {
         note!("not exported: {warning}");
+    }
+    if !export.warnings.is_empty() && !allow_partial {
+        return Err(CliError::msg(format!(
+            "Google Authenticator's format cannot carry {} of your accounts (named above); nothing was \
+             exported. Pass --allow-partial to export the others.",
+            export.warnings.len()
+        )));
     }
     for uri in &export.uris {
         say!("{uri}");

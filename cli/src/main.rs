@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use authenticator_core::account::Name;
 use authenticator_core::backup as core_backup;
+use authenticator_core::uri::SteamUri;
 use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Vault, uri};
 use clap::{Parser, Subcommand};
 
@@ -106,9 +107,17 @@ enum Command {
         /// Print otpauth:// URIs, one per line.
         #[arg(long, group = "what")]
         uris: bool,
+        /// With --uris: write Steam accounts as otpauth://totp/…&encoder=steam, for apps that
+        /// do not read otpauth://steam.
+        #[arg(long, requires = "uris")]
+        steam_as_totp: bool,
         /// Print Google Authenticator otpauth-migration:// URIs (one per QR code).
         #[arg(long, group = "what")]
         google: bool,
+        /// With --google: export what Google Authenticator can carry even when some accounts
+        /// must be left out (without it, the export fails and names them).
+        #[arg(long, requires = "google")]
+        allow_partial: bool,
         /// Do not ask before printing secrets.
         #[arg(long)]
         yes: bool,
@@ -329,7 +338,7 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Push { command } => push::run(&vault, command),
         Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
-        Command::Export { backup: None, uris, google, yes } => {
+        Command::Export { backup: None, uris, steam_as_totp, google, allow_partial, yes } => {
             if !uris && !google {
                 return Err(CliError::msg("choose --backup FILE, --uris or --google"));
             }
@@ -341,9 +350,10 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             warn_damaged(&vault, "not exported:")?;
             if google {
-                return backup::export_google(&vault);
+                return backup::export_google(&vault, allow_partial);
             }
-            for line in vault.export_uris()? {
+            let steam = if steam_as_totp { SteamUri::TotpEncoder } else { SteamUri::Scheme };
+            for line in vault.export_uris_with(steam)? {
                 say!("{}", line.as_str());
             }
             Ok(())
