@@ -406,7 +406,7 @@ pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroiz
                 },
                 "db": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ciphertext),
             });
-            Zeroizing::new(serde_json::to_vec(&file)?)
+            super::secret_json(&file)?
         }
     };
     super::check_output_size(&file)?;

@@ -318,3 +318,113 @@ fn twofas_fixtures_export_back_to_the_same_accounts() {
         assert_eq!(accounts(aegis::parse(&aegis, Some(PASSWORD)).unwrap()), imported, "{name}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Paper (HTML)
+
+/// The inline SVG elements of a page, in order.
+fn svgs(page: &str) -> Vec<&str> {
+    page.match_indices("<svg")
+        .map(|(start, _)| &page[start..start + page[start..].find("</svg>").unwrap() + 6])
+        .collect()
+}
+
+/// An SVG of the page rasterised to a greyscale PGM image, 8 pixels per unit. Reads the two
+/// shapes the QR renderer draws: the background `rect` and one `path` of `M x y h w v h H x V y`
+/// rectangles (what is drawn is still decoded by an independent decoder, below).
+fn rasterise(svg: &str) -> Vec<u8> {
+    const SCALE: usize = 8;
+    let attribute = |name: &str| -> usize {
+        let at = svg.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        svg[at..at + svg[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let (width, height) = (attribute("width"), attribute("height"));
+    let mut pixels = vec![255u8; width * SCALE * height * SCALE];
+    let d_at = svg.find(" d=\"").unwrap() + 4;
+    let d = &svg[d_at..d_at + svg[d_at..].find('"').unwrap()];
+    for rect in d.split('M').filter(|r| !r.is_empty()) {
+        let numbers: Vec<usize> =
+            rect.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).map(|n| n.parse().unwrap()).collect();
+        let (left, top, w, h) = (numbers[0], numbers[1], numbers[2], numbers[3]);
+        for y in top * SCALE..(top + h) * SCALE {
+            for x in left * SCALE..(left + w) * SCALE {
+                pixels[y * width * SCALE + x] = 0;
+            }
+        }
+    }
+    let mut pgm = format!("P5\n{} {}\n255\n", width * SCALE, height * SCALE).into_bytes();
+    pgm.extend_from_slice(&pixels);
+    pgm
+}
+
+/// What `zbarimg` (an independent decoder, Debian's zbar-tools) reads from a rasterised SVG.
+fn scan(svg: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("qr.pgm");
+    std::fs::write(&image, rasterise(svg)).unwrap();
+    let zbar = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", "-Sbinary"])
+        .arg(&image)
+        .output()
+        .expect("zbarimg (Debian's zbar-tools) is needed to decode the QR codes");
+    assert!(zbar.status.success(), "zbarimg: {}", String::from_utf8_lossy(&zbar.stderr));
+    String::from_utf8(zbar.stdout).unwrap().trim_end_matches('\n').to_owned()
+}
+
+#[test]
+fn paper_sheet_has_a_warning_and_one_escaped_card_per_account_with_its_secret() {
+    let sample = sample();
+    let page = String::from_utf8(paper::html(&sample).unwrap().to_vec()).unwrap();
+    let warning = page.find("class=\"warning\"").unwrap();
+    assert!(warning < page.find("class=\"card\"").unwrap(), "the warning comes first");
+    assert!(page[warning..].contains("holds the secrets of 6 account(s)"));
+    assert_eq!(page.matches("<section class=\"card\">").count(), sample.len());
+    assert_eq!(svgs(&page).len(), sample.len());
+    assert!(page.contains("<h2>Bank &quot;&lt;b&gt;&amp;co&quot;</h2>"), "names are escaped");
+    assert!(page.contains("bob&#39;s") && !page.contains("<b>"));
+    assert!(page.contains("<h2>Ünïcødé</h2>") && page.contains("ユーザー"));
+    assert!(page.contains("<p class=\"secret\">JBSW Y3DP EHPK 3PXP</p>"));
+    assert!(page.contains("<p class=\"secret\">ONSW G4TF OQ</p>"));
+    assert!(page.contains("counter 42") && page.contains("group Work") && page.contains("Steam Guard"));
+    // Self-contained: nothing to fetch, nothing to run.
+    assert!(page.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+    let lower = page.to_lowercase();
+    for needle in ["<script", "src=", "href", "url(", "@import", "<link", "<img", "<iframe"] {
+        assert!(!lower.contains(needle), "{needle} in the page");
+    }
+    let without_namespace = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!without_namespace.contains("http:") && !without_namespace.contains("https:"));
+}
+
+#[test]
+fn paper_sheet_qr_codes_scan_with_zbar_and_import_back() {
+    let sample = sample();
+    let page = String::from_utf8(paper::html(&sample).unwrap().to_vec()).unwrap();
+    let scanned: Vec<String> = svgs(&page).into_iter().map(scan).collect();
+    let text = scanned.join("\n");
+    assert_eq!(
+        accounts(parse_uri_list(&text))
+            .into_iter()
+            .map(|mut a| {
+                a.group = None;
+                a
+            })
+            .collect::<Vec<_>>(),
+        sample
+            .into_iter()
+            .map(|mut a| {
+                a.group = None;
+                a
+            })
+            .collect::<Vec<_>>(),
+        "otpauth URIs carry no group"
+    );
+}
+
+#[test]
+fn paper_sheet_of_the_real_fixtures_scans_back_to_them() {
+    let imported = accounts(aegis::parse(&fixture("aegis_plain.json"), None).unwrap());
+    let page = String::from_utf8(paper::html(&imported).unwrap().to_vec()).unwrap();
+    let text = svgs(&page).into_iter().map(scan).collect::<Vec<_>>().join("\n");
+    assert_eq!(accounts(parse_uri_list(&text)), imported);
+}

@@ -9,6 +9,7 @@ pub mod aegis;
 pub mod format;
 pub mod google;
 mod import;
+pub mod paper;
 pub mod twofas;
 
 pub use import::import;
@@ -178,21 +179,29 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 /// `value` as JSON in one zeroizing buffer of exactly its size, measured first: for plaintexts
 /// that hold secrets, so no growing step leaves a copy behind in freed memory.
 pub(crate) fn secret_json<T: serde::Serialize>(value: &T) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
+    /// Counts, then fills: one writer type for both passes keeps one copy of the serialiser
+    /// code per `T` in the library.
+    struct Sized {
+        len: usize,
+        out: Option<zeroize::Zeroizing<Vec<u8>>>,
+    }
+    impl std::io::Write for Sized {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
+            self.len += buf.len();
+            if let Some(out) = &mut self.out {
+                out.extend_from_slice(buf);
+            }
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let mut counter = Counter(0);
+    let mut counter = Sized { len: 0, out: None };
     serde_json::to_writer(&mut counter, value)?;
-    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(counter.0));
-    serde_json::to_writer(&mut *out, value)?;
-    Ok(out)
+    let mut writer = Sized { len: 0, out: Some(zeroize::Zeroizing::new(Vec::with_capacity(counter.len))) };
+    serde_json::to_writer(&mut writer, value)?;
+    Ok(writer.out.unwrap_or_default())
 }
 
 /// A random (version 4) UUID, as Aegis and 2FAS name entries and groups.

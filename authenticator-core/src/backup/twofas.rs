@@ -246,9 +246,10 @@ struct OutOtp<'a> {
     source: &'static str,
 }
 
-/// The two letters of a label icon ("GI" for GitHub).
+/// The two letters of a label icon ("GI" for GitHub); ASCII case only (no Unicode case tables in
+/// the library for an icon).
 fn icon_text(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).take(2).flat_map(char::to_uppercase).collect()
+    name.chars().filter(|c| !c.is_whitespace()).take(2).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// A `.2fas` file of `accounts` (in order, with groups), which 2FAS imports.
@@ -348,7 +349,7 @@ pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroiz
             file.services = &[];
             file.services_encrypted = Some(seal_field(&key, &salt, &plaintext)?);
             file.reference = Some(seal_field(&key, &salt, REFERENCE.as_bytes())?);
-            Zeroizing::new(serde_json::to_vec(&file)?)
+            super::secret_json(&file)?
         }
     };
     super::check_output_size(&bytes)?;
