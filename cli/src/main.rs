@@ -97,13 +97,26 @@ enum Command {
         #[command(subcommand)]
         command: push::PushCommand,
     },
-    /// Export accounts: an encrypted backup file, or (after confirmation) otpauth:// URIs or
-    /// Google Authenticator migration URIs, which contain the secrets.
+    /// Export accounts: an encrypted backup file, a file for Aegis or 2FAS, or (after
+    /// confirmation) a printable HTML page, otpauth:// URIs or Google Authenticator migration
+    /// URIs, which contain the secrets. Files are new, and readable by their owner only.
     Export {
         /// Write an encrypted backup to FILE (password asked twice without echo, or
         /// AUTHENTICATOR_BACKUP_PASSWORD); the file is verified after writing.
         #[arg(long, value_name = "FILE", group = "what")]
         backup: Option<PathBuf>,
+        /// Write an Aegis vault file (Aegis imports it), encrypted like --backup unless --plain.
+        #[arg(long, value_name = "FILE", groups = ["what", "app"])]
+        aegis: Option<PathBuf>,
+        /// Write a 2FAS .2fas file (2FAS imports it), encrypted like --backup unless --plain.
+        #[arg(long = "2fas", value_name = "FILE", groups = ["what", "app"])]
+        twofas: Option<PathBuf>,
+        /// With --aegis or --2fas: write the file unencrypted (after a warning; --yes skips it).
+        #[arg(long, requires = "app")]
+        plain: bool,
+        /// Write a printable HTML page: one card per account with its QR code and secret.
+        #[arg(long, value_name = "FILE", group = "what")]
+        html: Option<PathBuf>,
         /// Print otpauth:// URIs, one per line.
         #[arg(long, group = "what")]
         uris: bool,
@@ -118,7 +131,7 @@ enum Command {
         /// must be left out (without it, the export fails and names them).
         #[arg(long, requires = "google")]
         allow_partial: bool,
-        /// Do not ask before printing secrets.
+        /// Do not ask before printing or writing secrets in clear.
         #[arg(long)]
         yes: bool,
     },
@@ -338,9 +351,18 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Push { command } => push::run(&vault, command),
         Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
-        Command::Export { backup: None, uris, steam_as_totp, google, allow_partial, yes } => {
+        Command::Export { aegis: Some(path), plain, yes, .. } => {
+            backup::export_to_app(&vault, &path, backup::App::Aegis, plain, yes)
+        }
+        Command::Export { twofas: Some(path), plain, yes, .. } => {
+            backup::export_to_app(&vault, &path, backup::App::TwoFas, plain, yes)
+        }
+        Command::Export { html: Some(path), yes, .. } => backup::export_html(&vault, &path, yes),
+        Command::Export { uris, steam_as_totp, google, allow_partial, yes, .. } => {
             if !uris && !google {
-                return Err(CliError::msg("choose --backup FILE, --uris or --google"));
+                return Err(CliError::msg(
+                    "choose --backup FILE, --aegis FILE, --2fas FILE, --html FILE, --uris or --google",
+                ));
             }
             if !yes {
                 prompt::confirm(
