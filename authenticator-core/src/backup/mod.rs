@@ -181,11 +181,11 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 pub(crate) fn secret_json<T: serde::Serialize>(value: &T) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     /// Counts, then fills: one writer type for both passes keeps one copy of the serialiser
     /// code per `T` in the library.
-    struct Sized {
+    struct SizedWriter {
         len: usize,
         out: Option<zeroize::Zeroizing<Vec<u8>>>,
     }
-    impl std::io::Write for Sized {
+    impl std::io::Write for SizedWriter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             self.len += buf.len();
             if let Some(out) = &mut self.out {
@@ -197,9 +197,9 @@ pub(crate) fn secret_json<T: serde::Serialize>(value: &T) -> Result<zeroize::Zer
             Ok(())
         }
     }
-    let mut counter = Sized { len: 0, out: None };
+    let mut counter = SizedWriter { len: 0, out: None };
     serde_json::to_writer(&mut counter, value)?;
-    let mut writer = Sized { len: 0, out: Some(zeroize::Zeroizing::new(Vec::with_capacity(counter.len))) };
+    let mut writer = SizedWriter { len: 0, out: Some(zeroize::Zeroizing::new(Vec::with_capacity(counter.len))) };
     serde_json::to_writer(&mut writer, value)?;
     Ok(writer.out.unwrap_or_default())
 }
