@@ -637,10 +637,13 @@ impl Authenticator {
     }
 
     /// Every account as an `otpauth://` URI. These carry the secrets: call only after the user
-    /// explicitly confirmed.
-    pub fn export_otpauth_uris(&self) -> FfiResult<Vec<String>> {
+    /// explicitly confirmed. With `steam_as_totp`, Steam accounts are written as
+    /// `otpauth://totp/…&encoder=steam`, for apps that do not read `otpauth://steam`.
+    #[uniffi::method(default(steam_as_totp = false))]
+    pub fn export_otpauth_uris(&self, steam_as_totp: bool) -> FfiResult<Vec<String>> {
+        let steam = if steam_as_totp { crate::uri::SteamUri::TotpEncoder } else { crate::uri::SteamUri::Scheme };
         // uniffi lowers owned Strings: the copy handed over is the foreign side's to wipe.
-        self.with(|v| Ok(v.export_uris()?.iter().map(|uri| uri.as_str().to_owned()).collect()))
+        self.with(|v| Ok(v.export_uris_with(steam)?.iter().map(|uri| uri.as_str().to_owned()).collect()))
     }
 
     /// Google Authenticator migration payloads for every account the format can carry.
@@ -780,6 +783,42 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiRes
     })
 }
 
+/// Exports to other apps and to paper, for builds with the `exports` feature (desktop JVM or
+/// Swift apps, or phones once the library's size budget allows): they are not in the phones'
+/// default library, which stays within its 5 MB budget without them (see Cargo.toml).
+#[cfg(feature = "exports")]
+#[uniffi::export]
+impl Authenticator {
+    /// An Aegis vault file of every OTP account, as file bytes to save or share; Aegis imports
+    /// it. With a `password` (at least 8 characters) it is encrypted as Aegis encrypts its vault
+    /// (scrypt key slot, AES-256-GCM); with `None` it is plain JSON holding every secret: call
+    /// that only after the user explicitly confirmed.
+    pub fn export_aegis(&self, password: Option<String>) -> FfiResult<Vec<u8>> {
+        let password = password.map(zeroize::Zeroizing::new);
+        let accounts = self.with(|v| v.all_account_data())?;
+        // uniffi lowers an owned Vec: the copy handed over is the foreign side's to wipe.
+        Ok(backup::aegis::export(&accounts, password.as_deref().map(String::as_str))?.to_vec())
+    }
+
+    /// A 2FAS `.2fas` file of every OTP account, as file bytes; 2FAS imports it. With a
+    /// `password` (at least 8 characters) the accounts are encrypted as 2FAS does (PBKDF2,
+    /// AES-256-GCM; group names stay readable, as in 2FAS's own files); with `None` it is plain
+    /// JSON holding every secret: call that only after the user explicitly confirmed.
+    pub fn export_two_fas(&self, password: Option<String>) -> FfiResult<Vec<u8>> {
+        let password = password.map(zeroize::Zeroizing::new);
+        let accounts = self.with(|v| v.all_account_data())?;
+        Ok(backup::twofas::export(&accounts, password.as_deref().map(String::as_str))?.to_vec())
+    }
+
+    /// A printable HTML page (UTF-8 bytes): one card per account with its issuer, label, QR code
+    /// and secret; self-contained (nothing fetched). It holds every secret in clear: call only
+    /// after the user explicitly confirmed, and offer to print rather than to keep the file.
+    pub fn export_paper(&self) -> FfiResult<Vec<u8>> {
+        let accounts = self.with(|v| v.all_account_data())?;
+        Ok(backup::paper::html(&accounts)?.to_vec())
+    }
+}
+
 /// Proves a backup restores, without importing it: decrypts it and rebuilds every account.
 #[uniffi::export]
 pub fn verify_backup(file: Vec<u8>, password: String) -> FfiResult<BackupCheck> {
@@ -917,6 +956,20 @@ mod tests {
         assert!(!format!("{codes:?}").contains("94287082"), "Debug shows no code");
         let google = app.export_google_migration().unwrap();
         assert_eq!(google.uris.len(), 1);
+        #[cfg(feature = "exports")]
+        {
+            let aegis = app.export_aegis(Some("correct horse battery".into())).unwrap();
+            let parsed = backup::parse(&aegis, Some("correct horse battery")).unwrap();
+            assert_eq!((parsed.format, parsed.entries.len()), (backup::ImportFormat::Aegis, 1));
+            let twofas = app.export_two_fas(None).unwrap();
+            assert_eq!(backup::parse(&twofas, None).unwrap().format, backup::ImportFormat::TwoFas);
+            assert!(matches!(app.export_aegis(Some("short".into())), Err(AuthError::WeakPassword { .. })));
+            assert!(String::from_utf8(app.export_paper().unwrap()).unwrap().contains("GEZD GNBV"));
+        }
+        let steam = app.add_account_from_uri("otpauth://steam/Steam:gaben?secret=GEZDGNBVGY3TQOJQ".into()).unwrap();
+        let uris = app.export_otpauth_uris(true).unwrap();
+        assert!(uris[1].starts_with("otpauth://totp/Steam:gaben?") && uris[1].ends_with("&encoder=steam"), "{uris:?}");
+        app.remove_account(steam.id).unwrap();
         assert!(!format!("{google:?}").contains("otpauth-migration"), "Debug shows no secret-bearing URI");
         assert_eq!((codes[0].account_id, codes[0].value.as_str(), codes[0].seconds_left), (account.id, "94287082", 1));
         assert_eq!(preview_uri(uri.into()).unwrap().issuer, "GitHub");

@@ -1,4 +1,4 @@
-//! `authenticator export --backup`, `import`, `verify-backup`.
+//! `authenticator export` (--backup, --aegis, --2fas, --html, --google), `import`, `verify-backup`.
 
 use std::path::Path;
 
@@ -30,45 +30,61 @@ fn typed(question: &str) -> CliResult<Zeroizing<String>> {
     Ok(password)
 }
 
-pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
+/// A new password for a file: typed twice without echo, or AUTHENTICATOR_BACKUP_PASSWORD.
+fn new_password() -> CliResult<Zeroizing<String>> {
+    if let Ok(value) = std::env::var(PASSWORD_ENV) {
+        return Ok(Zeroizing::new(value));
+    }
+    let first = prompt::hidden("Backup password: ")?;
+    if first.is_empty() {
+        return Err(CliError::msg(format!("no backup password given: type it in a terminal or set {PASSWORD_ENV}")));
+    }
+    if *prompt::hidden("Repeat the password: ")? != *first {
+        return Err(CliError::msg("the passwords differ"));
+    }
+    Ok(first)
+}
+
+fn refuse_existing(path: &Path) -> CliResult<()> {
     if path.exists() {
         return Err(CliError::msg(format!("{} exists; choose a new file name", path.display())));
     }
-    let password = match std::env::var(PASSWORD_ENV) {
-        Ok(value) => Zeroizing::new(value),
-        Err(_) => {
-            let first = prompt::hidden("Backup password: ")?;
-            if first.is_empty() {
-                return Err(CliError::msg(format!(
-                    "no backup password given: type it in a terminal or set {PASSWORD_ENV}"
-                )));
-            }
-            if *prompt::hidden("Repeat the password: ")? != *first {
-                return Err(CliError::msg("the passwords differ"));
-            }
-            first
-        }
-    };
-    let accounts = vault.all_account_data()?;
-    crate::warn_damaged(vault, "not in the backup:")?;
-    eprintln!("Encrypting {} accounts (Argon2id, 64 MiB)…", accounts.len());
-    let bytes = format::encrypt(&accounts, &password, format::KdfParams::default())?;
-    // Write a new file beside the target, then link it into place: a crash never leaves half a
-    // backup under its name, and neither step can replace a file someone else put there.
+    Ok(())
+}
+
+/// Writes `bytes` to the new file `path`, readable by its owner only (0600): first into a new
+/// file beside it, then linked into place, so a crash never leaves half a file under its name
+/// and neither step replaces a file someone else put there. (A plain rename would: it is used
+/// only on file systems without hard links, and only while `path` does not exist.)
+fn write_new_file(path: &Path, bytes: &[u8]) -> CliResult<()> {
+    use std::io::Write;
+    refuse_existing(path)?;
+    let cannot = |e: std::io::Error| CliError::msg(format!("cannot write {}: {e}", path.display()));
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
     {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&partial)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&partial).map_err(cannot)?;
+        let written = file.write_all(bytes).and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            drop(file);
+            let _ = std::fs::remove_file(&partial);
+            return Err(cannot(e));
+        }
     }
-    let linked = std::fs::hard_link(&partial, path);
+    let placed = match std::fs::hard_link(&partial, path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && !path.exists() => std::fs::rename(&partial, path),
+        other => other,
+    };
     let _ = std::fs::remove_file(&partial);
-    linked.map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
-    let check = backup::verify_backup(&read(path)?, &password)?;
-    note!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
+    placed.map_err(cannot)
+}
+
+fn note_push_tokens(vault: &Vault) -> CliResult<()> {
     let push_tokens = vault.push_tokens()?.len();
     if push_tokens > 0 {
         eprintln!(
@@ -78,12 +94,99 @@ pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
     Ok(())
 }
 
+pub fn export_backup(vault: &Vault, path: &Path) -> CliResult<()> {
+    refuse_existing(path)?;
+    let password = new_password()?;
+    let accounts = vault.all_account_data()?;
+    crate::warn_damaged(vault, "not in the backup:")?;
+    eprintln!("Encrypting {} accounts (Argon2id, 64 MiB)…", accounts.len());
+    let bytes = format::encrypt(&accounts, &password, format::KdfParams::default())?;
+    write_new_file(path, &bytes)?;
+    let check = backup::verify_backup(&read(path)?, &password)?;
+    note!("Wrote {}: verified, {} accounts restore from it.", path.display(), check.accounts);
+    note_push_tokens(vault)
+}
+
+/// Another app's file format.
+#[derive(Debug, Clone, Copy)]
+pub enum App {
+    Aegis,
+    TwoFas,
+}
+
+/// `export --aegis FILE` / `export --2fas FILE`: encrypted with a new password, or with `plain`
+/// unencrypted after a warning (asked unless `yes`). The file is read back before reporting.
+pub fn export_to_app(vault: &Vault, path: &Path, app: App, plain: bool, yes: bool) -> CliResult<()> {
+    refuse_existing(path)?;
+    let name = match app {
+        App::Aegis => "Aegis",
+        App::TwoFas => "2FAS",
+    };
+    let password = if plain {
+        let warning = format!(
+            "This writes every secret unencrypted to {}: anyone who gets the file can make your codes.",
+            path.display()
+        );
+        if yes {
+            eprintln!("warning: {warning}");
+        } else {
+            prompt::confirm(&warning, "yes")?;
+        }
+        None
+    } else {
+        Some(new_password()?)
+    };
+    let accounts = vault.all_account_data()?;
+    crate::warn_damaged(vault, "not exported:")?;
+    let password = password.as_deref().map(String::as_str);
+    let bytes = match app {
+        App::Aegis => backup::aegis::export(&accounts, password)?,
+        App::TwoFas => backup::twofas::export(&accounts, password)?,
+    };
+    write_new_file(path, &bytes)?;
+    let parsed = backup::parse(&read(path)?, password)?;
+    let readable = parsed.entries.iter().filter(|e| e.outcome.is_ok()).count();
+    if readable != accounts.len() {
+        return Err(CliError::msg(format!("{} was written but does not read back whole", path.display())));
+    }
+    let how = if plain { "unencrypted" } else { "encrypted" };
+    note!("Wrote {} ({name} format, {how}): verified, {readable} accounts import from it.", path.display());
+    note_push_tokens(vault)
+}
+
+/// `export --html FILE`: the printable paper backup, after a warning (asked unless `yes`).
+pub fn export_html(vault: &Vault, path: &Path, yes: bool) -> CliResult<()> {
+    refuse_existing(path)?;
+    let warning = format!(
+        "This writes every secret, with its QR code, unencrypted to {}: print it, then delete the file.",
+        path.display()
+    );
+    if yes {
+        eprintln!("warning: {warning}");
+    } else {
+        prompt::confirm(&warning, "yes")?;
+    }
+    let accounts = vault.all_account_data()?;
+    crate::warn_damaged(vault, "not exported:")?;
+    write_new_file(path, &backup::paper::html(&accounts)?)?;
+    note!("Wrote {}: a paper backup of {} accounts.", path.display(), accounts.len());
+    note_push_tokens(vault)
+}
+
 /// Google Authenticator migration URIs: printed, drawn as QR codes (`qr`), or written as PNG
-/// files into `png`.
-pub fn export_google(vault: &Vault, qr: bool, png: Option<&Path>) -> CliResult<()> {
+/// files into `png`. When the format cannot carry some accounts, nothing is exported and the
+/// command fails naming them, unless `allow_partial`.
+pub fn export_google(vault: &Vault, allow_partial: bool, qr: bool, png: Option<&Path>) -> CliResult<()> {
     let export = backup::google::export(&vault.all_account_data()?);
     for warning in &export.warnings {
         note!("not exported: {warning}");
+    }
+    if !export.warnings.is_empty() && !allow_partial {
+        return Err(CliError::msg(format!(
+            "Google Authenticator's format cannot carry {} of your accounts (named above); nothing was \
+             exported. Pass --allow-partial to export the others.",
+            export.warnings.len()
+        )));
     }
     if !qr {
         for uri in &export.uris {

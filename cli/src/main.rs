@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use authenticator_core::account::Name;
 use authenticator_core::backup as core_backup;
+use authenticator_core::uri::SteamUri;
 use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Vault, uri};
 use clap::{Parser, Subcommand};
 
@@ -97,16 +98,33 @@ enum Command {
         #[command(subcommand)]
         command: push::PushCommand,
     },
-    /// Export accounts: an encrypted backup file, or (after confirmation) otpauth:// URIs or
-    /// Google Authenticator migration URIs, which contain the secrets.
+    /// Export accounts: an encrypted backup file, a file for Aegis or 2FAS, or (after
+    /// confirmation) a printable HTML page, otpauth:// URIs or Google Authenticator migration
+    /// URIs, which contain the secrets. Files are new, and readable by their owner only.
     Export {
         /// Write an encrypted backup to FILE (password asked twice without echo, or
         /// AUTHENTICATOR_BACKUP_PASSWORD); the file is verified after writing.
         #[arg(long, value_name = "FILE", group = "what")]
         backup: Option<PathBuf>,
+        /// Write an Aegis vault file (Aegis imports it), encrypted like --backup unless --plain.
+        #[arg(long, value_name = "FILE", groups = ["what", "app"])]
+        aegis: Option<PathBuf>,
+        /// Write a 2FAS .2fas file (2FAS imports it), encrypted like --backup unless --plain.
+        #[arg(long = "2fas", value_name = "FILE", groups = ["what", "app"])]
+        twofas: Option<PathBuf>,
+        /// With --aegis or --2fas: write the file unencrypted (after a warning; --yes skips it).
+        #[arg(long, requires = "app")]
+        plain: bool,
+        /// Write a printable HTML page: one card per account with its QR code and secret.
+        #[arg(long, value_name = "FILE", group = "what")]
+        html: Option<PathBuf>,
         /// Print otpauth:// URIs, one per line.
         #[arg(long, group = "what")]
         uris: bool,
+        /// With --uris: write Steam accounts as otpauth://totp/…&encoder=steam, for apps that
+        /// do not read otpauth://steam.
+        #[arg(long, requires = "uris")]
+        steam_as_totp: bool,
         /// Print Google Authenticator otpauth-migration:// URIs (one per QR code).
         #[arg(long, group = "what")]
         google: bool,
@@ -116,7 +134,11 @@ enum Command {
         /// With --qr: write the QR codes as PNG files into DIR (0600) instead of drawing them.
         #[arg(long, value_name = "DIR", requires = "qr")]
         png: Option<PathBuf>,
-        /// Do not ask before printing secrets.
+        /// With --google: export what Google Authenticator can carry even when some accounts
+        /// must be left out (without it, the export fails and names them).
+        #[arg(long, requires = "google")]
+        allow_partial: bool,
+        /// Do not ask before printing or writing secrets in clear.
         #[arg(long)]
         yes: bool,
     },
@@ -356,9 +378,18 @@ fn run(cli: Cli) -> CliResult<()> {
             Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))
         }
         Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
-        Command::Export { backup: None, uris, google, qr, png, yes } => {
+        Command::Export { aegis: Some(path), plain, yes, .. } => {
+            backup::export_to_app(&vault, &path, backup::App::Aegis, plain, yes)
+        }
+        Command::Export { twofas: Some(path), plain, yes, .. } => {
+            backup::export_to_app(&vault, &path, backup::App::TwoFas, plain, yes)
+        }
+        Command::Export { html: Some(path), yes, .. } => backup::export_html(&vault, &path, yes),
+        Command::Export { uris, steam_as_totp, google, allow_partial, qr, png, yes, .. } => {
             if !uris && !google {
-                return Err(CliError::msg("choose --backup FILE, --uris or --google"));
+                return Err(CliError::msg(
+                    "choose --backup FILE, --aegis FILE, --2fas FILE, --html FILE, --uris or --google",
+                ));
             }
             if qr && !google {
                 return Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"));
@@ -371,9 +402,10 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             warn_damaged(&vault, "not exported:")?;
             if google {
-                return backup::export_google(&vault, qr, png.as_deref());
+                return backup::export_google(&vault, allow_partial, qr, png.as_deref());
             }
-            for line in vault.export_uris()? {
+            let steam = if steam_as_totp { SteamUri::TotpEncoder } else { SteamUri::Scheme };
+            for line in vault.export_uris_with(steam)? {
                 say!("{}", line.as_str());
             }
             Ok(())

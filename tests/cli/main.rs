@@ -2,6 +2,7 @@
 //! user would, in a data directory of its own.
 
 mod backup;
+mod export;
 mod files;
 mod passphrase;
 mod push;

@@ -255,3 +255,148 @@ fn group_of(entry: &Entry, groups: &[Group]) -> Option<String> {
     let name = by_uuid.or(entry.group.as_deref())?;
     Some(clean(name)).filter(|g| !g.is_empty())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export: a vault file as Aegis writes it (docs/vault.md of the Aegis project), db version 3.
+
+/// scrypt parameters of the password slot: Aegis' own (N = 2^15, r = 8, p = 1).
+const EXPORT_SCRYPT: kdf::ScryptParams = kdf::ScryptParams { log_n: 15, r: 8, p: 1 };
+/// The db version Aegis 2.x writes: groups listed by uuid.
+const DB_VERSION: u64 = 3;
+
+#[derive(serde::Serialize)]
+struct OutDb<'a> {
+    version: u64,
+    entries: Vec<OutEntry<'a>>,
+    groups: Vec<OutGroup<'a>>,
+    icons_optimized: bool,
+}
+
+#[derive(serde::Serialize)]
+struct OutGroup<'a> {
+    uuid: String,
+    name: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct OutEntry<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    uuid: String,
+    name: &'a str,
+    issuer: &'a str,
+    note: &'static str,
+    favorite: bool,
+    icon: Option<()>,
+    info: OutInfo<'a>,
+    groups: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct OutInfo<'a> {
+    secret: &'a str,
+    algo: &'static str,
+    digits: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<u64>,
+}
+
+/// The vault's content (`db`) for `accounts`, in order, with their groups. Holds the secrets:
+/// one zeroizing buffer.
+fn db_plaintext(accounts: &[AccountData]) -> Result<Zeroizing<Vec<u8>>> {
+    let groups: Vec<OutGroup<'_>> = super::group_names(accounts)
+        .into_iter()
+        .map(|name| Ok(OutGroup { uuid: super::uuid_v4()?, name }))
+        .collect::<Result<_>>()?;
+    let secrets: Vec<Zeroizing<String>> = accounts.iter().map(|a| a.secret.to_base32()).collect();
+    let entries = accounts
+        .iter()
+        .zip(&secrets)
+        .map(|(a, secret)| {
+            let p = &a.params;
+            let (period, counter) = match p.kind() {
+                crate::otp::OtpKind::Hotp => (None, Some(p.counter())),
+                crate::otp::OtpKind::Totp | crate::otp::OtpKind::Steam => (Some(p.period()), None),
+            };
+            let group = a.group.as_deref().and_then(|name| groups.iter().find(|g| g.name == name));
+            Ok(OutEntry {
+                kind: p.kind().as_str(),
+                uuid: super::uuid_v4()?,
+                name: &a.label,
+                issuer: &a.issuer,
+                note: "",
+                favorite: false,
+                icon: None,
+                info: OutInfo { secret, algo: p.algorithm().as_str(), digits: p.digits(), period, counter },
+                groups: group.map(|g| g.uuid.clone()).into_iter().collect(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    super::secret_json(&OutDb { version: DB_VERSION, entries, groups, icons_optimized: true })
+}
+
+fn hex_params(nonce: &[u8], tag: &[u8]) -> Value {
+    serde_json::json!({ "nonce": hex::encode(nonce), "tag": hex::encode(tag) })
+}
+
+/// An Aegis vault file of `accounts` (in order, with groups), which Aegis imports.
+///
+/// With a password: encrypted as Aegis encrypts its vault. A random 256-bit master key seals
+/// the db with AES-256-GCM (`header.params`: hex nonce and tag; `db`: base64 ciphertext); one
+/// password slot holds the master key sealed with AES-256-GCM under scrypt(password, random
+/// 256-bit salt, N = 2^15, r = 8, p = 1). The password must have at least
+/// [`super::format::MIN_PASSWORD_CHARS`] characters.
+///
+/// Without one: a plain vault (`slots` and `params` null, `db` an object) that holds every
+/// secret in clear.
+pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
+    let db = db_plaintext(accounts)?;
+    let file = match password {
+        None => {
+            // The db is written as it is: one buffer for the whole file, of exactly its size.
+            let head = br#"{"version":1,"header":{"slots":null,"params":null},"db":"#;
+            let mut out = Zeroizing::new(Vec::with_capacity(head.len() + db.len() + 1));
+            out.extend_from_slice(head);
+            out.extend_from_slice(&db);
+            out.push(b'}');
+            out
+        }
+        Some(password) => {
+            super::check_export_password(password)?;
+            let master_key = crypto::Key::generate()?;
+            let salt: [u8; 32] = crypto::random_array()?;
+            let derived = kdf::scrypt(password.as_bytes(), &salt, EXPORT_SCRYPT)?;
+            let key_nonce: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
+            let sealed_key = crypto::seal_with_nonce(&derived, &key_nonce, master_key.expose(), &[])?;
+            let (key, key_tag) = sealed_key.split_at(sealed_key.len() - crypto::TAG_LEN);
+            let db_nonce: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
+            let sealed_db = crypto::seal_with_nonce(&master_key, &db_nonce, &db, &[])?;
+            let (ciphertext, db_tag) = sealed_db.split_at(sealed_db.len() - crypto::TAG_LEN);
+            let n = 1u64 << EXPORT_SCRYPT.log_n;
+            let file = serde_json::json!({
+                "version": VAULT_VERSION,
+                "header": {
+                    "slots": [{
+                        "type": PASSWORD_SLOT,
+                        "uuid": super::uuid_v4()?,
+                        "key": hex::encode(key),
+                        "key_params": hex_params(&key_nonce, key_tag),
+                        "n": n,
+                        "r": EXPORT_SCRYPT.r,
+                        "p": EXPORT_SCRYPT.p,
+                        "salt": hex::encode(salt),
+                        "repaired": true,
+                        "is_backup": false,
+                    }],
+                    "params": hex_params(&db_nonce, db_tag),
+                },
+                "db": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ciphertext),
+            });
+            super::secret_json(&file)?
+        }
+    };
+    super::check_output_size(&file)?;
+    Ok(file)
+}

@@ -17,6 +17,7 @@ pub mod google;
 pub mod google_db;
 mod import;
 pub mod microsoft;
+pub mod paper;
 pub mod proton;
 mod sqlite;
 pub mod steam;
@@ -209,6 +210,67 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
     }
 }
 
+/// `value` as JSON in one zeroizing buffer of exactly its size, measured first: for plaintexts
+/// that hold secrets, so no growing step leaves a copy behind in freed memory.
+pub(crate) fn secret_json<T: serde::Serialize>(value: &T) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    /// Counts, then fills: one writer type for both passes keeps one copy of the serialiser
+    /// code per `T` in the library.
+    struct SizedWriter {
+        len: usize,
+        out: Option<zeroize::Zeroizing<Vec<u8>>>,
+    }
+    impl std::io::Write for SizedWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.len += buf.len();
+            if let Some(out) = &mut self.out {
+                out.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = SizedWriter { len: 0, out: None };
+    serde_json::to_writer(&mut counter, value)?;
+    let mut writer = SizedWriter { len: 0, out: Some(zeroize::Zeroizing::new(Vec::with_capacity(counter.len))) };
+    serde_json::to_writer(&mut writer, value)?;
+    Ok(writer.out.unwrap_or_default())
+}
+
+/// A random (version 4) UUID, as Aegis and 2FAS name entries and groups.
+pub(crate) fn uuid_v4() -> Result<String> {
+    let mut b: [u8; 16] = crate::crypto::random_array()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+/// The distinct group names of `accounts`, in order of first use.
+pub(crate) fn group_names(accounts: &[AccountData]) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for group in accounts.iter().filter_map(|a| a.group.as_deref()) {
+        if !group.is_empty() && !names.contains(&group) {
+            names.push(group);
+        }
+    }
+    names
+}
+
+/// Refuses an export password shorter than our own backups accept.
+pub(crate) fn check_export_password(password: &str) -> Result<()> {
+    if password.chars().count() < format::MIN_PASSWORD_CHARS {
+        return Err(Error::WeakPassword(format::MIN_PASSWORD_CHARS));
+    }
+    Ok(())
+}
+
+/// Never hand out an export that the input cap would refuse to read back.
+pub(crate) fn check_output_size(bytes: &[u8]) -> Result<()> {
+    check_size(bytes)
+}
+
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     if crate::codec::zip::is_zip(bytes) {
@@ -365,6 +427,8 @@ pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
         .collect()
 }
 
+#[cfg(test)]
+mod export_tests;
 #[cfg(test)]
 mod plain_tests;
 #[cfg(test)]

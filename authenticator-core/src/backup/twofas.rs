@@ -164,6 +164,11 @@ fn entry_of(index: usize, value: &Value, groups: &[(String, String)]) -> ImportE
     if label.is_empty() {
         label = text(otp.and_then(|o| o.label.as_ref()));
     }
+    // A service with an explicitly empty issuer is named after its account (as our export
+    // writes it): that name is not an issuer.
+    if otp.and_then(|o| o.issuer.as_deref()) == Some("") && issuer == label {
+        issuer.clear();
+    }
     let name = entry_name(display_name(&issuer, &label), "service", index);
     match account_of(&service, issuer, label, groups) {
         Ok(account) => ImportEntry { name, outcome: Ok(account) },
@@ -195,4 +200,167 @@ fn account_of(
         .and_then(|id| groups.iter().find(|(gid, _)| gid == id))
         .map(|(_, name)| name.clone());
     Ok(AccountData { issuer: issuer.into(), label: label.into(), params, secret, group: group.map(Name::from) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export: a `.2fas` file of schema v4, as the 2FAS app writes it.
+
+/// The known text 2FAS seals as `reference` (with the same key) to tell a wrong password from
+/// damaged data: the 2FAS app's own constant, as its encrypted exports carry it.
+const REFERENCE: &str = "tRViSsLKzd86Hprh4ceC2OP7xazn4rrt4xhfEUbOjxLX8Rc3mkISXE0lWbmnWfggogbBJhtYgpK6fMl1D6mtsy92R3HkdGfwuXbzLebqVFJsR7IZ2w58t938iymwG4824igYy1wi6n2WDpO1Q1P69zwJGs2F5a1qP4MyIiDSD7NCV2OvidXQCBnDlGfmz0f1BQySRkkt4ryiJeCjD2o4QsveJ9uDBUn8ELyOrESv5R5DMDkD4iAF8TXU7KyoJujd";
+/// Salt length 2FAS uses for PBKDF2, in bytes.
+const SALT_LEN: usize = 256;
+/// The schema this export follows, and the 2FAS release whose files it matches.
+const SCHEMA_VERSION: u64 = 4;
+const APP_VERSION_CODE: u64 = 5_000_009;
+const APP_VERSION_NAME: &str = "5.1.0";
+/// 2FAS's default icon collection (a label icon needs one).
+const ICON_COLLECTION: &str = "a5b3fb65-4ec5-43e6-8ec1-49e24ca9e7ad";
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutService<'a> {
+    name: &'a str,
+    secret: &'a str,
+    updated_at: i64,
+    otp: OutOtp<'a>,
+    order: serde_json::Value,
+    icon: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutOtp<'a> {
+    label: &'a str,
+    account: &'a str,
+    issuer: &'a str,
+    digits: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counter: Option<u64>,
+    algorithm: &'static str,
+    token_type: &'static str,
+    source: &'static str,
+}
+
+/// The two letters of a label icon ("GI" for GitHub); ASCII case only (no Unicode case tables in
+/// the library for an icon).
+fn icon_text(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).take(2).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// A `.2fas` file of `accounts` (in order, with groups), which 2FAS imports.
+///
+/// With a password: `services` is empty and `servicesEncrypted` holds them as
+/// `base64(ciphertext ‖ tag):base64(salt):base64(iv)`, AES-256-GCM under PBKDF2-HMAC-SHA256
+/// (10 000 iterations, a random 256-byte salt); `reference` is 2FAS's known text sealed with the
+/// same key and a fresh iv. As in 2FAS's own files, the group list stays outside the encryption
+/// (group names are readable; secrets and account names are not). The password must have at
+/// least [`super::format::MIN_PASSWORD_CHARS`] characters.
+///
+/// Without one: every secret in clear.
+pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
+    let now_ms = crate::time::now().saturating_mul(1000);
+    let groups: Vec<(String, &str)> =
+        super::group_names(accounts).into_iter().map(|name| Ok((super::uuid_v4()?, name))).collect::<Result<_>>()?;
+    let secrets: Vec<Zeroizing<String>> = accounts.iter().map(|a| a.secret.to_base32()).collect();
+    let services: Vec<OutService<'_>> = accounts
+        .iter()
+        .zip(&secrets)
+        .enumerate()
+        .map(|(position, (a, secret))| {
+            let p = &a.params;
+            let (period, counter, token_type) = match p.kind() {
+                crate::otp::OtpKind::Totp => (Some(p.period()), None, "TOTP"),
+                crate::otp::OtpKind::Hotp => (None, Some(p.counter()), "HOTP"),
+                crate::otp::OtpKind::Steam => (Some(p.period()), None, "STEAM"),
+            };
+            // 2FAS names a service after its issuer; one without shows its account.
+            let name = if a.issuer.is_empty() { a.label.as_str() } else { a.issuer.as_str() };
+            OutService {
+                name,
+                secret,
+                updated_at: now_ms,
+                otp: OutOtp {
+                    label: &a.label,
+                    account: &a.label,
+                    issuer: &a.issuer,
+                    digits: p.digits(),
+                    period,
+                    counter,
+                    algorithm: p.algorithm().as_str(),
+                    token_type,
+                    source: "Manual",
+                },
+                order: serde_json::json!({ "position": position }),
+                icon: serde_json::json!({
+                    "selected": "Label",
+                    "label": { "text": icon_text(name), "backgroundColor": "Default" },
+                    "iconCollection": { "id": ICON_COLLECTION },
+                }),
+                group_id: a
+                    .group
+                    .as_deref()
+                    .and_then(|g| groups.iter().find(|(_, n)| *n == g))
+                    .map(|(id, _)| id.as_str()),
+            }
+        })
+        .collect();
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|(id, name)| serde_json::json!({ "id": id, "name": name, "isExpanded": true, "updatedAt": now_ms }))
+        .collect();
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct OutFile<'a> {
+        services: &'a [OutService<'a>],
+        groups: Vec<Value>,
+        updated_at: i64,
+        schema_version: u64,
+        app_version_code: u64,
+        app_version_name: &'static str,
+        app_origin: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        services_encrypted: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    }
+    let mut file = OutFile {
+        services: &services,
+        groups,
+        updated_at: now_ms,
+        schema_version: SCHEMA_VERSION,
+        app_version_code: APP_VERSION_CODE,
+        app_version_name: APP_VERSION_NAME,
+        app_origin: "android",
+        services_encrypted: None,
+        reference: None,
+    };
+    let bytes = match password {
+        None => super::secret_json(&file)?,
+        Some(password) => {
+            super::check_export_password(password)?;
+            let plaintext = super::secret_json(&services)?;
+            let salt: [u8; SALT_LEN] = crypto::random_array()?;
+            let key = kdf::pbkdf2_sha256(password.as_bytes(), &salt, PBKDF2_ITERATIONS)?;
+            file.services = &[];
+            file.services_encrypted = Some(seal_field(&key, &salt, &plaintext)?);
+            file.reference = Some(seal_field(&key, &salt, REFERENCE.as_bytes())?);
+            super::secret_json(&file)?
+        }
+    };
+    super::check_output_size(&bytes)?;
+    Ok(bytes)
+}
+
+/// `base64(ciphertext ‖ tag):base64(salt):base64(iv)` with a fresh iv.
+fn seal_field(key: &Key, salt: &[u8], plaintext: &[u8]) -> Result<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let iv: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
+    let sealed = crypto::seal_with_nonce(key, &iv, plaintext, &[])?;
+    Ok(format!("{}:{}:{}", STANDARD.encode(sealed), STANDARD.encode(salt), STANDARD.encode(iv)))
 }

@@ -90,6 +90,24 @@ pub fn split_label(label: &str, issuer: &str) -> (String, String) {
 /// Formats an account as an `otpauth://` URI that [`parse`] reads back to the same account
 /// (except its group, which URIs do not carry). The result contains the secret.
 pub fn format(account: &AccountData) -> Zeroizing<String> {
+    format_with(account, SteamUri::Scheme)
+}
+
+/// How a Steam account is written as a URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum SteamUri {
+    /// `otpauth://steam/…` (Aegis, 2FAS, this app).
+    #[default]
+    Scheme,
+    /// `otpauth://totp/…&digits=5&period=30&encoder=steam`, for apps that read the `encoder`
+    /// parameter but not the `steam` scheme (KeePassXC's form). An app that ignores `encoder`
+    /// still accepts the URI but shows plain 5-digit TOTP codes, which Steam does not take.
+    TotpEncoder,
+}
+
+/// [`format`], with Steam accounts written as `steam` says.
+pub fn format_with(account: &AccountData, steam: SteamUri) -> Zeroizing<String> {
     let p = &account.params;
     let mut path = String::new();
     if !account.issuer.is_empty() || account.label.contains(':') {
@@ -102,13 +120,18 @@ pub fn format(account: &AccountData) -> Zeroizing<String> {
     } else {
         format!("&issuer={}", query::encode(&account.issuer, false))
     };
+    let steam_as_totp = p.kind() == OtpKind::Steam && steam == SteamUri::TotpEncoder;
     let params = match p.kind() {
+        OtpKind::Steam if steam_as_totp => {
+            format!("&algorithm={}&digits={}&period={}&encoder=steam", p.algorithm(), p.digits(), p.period())
+        }
         OtpKind::Steam => String::new(),
         OtpKind::Totp => format!("&algorithm={}&digits={}&period={}", p.algorithm(), p.digits(), p.period()),
         OtpKind::Hotp => format!("&algorithm={}&digits={}&counter={}", p.algorithm(), p.digits(), p.counter()),
     };
     let secret = account.secret.to_base32();
-    let scheme = format!("otpauth://{}/", p.kind().as_str());
+    let kind = if steam_as_totp { OtpKind::Totp } else { p.kind() };
+    let scheme = format!("otpauth://{}/", kind.as_str());
     let parts = [scheme.as_str(), &path, "?secret=", &secret, &issuer, &params];
     // The URI carries the secret: one buffer of exactly its size, so no growing step leaves a
     // copy behind in freed memory, wiped on drop.

@@ -235,3 +235,25 @@ fn formatted_uri_is_one_exactly_sized_zeroizing_buffer() {
         assert_eq!(formatted.capacity(), formatted.len(), "{uri}");
     }
 }
+
+#[test]
+fn steam_accounts_can_be_written_as_totp_with_the_steam_encoder() {
+    let steam = AccountData {
+        issuer: "Steam".into(),
+        label: "gaben".into(),
+        params: OtpParams::steam(),
+        secret: Secret::from_base32(SECRET).unwrap(),
+        group: None,
+    };
+    let uri = format_with(&steam, SteamUri::TotpEncoder);
+    assert_eq!(
+        uri.as_str(),
+        "otpauth://totp/Steam:gaben?secret=JBSWY3DPEHPK3PXP&issuer=Steam&algorithm=SHA1&digits=5&period=30&encoder=steam"
+    );
+    assert_eq!(ok(&uri), steam);
+    assert_eq!(format_with(&steam, SteamUri::Scheme), format(&steam));
+    assert!(format(&steam).starts_with("otpauth://steam/"));
+    // Other kinds are written the same either way.
+    let totp = ok("otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example");
+    assert_eq!(format_with(&totp, SteamUri::TotpEncoder), format(&totp));
+}

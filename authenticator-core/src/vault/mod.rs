@@ -526,7 +526,12 @@ impl Vault {
     /// Every account as an `otpauth://` URI, in list order. These contain the secrets (each in
     /// a zeroizing buffer).
     pub fn export_uris(&self) -> Result<Vec<zeroize::Zeroizing<String>>> {
-        self.accounts()?.iter().map(|a| Ok(uri::format(&self.account_data(a.id)?))).collect()
+        self.export_uris_with(uri::SteamUri::Scheme)
+    }
+
+    /// [`Vault::export_uris`], with Steam accounts written as `steam` says.
+    pub fn export_uris_with(&self, steam: uri::SteamUri) -> Result<Vec<zeroize::Zeroizing<String>>> {
+        self.accounts()?.iter().map(|a| Ok(uri::format_with(&self.account_data(a.id)?, steam))).collect()
     }
 }
 

@@ -189,6 +189,21 @@ final class BackupTests: XCTestCase {
         XCTAssertEqual(try newPhone.listAccounts().count, 3)
     }
 
+    func testOtpauthURIsCanCarrySteamAsTotpWithTheSteamEncoderAndImportBackAsSteam() throws {
+        let phone = try phoneWithThreeAccounts()
+        let uris = try phone.exportOtpauthUris(steamAsTotp: true)
+        let steam = uris.filter { $0.contains("carol") }
+        XCTAssertEqual(steam.count, 1, "\(uris)")
+        XCTAssert(steam[0].hasPrefix("otpauth://totp/Steam:carol?") && steam[0].hasSuffix("&encoder=steam"), steam[0])
+
+        let newPhone = try TempVault(self).open()
+        let result = try newPhone.importFile(file: Data(uris.joined(separator: "\n").utf8))
+        XCTAssertEqual(result.format, .uriList)
+        // URIs carry no group; Steam stays Steam, with Steam's codes.
+        XCTAssertEqual(try shapes(newPhone), expectedShapes.map { $0.withoutGroup() })
+        XCTAssertEqual(try codeValues(newPhone), try codeValues(phone))
+    }
+
     func testAGoogleExportLeavesSteamOutWithAWarningAndTheRestImportsBack() throws {
         let phone = try phoneWithThreeAccounts()
         let export = try phone.exportGoogleMigration()

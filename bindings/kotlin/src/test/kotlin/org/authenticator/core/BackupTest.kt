@@ -177,6 +177,25 @@ class BackupTest {
     }
 
     @Test
+    fun `otpauth URIs can carry Steam as totp with encoder=steam, and import back as Steam`() {
+        val (uris, codes) =
+            openVault(dir).use { phone ->
+                addThreeAccounts(phone)
+                phone.exportOtpauthUris(steamAsTotp = true) to phone.codeValues()
+            }
+        val steam = uris.single { "carol" in it }
+        assertTrue(steam.startsWith("otpauth://totp/Steam:carol?") && steam.endsWith("&encoder=steam"), steam)
+
+        openVault(otherDir).use { newPhone ->
+            val result = newPhone.importFile(uris.joinToString("\n").toByteArray())
+            assertEquals(ImportFormat.URI_LIST, result.format)
+            // URIs carry no group; Steam stays Steam, with Steam's codes.
+            assertEquals(expectedShapes().map { it.copy(group = null) }, newPhone.shapes())
+            assertEquals(codes, newPhone.codeValues())
+        }
+    }
+
+    @Test
     fun `a Google Authenticator export leaves Steam out with a warning, the rest imports back`() {
         val (export, codes) =
             openVault(dir).use { phone ->

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A Python venv with the `cryptography` package, the independent implementation that export tests
+# decrypt our encrypted Aegis and 2FAS files with (scrypt, PBKDF2, AES-GCM from OpenSSL, not ours).
+#
+#   bash tests/independent/venv.sh     installs once (idempotent), then prints the venv's python
+#
+# Cache (outside the clone): ${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/crypto-$VERSION/
+#   venv/ (marker .installed), download/ (the wheels, so a re-install is offline), pip-cache/.
+set -euo pipefail
+
+VERSION=46.0.3
+CACHE_ROOT="${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/crypto-$VERSION"
+VENV="$CACHE_ROOT/venv"
+MARKER="$VENV/.installed"
+
+log() { printf '[crypto-venv] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+installed() { [ -f "$MARKER" ] && [ -x "$VENV/bin/python" ]; }
+
+do_install() {
+  local py dl
+  py="$(command -v python3)" || die "no python3 found"
+  log "installing cryptography $VERSION into $VENV (one-time)"
+  rm -rf "$VENV"
+  "$py" -m venv "$VENV"
+  export PIP_CACHE_DIR="$CACHE_ROOT/pip-cache" PIP_DISABLE_PIP_VERSION_CHECK=1
+  dl="$CACHE_ROOT/download"
+  mkdir -p "$dl"
+  if ! "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$dl" "cryptography==$VERSION" >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip download --quiet --only-binary=:all: -d "$dl" "cryptography==$VERSION"
+    "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$dl" "cryptography==$VERSION"
+  fi
+  "$VENV/bin/python" -c 'import cryptography.hazmat.primitives.ciphers.aead' || die "cryptography does not import"
+  echo "cryptography==$VERSION installed $(date -u +%FT%TZ)" >"$MARKER"
+}
+
+if ! installed; then
+  mkdir -p "$CACHE_ROOT"
+  # Concurrent test processes may all ask on a cold cache: one installs, the rest wait.
+  (
+    flock 9
+    installed || do_install
+  ) 9>"$CACHE_ROOT/.install.lock"
+fi
+echo "$VENV/bin/python"
