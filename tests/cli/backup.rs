@@ -524,6 +524,14 @@ fn otpauth_uri_list_fixture_imports_the_documented_accounts_with_their_codes() {
     assert_fixture_imports("plain.txt", None, &[0, 1, 2, 3, 4, 5, 6]);
 }
 
+// Encrypted exports of other apps (aegis-testdata: the Aegis project's importer test files).
+
+#[test]
+fn andotp_encrypted_backups_import_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/andotp_encrypted.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/andotp_encrypted_old.bin", Some("test"), &[0, 1, 2, 3, 4, 5]);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

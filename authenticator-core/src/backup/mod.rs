@@ -6,6 +6,7 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod andotp;
 pub mod format;
 pub mod google;
 mod import;
@@ -59,6 +60,8 @@ pub enum ImportFormat {
     GoogleMigration,
     /// Text with one `otpauth://` URI per line.
     UriList,
+    /// andOTP backup: plain JSON, or encrypted (new PBKDF2 or old SHA-256 format).
+    AndOtp,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -149,6 +152,27 @@ fn entry_name(display_name: String, noun: &str, index: usize) -> String {
     if display_name.is_empty() { format!("{noun} {}", index + 1) } else { display_name }
 }
 
+/// One entry of another app's export, from its loose fields: named after its issuer and label
+/// (cleaned; "entry 3" when both are empty), imported or refused with the reason.
+fn loose_entry(
+    index: usize,
+    issuer: &str,
+    label: &str,
+    secret: std::result::Result<crate::otp::Secret, String>,
+    loose: &crate::otp::LooseParams,
+) -> ImportEntry {
+    let (issuer, label) = (clean(issuer), clean(label));
+    let name = entry_name(display_name(&issuer, &label), "entry", index);
+    let account = secret.and_then(|secret| {
+        let params = crate::otp::OtpParams::from_loose(loose).map_err(|e| e.to_string())?;
+        Ok(AccountData { issuer: issuer.into(), label: label.into(), params, secret, group: None })
+    });
+    match account {
+        Ok(account) => ImportEntry { name, outcome: Ok(account) },
+        Err(reason) => ImportEntry::refused(name, reason),
+    }
+}
+
 /// A JSON error as an import error. serde's own messages can quote the offending value, which
 /// may be a secret: only the kind of error and where it is are kept.
 fn json_error(what: &str, e: &serde_json::Error) -> Error {
@@ -177,7 +201,14 @@ fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
 
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
-    let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return detect_binary(bytes);
+    };
+    let text = text.trim_start_matches('\u{feff}').trim();
+    if text.starts_with('[') {
+        let json = serde_json::from_str::<serde_json::Value>(text).ok()?;
+        return andotp::is_plain(&json).then_some(ImportFormat::AndOtp);
+    }
     if text.starts_with('{') {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
             // Broken JSON (a truncated download, a damaged file): recognise whose it was, so the
@@ -215,6 +246,22 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     }
 }
 
+/// Binary files: known magic numbers first, then andOTP's encrypted backups, which have none.
+fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
+    const NOT_ANDOTP: [&[u8]; 6] = [
+        b"\x89PNG",           // images (QR codes) are not backups
+        b"\xff\xd8\xff",      // JPEG
+        b"PK\x03\x04",        // zip (Authenticator Plus)
+        b"SQLite format 3\0", // databases of other apps
+        b"\xac\xed",          // Java serialization (FreeOTP v2)
+        b"AUTHENTICATORPRO",  // Stratum
+    ];
+    if NOT_ANDOTP.iter().any(|magic| bytes.starts_with(magic)) || bytes.starts_with(b"AuthenticatorPro") {
+        return None;
+    }
+    andotp::could_be_encrypted(bytes).then_some(ImportFormat::AndOtp)
+}
+
 /// Reads any supported export. `password` is needed for encrypted ones
 /// ([`Error::PasswordRequired`] without it, [`Error::WrongPassword`] when it does not open).
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
@@ -226,6 +273,8 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::TwoFas => twofas::parse(bytes, password)?,
         ImportFormat::GoogleMigration => google::parse_lines(text_of(bytes)?)?,
         ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
+        ImportFormat::AndOtp if std::str::from_utf8(bytes).is_ok() => andotp::parse_plain(bytes)?,
+        ImportFormat::AndOtp => andotp::parse_encrypted(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

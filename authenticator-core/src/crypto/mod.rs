@@ -1,8 +1,8 @@
 //! The one place that seals and opens, derives keys and draws randomness.
 //!
 //! Every other module — the vault, the push PIN seal, our backup format, the Aegis and 2FAS
-//! importers — goes through here; nothing else names ring's AEAD, argon2 or scrypt. Keys are
-//! wiped on drop and never shown by `Debug`.
+//! importers — goes through here; nothing else names ring's AEAD, ring's PBKDF2, argon2 or scrypt.
+//! Keys are wiped on drop and never shown by `Debug`.
 
 mod aead;
 pub mod kdf;

@@ -1,0 +1,93 @@
+//! The encrypted importers on real files of the Aegis project's importer tests
+//! (`aegis-testdata/`; its README gives the passwords and what each file holds).
+
+use super::*;
+
+fn testdata(name: &str) -> Vec<u8> {
+    fixture(&format!("aegis-testdata/{name}"))
+}
+
+/// The accounts of plain.txt at `lines`, in that order.
+fn plain_txt(lines: &[usize]) -> Vec<AccountData> {
+    let all = expected_accounts();
+    lines.iter().map(|&i| all[i].clone()).collect()
+}
+
+const ALL: [usize; 7] = [0, 1, 2, 3, 4, 5, 6];
+
+/// Parses through detection, checking the format.
+fn parsed(name: &str, format: ImportFormat, password: Option<&str>) -> Result<Vec<ImportEntry>> {
+    let bytes = testdata(name);
+    assert_eq!(detect(&bytes), Some(format), "{name}");
+    super::super::parse(&bytes, password).map(|p| {
+        assert_eq!(p.format, format);
+        p.entries
+    })
+}
+
+/// Every cut of `name` is an error or a smaller import, never a panic.
+fn cuts_never_panic(name: &str, password: &str) {
+    let bytes = testdata(name);
+    for len in (0..bytes.len()).step_by(13) {
+        let _ = super::super::parse(&bytes[..len], Some(password));
+    }
+}
+
+// andOTP
+
+#[test]
+fn andotp_plain_imports_the_seven_accounts() {
+    assert_eq!(accounts(parsed("andotp_plain.json", ImportFormat::AndOtp, None).unwrap()), plain_txt(&ALL));
+}
+
+#[test]
+fn andotp_encrypted_new_format_opens_with_the_password() {
+    let entries = parsed("andotp_encrypted.bin", ImportFormat::AndOtp, Some("test")).unwrap();
+    assert_eq!(accounts(entries), plain_txt(&ALL));
+}
+
+#[test]
+fn andotp_encrypted_old_format_opens_with_the_password_and_splits_its_labels() {
+    // Old andOTP wrote "Deno - Deno:Mason" as the label: read back as issuer Deno, name Mason.
+    // That version had no Steam: the file holds the other six.
+    let entries = parsed("andotp_encrypted_old.bin", ImportFormat::AndOtp, Some("test")).unwrap();
+    assert_eq!(accounts(entries), plain_txt(&[0, 1, 2, 3, 4, 5]));
+}
+
+#[test]
+fn andotp_encrypted_wrong_or_missing_password_is_typed() {
+    for name in ["andotp_encrypted.bin", "andotp_encrypted_old.bin"] {
+        assert!(matches!(parsed(name, ImportFormat::AndOtp, Some("tset")), Err(Error::WrongPassword)), "{name}");
+        assert!(matches!(parsed(name, ImportFormat::AndOtp, None), Err(Error::PasswordRequired)), "{name}");
+    }
+}
+
+#[test]
+fn andotp_iteration_counts_beyond_the_budget_are_never_derived() {
+    let mut bytes = testdata("andotp_encrypted.bin");
+    // 4 billion PBKDF2-SHA1 iterations (some 15 minutes): not a new-format header andOTP could
+    // have written, so only the old format is tried, which this password does not open.
+    bytes[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(matches!(andotp::parse_encrypted(&bytes, Some("test")), Err(Error::WrongPassword)));
+    // The most the budget allows (2 s priced) is still derived and charged.
+    let mut budget = crate::crypto::kdf::KdfBudget::per_file();
+    let most = crate::crypto::kdf::KdfCost::pbkdf2_with(
+        crate::crypto::kdf::Pbkdf2Hash::Sha1,
+        crate::crypto::kdf::MAX_PBKDF2_ITERATIONS,
+    );
+    assert!(budget.charge(most).is_ok() && budget.charge(most).is_err());
+}
+
+#[test]
+fn andotp_bad_entry_is_refused_alone_and_cut_files_never_panic() {
+    let mut json: serde_json::Value = serde_json::from_slice(&testdata("andotp_plain.json")).unwrap();
+    json[1]["secret"] = "not base32!".into();
+    json[2]["type"] = "MOTP".into();
+    let entries = andotp::parse_plain(&serde_json::to_vec(&json).unwrap()).unwrap();
+    let refused: Vec<&str> = entries.iter().filter(|e| e.outcome.is_err()).map(|e| e.name.as_str()).collect();
+    assert_eq!(refused, ["SPDX (James)", "Airbnb (Elijah)"]);
+    assert_eq!(entries.iter().filter(|e| e.outcome.is_ok()).count(), 5);
+    for name in ["andotp_plain.json", "andotp_encrypted.bin", "andotp_encrypted_old.bin"] {
+        cuts_never_panic(name, "test");
+    }
+}
