@@ -532,6 +532,13 @@ fn andotp_encrypted_backups_import_the_documented_accounts_with_their_codes() {
     assert_fixture_imports("aegis-testdata/andotp_encrypted_old.bin", Some("test"), &[0, 1, 2, 3, 4, 5]);
 }
 
+#[test]
+fn stratum_backups_and_database_import_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/stratum_encrypted.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/stratum_encrypted_legacy.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/stratum_internal.db", None, &[0, 1, 2, 3, 4, 5, 6]);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

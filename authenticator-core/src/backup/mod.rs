@@ -10,6 +10,7 @@ pub mod andotp;
 pub mod format;
 pub mod google;
 mod import;
+pub mod stratum;
 pub mod twofas;
 
 pub use import::import;
@@ -62,6 +63,10 @@ pub enum ImportFormat {
     UriList,
     /// andOTP backup: plain JSON, or encrypted (new PBKDF2 or old SHA-256 format).
     AndOtp,
+    /// Stratum (Authenticator Pro) backup: plain JSON, encrypted, legacy encrypted.
+    Stratum,
+    /// Stratum's own SQLite database.
+    StratumDatabase,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -220,6 +225,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
                 ("\"servicesEncrypted\"".to_owned(), ImportFormat::TwoFas),
                 ("\"services\"".to_owned(), ImportFormat::TwoFas),
                 ("\"db\"".to_owned(), ImportFormat::Aegis),
+                ("\"Authenticators\"".to_owned(), ImportFormat::Stratum),
             ]
             .into_iter()
             .find(|(marker, _)| text.contains(marker.as_str()))
@@ -233,6 +239,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         }
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
+        }
+        if stratum::is_plain(&json) {
+            return Some(ImportFormat::Stratum);
         }
         return None;
     }
@@ -248,6 +257,12 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
 
 /// Binary files: known magic numbers first, then andOTP's encrypted backups, which have none.
 fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
+    if bytes.starts_with(stratum::HEADER) || bytes.starts_with(stratum::HEADER_LEGACY) {
+        return Some(ImportFormat::Stratum);
+    }
+    if stratum::is_database(bytes) {
+        return Some(ImportFormat::StratumDatabase);
+    }
     const NOT_ANDOTP: [&[u8]; 6] = [
         b"\x89PNG",           // images (QR codes) are not backups
         b"\xff\xd8\xff",      // JPEG
@@ -275,6 +290,9 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::UriList => parse_uri_list(text_of(bytes)?),
         ImportFormat::AndOtp if std::str::from_utf8(bytes).is_ok() => andotp::parse_plain(bytes)?,
         ImportFormat::AndOtp => andotp::parse_encrypted(bytes, password)?,
+        ImportFormat::Stratum if std::str::from_utf8(bytes).is_ok() => stratum::parse_plain(bytes)?,
+        ImportFormat::Stratum => stratum::parse_encrypted(bytes, password)?,
+        ImportFormat::StratumDatabase => stratum::parse_database(bytes)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -91,3 +91,84 @@ fn andotp_bad_entry_is_refused_alone_and_cut_files_never_panic() {
         cuts_never_panic(name, "test");
     }
 }
+
+// Stratum (Authenticator Pro)
+
+#[test]
+fn stratum_plain_imports_the_seven_accounts() {
+    assert_eq!(accounts(parsed("stratum_plain.json", ImportFormat::Stratum, None).unwrap()), plain_txt(&ALL));
+}
+
+#[test]
+fn stratum_encrypted_argon2id_opens_with_the_password() {
+    assert_eq!(
+        accounts(parsed("stratum_encrypted.bin", ImportFormat::Stratum, Some("test")).unwrap()),
+        plain_txt(&ALL)
+    );
+}
+
+#[test]
+fn stratum_legacy_encrypted_pbkdf2_cbc_opens_with_the_password() {
+    let entries = parsed("stratum_encrypted_legacy.bin", ImportFormat::Stratum, Some("test")).unwrap();
+    assert_eq!(accounts(entries), plain_txt(&ALL));
+}
+
+#[test]
+fn stratum_encrypted_wrong_or_missing_password_is_typed() {
+    for name in ["stratum_encrypted.bin", "stratum_encrypted_legacy.bin"] {
+        assert!(matches!(parsed(name, ImportFormat::Stratum, Some("tset")), Err(Error::WrongPassword)), "{name}");
+        assert!(matches!(parsed(name, ImportFormat::Stratum, None), Err(Error::PasswordRequired)), "{name}");
+    }
+    // CBC authenticates nothing: many wrong passwords, each refused as such (bad padding or
+    // plaintext that is not the backup), none a panic or a garbage import.
+    let bytes = testdata("stratum_encrypted_legacy.bin");
+    for n in 0..40 {
+        let result = stratum::parse_encrypted(&bytes, Some(&format!("wrong {n}")));
+        assert!(matches!(result, Err(Error::WrongPassword) | Err(Error::InvalidImport(_))), "{n}: {result:?}");
+    }
+}
+
+#[test]
+fn stratum_internal_database_imports_the_seven_accounts_from_a_copy() {
+    let path = fixture_dir().join("aegis-testdata/stratum_internal.db");
+    let before = std::fs::read(&path).unwrap();
+    let entries = parsed("stratum_internal.db", ImportFormat::StratumDatabase, None).unwrap();
+    assert_eq!(accounts(entries), plain_txt(&ALL));
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is untouched");
+}
+
+#[test]
+fn stratum_bad_entries_are_refused_alone_and_cut_files_never_panic() {
+    let mut json: serde_json::Value = serde_json::from_slice(&testdata("stratum_plain.json")).unwrap();
+    json["Authenticators"][0]["Type"] = 3.into();
+    json["Authenticators"][1]["Algorithm"] = 7.into();
+    json["Authenticators"][2]["Secret"] = "!!".into();
+    let entries = stratum::parse_plain(&serde_json::to_vec(&json).unwrap()).unwrap();
+    let refused: Vec<(&str, &str)> =
+        entries.iter().filter_map(|e| e.outcome.as_ref().err().map(|r| (e.name.as_str(), r.as_str()))).collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert_eq!(refused[0], ("Deno (Mason)", "mOTP accounts are not supported"));
+    assert_eq!(entries.iter().filter(|e| e.outcome.is_ok()).count(), 4);
+    for name in ["stratum_plain.json", "stratum_encrypted_legacy.bin", "stratum_internal.db"] {
+        cuts_never_panic(name, "test");
+    }
+    // Argon2id (64 MiB) per cut would be slow: a few cuts of the current format.
+    let bytes = testdata("stratum_encrypted.bin");
+    for len in [0, 16, 40, 44, 60, bytes.len() - 1] {
+        assert!(super::super::parse(&bytes[..len], Some("test")).is_err(), "cut at {len}");
+    }
+}
+
+#[test]
+fn a_hostile_database_is_an_error_not_a_panic() {
+    let mut bytes = testdata("stratum_internal.db");
+    for at in (100..bytes.len()).step_by(97) {
+        bytes[at] ^= 0x5a;
+    }
+    // Damaged pages: an error, or whatever rows still read (each checked like any other).
+    match stratum::parse_database(&bytes) {
+        Ok(entries) => assert!(entries.len() <= 7),
+        Err(e) => assert!(matches!(e, Error::InvalidImport(_)), "{e:?}"),
+    }
+    assert!(stratum::parse_database(b"SQLite format 3\0 not really").is_err());
+}
