@@ -539,6 +539,39 @@ fn stratum_backups_and_database_import_the_documented_accounts_with_their_codes(
     assert_fixture_imports("aegis-testdata/stratum_internal.db", None, &[0, 1, 2, 3, 4, 5, 6]);
 }
 
+/// Imports `file` of the fixtures and returns each account's issuer, label, type, algorithm,
+/// digits and period, as `list --json` shows them.
+fn imported_shapes(file: &str, password: Option<&str>) -> Vec<(String, String, String, String, u64, u64)> {
+    let home = Home::new("fixture");
+    import(&home, &fixtures().join(file), password).ok();
+    home.accounts()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (
+                text("issuer"),
+                text("label"),
+                text("type"),
+                text("algorithm"),
+                a["digits"].as_u64().unwrap(),
+                a["period"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn totp_sha1(issuer: &str, label: &str, digits: u64) -> (String, String, String, String, u64, u64) {
+    (issuer.into(), label.into(), "totp".into(), "SHA1".into(), digits, 30)
+}
+
+#[test]
+fn authy_encrypted_token_store_imports_its_three_accounts() {
+    assert_eq!(
+        imported_shapes("aegis-testdata/authy_encrypted.xml", Some("testtest")),
+        [totp_sha1("Deno", "Mason", 6), totp_sha1("SPDX", "James", 7), totp_sha1("Airbnb", "Elijah", 8)]
+    );
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

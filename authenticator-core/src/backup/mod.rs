@@ -7,6 +7,7 @@
 
 pub mod aegis;
 pub mod andotp;
+pub mod authy;
 pub mod format;
 pub mod google;
 mod import;
@@ -67,6 +68,8 @@ pub enum ImportFormat {
     Stratum,
     /// Stratum's own SQLite database.
     StratumDatabase,
+    /// Authy's token store (Android shared preferences), plain or with encrypted secrets.
+    Authy,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -210,6 +213,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         return detect_binary(bytes);
     };
     let text = text.trim_start_matches('\u{feff}').trim();
+    if crate::codec::prefs::looks_like_prefs(text.as_bytes()) {
+        return detect_prefs(text.as_bytes());
+    }
     if text.starts_with('[') {
         let json = serde_json::from_str::<serde_json::Value>(text).ok()?;
         return andotp::is_plain(&json).then_some(ImportFormat::AndOtp);
@@ -255,6 +261,15 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     }
 }
 
+/// Android shared preferences: whose they are, by the keys they hold.
+fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
+    let prefs = crate::codec::prefs::parse(bytes).ok()?;
+    if authy::is_token_store(&prefs) {
+        return Some(ImportFormat::Authy);
+    }
+    None
+}
+
 /// Binary files: known magic numbers first, then andOTP's encrypted backups, which have none.
 fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
     if bytes.starts_with(stratum::HEADER) || bytes.starts_with(stratum::HEADER_LEGACY) {
@@ -293,6 +308,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Stratum if std::str::from_utf8(bytes).is_ok() => stratum::parse_plain(bytes)?,
         ImportFormat::Stratum => stratum::parse_encrypted(bytes, password)?,
         ImportFormat::StratumDatabase => stratum::parse_database(bytes)?,
+        ImportFormat::Authy => authy::parse(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

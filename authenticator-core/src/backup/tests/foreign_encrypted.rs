@@ -172,3 +172,53 @@ fn a_hostile_database_is_an_error_not_a_panic() {
     }
     assert!(stratum::parse_database(b"SQLite format 3\0 not really").is_err());
 }
+
+// Authy
+
+/// What Authy holds of plain.txt's first three accounts: TOTP, SHA-1, 30 s, their digits.
+fn authy_accounts() -> Vec<AccountData> {
+    plain_txt(&[0, 1, 2])
+        .into_iter()
+        .map(|mut a| {
+            a.params = OtpParams::totp(Algorithm::Sha1, a.params.digits(), 30).unwrap();
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn authy_plain_token_store_imports_its_three_accounts() {
+    assert_eq!(accounts(parsed("authy_plain.xml", ImportFormat::Authy, None).unwrap()), authy_accounts());
+}
+
+#[test]
+fn authy_encrypted_token_store_opens_with_the_password() {
+    assert_eq!(
+        accounts(parsed("authy_encrypted.xml", ImportFormat::Authy, Some("testtest")).unwrap()),
+        authy_accounts()
+    );
+}
+
+#[test]
+fn authy_encrypted_wrong_or_missing_password_is_typed() {
+    assert!(matches!(parsed("authy_encrypted.xml", ImportFormat::Authy, Some("test")), Err(Error::WrongPassword)));
+    assert!(matches!(parsed("authy_encrypted.xml", ImportFormat::Authy, None), Err(Error::PasswordRequired)));
+}
+
+#[test]
+fn authy_tokens_are_priced_together_and_bad_tokens_refused_alone() {
+    let text = String::from_utf8(testdata("authy_encrypted.xml")).unwrap();
+    // 2,000 tokens of 10,000 iterations each: 4 s priced, refused before the password is used.
+    let token = r#"{&quot;digits&quot;:6,&quot;encryptedSecret&quot;:&quot;AAAA&quot;,&quot;salt&quot;:&quot;s&quot;,&quot;key_derivation_iterations&quot;:10000}"#;
+    let many = vec![token; 2_000].join(",");
+    let hostile = text.replacen("[{", &format!("[{many},{{"), 1);
+    assert!(matches!(authy::parse(hostile.as_bytes(), Some("testtest")), Err(Error::TooCostly { .. })));
+    // One damaged token among good ones: refused alone.
+    let damaged = text.replacen("94mk0erEKRYU7UKn4o6WAPWR", "AAAAAAAAAAAAAAAAAAAAAAAA", 1);
+    let entries = authy::parse(damaged.as_bytes(), Some("testtest")).unwrap();
+    assert_eq!(entries[0].outcome, Err("the secret does not open with this password".into()));
+    assert_eq!(entries.iter().filter(|e| e.outcome.is_ok()).count(), 2);
+    for name in ["authy_plain.xml", "authy_encrypted.xml"] {
+        cuts_never_panic(name, "testtest");
+    }
+}
