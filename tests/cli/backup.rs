@@ -572,6 +572,14 @@ fn authy_encrypted_token_store_imports_its_three_accounts() {
     );
 }
 
+#[test]
+fn totp_authenticator_backup_imports_its_three_accounts() {
+    let mut expected =
+        vec![totp_sha1("Deno", "mason", 6), totp_sha1("SPDX", "james", 7), totp_sha1("Airbnb", "elijah", 8)];
+    (expected[1].5, expected[2].5) = (20, 50);
+    assert_eq!(imported_shapes("aegis-testdata/totp_authenticator.bin", Some("Testtest1")), expected);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -12,6 +12,7 @@ pub mod format;
 pub mod google;
 mod import;
 pub mod stratum;
+pub mod totp_authenticator;
 pub mod twofas;
 
 pub use import::import;
@@ -70,6 +71,8 @@ pub enum ImportFormat {
     StratumDatabase,
     /// Authy's token store (Android shared preferences), plain or with encrypted secrets.
     Authy,
+    /// TOTP Authenticator: its encrypted backup, or its internal preferences.
+    TotpAuthenticator,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -256,6 +259,8 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         Some(ImportFormat::GoogleMigration)
     } else if first.starts_with("otpauth://") {
         Some(ImportFormat::UriList)
+    } else if totp_authenticator::looks_like_backup(text) {
+        Some(ImportFormat::TotpAuthenticator)
     } else {
         None
     }
@@ -266,6 +271,9 @@ fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
     let prefs = crate::codec::prefs::parse(bytes).ok()?;
     if authy::is_token_store(&prefs) {
         return Some(ImportFormat::Authy);
+    }
+    if totp_authenticator::is_internal(&prefs) {
+        return Some(ImportFormat::TotpAuthenticator);
     }
     None
 }
@@ -309,6 +317,10 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Stratum => stratum::parse_encrypted(bytes, password)?,
         ImportFormat::StratumDatabase => stratum::parse_database(bytes)?,
         ImportFormat::Authy => authy::parse(bytes, password)?,
+        ImportFormat::TotpAuthenticator if crate::codec::prefs::looks_like_prefs(bytes) => {
+            totp_authenticator::parse_internal(bytes)?
+        }
+        ImportFormat::TotpAuthenticator => totp_authenticator::parse_backup(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

@@ -222,3 +222,72 @@ fn authy_tokens_are_priced_together_and_bad_tokens_refused_alone() {
         cuts_never_panic(name, "testtest");
     }
 }
+
+// TOTP Authenticator
+
+/// plain.txt's three TOTP accounts as the app keeps them: SHA-1, names in lower case, their
+/// digits and periods.
+fn totp_authenticator_accounts() -> Vec<AccountData> {
+    plain_txt(&[0, 1, 2])
+        .into_iter()
+        .map(|mut a| {
+            a.params = OtpParams::totp(Algorithm::Sha1, a.params.digits(), a.params.period()).unwrap();
+            a.label = a.label.as_str().to_lowercase().into();
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn totp_authenticator_backup_opens_with_the_password() {
+    let entries = parsed("totp_authenticator.bin", ImportFormat::TotpAuthenticator, Some("Testtest1")).unwrap();
+    assert_eq!(accounts(entries), totp_authenticator_accounts());
+}
+
+#[test]
+fn totp_authenticator_backup_wrong_or_missing_password_is_typed() {
+    let wrong = parsed("totp_authenticator.bin", ImportFormat::TotpAuthenticator, Some("Testtest2"));
+    assert!(matches!(wrong, Err(Error::WrongPassword)), "{wrong:?}");
+    // No password: the app's built-in one is tried, which does not open this file.
+    let none = parsed("totp_authenticator.bin", ImportFormat::TotpAuthenticator, None);
+    assert!(matches!(none, Err(Error::PasswordRequired)), "{none:?}");
+    for n in 0..40 {
+        let result = totp_authenticator::parse_backup(&testdata("totp_authenticator.bin"), Some(&format!("w{n}")));
+        assert!(matches!(result, Err(Error::WrongPassword) | Err(Error::InvalidImport(_))), "{n}: {result:?}");
+    }
+    cuts_never_panic("totp_authenticator.bin", "Testtest1");
+}
+
+#[test]
+fn totp_authenticator_internal_preferences_import_the_same_accounts() {
+    let entries = parsed("totp_authenticator_internal.xml", ImportFormat::TotpAuthenticator, None).unwrap();
+    assert_eq!(accounts(entries), totp_authenticator_accounts());
+    cuts_never_panic("totp_authenticator_internal.xml", "");
+}
+
+#[test]
+fn totp_authenticator_keys_in_every_base_and_bad_ones_refused_alone() {
+    let list = r#"[{"issuer":"A","name":"a","base":32,"key":"JBSWY3DPEHPK3PXP"},
+        {"issuer":"B","name":"b","base":64,"key":"SGVsbG8hIQ=="},
+        "{\"issuer\":\"C\",\"name\":\"c\",\"base\":16,\"key\":\"48656c6c6f2121\"}",
+        {"issuer":"D","name":"d","base":16,"key":"zz"},
+        {"issuer":"E","name":"e","base":8,"key":"1"}]"#;
+    let xml = format!(
+        "<map><string name=\"{}\">{}</string></map>",
+        totp_authenticator::PREF_KEY,
+        list.replace('"', "&quot;")
+    );
+    let entries = totp_authenticator::parse_internal(xml.as_bytes()).unwrap();
+    let outcomes: Vec<std::result::Result<&[u8], &str>> =
+        entries.iter().map(|e| e.outcome.as_ref().map(|a| a.secret.expose()).map_err(String::as_str)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Ok(&b"Hello!\xde\xad\xbe\xef"[..]),
+            Ok(&b"Hello!!"[..]),
+            Ok(&b"Hello!!"[..]),
+            Err("the key is not hexadecimal"),
+            Err("the key's encoding (base) is not 16, 32 or 64")
+        ]
+    );
+}
