@@ -580,6 +580,19 @@ fn totp_authenticator_backup_imports_its_three_accounts() {
     assert_eq!(imported_shapes("aegis-testdata/totp_authenticator.bin", Some("Testtest1")), expected);
 }
 
+#[test]
+fn freeotp_v2_backup_imports_the_documented_accounts_but_steam() {
+    let mut found = imported_shapes("aegis-testdata/freeotp_v2_api34.xml", Some("test"));
+    let mut expected: Vec<_> = DOCUMENTED[..6]
+        .iter()
+        .map(|d| (d.issuer.into(), d.label.into(), d.kind.into(), d.algorithm.into(), d.digits, d.period))
+        .collect();
+    // A serialized HashMap has no order.
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

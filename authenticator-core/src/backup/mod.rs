@@ -9,6 +9,7 @@ pub mod aegis;
 pub mod andotp;
 pub mod authy;
 pub mod format;
+pub mod freeotp_v2;
 pub mod google;
 mod import;
 pub mod stratum;
@@ -73,6 +74,8 @@ pub enum ImportFormat {
     Authy,
     /// TOTP Authenticator: its encrypted backup, or its internal preferences.
     TotpAuthenticator,
+    /// FreeOTP 2's password-protected backup (a Java-serialized map).
+    FreeOtpBackup,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -286,6 +289,9 @@ fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
     if stratum::is_database(bytes) {
         return Some(ImportFormat::StratumDatabase);
     }
+    if crate::codec::javaser::is_java_serialization(bytes) {
+        return Some(ImportFormat::FreeOtpBackup);
+    }
     const NOT_ANDOTP: [&[u8]; 6] = [
         b"\x89PNG",           // images (QR codes) are not backups
         b"\xff\xd8\xff",      // JPEG
@@ -321,6 +327,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
             totp_authenticator::parse_internal(bytes)?
         }
         ImportFormat::TotpAuthenticator => totp_authenticator::parse_backup(bytes, password)?,
+        ImportFormat::FreeOtpBackup => freeotp_v2::parse(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

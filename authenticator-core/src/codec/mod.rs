@@ -1,9 +1,11 @@
 //! Encodings shared across the crate, with no domain knowledge: base32 (OTP secrets, push
 //! signatures), query strings (otpauth and enrollment URIs, Google migration links), the protobuf
 //! wire format (Google migration payloads), Android shared-preferences XML (other apps' internal
-//! files) and RFC 8785 canonical JSON (signed push capabilities, our backup header).
+//! files), Java serialization of a map of strings (FreeOTP's backup) and RFC 8785 canonical
+//! JSON (signed push capabilities, our backup header).
 
 pub mod base32;
+pub mod javaser;
 pub mod prefs;
 pub mod protobuf;
 pub mod query;

@@ -291,3 +291,62 @@ fn totp_authenticator_keys_in_every_base_and_bad_ones_refused_alone() {
         ]
     );
 }
+
+// FreeOTP v2
+
+/// Entries sorted by issuer and label (a HashMap's order is no order).
+fn sorted(mut accounts: Vec<AccountData>) -> Vec<AccountData> {
+    accounts.sort_by(|a, b| (a.issuer.as_str(), a.label.as_str()).cmp(&(b.issuer.as_str(), b.label.as_str())));
+    accounts
+}
+
+const FREEOTP_V2: [&str; 4] =
+    ["freeotp_v2_api23.xml", "freeotp_v2_api25.xml", "freeotp_v2_api27.xml", "freeotp_v2_api34.xml"];
+
+#[test]
+fn freeotp_v2_backups_of_every_android_version_open_with_the_password() {
+    // FreeOTP has no Steam: the six others of plain.txt, with their counters.
+    for name in FREEOTP_V2 {
+        let entries = parsed(name, ImportFormat::FreeOtpBackup, Some("test")).unwrap();
+        assert_eq!(sorted(accounts(entries)), sorted(plain_txt(&[0, 1, 2, 3, 4, 5])), "{name}");
+    }
+}
+
+#[test]
+fn freeotp_v2_token_without_algorithm_digits_or_period_takes_the_defaults() {
+    // PBKDF2-HMAC-SHA512 master key; the token names only its type, issuer and label.
+    let entries = parsed("freeotp_v2_null_algo.xml", ImportFormat::FreeOtpBackup, Some("test")).unwrap();
+    assert_eq!(accounts(entries), plain_txt(&[0]));
+}
+
+#[test]
+fn freeotp_v2_wrong_or_missing_password_is_typed() {
+    for name in ["freeotp_v2_api23.xml", "freeotp_v2_null_algo.xml"] {
+        assert!(matches!(parsed(name, ImportFormat::FreeOtpBackup, Some("tset")), Err(Error::WrongPassword)), "{name}");
+        assert!(matches!(parsed(name, ImportFormat::FreeOtpBackup, None), Err(Error::PasswordRequired)), "{name}");
+    }
+}
+
+/// The backup's bytes with `from` replaced by `to` (same length, so the stream stays valid).
+fn patched(name: &str, from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = testdata(name);
+    let at = bytes.windows(from.len()).position(|w| w == from.as_bytes()).unwrap();
+    bytes[at..at + from.len()].copy_from_slice(to.as_bytes());
+    bytes
+}
+
+#[test]
+fn freeotp_v2_hostile_iterations_and_damaged_tokens() {
+    // 9,999,999 PBKDF2-SHA512 iterations: priced 4 s, refused before the password is used.
+    // (A salt byte shorter, so the Java string keeps its length.)
+    let hostile = patched("freeotp_v2_null_algo.xml", "100000,\"mSalt\":[37,", "9999999,\"mSalt\":[7,");
+    assert!(matches!(freeotp_v2::parse(&hostile, Some("test")), Err(Error::TooCostly { .. })));
+    // A token key sealed for another algorithm name (its associated data): refused alone.
+    let damaged = patched("freeotp_v2_api23.xml", "HmacSHA256", "HmacSHA384");
+    let entries = freeotp_v2::parse(&damaged, Some("test")).unwrap();
+    let refused: Vec<&str> = entries.iter().filter_map(|e| e.outcome.as_ref().err().map(String::as_str)).collect();
+    assert_eq!(refused, ["the token's key does not open: damaged or modified"]);
+    assert_eq!(entries.iter().filter(|e| e.outcome.is_ok()).count(), 5);
+    cuts_never_panic("freeotp_v2_null_algo.xml", "test");
+}
