@@ -8,9 +8,12 @@
 //!   the key PBKDF2-HMAC-SHA1 of the password (as Aegis's `AndOtpImporter` reads it);
 //! - old format: `nonce (12) ‖ ciphertext ‖ tag (16)`, the key the SHA-256 of the password.
 //!
-//! Both are tried: the new one first when its iteration count is plausible (charged to the
-//! [`KdfBudget`] before any work), then the old one; a password that opens neither is
-//! [`Error::WrongPassword`]. Entries of old-format backups have no `issuer` and a label
+//! Both are tried: the new one first when its iteration count fits the [`KdfBudget`] (charged
+//! before any work), then the old one. andOTP draws its iteration count between 140,000 and
+//! 160,000: a file whose header says so is an andOTP backup, and a password that opens neither
+//! format is [`Error::WrongPassword`]. Any other binary file can only be an old-format backup,
+//! which has no header at all: when the password does not open it, it cannot be told from a
+//! file of another kind, and is [`Error::UnknownImportFormat`]. Entries of old-format backups have no `issuer` and a label
 //! `"Issuer - Issuer:Name"`: it is split into issuer and name.
 
 use serde::Deserialize;
@@ -27,6 +30,8 @@ const ITERATIONS_LEN: usize = 4;
 const SALT_LEN: usize = 12;
 /// The new format's header: iterations and salt.
 const HEADER_LEN: usize = ITERATIONS_LEN + SALT_LEN;
+/// The iteration counts andOTP draws from for its backups.
+const ANDOTP_ITERATIONS: std::ops::RangeInclusive<u32> = 140_000..=160_000;
 
 /// One entry, its fields still loose: a bad field refuses this entry only.
 #[derive(Deserialize)]
@@ -70,7 +75,9 @@ pub fn parse_encrypted(bytes: &[u8], password: Option<&str>) -> Result<Vec<Impor
         KdfBudget::per_file().charge(kdf::KdfCost::pbkdf2_with(Pbkdf2Hash::Sha1, iterations))?;
     }
     let password = password.ok_or(Error::PasswordRequired)?;
-    let plaintext = decrypt(bytes, iterations, password)?.ok_or(Error::WrongPassword)?;
+    let looks_new = iterations.is_some_and(|i| ANDOTP_ITERATIONS.contains(&i));
+    let refusal = if looks_new { Error::WrongPassword } else { Error::UnknownImportFormat };
+    let plaintext = decrypt(bytes, iterations, password)?.ok_or(refusal)?;
     parse_plain(&plaintext)
 }
 

@@ -57,9 +57,17 @@ fn andotp_encrypted_old_format_opens_with_the_password_and_splits_its_labels() {
 #[test]
 fn andotp_encrypted_wrong_or_missing_password_is_typed() {
     for name in ["andotp_encrypted.bin", "andotp_encrypted_old.bin"] {
-        assert!(matches!(parsed(name, ImportFormat::AndOtp, Some("tset")), Err(Error::WrongPassword)), "{name}");
         assert!(matches!(parsed(name, ImportFormat::AndOtp, None), Err(Error::PasswordRequired)), "{name}");
     }
+    let wrong = parsed("andotp_encrypted.bin", ImportFormat::AndOtp, Some("tset"));
+    assert!(matches!(wrong, Err(Error::WrongPassword)), "{wrong:?}");
+    // The old format has no header: a password that does not open it leaves a file that cannot
+    // be told from any other binary file.
+    let wrong = parsed("andotp_encrypted_old.bin", ImportFormat::AndOtp, Some("tset"));
+    assert!(matches!(wrong, Err(Error::UnknownImportFormat)), "{wrong:?}");
+    // Garbage is not taken for a backup whose password is wrong.
+    let garbage = b"\x00\x01PK\x03\x04 certainly not an export \xff\xfe";
+    assert!(matches!(super::super::parse(garbage, Some("test")), Err(Error::UnknownImportFormat)));
 }
 
 #[test]
@@ -68,7 +76,7 @@ fn andotp_iteration_counts_beyond_the_budget_are_never_derived() {
     // 4 billion PBKDF2-SHA1 iterations (some 15 minutes): not a new-format header andOTP could
     // have written, so only the old format is tried, which this password does not open.
     bytes[..4].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert!(matches!(andotp::parse_encrypted(&bytes, Some("test")), Err(Error::WrongPassword)));
+    assert!(matches!(andotp::parse_encrypted(&bytes, Some("test")), Err(Error::UnknownImportFormat)));
     // The most the budget allows (2 s priced) is still derived and charged.
     let mut budget = crate::crypto::kdf::KdfBudget::per_file();
     let most = crate::crypto::kdf::KdfCost::pbkdf2_with(
