@@ -35,6 +35,19 @@ fn main() {
             kdf::pbkdf2_sha256(b"password", b"salt-of-16-bytes", iterations).unwrap();
         });
     }
+    for hash in [kdf::Pbkdf2Hash::Sha1, kdf::Pbkdf2Hash::Sha512] {
+        let iterations = 1_000_000u32;
+        let priced = kdf::KdfCost::pbkdf2_with(hash, iterations).work_ns as f64 / 1e9;
+        measure(
+            &format!("PBKDF2 {hash:?} {iterations} (priced {priced:.3} s)"),
+            f64::from(iterations),
+            "iteration",
+            || {
+                kdf::pbkdf2_within(hash, b"password", b"salt-of-16-bytes", iterations, &mut kdf::KdfBudget::per_file())
+                    .unwrap();
+            },
+        );
+    }
     for (log_n, r, p) in [(15u8, 8u32, 1u32), (16, 8, 1), (16, 15, 1), (14, 8, 4), (10, 8, 16)] {
         let params = ScryptParams { log_n, r, p };
         let priced = params.cost().work_ns as f64 / 1e9;

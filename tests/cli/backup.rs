@@ -638,6 +638,75 @@ fn authenticator_plus_backup_imports_the_documented_accounts_with_its_password()
     assert_eq!(home.accounts(), Vec::<Value>::new());
 }
 
+// Encrypted exports of other apps (aegis-testdata: the Aegis project's importer test files).
+
+#[test]
+fn andotp_encrypted_backups_import_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/andotp_encrypted.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/andotp_encrypted_old.bin", Some("test"), &[0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn stratum_backups_and_database_import_the_documented_accounts_with_their_codes() {
+    assert_fixture_imports("aegis-testdata/stratum_encrypted.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/stratum_encrypted_legacy.bin", Some("test"), &[0, 1, 2, 3, 4, 5, 6]);
+    assert_fixture_imports("aegis-testdata/stratum_internal.db", None, &[0, 1, 2, 3, 4, 5, 6]);
+}
+
+/// Imports `file` of the fixtures and returns each account's issuer, label, type, algorithm,
+/// digits and period, as `list --json` shows them.
+fn imported_shapes(file: &str, password: Option<&str>) -> Vec<(String, String, String, String, u64, u64)> {
+    let home = Home::new("fixture");
+    import(&home, &fixtures().join(file), password).ok();
+    home.accounts()
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (
+                text("issuer"),
+                text("label"),
+                text("type"),
+                text("algorithm"),
+                a["digits"].as_u64().unwrap(),
+                a["period"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn totp_sha1(issuer: &str, label: &str, digits: u64) -> (String, String, String, String, u64, u64) {
+    (issuer.into(), label.into(), "totp".into(), "SHA1".into(), digits, 30)
+}
+
+#[test]
+fn authy_encrypted_token_store_imports_its_three_accounts() {
+    assert_eq!(
+        imported_shapes("aegis-testdata/authy_encrypted.xml", Some("testtest")),
+        [totp_sha1("Deno", "Mason", 6), totp_sha1("SPDX", "James", 7), totp_sha1("Airbnb", "Elijah", 8)]
+    );
+}
+
+#[test]
+fn totp_authenticator_backup_imports_its_three_accounts() {
+    let mut expected =
+        vec![totp_sha1("Deno", "mason", 6), totp_sha1("SPDX", "james", 7), totp_sha1("Airbnb", "elijah", 8)];
+    (expected[1].5, expected[2].5) = (20, 50);
+    assert_eq!(imported_shapes("aegis-testdata/totp_authenticator.bin", Some("Testtest1")), expected);
+}
+
+#[test]
+fn freeotp_v2_backup_imports_the_documented_accounts_but_steam() {
+    let mut found = imported_shapes("aegis-testdata/freeotp_v2_api34.xml", Some("test"));
+    let mut expected: Vec<_> = DOCUMENTED[..6]
+        .iter()
+        .map(|d| (d.issuer.into(), d.label.into(), d.kind.into(), d.algorithm.into(), d.digits, d.period))
+        .collect();
+    // A serialized HashMap has no order.
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
 // Plain-text exports.
 
 /// Eleven accounts Google Authenticator can carry (two QR codes' worth) and three it cannot

@@ -6,13 +6,16 @@
 //! transaction, skipping duplicates ([`import`]).
 
 pub mod aegis;
+pub mod andotp;
 pub mod authplus;
+pub mod authy;
 pub mod battlenet;
 pub mod bitwarden;
 pub mod duo;
 pub mod ente;
 pub mod format;
 pub mod freeotp;
+pub mod freeotp_v2;
 pub mod google;
 pub mod google_db;
 mod import;
@@ -21,6 +24,8 @@ pub mod paper;
 pub mod proton;
 mod sqlite;
 pub mod steam;
+pub mod stratum;
+pub mod totp_authenticator;
 pub mod twofas;
 
 pub use import::import;
@@ -94,6 +99,18 @@ pub enum ImportFormat {
     BattleNet,
     /// Authenticator Plus's backup: a password-protected ZIP holding an otpauth URI list.
     AuthenticatorPlus,
+    /// andOTP backup: plain JSON, or encrypted (new PBKDF2 or old SHA-256 format).
+    AndOtp,
+    /// Stratum (Authenticator Pro) backup: plain JSON, encrypted, legacy encrypted.
+    Stratum,
+    /// Stratum's own SQLite database.
+    StratumDatabase,
+    /// Authy's token store (Android shared preferences), plain or with encrypted secrets.
+    Authy,
+    /// TOTP Authenticator: its encrypted backup, or its internal preferences.
+    TotpAuthenticator,
+    /// FreeOTP 2's password-protected backup (a Java-serialized map).
+    FreeOtpBackup,
 }
 
 /// One entry of an import: the account, or why it cannot be imported.
@@ -182,6 +199,27 @@ pub fn verify_backup(bytes: &[u8], password: &str) -> Result<BackupCheck> {
 /// The name of an import entry: its display name, or "entry 3" when it has none.
 fn entry_name(display_name: String, noun: &str, index: usize) -> String {
     if display_name.is_empty() { format!("{noun} {}", index + 1) } else { display_name }
+}
+
+/// One entry of another app's export, from its loose fields: named after its issuer and label
+/// (cleaned; "entry 3" when both are empty), imported or refused with the reason.
+fn loose_entry(
+    index: usize,
+    issuer: &str,
+    label: &str,
+    secret: std::result::Result<crate::otp::Secret, String>,
+    loose: &crate::otp::LooseParams,
+) -> ImportEntry {
+    let (issuer, label) = (clean(issuer), clean(label));
+    let name = entry_name(display_name(&issuer, &label), "entry", index);
+    let account = secret.and_then(|secret| {
+        let params = crate::otp::OtpParams::from_loose(loose).map_err(|e| e.to_string())?;
+        Ok(AccountData { issuer: issuer.into(), label: label.into(), params, secret, group: None })
+    });
+    match account {
+        Ok(account) => ImportEntry { name, outcome: Ok(account) },
+        Err(reason) => ImportEntry::refused(name, reason),
+    }
 }
 
 /// A JSON error as an import error. serde's own messages can quote the offending value, which
@@ -279,13 +317,19 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
     if sqlite::is_sqlite(bytes) {
         return detect_database(bytes);
     }
-    if crate::codec::prefs::looks_like_prefs(bytes) {
-        return detect_prefs(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return detect_binary(bytes);
+    };
+    let text = text.trim_start_matches('\u{feff}').trim();
+    if crate::codec::prefs::looks_like_prefs(text.as_bytes()) {
+        return detect_prefs(text.as_bytes());
     }
-    let text = std::str::from_utf8(bytes).ok()?.trim_start_matches('\u{feff}').trim();
     if text.starts_with('[') {
         let json = serde_json::from_str::<Value>(text).ok()?;
-        return duo::is_duo(&json).then_some(ImportFormat::Duo);
+        if duo::is_duo(&json) {
+            return Some(ImportFormat::Duo);
+        }
+        return andotp::is_plain(&json).then_some(ImportFormat::AndOtp);
     }
     if text.starts_with('{') {
         let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -299,6 +343,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
                 ("\"services\"".to_owned(), ImportFormat::TwoFas),
                 ("\"db\"".to_owned(), ImportFormat::Aegis),
                 ("\"items\"".to_owned(), ImportFormat::Bitwarden),
+                ("\"Authenticators\"".to_owned(), ImportFormat::Stratum),
             ]
             .into_iter()
             .find(|(marker, _)| text.contains(marker.as_str()))
@@ -322,6 +367,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         if proton::is_proton(&json) {
             return Some(ImportFormat::ProtonAuthenticator);
         }
+        if stratum::is_plain(&json) {
+            return Some(ImportFormat::Stratum);
+        }
         if json.get("items").is_some_and(Value::is_array) || json.get("passwordProtected").is_some() {
             return Some(ImportFormat::Bitwarden);
         }
@@ -337,12 +385,14 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         Some(ImportFormat::EnteAuth)
     } else if first.starts_with("otpauth://") || first.starts_with("steam://") {
         Some(ImportFormat::UriList)
+    } else if totp_authenticator::looks_like_backup(text) {
+        Some(ImportFormat::TotpAuthenticator)
     } else {
         None
     }
 }
 
-/// Which app's shared-preferences file `bytes` is.
+/// Android shared preferences: whose they are, by the keys they hold.
 fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
     let prefs = crate::codec::prefs::parse(bytes).ok()?;
     if battlenet::is_battle_net(&prefs) {
@@ -350,6 +400,12 @@ fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
     }
     if freeotp::is_freeotp_prefs(&prefs) {
         return Some(ImportFormat::FreeOtp);
+    }
+    if authy::is_token_store(&prefs) {
+        return Some(ImportFormat::Authy);
+    }
+    if totp_authenticator::is_internal(&prefs) {
+        return Some(ImportFormat::TotpAuthenticator);
     }
     None
 }
@@ -363,7 +419,35 @@ fn detect_database(bytes: &[u8]) -> Option<ImportFormat> {
     if microsoft::is_microsoft(&conn) {
         return Some(ImportFormat::MicrosoftAuthenticatorDb);
     }
+    if stratum::is_database(bytes) {
+        return Some(ImportFormat::StratumDatabase);
+    }
     None
+}
+
+/// Binary files: known magic numbers first, then andOTP's encrypted backups, which have none.
+fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
+    if bytes.starts_with(stratum::HEADER) || bytes.starts_with(stratum::HEADER_LEGACY) {
+        return Some(ImportFormat::Stratum);
+    }
+    if stratum::is_database(bytes) {
+        return Some(ImportFormat::StratumDatabase);
+    }
+    if crate::codec::javaser::is_java_serialization(bytes) {
+        return Some(ImportFormat::FreeOtpBackup);
+    }
+    const NOT_ANDOTP: [&[u8]; 6] = [
+        b"\x89PNG",           // images (QR codes) are not backups
+        b"\xff\xd8\xff",      // JPEG
+        b"PK\x03\x04",        // zip (Authenticator Plus)
+        b"SQLite format 3\0", // databases of other apps
+        b"\xac\xed",          // Java serialization (FreeOTP v2)
+        b"AUTHENTICATORPRO",  // Stratum
+    ];
+    if NOT_ANDOTP.iter().any(|magic| bytes.starts_with(magic)) || bytes.starts_with(b"AuthenticatorPro") {
+        return None;
+    }
+    andotp::could_be_encrypted(bytes).then_some(ImportFormat::AndOtp)
 }
 
 /// Reads any supported export. `password` is needed for encrypted ones
@@ -391,6 +475,17 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::FreeOtpPlus => freeotp::parse_plus(bytes)?,
         ImportFormat::BattleNet => battlenet::parse(bytes)?,
         ImportFormat::AuthenticatorPlus => authplus::parse(bytes, password)?,
+        ImportFormat::AndOtp if std::str::from_utf8(bytes).is_ok() => andotp::parse_plain(bytes)?,
+        ImportFormat::AndOtp => andotp::parse_encrypted(bytes, password)?,
+        ImportFormat::Stratum if std::str::from_utf8(bytes).is_ok() => stratum::parse_plain(bytes)?,
+        ImportFormat::Stratum => stratum::parse_encrypted(bytes, password)?,
+        ImportFormat::StratumDatabase => stratum::parse_database(bytes)?,
+        ImportFormat::Authy => authy::parse(bytes, password)?,
+        ImportFormat::TotpAuthenticator if crate::codec::prefs::looks_like_prefs(bytes) => {
+            totp_authenticator::parse_internal(bytes)?
+        }
+        ImportFormat::TotpAuthenticator => totp_authenticator::parse_backup(bytes, password)?,
+        ImportFormat::FreeOtpBackup => freeotp_v2::parse(bytes, password)?,
     };
     Ok(ParsedImport { format, entries })
 }

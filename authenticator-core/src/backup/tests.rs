@@ -763,3 +763,7 @@ fn hostile_names_are_cleaned_at_the_edge_of_every_format() {
     .join("\n");
     assert_clean(&google::parse_lines(&lines).unwrap(), "Google migration");
 }
+
+// Encrypted and crypto-heavy importers of other apps (andOTP, Stratum, Authy, TOTP
+// Authenticator, FreeOTP v2), on the Aegis project's real files.
+mod foreign_encrypted;

@@ -1,13 +1,14 @@
 //! Encodings shared across the crate, with no domain knowledge: base32 (OTP secrets, push
 //! signatures), tolerant base64 (other apps' exports), CSV (password manager exports), query
 //! strings (otpauth and enrollment URIs, Google migration links), the protobuf wire format
-//! (Google migration payloads), Android shared-preferences XML (other apps' internal files), ZIP
-//! archives (one file taken out) and RFC 8785 canonical JSON (signed push capabilities, our
-//! backup header).
+//! (Google migration payloads), Android shared-preferences XML (other apps' internal files),
+//! Java serialization of a map of strings (FreeOTP's backup), ZIP archives (one file taken out)
+//! and RFC 8785 canonical JSON (signed push capabilities, our backup header).
 
 pub mod base32;
 pub mod base64;
 pub mod csv;
+pub mod javaser;
 pub mod prefs;
 pub mod protobuf;
 pub mod query;

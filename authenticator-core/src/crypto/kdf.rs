@@ -19,6 +19,8 @@
 //! | derivation                         | measured (CPU)                          | price                          |
 //! |------------------------------------|-----------------------------------------|--------------------------------|
 //! | PBKDF2-HMAC-SHA256 (ring)          | 193–196 ns / iteration                  | 200 ns / iteration             |
+//! | PBKDF2-HMAC-SHA1 (ring)            | 827 ns / iteration                      | 850 ns / iteration             |
+//! | PBKDF2-HMAC-SHA512 (ring)          | 547 ns / iteration                      | 560 ns / iteration             |
 //! | scrypt N=2^10..2^16, r=8..15, p=1..16 | 213–359 ns / (N·r·p)                 | 370 ns / (N·r·p)               |
 //! | Argon2id 32–128 MiB, 1–14 passes   | 128 MiB: 0.160 s × 1 pass, 1.288 s × 14 | 650 ns / KiB-pass + 600 ns / KiB |
 //!
@@ -36,6 +38,11 @@ use crate::error::Error;
 
 /// PBKDF2-HMAC-SHA256: price of one iteration, in nanoseconds (see the calibration table).
 const PBKDF2_NS_PER_ITERATION: u64 = 200;
+/// PBKDF2-HMAC-SHA1: price of one iteration, in nanoseconds (ring has no SHA extensions for
+/// SHA-1: four times SHA-256's price).
+const PBKDF2_SHA1_NS_PER_ITERATION: u64 = 850;
+/// PBKDF2-HMAC-SHA512: price of one iteration, in nanoseconds.
+const PBKDF2_SHA512_NS_PER_ITERATION: u64 = 560;
 /// scrypt: price of one unit of N·r·p, in nanoseconds.
 const SCRYPT_NS_PER_BLOCK: u64 = 370;
 /// Argon2id: price of one pass over one KiB of memory, in nanoseconds.
@@ -43,7 +50,8 @@ const ARGON2_NS_PER_KIB_PASS: u64 = 650;
 /// Argon2id: price of touching one fresh KiB of memory, in nanoseconds.
 const ARGON2_NS_PER_KIB: u64 = 600;
 
-/// Most PBKDF2 iterations one file may ask for: all of the budget.
+/// Most PBKDF2-HMAC-SHA256 iterations one file may ask for: all of the budget (SHA-1 and
+/// SHA-512 cost more an iteration: fewer fit).
 pub const MAX_PBKDF2_ITERATIONS: u32 = (KdfBudget::WORK_NS / PBKDF2_NS_PER_ITERATION) as u32;
 
 /// The price of one key derivation: estimated CPU time and peak memory.
@@ -58,8 +66,30 @@ pub struct KdfCost {
 impl KdfCost {
     /// PBKDF2-HMAC-SHA256 with `iterations`.
     pub fn pbkdf2(iterations: u32) -> Self {
-        Self { work_ns: u64::from(iterations).saturating_mul(PBKDF2_NS_PER_ITERATION), memory_bytes: 0 }
+        Self::pbkdf2_with(Pbkdf2Hash::Sha256, iterations)
     }
+
+    /// PBKDF2 with `hash` and `iterations`.
+    pub fn pbkdf2_with(hash: Pbkdf2Hash, iterations: u32) -> Self {
+        let per_iteration = match hash {
+            Pbkdf2Hash::Sha1 => PBKDF2_SHA1_NS_PER_ITERATION,
+            Pbkdf2Hash::Sha256 => PBKDF2_NS_PER_ITERATION,
+            Pbkdf2Hash::Sha512 => PBKDF2_SHA512_NS_PER_ITERATION,
+        };
+        Self { work_ns: u64::from(iterations).saturating_mul(per_iteration), memory_bytes: 0 }
+    }
+}
+
+/// The HMAC hash of a PBKDF2 derivation. SHA-1 and SHA-512 only to open other apps' exports
+/// (andOTP, Stratum legacy, Authy, FreeOTP), which chose them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pbkdf2Hash {
+    /// PBKDF2-HMAC-SHA1.
+    Sha1,
+    /// PBKDF2-HMAC-SHA256.
+    Sha256,
+    /// PBKDF2-HMAC-SHA512.
+    Sha512,
 }
 
 /// What opening one file may spend on key derivation: CPU time in total over every derivation
@@ -112,10 +142,27 @@ pub fn pbkdf2_sha256_within(
     iterations: u32,
     budget: &mut KdfBudget,
 ) -> Result<Key, Error> {
+    pbkdf2_within(Pbkdf2Hash::Sha256, password, salt, iterations, budget)
+}
+
+/// PBKDF2 with `hash` of `password` with `salt` to a 32-byte key, at least 1 iteration, charged
+/// to `budget`.
+pub fn pbkdf2_within(
+    hash: Pbkdf2Hash,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    budget: &mut KdfBudget,
+) -> Result<Key, Error> {
     let iterations = NonZeroU32::new(iterations).ok_or(Error::KdfParameters("PBKDF2 needs at least one iteration"))?;
-    budget.charge(KdfCost::pbkdf2(iterations.get()))?;
+    budget.charge(KdfCost::pbkdf2_with(hash, iterations.get()))?;
+    let algorithm = match hash {
+        Pbkdf2Hash::Sha1 => ring::pbkdf2::PBKDF2_HMAC_SHA1,
+        Pbkdf2Hash::Sha256 => ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        Pbkdf2Hash::Sha512 => ring::pbkdf2::PBKDF2_HMAC_SHA512,
+    };
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, password, &mut key[..]);
+    ring::pbkdf2::derive(algorithm, iterations, salt, password, &mut key[..]);
     Ok(Key(key))
 }
 
@@ -312,6 +359,18 @@ mod tests {
         let ours = Argon2Params::default().cost();
         assert!(ours.work_ns * 4 < KdfBudget::WORK_NS && ours.memory_bytes == 64 << 20, "{ours:?}");
         assert!(KdfCost::pbkdf2(crate::vault::PASSPHRASE_ITERATIONS).work_ns * 4 < KdfBudget::WORK_NS);
+    }
+
+    #[test]
+    fn pbkdf2_sha1_and_sha512_match_reference_vectors_and_are_charged() {
+        // RFC 6070 (SHA-1, 4096 iterations) and its SHA-512 counterpart, first 32 bytes.
+        let mut budget = KdfBudget::per_file();
+        let sha1 = pbkdf2_within(Pbkdf2Hash::Sha1, b"password", b"salt", 4096, &mut budget).unwrap();
+        assert_eq!(hex::encode(&sha1.expose()[..20]), "4b007901b765489abead49d926f721d065a429c1");
+        let sha512 = pbkdf2_within(Pbkdf2Hash::Sha512, b"password", b"salt", 1, &mut budget).unwrap();
+        assert_eq!(hex::encode(sha512.expose()), "867f70cf1ade02cff3752599a3a53dc4af34c7a669815ae5d513554e1c8cf252");
+        assert_eq!(budget.spent_ns, 4096 * PBKDF2_SHA1_NS_PER_ITERATION + PBKDF2_SHA512_NS_PER_ITERATION);
+        assert!(too_costly(pbkdf2_within(Pbkdf2Hash::Sha512, b"p", b"s", MAX_PBKDF2_ITERATIONS, &mut budget)));
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! The one place that seals and opens, derives keys and draws randomness.
 //!
 //! Every other module — the vault, the push PIN seal, our backup format, the Aegis and 2FAS
-//! importers — goes through here; nothing else names ring's AEAD, argon2 or scrypt. Keys are
+//! importers — goes through here; nothing else names ring's AEAD, argon2, scrypt or the
+//! AES-CBC of other apps' legacy exports ([`aes256_cbc_decrypt`]). Keys are
 //! wiped on drop and never shown by `Debug`.
 
 mod aead;
+mod cbc;
 pub mod kdf;
 pub mod zipcrypto;
 
 pub use aead::{NONCE_LEN, Sealer, TAG_LEN, open_detached, seal_with_nonce};
+pub use cbc::{CBC_IV_LEN, aes256_cbc_decrypt};
 
 use std::fmt;
 
