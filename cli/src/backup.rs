@@ -123,15 +123,13 @@ pub fn export_to_app(vault: &Vault, path: &Path, app: App, plain: bool, yes: boo
         App::TwoFas => "2FAS",
     };
     let password = if plain {
-        let warning = format!(
-            "This writes every secret unencrypted to {}: anyone who gets the file can make your codes.",
-            path.display()
-        );
-        if yes {
-            eprintln!("warning: {warning}");
-        } else {
-            prompt::confirm(&warning, "yes")?;
-        }
+        warn_or_confirm(
+            &format!(
+                "This writes every secret unencrypted to {}: anyone who gets the file can make your codes.",
+                path.display()
+            ),
+            yes,
+        )?;
         None
     } else {
         Some(new_password()?)
@@ -154,18 +152,26 @@ pub fn export_to_app(vault: &Vault, path: &Path, app: App, plain: bool, yes: boo
     note_push_tokens(vault)
 }
 
+/// With `yes` (scripts), prints `warning`; otherwise asks the user to confirm it.
+fn warn_or_confirm(warning: &str, yes: bool) -> CliResult<()> {
+    if yes {
+        eprintln!("warning: {warning}");
+        Ok(())
+    } else {
+        prompt::confirm(warning, "yes")
+    }
+}
+
 /// `export --html FILE`: the printable paper backup, after a warning (asked unless `yes`).
 pub fn export_html(vault: &Vault, path: &Path, yes: bool) -> CliResult<()> {
     refuse_existing(path)?;
-    let warning = format!(
-        "This writes every secret, with its QR code, unencrypted to {}: print it, then delete the file.",
-        path.display()
-    );
-    if yes {
-        eprintln!("warning: {warning}");
-    } else {
-        prompt::confirm(&warning, "yes")?;
-    }
+    warn_or_confirm(
+        &format!(
+            "This writes every secret, with its QR code, unencrypted to {}: print it, then delete the file.",
+            path.display()
+        ),
+        yes,
+    )?;
     let accounts = vault.all_account_data()?;
     crate::warn_damaged(vault, "not exported:")?;
     write_new_file(path, &backup::paper::html(&accounts)?)?;
