@@ -47,10 +47,17 @@ pub fn encode(text: &str, in_path: bool) -> String {
 }
 
 /// The parameters of a query string: keys compared without regard to ASCII case, the first
-/// occurrence of a key wins, values kept raw until asked for.
-#[derive(Debug, Default)]
+/// occurrence of a key wins, values kept raw until asked for. `Debug` shows the keys only: a
+/// value may be a secret (`secret=`, Google's `data=`).
+#[derive(Default)]
 pub struct Query<'a> {
     pairs: Vec<(std::borrow::Cow<'a, str>, &'a str)>,
+}
+
+impl std::fmt::Debug for Query<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query").field("keys", &self.pairs.iter().map(|(k, _)| k).collect::<Vec<_>>()).finish()
+    }
 }
 
 impl<'a> Query<'a> {
@@ -115,5 +122,7 @@ mod tests {
         assert_eq!(q.get("x").unwrap().unwrap().as_str(), "1 2");
         assert!(q.get("missing").unwrap().is_none());
         assert_eq!(split_uri("otpauth://totp/a?b=c#d"), Some(("otpauth", "totp/a", "b=c")));
+        let shown = format!("{:?}", Query::parse("secret=JBSWY3DPEHPK3PXP&issuer=X").unwrap());
+        assert!(!shown.contains("JBSWY3DP") && shown.contains("secret"), "{shown}");
     }
 }
