@@ -1,14 +1,29 @@
-//! Ente Auth's plain export: one `otpauth://` URI per line, each with Ente's own `codeDisplay`
-//! parameter, JSON that says whether the entry is in Ente's trash and which tags it has.
+//! Ente Auth's exports.
 //!
+//! The plain export has one `otpauth://` URI per line, each with Ente's own `codeDisplay`
+//! parameter, JSON that says whether the entry is in Ente's trash and which tags it has.
 //! Entries in the trash were deleted by the user in Ente: they are refused (named in the
-//! report), not brought back. The first tag becomes the account's group. Ente's encrypted
-//! export is a different file (JSON with a key derivation header).
+//! report), not brought back. The first tag becomes the account's group.
+//!
+//! The encrypted export is JSON: `{"version": 1, "kdfParams": {"memLimit", "opsLimit",
+//! "salt"}, "encryptedData", "encryptionNonce"}`. The key is Argon2id (v1.3, one lane, 32
+//! bytes) of the password with the salt, over `memLimit` bytes for `opsLimit` passes
+//! (libsodium's `crypto_pwhash`); `encryptedData` is one final message of libsodium's
+//! XChaCha20-Poly1305 secretstream whose header is `encryptionNonce` (all standard base64).
+//! Inside is the plain export. Ente's own setting (256 MiB × 16 passes) costs more than other
+//! files may: it gets [`KdfBudget::strong_file`].
 
 use serde::Deserialize;
 
-use super::ImportEntry;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{ImportEntry, json_error};
+use crate::codec::base64::decode_loose;
 use crate::codec::query::{self, Query};
+use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
+use crate::crypto::{Key, secretstream};
+use crate::error::{Error, Result};
 use crate::text::clean;
 use crate::uri;
 
@@ -57,4 +72,61 @@ pub fn parse(text: &str) -> Vec<ImportEntry> {
             ImportEntry::account(data)
         })
         .collect()
+}
+
+/// Whether `json` is Ente's encrypted export.
+pub fn is_encrypted(json: &Value) -> bool {
+    json.get("kdfParams").is_some() && json.get("encryptedData").is_some()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Encrypted {
+    version: u64,
+    kdf_params: KdfParams,
+    encrypted_data: String,
+    encryption_nonce: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KdfParams {
+    mem_limit: u64,
+    ops_limit: u32,
+    salt: String,
+}
+
+/// Reads the encrypted export with `password`.
+pub fn parse_encrypted(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let file: Encrypted = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    if file.version != 1 {
+        return Err(Error::InvalidImport(format!("unsupported Ente Auth export version {}", file.version)));
+    }
+    let field = |name: &str, text: &str| {
+        decode_loose(text).ok_or_else(|| Error::InvalidImport(format!("the export's {name} is not base64")))
+    };
+    let salt = field("salt", &file.kdf_params.salt)?;
+    let header: [u8; secretstream::HEADER_LEN] = field("encryptionNonce", &file.encryption_nonce)?[..]
+        .try_into()
+        .map_err(|_| Error::InvalidImport("the export's encryptionNonce is not 24 bytes".into()))?;
+    let sealed = field("encryptedData", &file.encrypted_data)?;
+    if salt.len() != 16 {
+        return Err(Error::InvalidImport("the export's salt is not 16 bytes".into()));
+    }
+    // libsodium counts memory in bytes, Argon2 in KiB.
+    let memory_kib = u32::try_from(file.kdf_params.mem_limit / 1024)
+        .map_err(|_| Error::KdfParameters("Argon2 parameters out of bounds"))?;
+    let params = Argon2Params { memory_kib, iterations: file.kdf_params.ops_limit, parallelism: 1 };
+    let password = password.ok_or(Error::PasswordRequired)?;
+    let key: Key = kdf::argon2id_within(password.as_bytes(), &salt, params, &mut KdfBudget::strong_file())?;
+    let (tag, plain) = secretstream::open_first(&key, &header, &sealed, b"").ok_or(Error::WrongPassword)?;
+    if tag != secretstream::TAG_FINAL {
+        return Err(Error::InvalidImport("the export is cut short: its encrypted data does not end".into()));
+    }
+    let text = Zeroizing::new(
+        String::from_utf8(plain.to_vec())
+            .map_err(|_| Error::InvalidImport("the decrypted export is not UTF-8 text".into()))?,
+    );
+    Ok(parse(&text))
 }

@@ -77,10 +77,7 @@ fn is_uuid(text: &Value) -> bool {
 /// `file` decrypted by Python's `cryptography` (tests/independent/decrypt_export.py), in a venv
 /// that tests/independent/venv.sh installs once and caches.
 fn independent_decrypt(kind: &str, file: &[u8], password: &str) -> Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
-    let venv = std::process::Command::new("bash").arg(dir.join("venv.sh")).output().unwrap();
-    assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
-    let python = String::from_utf8(venv.stdout).unwrap().trim().to_owned();
+    let (dir, python) = super::tests::independent_python();
     let tmp = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(tmp.path(), file).unwrap();
     let out = std::process::Command::new(python)

@@ -79,7 +79,8 @@ pub enum ImportFormat {
     UriList,
     /// Bitwarden's unencrypted JSON or CSV export (login items with a `totp` field).
     Bitwarden,
-    /// Ente Auth's plain export: otpauth URIs with Ente's `codeDisplay` (trash, tags).
+    /// Ente Auth's export: otpauth URIs with Ente's `codeDisplay` (trash, tags), plain or
+    /// password-encrypted (Argon2id, XChaCha20-Poly1305).
     EnteAuth,
     /// Proton Authenticator's JSON export.
     ProtonAuthenticator,
@@ -344,6 +345,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
                 ("\"db\"".to_owned(), ImportFormat::Aegis),
                 ("\"items\"".to_owned(), ImportFormat::Bitwarden),
                 ("\"Authenticators\"".to_owned(), ImportFormat::Stratum),
+                ("\"kdfParams\"".to_owned(), ImportFormat::EnteAuth),
             ]
             .into_iter()
             .find(|(marker, _)| text.contains(marker.as_str()))
@@ -357,6 +359,9 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         }
         if json.get("services").is_some() || json.get("servicesEncrypted").is_some() {
             return Some(ImportFormat::TwoFas);
+        }
+        if ente::is_encrypted(&json) {
+            return Some(ImportFormat::EnteAuth);
         }
         if freeotp::is_freeotp_plus(&json) {
             return Some(ImportFormat::FreeOtpPlus);
@@ -465,6 +470,9 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
             bitwarden::parse_json(bytes)?
         }
         ImportFormat::Bitwarden => bitwarden::parse_csv(text_of(bytes)?)?,
+        ImportFormat::EnteAuth if text_of(bytes)?.trim_start_matches('\u{feff}').trim_start().starts_with('{') => {
+            ente::parse_encrypted(bytes, password)?
+        }
         ImportFormat::EnteAuth => ente::parse(text_of(bytes)?),
         ImportFormat::ProtonAuthenticator => proton::parse(bytes)?,
         ImportFormat::Steam => steam::parse(bytes)?,
@@ -522,6 +530,8 @@ pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
         .collect()
 }
 
+#[cfg(test)]
+mod ente_tests;
 #[cfg(test)]
 mod export_tests;
 #[cfg(test)]

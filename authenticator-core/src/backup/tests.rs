@@ -41,6 +41,15 @@ pub(super) fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
     entries.into_iter().map(|e| e.outcome.unwrap_or_else(|reason| panic!("{} refused: {reason}", e.name))).collect()
 }
 
+/// The directory of the independent implementations (tests/independent) and the python of the
+/// venv that tests/independent/venv.sh installs once and caches (`cryptography`, PyNaCl).
+pub(super) fn independent_python() -> (PathBuf, String) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
+    let venv = std::process::Command::new("bash").arg(dir.join("venv.sh")).output().unwrap();
+    assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
+    (dir, String::from_utf8(venv.stdout).unwrap().trim().to_owned())
+}
+
 fn fixture_json(name: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(name)).unwrap()
 }

@@ -99,6 +99,7 @@ pub enum Pbkdf2Hash {
 pub struct KdfBudget {
     work_left_ns: u64,
     spent_ns: u64,
+    max_memory_bytes: u64,
 }
 
 impl KdfBudget {
@@ -111,13 +112,32 @@ impl KdfBudget {
 
     /// The whole budget, for opening one file.
     pub fn per_file() -> Self {
-        Self { work_left_ns: Self::WORK_NS, spent_ns: 0 }
+        Self { work_left_ns: Self::WORK_NS, spent_ns: 0, max_memory_bytes: Self::MAX_MEMORY_BYTES }
+    }
+
+    /// CPU time of [`KdfBudget::strong_file`], in milliseconds.
+    pub const STRONG_WORK_MS: u64 = 3_500;
+    /// Memory of [`KdfBudget::strong_file`], in MiB.
+    pub const STRONG_MEMORY_MIB: u64 = 256;
+
+    /// A larger budget for the one format whose own settings cost more than [`per_file`]
+    /// allows: Ente Auth derives its export key with libsodium's "sensitive" strength, Argon2id
+    /// over 256 MiB × 16 passes (or 128 MiB × 32, … on phones short of memory), priced 2.9 s.
+    /// At most [`KdfBudget::STRONG_WORK_MS`] ms and [`KdfBudget::STRONG_MEMORY_MIB`] MiB.
+    ///
+    /// [`per_file`]: KdfBudget::per_file
+    pub fn strong_file() -> Self {
+        Self {
+            work_left_ns: Self::STRONG_WORK_MS * 1_000_000,
+            spent_ns: 0,
+            max_memory_bytes: Self::STRONG_MEMORY_MIB * 1024 * 1024,
+        }
     }
 
     /// Takes `cost` out of the budget, or refuses it with [`Error::TooCostly`] (the budget is
     /// then unchanged) when it needs more memory than allowed or more time than is left.
     pub fn charge(&mut self, cost: KdfCost) -> Result<(), Error> {
-        if cost.memory_bytes > Self::MAX_MEMORY_BYTES || cost.work_ns > self.work_left_ns {
+        if cost.memory_bytes > self.max_memory_bytes || cost.work_ns > self.work_left_ns {
             return Err(Error::TooCostly {
                 work_ms: self.spent_ns.saturating_add(cost.work_ns).div_ceil(1_000_000),
                 memory_mib: cost.memory_bytes.div_ceil(1024 * 1024),

@@ -8,6 +8,7 @@
 mod aead;
 mod cbc;
 pub mod kdf;
+pub mod secretstream;
 pub mod zipcrypto;
 
 pub use aead::{NONCE_LEN, Sealer, TAG_LEN, open_detached, seal_with_nonce};
