@@ -147,6 +147,10 @@ pub enum Error {
     /// A push server URL that is not https (plain http is allowed only on loopback).
     #[error("refusing {0}: push servers must use https (plain http only on loopback)")]
     InsecureUrl(String),
+    /// A push server URL whose host is not ASCII: the library carries no Unicode tables for
+    /// international domain names (IDNA), to stay small; their `xn--` form works.
+    #[error("refusing {0}: write an international domain name in its xn-- form")]
+    UnicodeHost(String),
     /// A token with this serial is already enrolled on this device.
     #[error("push token {0} is already enrolled on this device")]
     AlreadyEnrolled(String),

@@ -283,7 +283,9 @@ impl From<Error> for AuthError {
             Error::NoSuchAccount(id) => AuthError::NoSuchAccount { id, detail },
             Error::DamagedAccount { id, .. } => AuthError::DamagedAccount { id, detail },
             Error::InvalidEnrollment(_) => AuthError::InvalidEnrollment { reason, detail },
-            Error::InsecureUrl(_) | Error::Protocol(_) => AuthError::Protocol { reason, detail },
+            Error::InsecureUrl(_) | Error::UnicodeHost(_) | Error::Protocol(_) => {
+                AuthError::Protocol { reason, detail }
+            }
             Error::AlreadyEnrolled(serial) => AuthError::AlreadyEnrolled { serial, detail },
             Error::NoSuchToken(id) => AuthError::NoSuchToken { id, detail },
             Error::NoSuchRequest(id) => AuthError::NoSuchRequest { id, detail },
@@ -783,10 +785,7 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiRes
     })
 }
 
-/// Exports to other apps and to paper, for builds with the `exports` feature (desktop JVM or
-/// Swift apps, or phones once the library's size budget allows): they are not in the phones'
-/// default library, which stays within its 5 MB budget without them (see Cargo.toml).
-#[cfg(feature = "exports")]
+/// Exports to other apps.
 #[uniffi::export]
 impl Authenticator {
     /// An Aegis vault file of every OTP account, as file bytes to save or share; Aegis imports
@@ -809,7 +808,14 @@ impl Authenticator {
         let accounts = self.with(|v| v.all_account_data())?;
         Ok(backup::twofas::export(&accounts, password.as_deref().map(String::as_str))?.to_vec())
     }
+}
 
+/// The printable sheet, for builds with the `paper` feature (desktop JVM or Swift apps): its QR
+/// encoder is not in the phones' default library, which stays within its 5 MB budget without it
+/// (see Cargo.toml); phones draw QR codes with the platform's APIs.
+#[cfg(feature = "paper")]
+#[uniffi::export]
+impl Authenticator {
     /// A printable HTML page (UTF-8 bytes): one card per account with its issuer, label, QR code
     /// and secret; self-contained (nothing fetched). It holds every secret in clear: call only
     /// after the user explicitly confirmed, and offer to print rather than to keep the file.
@@ -956,16 +962,14 @@ mod tests {
         assert!(!format!("{codes:?}").contains("94287082"), "Debug shows no code");
         let google = app.export_google_migration().unwrap();
         assert_eq!(google.uris.len(), 1);
-        #[cfg(feature = "exports")]
-        {
-            let aegis = app.export_aegis(Some("correct horse battery".into())).unwrap();
-            let parsed = backup::parse(&aegis, Some("correct horse battery")).unwrap();
-            assert_eq!((parsed.format, parsed.entries.len()), (backup::ImportFormat::Aegis, 1));
-            let twofas = app.export_two_fas(None).unwrap();
-            assert_eq!(backup::parse(&twofas, None).unwrap().format, backup::ImportFormat::TwoFas);
-            assert!(matches!(app.export_aegis(Some("short".into())), Err(AuthError::WeakPassword { .. })));
-            assert!(String::from_utf8(app.export_paper().unwrap()).unwrap().contains("GEZD GNBV"));
-        }
+        let aegis = app.export_aegis(Some("correct horse battery".into())).unwrap();
+        let parsed = backup::parse(&aegis, Some("correct horse battery")).unwrap();
+        assert_eq!((parsed.format, parsed.entries.len()), (backup::ImportFormat::Aegis, 1));
+        let twofas = app.export_two_fas(None).unwrap();
+        assert_eq!(backup::parse(&twofas, None).unwrap().format, backup::ImportFormat::TwoFas);
+        assert!(matches!(app.export_aegis(Some("short".into())), Err(AuthError::WeakPassword { .. })));
+        #[cfg(feature = "paper")]
+        assert!(String::from_utf8(app.export_paper().unwrap()).unwrap().contains("GEZD GNBV"));
         let steam = app.add_account_from_uri("otpauth://steam/Steam:gaben?secret=GEZDGNBVGY3TQOJQ".into()).unwrap();
         let uris = app.export_otpauth_uris(true).unwrap();
         assert!(uris[1].starts_with("otpauth://totp/Steam:gaben?") && uris[1].ends_with("&encoder=steam"), "{uris:?}");

@@ -221,6 +221,38 @@ final class BackupTests: XCTestCase {
         XCTAssertEqual(try codeValues(newPhone), Array(try codeValues(phone).prefix(2)))
     }
 
+    func testAegisAnd2FASExportsEncryptedAndPlainImportBackIntoAnotherVault() throws {
+        let phone = try phoneWithThreeAccounts()
+        assertAuthError(try phone.exportAegis(password: "short")) { error in
+            guard case .WeakPassword = error else { return XCTFail("\(error)") }
+        }
+        assertAuthError(try phone.exportTwoFas(password: "short")) { error in
+            guard case .WeakPassword = error else { return XCTFail("\(error)") }
+        }
+        let files: [(Data, String?, ImportFormat)] = [
+            (try phone.exportAegis(password: password), password, .aegis),
+            (try phone.exportAegis(password: nil), nil, .aegis),
+            (try phone.exportTwoFas(password: password), password, .twoFas),
+            (try phone.exportTwoFas(password: nil), nil, .twoFas),
+        ]
+        for (file, filePassword, format) in files {
+            // Encrypted files hold no secret in clear; plain ones do (the user confirmed).
+            let text = String(decoding: file, as: UTF8.self)
+            XCTAssertEqual(text.contains("JBSWY3DPEHPK3PXP"), filePassword == nil, "\(format)")
+            let newPhone = try TempVault(self).open()
+            if filePassword != nil {
+                assertAuthError(try newPhone.importFile(file: file)) { error in
+                    guard case .PasswordRequired = error else { return XCTFail("\(error)") }
+                }
+            }
+            let result = try newPhone.importFile(file: file, password: filePassword)
+            XCTAssertEqual(result.format, format)
+            XCTAssertEqual(result.report.imported.count, 3, "\(result.report)")
+            XCTAssertEqual(try shapes(newPhone), expectedShapes)
+            XCTAssertEqual(try codeValues(newPhone), try codeValues(phone))
+        }
+    }
+
     /// ../shared/fixtures/import beside the repository (see its README); skipped without it.
     func testAnEncryptedAegisExportImportsItsSevenAccounts() throws {
         let repo = URL(fileURLWithPath: #filePath)

@@ -218,6 +218,39 @@ class BackupTest {
     }
 
     @Test
+    fun `Aegis and 2FAS exports, encrypted and plain, import back into another app's vault`() {
+        val password = "correct horse battery"
+        val exports =
+            openVault(dir).use { phone ->
+                addThreeAccounts(phone)
+                assertThrows<AuthException.WeakPassword> { phone.exportAegis("short") }
+                assertThrows<AuthException.WeakPassword> { phone.exportTwoFas("short") }
+                listOf(
+                    Triple(phone.exportAegis(password), password, ImportFormat.AEGIS),
+                    Triple(phone.exportAegis(null), null, ImportFormat.AEGIS),
+                    Triple(phone.exportTwoFas(password), password, ImportFormat.TWO_FAS),
+                    Triple(phone.exportTwoFas(null), null, ImportFormat.TWO_FAS),
+                ) to phone.codeValues()
+            }
+        val (files, codes) = exports
+        for ((file, filePassword, format) in files) {
+            val text = String(file, Charsets.UTF_8)
+            // Encrypted files hold no secret in clear; plain ones do (the user confirmed).
+            assertEquals(filePassword == null, "JBSWY3DPEHPK3PXP" in text, "$format, password: ${filePassword != null}")
+            Files.createDirectories(otherDir)
+            Files.list(otherDir).use { it.forEach(Files::delete) }
+            openVault(otherDir).use { newPhone ->
+                if (filePassword != null) assertThrows<AuthException.PasswordRequired> { newPhone.importFile(file) }
+                val result = newPhone.importFile(file, filePassword)
+                assertEquals(format, result.format)
+                assertEquals(3, result.report.imported.size, result.report.toString())
+                assertEquals(expectedShapes(), newPhone.shapes())
+                assertEquals(codes, newPhone.codeValues())
+            }
+        }
+    }
+
+    @Test
     fun `an encrypted Aegis export imports its 7 accounts`() {
         val repo = Path.of(System.getProperty("repo.dir") ?: "../..").toAbsolutePath().normalize()
         val fixtures = repo.resolve("../shared/fixtures/import").normalize()
