@@ -83,15 +83,17 @@ pub enum Error {
     /// Opening the file would cost more key-derivation work or memory than the budget of
     /// [`crate::crypto::kdf::KdfBudget`]; it was refused before any work.
     #[error(
-        "too costly to open: its key derivation asks for about {work_ms} ms of CPU and {memory_mib} MiB of memory, beyond this app's budget of {budget_ms} ms in all and {budget_mib} MiB per file",
-        budget_ms = crate::crypto::kdf::KdfBudget::WORK_MS,
-        budget_mib = crate::crypto::kdf::KdfBudget::MAX_MEMORY_MIB
+        "too costly to open: its key derivation asks for about {work_ms} ms of CPU and {memory_mib} MiB of memory, beyond this app's budget of {budget_ms} ms in all and {budget_mib} MiB per file"
     )]
     TooCostly {
         /// Estimated CPU time of every derivation asked for so far, this one included, in ms.
         work_ms: u64,
         /// Memory the refused derivation would hold, in MiB.
         memory_mib: u64,
+        /// The budget's CPU time for the whole file, in ms.
+        budget_ms: u64,
+        /// The budget's memory per derivation, in MiB.
+        budget_mib: u64,
     },
     /// No account has this id (it may have been removed meanwhile).
     #[error("no account with id {0}")]

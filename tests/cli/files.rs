@@ -566,3 +566,48 @@ fn hostile_names_from_every_format_never_reach_the_terminal() {
         assert_printable(&run, &format!("{:?}", args[0]));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ente Auth's encrypted export: the one format with a larger budget (3.5 s, 256 MiB).
+
+/// The documented memory budget of opening an Ente encrypted export, for the whole process:
+/// Argon2id's 256 MiB plus the program.
+const ENTE_RSS_BUDGET: u64 = 300 * MIB;
+/// Generous bound on its CPU time: the 3.5 s budget (Ente's own setting is priced 2.9 s) plus
+/// start-up and a margin.
+const ENTE_CPU_LIMIT: Duration = Duration::from_secs(6);
+
+/// An Ente encrypted export sealed by libsodium (PyNaCl, tests/independent/ente_export.py) at
+/// Ente's own strength, 256 MiB × 16 passes, imports through the CLI within its budget.
+#[test]
+fn an_ente_encrypted_export_at_entes_strength_imports_within_its_budget() {
+    let independent = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
+    let venv = std::process::Command::new("bash").arg(independent.join("venv.sh")).output().unwrap();
+    assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
+    let python = String::from_utf8(venv.stdout).unwrap().trim().to_owned();
+    let plain = std::fs::File::open(shared_fixture("fixtures/import/aegis-testdata/ente_auth.txt")).unwrap();
+    let sealed = std::process::Command::new(python)
+        .arg(independent.join("ente_export.py"))
+        .args([(256 * MIB).to_string(), "16".into()])
+        .env("AUTHENTICATOR_TEST_PASSWORD", PASSWORD)
+        .stdin(plain)
+        .output()
+        .unwrap();
+    assert!(sealed.status.success(), "ente_export.py: {}", String::from_utf8_lossy(&sealed.stderr));
+
+    let home = Home::new("ente-encrypted");
+    let file = home.path().with_file_name("ente-export.json");
+    std::fs::write(&file, &sealed.stdout).unwrap();
+    let without = home.cli([std::ffi::OsStr::new("import"), file.as_os_str()]).run();
+    assert!(without.refused().contains("password"), "{}", without.stderr);
+    let cli =
+        home.cli([std::ffi::OsStr::new("import"), file.as_os_str()]).env("AUTHENTICATOR_BACKUP_PASSWORD", PASSWORD);
+    let m = measured(cli, OPEN_TIME_LIMIT);
+    eprintln!("Ente 256 MiB x 16: {:?} wall, {:?} CPU, peak RSS {} MiB", m.elapsed, m.cpu, m.peak_rss / MIB);
+    let out = m.run.ok();
+    assert_eq!(out.matches("imported: ").count(), 7, "{out}");
+    assert!(m.run.stderr.contains("Ente"), "the format is named: {}", m.run.stderr);
+    assert!(m.peak_rss <= ENTE_RSS_BUDGET, "peak RSS {} MiB", m.peak_rss / MIB);
+    assert!(m.peak_rss >= 256 * MIB, "the measure sees the derivation's memory: {} MiB", m.peak_rss / MIB);
+    assert!(m.cpu <= ENTE_CPU_LIMIT, "CPU {:?}", m.cpu);
+}

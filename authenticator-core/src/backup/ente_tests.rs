@@ -90,7 +90,9 @@ fn ente_key_derivation_beyond_the_budget_is_refused_before_any_work() {
     let greedy = with(&file, |v| {
         v["kdfParams"] = json!({"memLimit": 1u64 << 30, "opsLimit": 4, "salt": v["kdfParams"]["salt"]})
     });
-    assert!(matches!(super::parse(&greedy, Some(PASSWORD)), Err(Error::TooCostly { memory_mib: 1024, .. })));
+    let err = super::parse(&greedy, Some(PASSWORD)).unwrap_err();
+    assert!(matches!(err, Error::TooCostly { memory_mib: 1024, budget_ms: 3500, budget_mib: 256, .. }), "{err:?}");
+    assert!(err.to_string().contains("budget of 3500 ms in all and 256 MiB"), "{err}");
     // 256 MiB × 64 passes: memory allowed, time not.
     let slow = with(&file, |v| v["kdfParams"]["opsLimit"] = json!(64));
     let slow = with(&slow, |v| v["kdfParams"]["memLimit"] = json!(256u64 << 20));

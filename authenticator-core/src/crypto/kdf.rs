@@ -141,6 +141,8 @@ impl KdfBudget {
             return Err(Error::TooCostly {
                 work_ms: self.spent_ns.saturating_add(cost.work_ns).div_ceil(1_000_000),
                 memory_mib: cost.memory_bytes.div_ceil(1024 * 1024),
+                budget_ms: (self.spent_ns + self.work_left_ns) / 1_000_000,
+                budget_mib: self.max_memory_bytes / (1024 * 1024),
             });
         }
         self.work_left_ns -= cost.work_ns;
