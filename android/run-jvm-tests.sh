@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The Android library on the JVM: the module's own Kotlin (android/authenticator/src/main, in
+# place) and the Android flavour of the generated bindings, compiled against the real Android
+# framework (Robolectric's android-all, API 34) with warnings as errors, then Robolectric tests on
+# API 24 (the module's minSdk), 34 and 35 against the host libauthenticator_core.so through JNA.
+#
+#   android/run-jvm-tests.sh [extra mvn args, e.g. -Dtest=KeystoreDataKeyTest]
+#
+# 1. java/mvn (installs default-jdk-headless + maven with apt-get when missing);
+# 2. bindings/generate.sh --android into <target>/android-jvm-tests (this script's own directory):
+#    the JVM and Android flavours of the Kotlin and the library they were read from;
+# 3. mvn clean test in android/jvm-tests. Robolectric runs offline: Maven copies the
+#    android-all-instrumented jars into its target dir and points robolectric.dependency.dir there.
+# Exits with Maven's status. Maven's local repository stays in ~/.m2 (the download cache: ~200 MB
+# on the first run, which takes ~2 minutes more).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../scripts/lib.sh"
+LOG_PREFIX=android-jvm-tests
+cd "$AUTHENTICATOR_REPO"
+need_cargo
+
+if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  log "java or mvn missing: installing default-jdk-headless and maven"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
+fi
+
+log "generating bindings (debug, Android flavour)"
+out="$(bash bindings/generate.sh --android "$(cargo_target_dir)/android-jvm-tests" | tail -n 1)"
+[ -f "$out/kotlin-android/org/authenticator/core/authenticator_core.kt" ] ||
+  die "bindings/generate.sh wrote no Android-flavour Kotlin into $out/kotlin-android"
+
+# -B: no colours or progress bars; -ntp: no download lines. Not -q: surefire's per-class and
+# closing "Tests run: N, Failures: 0, …" lines must show.
+set +e
+mvn -B -ntp -f "$here/jvm-tests/pom.xml" clean test \
+  -Djna.library.path="$out/lib" \
+  -Dbindings.dir="$out/kotlin-android" \
+  "$@"
+status=$?
+set -e
+exit "$status"
