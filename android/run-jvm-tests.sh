@@ -59,6 +59,7 @@ mvn -B -ntp -f "$here/jvm-tests/pom.xml" clean test \
   -Djna.library.path="$out/lib" \
   -Dbindings.dir="$out/kotlin-android" \
   -Daar.classes="$aar_classes" \
+  -Drobolectric.jars="$out/robolectric-jars" \
   "$@"
 status=$?
 set -e
