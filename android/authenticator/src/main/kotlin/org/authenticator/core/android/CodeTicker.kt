@@ -4,6 +4,7 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.conflate
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.flowOn
 import org.authenticator.core.Authenticator
@@ -23,12 +24,15 @@ import org.authenticator.core.CodeRecord
  * }
  * ```
  *
- * - **Clock changes.** Between emissions the flow wakes at most every [CodeTicker.CLOCK_CHECK_MILLIS] to read
- *   the clock (no FFI call): when the wall clock has jumped past the next boundary, or back before
- *   the last emission (the user or the network changed the time), it emits the codes for the new
- *   time at once instead of waiting out a delay measured on the old one.
+ * - **Clock changes.** Between emissions the flow wakes at most every
+ *   [CodeTicker.CLOCK_CHECK_MILLIS] to read the clock (no FFI call): when the wall clock has
+ *   jumped past the next boundary, or back before the last emission (the user or the network
+ *   changed the time), it emits the codes for the new time at once instead of waiting out a
+ *   delay measured on the old one.
  * - **Cancellation.** Cancelling the collector stops the flow at its next suspension point; no
  *   call into the core happens after that.
+ * - **Slow collectors.** Conflated: a collector that falls behind gets the newest codes, never a
+ *   backlog of stale lists.
  * - **Accounts changed.** The flow does not watch the vault: after adding, removing or importing
  *   accounts, collect anew (or restart it from your own change signal). Only HOTP accounts, or none:
  *   one emission every [CodeTicker.IDLE_MILLIS], since no code expires.
@@ -59,7 +63,7 @@ fun Authenticator.codeUpdates(
             delay(minOf(untilBoundary, CodeTicker.CLOCK_CHECK_MILLIS))
         }
     }
-}.flowOn(dispatcher)
+}.conflate().flowOn(dispatcher)
 
 /** The Unix second at which the first of [codes] expires; [CodeTicker.IDLE_MILLIS] on when none does. */
 private fun nextBoundary(now: Long, codes: List<CodeRecord>): Long {
