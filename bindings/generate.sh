@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the core library and generates its Kotlin and Swift bindings.
 #
-#   bindings/generate.sh [--release] [OUT_DIR]   → OUT_DIR/{kotlin,swift,lib}
+#   bindings/generate.sh [--release] [--android] [OUT_DIR]   → OUT_DIR/{kotlin,swift,lib}
+#
+# --android also writes OUT_DIR/kotlin-android: the Android flavour of the Kotlin bindings
+# (android/uniffi-android.toml), read from the same library (android/run-jvm-tests.sh).
 #
 # OUT_DIR defaults to <cargo target dir>/bindings. Scripts pass a directory of their own, so
 # concurrent callers never write (or read) each other's output. The last line printed is OUT_DIR.
@@ -20,6 +23,7 @@ need_cargo
 profile=debug
 cargo_profile=(--profile dev)
 out=""
+android=0
 for arg in "$@"; do
   case "$arg" in
   --release)
@@ -27,9 +31,10 @@ for arg in "$@"; do
     profile=mobile
     cargo_profile=(--profile mobile)
     ;;
-  -*) die "usage: bindings/generate.sh [--release] [OUT_DIR]" ;;
+  --android) android=1 ;;
+  -*) die "usage: bindings/generate.sh [--release] [--android] [OUT_DIR]" ;;
   *)
-    [ -z "$out" ] || die "usage: bindings/generate.sh [--release] [OUT_DIR]"
+    [ -z "$out" ] || die "usage: bindings/generate.sh [--release] [--android] [OUT_DIR]"
     out=$arg
     ;;
   esac
@@ -52,13 +57,17 @@ esac
 out=${out:-$target_dir/bindings}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/kotlin" "$out/swift" "$out/lib"
+rm -rf "$out/kotlin" "$out/kotlin-android" "$out/swift" "$out/lib"
 mkdir -p "$out/lib"
 lib="$out/lib/$lib_file"
 cp "$target_dir/$profile/$lib_file" "$lib"
 
 bindgen="$target_dir/debug/uniffi-bindgen"
 "$bindgen" generate "$lib" --language kotlin --no-format --config uniffi.toml --out-dir "$out/kotlin" >/dev/null
+if [ "$android" = 1 ]; then
+  "$bindgen" generate "$lib" --language kotlin --no-format --config android/uniffi-android.toml \
+    --out-dir "$out/kotlin-android" >/dev/null
+fi
 "$bindgen" generate "$lib" --language swift --no-format --config uniffi.toml --out-dir "$out/swift" >/dev/null
 
 strip --strip-unneeded "$lib" 2>/dev/null || strip -x "$lib"

@@ -235,6 +235,9 @@ android {
     defaultConfig {
         minSdk = minimumSdk
         consumerProguardFiles("consumer-rules.pro")
+        // src/androidTest: the real Keystore, the packaged .so and JNA's AAR on a device
+        // (./gradlew :authenticator:connectedAndroidTest); android/run-jvm-tests.sh compiles them.
+        testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
     }
 
     buildTypes {
@@ -314,15 +317,19 @@ dependencies {
     // The generated bindings call the .so through JNA; the AAR carries libjnidispatch.so (16 KB
     // aligned for every ABI in 5.18.1). `api`: JNA types appear in the generated public classes.
     api("net.java.dev.jna:jna:5.18.1@aar")
-    // The generated code's async support (suspend functions over the core's futures); the same
-    // version as bindings/kotlin.
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
+    // The generated code's async support (suspend functions over the core's futures), and
+    // codeUpdates(), whose Flow and CoroutineDispatcher are in the public API (hence `api`); the
+    // same version as bindings/kotlin.
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
     // @RequiresApi in the generated Android cleaner.
     implementation("androidx.annotation:annotation:1.9.1")
     // rustls-platform-verifier's Kotlin component, called from Rust over JNI. Its version must be
     // the one the Rust crate was built against, so it is read from Cargo.lock and written into the
     // AAR's metadata: apps need the repository, not the version-matching snippet.
     implementation("org.rustls:rustls-platform-verifier:${rustlsPlatformVerifierVersion.get()}")
+
+    androidTestImplementation("androidx.test:runner:1.7.0")
+    androidTestImplementation("junit:junit:4.13.2")
 }
 
 publishing {

@@ -2,9 +2,11 @@
 //!
 //! Offline resistance of a push PIN rests on them (README, "PIN and lockout threat model"): the
 //! vault's files are worthless without the data key, which only the unlocked device can produce.
-//! Neither helper can be built or run on this machine (`android/` needs the Android SDK,
-//! `KeychainDataKey.swift` needs Apple's `Security` and is compiled out on Linux), so this reads
-//! their source code: the settings must appear in code (not in comments), and weaker ones must not.
+//! `KeychainDataKey.swift` cannot be built here (it needs Apple's `Security` and is compiled out on
+//! Linux), and no real Android Keystore runs here, so this reads both helpers' source code: the
+//! settings must appear in code (not in comments), and weaker ones must not. (The Android helper's
+//! key-generation settings are also checked field by field at run time, against a stand-in
+//! Keystore under Robolectric: `KeystoreDataKeyTest` in android/jvm-tests.)
 
 use std::path::PathBuf;
 

@@ -87,30 +87,6 @@ final class CodeTests: XCTestCase {
         XCTAssertEqual(account.group, "Work")
         XCTAssertEqual(try app.groups(), ["Work"])
     }
-
-    /// The ticking stream an app's code list observes.
-    func testCodeUpdatesTickEverySecond() async throws {
-        let app = try TempVault(self).open()
-        _ = try app.addAccountFromUri(uri: "otpauth://totp/Tick:a?secret=\(base32("12345678901234567890"))")
-        var ticks: [(at: Date, codes: [CodeRecord])] = []
-        for try await codes in app.codeUpdates() {
-            ticks.append((Date(), codes))
-            if ticks.count == 3 { break }
-        }
-        XCTAssertEqual(ticks.count, 3)
-        XCTAssertEqual(ticks[0].codes.count, 1)
-        let spacing = ticks[2].at.timeIntervalSince(ticks[1].at)
-        XCTAssert(spacing > 0.8 && spacing < 1.5, "ticks \(spacing) s apart")
-        let now = Int64(Date().timeIntervalSince1970)
-        let code = try XCTUnwrap(ticks[2].codes.first)
-        XCTAssert(code.validFrom <= now && now <= code.validUntil)
-
-        // A fixed clock: the codes for T = 59.
-        var stream = app.codeUpdates(now: { 59.5 }).makeAsyncIterator()
-        let fixed = try await stream.next()
-        XCTAssertEqual(fixed?.first?.value, "287082") // 94287082 at 6 digits
-        XCTAssertEqual(fixed?.first?.secondsLeft, 1)
-    }
 }
 
 final class PackageTests: XCTestCase {
