@@ -173,6 +173,17 @@ impl FolderDestination {
     fn sync_dir(&self) -> std::io::Result<()> {
         std::fs::File::open(&self.dir)?.sync_all()
     }
+
+    /// The error, naming the folder (a path, never account data).
+    fn error(&self, e: std::io::Error) -> DestinationError {
+        let mut error = DestinationError::from(e);
+        let (DestinationError::Gone { detail }
+        | DestinationError::NoPermission { detail }
+        | DestinationError::Full { detail }
+        | DestinationError::Other { detail }) = &mut error;
+        *detail = format!("{}: {detail}", self.dir.display());
+        error
+    }
 }
 
 impl BackupDestination for FolderDestination {
@@ -183,32 +194,34 @@ impl BackupDestination for FolderDestination {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
-        file.write_all(&bytes).and_then(|()| file.sync_all()).inspect_err(|_| {
+        let mut file = options.open(&path).map_err(|e| self.error(e))?;
+        file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(|e| {
             let _ = std::fs::remove_file(&path);
-        })?;
-        Ok(())
+            self.error(e)
+        })
     }
 
     fn read(&self, name: String) -> Result<Vec<u8>, DestinationError> {
-        Ok(std::fs::read(self.dir.join(name))?)
+        std::fs::read(self.dir.join(name)).map_err(|e| self.error(e))
     }
 
     fn rename(&self, from: String, to: String) -> Result<(), DestinationError> {
-        std::fs::rename(self.dir.join(from), self.dir.join(to))?;
-        Ok(self.sync_dir()?)
+        std::fs::rename(self.dir.join(from), self.dir.join(to))
+            .and_then(|()| self.sync_dir())
+            .map_err(|e| self.error(e))
     }
 
     fn list(&self) -> Result<Vec<String>, DestinationError> {
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            names.extend(entry?.file_name().to_str().map(str::to_owned));
-        }
-        Ok(names)
+        let entries = std::fs::read_dir(&self.dir).and_then(|dir| dir.collect::<std::io::Result<Vec<_>>>());
+        Ok(entries
+            .map_err(|e| self.error(e))?
+            .iter()
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect())
     }
 
     fn delete(&self, name: String) -> Result<(), DestinationError> {
-        Ok(std::fs::remove_file(self.dir.join(name))?)
+        std::fs::remove_file(self.dir.join(name)).map_err(|e| self.error(e))
     }
 }
 
