@@ -3,7 +3,6 @@
 //! fills up, or a process killed mid-backup, never costs a good copy nor the change itself.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::Value;
 
