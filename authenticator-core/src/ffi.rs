@@ -709,7 +709,7 @@ impl Authenticator {
     /// copies open with the new one, older ones with the old) and `keep`. A first backup is
     /// scheduled at once; the files open with `verify_backup` and `import_file` like any backup.
     #[uniffi::method(default(keep = 10))]
-    pub fn enable_backups(&self, password: String, keep: u32) -> FfiResult<()> {
+    pub fn enable_backups(&self, password: String, keep: i32) -> FfiResult<()> {
         let password = zeroize::Zeroizing::new(password);
         self.with(|v| auto::enable(v, &password, keep, None, backup::format::KdfParams::default()))?;
         self.schedule_backup();

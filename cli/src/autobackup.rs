@@ -21,8 +21,8 @@ pub enum BackupCommand {
     Enable {
         dir: PathBuf,
         /// Backups to keep (the newest).
-        #[arg(long, default_value_t = auto::DEFAULT_KEEP, value_parser = clap::value_parser!(u32).range(1..))]
-        keep: u32,
+        #[arg(long, default_value_t = auto::DEFAULT_KEEP, value_parser = clap::value_parser!(i32).range(1..))]
+        keep: i32,
     },
     /// Turn automatic backups off (the backups made stay).
     Disable,

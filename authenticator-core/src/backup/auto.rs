@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::vault::{Vault, VaultAccess};
 
 /// Copies kept unless the user says otherwise.
-pub const DEFAULT_KEEP: u32 = 10;
+pub const DEFAULT_KEEP: i32 = 10;
 /// At most one automatic attempt per this many seconds (a burst of changes makes one backup).
 pub const MIN_INTERVAL_SECONDS: i64 = 60;
 /// With automatic backups on, no success for this long (7 days) is worth a warning.
@@ -236,7 +236,7 @@ pub struct BackupStatus {
     /// The destination folder (CLI, desktops); None where the app supplies a destination.
     pub folder: Option<String>,
     /// Copies kept (at least 1).
-    pub keep: u32,
+    pub keep: i32,
     /// Unix seconds when backups were enabled (or the password last changed).
     pub enabled_at: i64,
     /// Unix seconds of the last verified backup, if any.
@@ -281,8 +281,8 @@ fn save(vault: &Vault, status: &BackupStatus) -> Result<()> {
 /// Turns automatic backups on (or, when on, changes the password, copies kept and folder,
 /// keeping the history): derives the key from `password` once and seals it in the vault. The
 /// first backup is due at once.
-pub fn enable(vault: &Vault, password: &str, keep: u32, folder: Option<&str>, kdf: KdfParams) -> Result<()> {
-    if keep == 0 {
+pub fn enable(vault: &Vault, password: &str, keep: i32, folder: Option<&str>, kdf: KdfParams) -> Result<()> {
+    if keep < 1 {
         return Err(Error::InvalidInput("keep at least 1 backup".into()));
     }
     let key = BackupKey::derive(password, kdf)?;
