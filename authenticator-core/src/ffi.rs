@@ -540,6 +540,20 @@ struct Backups {
 impl Backups {
     fn run(&self, vault: &Mutex<Vault>) -> crate::Result<String> {
         let _one_at_a_time = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.run_locked(vault)
+    }
+
+    /// The scheduled run: only when still due once it is this run's turn (another may just have
+    /// made the backup).
+    fn run_if_due(&self, vault: &Mutex<Vault>) {
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = crate::VaultAccess::with_vault(vault, |v| auto::wait_seconds(v, crate::time::now()));
+        if let Ok(Some(0)) = due {
+            let _ = self.run_locked(vault);
+        }
+    }
+
+    fn run_locked(&self, vault: &Mutex<Vault>) -> crate::Result<String> {
         let destination = self.destination.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         match destination {
             Some(destination) => auto::run(vault, &*destination),
@@ -580,15 +594,15 @@ impl Authenticator {
             return;
         }
         let (vault, backups) = (self.vault.clone(), self.backups.clone());
-        let due = move |vault: &Mutex<Vault>| {
-            crate::VaultAccess::with_vault(vault, |v| auto::wait_seconds(v, crate::time::now())).ok().flatten()
-        };
         runtime().spawn(async move {
-            if let Some(wait) = due(&vault) {
-                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            // Until due (another attempt meanwhile postpones it), or nothing is due any more.
+            while let Ok(Some(seconds @ 1..)) =
+                crate::VaultAccess::with_vault(&*vault, |v| auto::wait_seconds(v, crate::time::now()))
+            {
+                tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
             }
             backups.scheduled.store(false, Ordering::SeqCst);
-            let _ = tokio::task::spawn_blocking(move || due(&vault).map(|_| backups.run(&vault))).await;
+            let _ = tokio::task::spawn_blocking(move || backups.run_if_due(&vault)).await;
         });
     }
 }
