@@ -141,6 +141,17 @@ pub enum Error {
     /// The file has the right format but its content is broken (truncated, malformed).
     #[error("the file cannot be read: {0}")]
     InvalidImport(String),
+    /// An automatic-backup call while automatic backups are off.
+    #[error("automatic backups are off")]
+    BackupsOff,
+    /// An automatic backup failed; the failure is recorded in the backup status too.
+    #[error("the backup failed ({}): {detail}", failure.describe())]
+    BackupFailed {
+        /// Why, typed.
+        failure: crate::backup::auto::BackupFailure,
+        /// What happened, in one line (no secret, no account data).
+        detail: String,
+    },
 
     // Push approvals.
     /// A push enrollment URI was refused; the reason says why.

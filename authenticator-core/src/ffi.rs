@@ -8,9 +8,11 @@
 //! throwing functions, and a panic in a non-throwing one kills a Swift app.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::account::Name;
+use crate::backup::auto::{self, BackupDestination, BackupFailure, BackupStatus};
 use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
@@ -238,6 +240,20 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// Automatic backups are off (enable them first).
+    #[error("{detail}")]
+    BackupsOff {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// A backup attempt failed (it is recorded in `backup_status()` too).
+    #[error("{detail}")]
+    BackupFailed {
+        /// Why, typed: destination gone, no permission, disk full, verification failed, ….
+        failure: BackupFailure,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Storage or platform failure (disk full, no randomness, …).
     #[error("{detail}")]
     Internal {
@@ -310,6 +326,8 @@ impl From<Error> for AuthError {
             Error::UnknownImportFormat | Error::InvalidImport(_) | Error::FileTooLarge { .. } => {
                 AuthError::InvalidImport { reason, detail }
             }
+            Error::BackupsOff => AuthError::BackupsOff { detail },
+            Error::BackupFailed { failure, .. } => AuthError::BackupFailed { failure, detail },
             Error::CounterExhausted(_)
             | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)
@@ -509,18 +527,85 @@ async fn spawn<T: Send + 'static>(future: impl Future<Output = crate::Result<T>>
 pub struct Authenticator {
     vault: Arc<Mutex<Vault>>,
     client: PushClient,
+    backups: Arc<Backups>,
+}
+
+/// Automatic backups of one `Authenticator`: the destination the shell set, and the one
+/// scheduled run that coalesces a burst of changes.
+#[derive(Default)]
+struct Backups {
+    destination: Mutex<Option<Arc<dyn BackupDestination>>>,
+    scheduled: AtomicBool,
+    running: Mutex<()>,
+}
+
+impl Backups {
+    fn run(&self, vault: &Mutex<Vault>) -> crate::Result<String> {
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.run_locked(vault)
+    }
+
+    /// The scheduled run: only when still due once it is this run's turn (another may just have
+    /// made the backup).
+    fn run_if_due(&self, vault: &Mutex<Vault>) {
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = crate::VaultAccess::with_vault(vault, |v| auto::wait_seconds(v, crate::time::now()));
+        if let Ok(Some(0)) = due {
+            let _ = self.run_locked(vault);
+        }
+    }
+
+    fn run_locked(&self, vault: &Mutex<Vault>) -> crate::Result<String> {
+        let destination = self.destination.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        match destination {
+            Some(destination) => auto::run(vault, &*destination),
+            None => {
+                crate::VaultAccess::with_vault(vault, auto::record_no_destination)?;
+                let detail = "no backup destination is set".into();
+                Err(Error::BackupFailed { failure: BackupFailure::NoDestination, detail })
+            }
+        }
+    }
 }
 
 impl Authenticator {
     fn import_bytes(&self, file: &[u8], password: Option<String>, dry_run: bool) -> FfiResult<ImportResult> {
         let password = password.map(zeroize::Zeroizing::new);
         let parsed = backup::parse(file, password.as_deref().map(|p| p.as_str()))?;
-        let report = self.with(|v| backup::import(v, &parsed.entries, dry_run))?;
+        let import = |v: &Vault| backup::import(v, &parsed.entries, dry_run);
+        let report = if dry_run { self.with(import)? } else { self.changing(import)? };
         Ok(ImportResult { format: parsed.format, report })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Vault) -> crate::Result<T>) -> FfiResult<T> {
         crate::VaultAccess::with_vault(&*self.vault, f).map_err(AuthError::from)
+    }
+
+    /// [`Self::with`] for a change to the accounts: then an automatic backup is scheduled.
+    fn changing<T>(&self, f: impl FnOnce(&Vault) -> crate::Result<T>) -> FfiResult<T> {
+        let result = self.with(f);
+        self.schedule_backup();
+        result
+    }
+
+    /// Schedules one automatic backup on the library's runtime when one is due, after the wait
+    /// that coalesces a burst (at most one attempt a minute). Never blocks the caller; the
+    /// outcome goes to `backup_status()`.
+    fn schedule_backup(&self) {
+        if self.backups.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (vault, backups) = (self.vault.clone(), self.backups.clone());
+        runtime().spawn(async move {
+            // Until due (another attempt meanwhile postpones it), or nothing is due any more.
+            while let Ok(Some(seconds @ 1..)) =
+                crate::VaultAccess::with_vault(&*vault, |v| auto::wait_seconds(v, crate::time::now()))
+            {
+                tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+            }
+            backups.scheduled.store(false, Ordering::SeqCst);
+            let _ = tokio::task::spawn_blocking(move || backups.run_if_due(&vault)).await;
+        });
     }
 }
 
@@ -532,7 +617,7 @@ impl Authenticator {
     pub fn new(db_path: String, data_key: Vec<u8>) -> FfiResult<Arc<Self>> {
         let key = DataKey::from_slice(&zeroize::Zeroizing::new(data_key))?;
         let vault = Vault::open(db_path, &key)?;
-        Ok(Arc::new(Self { vault: Arc::new(Mutex::new(vault)), client: PushClient::new()? }))
+        Ok(Arc::new(Self { vault: Arc::new(Mutex::new(vault)), client: PushClient::new()?, backups: Arc::default() }))
     }
 
     /// All OTP accounts in the user's order.
@@ -559,7 +644,7 @@ impl Authenticator {
     /// Adds an account from an `otpauth://` URI (as scanned from a QR code).
     pub fn add_account_from_uri(&self, uri: String) -> FfiResult<AccountRecord> {
         let data = uri::parse(&uri)?;
-        self.with(|v| Ok(v.add(&data)?.into()))
+        self.changing(|v| Ok(v.add(&data)?.into()))
     }
 
     /// Adds an account typed in by hand; `secret_base32` as the service shows it.
@@ -574,18 +659,18 @@ impl Authenticator {
         let params = OtpParams::new(fields.kind, fields.algorithm, digits, period, counter)?;
         let data =
             AccountData::from_fields(&fields.issuer, &fields.label, fields.group.as_deref(), params, &secret_base32)?;
-        self.with(|v| Ok(v.add(&data)?.into()))
+        self.changing(|v| Ok(v.add(&data)?.into()))
     }
 
     /// Changes an account's issuer and label.
     pub fn rename_account(&self, id: i64, issuer: String, label: String) -> FfiResult<()> {
-        self.with(|v| v.rename(id, &Name::new(&issuer), &Name::new(&label)))
+        self.changing(|v| v.rename(id, &Name::new(&issuer), &Name::new(&label)))
     }
 
     /// Files an account under `group`, or under none (the default).
     #[uniffi::method(default(group = None))]
     pub fn set_account_group(&self, id: i64, group: Option<String>) -> FfiResult<()> {
-        self.with(|v| v.set_group(id, group.map(Name::from).as_ref()))
+        self.changing(|v| v.set_group(id, group.map(Name::from).as_ref()))
     }
 
     /// Group names in use, sorted.
@@ -595,12 +680,12 @@ impl Authenticator {
 
     /// Puts `ids` first, in that order; the rest keep their order after them.
     pub fn reorder_accounts(&self, ids: Vec<i64>) -> FfiResult<()> {
-        self.with(|v| v.reorder(&ids))
+        self.changing(|v| v.reorder(&ids))
     }
 
     /// Deletes an account and its secret from the vault.
     pub fn remove_account(&self, id: i64) -> FfiResult<()> {
-        self.with(|v| v.remove(id))
+        self.changing(|v| v.remove(id))
     }
 
     /// Every account's code at `now` (Unix seconds, device clock): one call per screen refresh.
@@ -613,7 +698,7 @@ impl Authenticator {
     /// Takes a code to use it (copy, autofill): records the use; advances an HOTP counter.
     pub fn take_code(&self, id: i64, now: i64) -> FfiResult<CodeRecord> {
         let now = unix_seconds(now)?;
-        let (params, code) = self.with(|v| Ok((v.account(id)?.params, v.take_code(id, now)?)))?;
+        let (params, code) = self.changing(|v| Ok((v.account(id)?.params, v.take_code(id, now)?)))?;
         code_record(id, &params, code)
     }
 
@@ -623,6 +708,54 @@ impl Authenticator {
         let password = zeroize::Zeroizing::new(password);
         let accounts = self.with(|v| v.all_account_data())?;
         Ok(backup::format::encrypt(&accounts, &password, backup::format::KdfParams::default())?)
+    }
+
+    /// Sets where automatic backups go: the app's implementation of `BackupDestination` (the
+    /// Storage Access Framework, a file provider, iCloud Drive, a folder). Set it after every
+    /// start; a backup due (changes made while the app was closed) is scheduled at once.
+    pub fn set_backup_destination(&self, destination: Arc<dyn BackupDestination>) -> FfiResult<()> {
+        *self.backups.destination.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(destination);
+        self.schedule_backup();
+        Ok(())
+    }
+
+    /// Turns automatic backups on, keeping the newest `keep` copies (default 10): derives the
+    /// backup key from `password` once (Argon2id, 64 MiB: about a second; call it off the UI
+    /// thread) and keeps it sealed in the vault. When already on, changes the password (later
+    /// copies open with the new one, older ones with the old) and `keep`. A first backup is
+    /// scheduled at once; the files open with `verify_backup` and `import_file` like any backup.
+    #[uniffi::method(default(keep = 10))]
+    pub fn enable_backups(&self, password: String, keep: i32) -> FfiResult<()> {
+        let password = zeroize::Zeroizing::new(password);
+        self.with(|v| auto::enable(v, &password, keep, None, backup::format::KdfParams::default()))?;
+        self.schedule_backup();
+        Ok(())
+    }
+
+    /// Changes the password of automatic backups (a new key, derived once); see `enable_backups`.
+    pub fn change_backup_password(&self, password: String) -> FfiResult<()> {
+        let password = zeroize::Zeroizing::new(password);
+        self.with(|v| auto::change_password(v, &password, backup::format::KdfParams::default()))?;
+        self.schedule_backup();
+        Ok(())
+    }
+
+    /// Turns automatic backups off and forgets their key; copies already made stay.
+    pub fn disable_backups(&self) -> FfiResult<()> {
+        self.with(auto::disable)
+    }
+
+    /// Automatic backups: on or off, last success, last failure and why, and `warning`, the text
+    /// to show while the last attempt failed or no backup succeeded for 7 days.
+    pub fn backup_status(&self) -> FfiResult<BackupStatus> {
+        self.with(|v| auto::status(v, crate::time::now()))
+    }
+
+    /// Makes an automatic backup now (written, read back, verified, rotated), whether or not
+    /// anything changed. Fails with `BackupFailed` (and records it) when it cannot.
+    pub fn backup_now(&self) -> FfiResult<BackupStatus> {
+        self.backups.run(&self.vault)?;
+        self.backup_status()
     }
 
     /// What importing `file` would do (format detected automatically), without writing anything.
@@ -998,6 +1131,45 @@ mod tests {
         });
         assert_eq!(app.list_accounts().unwrap().len(), 100);
         assert_eq!(app.damaged_accounts().unwrap(), []);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A change returns at once and the backup follows on the library's thread; without a
+    /// destination the failure is recorded, typed, not swallowed.
+    #[test]
+    fn a_change_schedules_a_backup_that_reports_its_outcome() {
+        let d = dir("auto-backup");
+        let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();
+        assert!(matches!(app.backup_now(), Err(AuthError::BackupsOff { .. })));
+        app.enable_backups("correct horse battery".into(), 2).unwrap();
+        let wait_for = |done: &dyn Fn(&BackupStatus) -> bool| {
+            for _ in 0..500 {
+                let status = app.backup_status().unwrap();
+                if done(&status) {
+                    return status;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            panic!("no backup outcome: {:?}", app.backup_status());
+        };
+        let status = wait_for(&|s| s.last_failure.is_some());
+        assert_eq!(status.last_failure, Some(BackupFailure::NoDestination));
+        assert!(status.warning.is_some());
+        let folder = d.join("backups");
+        std::fs::create_dir(&folder).unwrap();
+        app.set_backup_destination(Arc::new(auto::FolderDestination::new(&folder))).unwrap();
+        app.add_account_from_uri("otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP".into()).unwrap();
+        let status = wait_for(&|s| s.last_success_at.is_some());
+        assert!(!status.pending_changes && status.warning.is_none(), "{status:?}");
+        let file = std::fs::read(folder.join(status.last_success_name.unwrap())).unwrap();
+        assert_eq!(verify_backup(file, "correct horse battery".into()).unwrap().accounts, 1);
+        std::fs::remove_dir_all(&folder).unwrap();
+        match app.backup_now() {
+            Err(AuthError::BackupFailed { failure: BackupFailure::DestinationGone, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        app.disable_backups().unwrap();
+        assert!(!app.backup_status().unwrap().enabled);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -7,6 +7,11 @@ pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Milliseconds since the Unix epoch by the device clock (0 if the clock is before 1970).
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// ISO 8601 in UTC with an explicit offset, as privacyIDEA parses poll timestamps:
 /// `2026-11-25T10:56:25.000000+00:00`.
 pub fn iso8601_utc(unix_seconds: i64) -> String {

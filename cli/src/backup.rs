@@ -31,7 +31,7 @@ fn typed(question: &str) -> CliResult<Zeroizing<String>> {
 }
 
 /// A new password for a file: typed twice without echo, or AUTHENTICATOR_BACKUP_PASSWORD.
-fn new_password() -> CliResult<Zeroizing<String>> {
+pub(crate) fn new_password() -> CliResult<Zeroizing<String>> {
     if let Ok(value) = std::env::var(PASSWORD_ENV) {
         return Ok(Zeroizing::new(value));
     }

@@ -1,5 +1,6 @@
 //! `authenticator`: the terminal app on the authenticator core.
 
+mod autobackup;
 mod backup;
 mod prompt;
 mod push;
@@ -166,6 +167,11 @@ enum Command {
     },
     /// Prove a backup restores, without importing it.
     VerifyBackup { file: PathBuf },
+    /// Automatic backups into a folder: enable, disable, status, now, password.
+    Backup {
+        #[command(subcommand)]
+        command: autobackup::BackupCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -294,20 +300,32 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Code { next, .. } => *next,
         Command::Offset { seconds } => seconds.is_none(),
         Command::Import { dry_run, .. } => *dry_run,
+        Command::Backup { command: autobackup::BackupCommand::Status { .. } } => true,
         _ => false,
     };
+    let backup_command = matches!(cli.command, Command::Backup { .. });
     let vault = if reads_only { store.open_for_reading()? } else { store.open()? };
-    match cli.command {
+    let result = command(&vault, cli.command);
+    // The change is committed; its backup follows, and a failing one is reported every time.
+    let warned = !reads_only && autobackup::at_exit(&vault);
+    if !backup_command && !warned {
+        autobackup::warn(&vault);
+    }
+    result
+}
+
+fn command(vault: &Vault, command: Command) -> CliResult<()> {
+    match command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Code { uri: Some(_), .. } => unreachable!("handled above"),
-        Command::Add(args) => add(&vault, args),
-        Command::List { json } => list(&vault, json),
+        Command::Add(args) => add(vault, args),
+        Command::List { json } => list(vault, json),
         Command::Codes { once } => {
-            warn_damaged(&vault, "no codes for")?;
-            view::codes(&vault, once)
+            warn_damaged(vault, "no codes for")?;
+            view::codes(vault, once)
         }
         Command::Code { query, at, next, .. } => {
-            let account = find(&vault, query.as_deref().unwrap_or_default())?;
+            let account = find(vault, query.as_deref().unwrap_or_default())?;
             let time = at.unwrap_or_else(now);
             if next {
                 // A preview: it is not used yet, so an HOTP counter must not move.
@@ -328,7 +346,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 eprintln!("Removed damaged account {id}");
                 return Ok(());
             }
-            let account = find(&vault, &query)?;
+            let account = find(vault, &query)?;
             if !yes {
                 prompt::confirm(
                     &format!("Remove {}? Its codes will be gone for good.", account.display_name()),
@@ -340,7 +358,7 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Rename { query, issuer, label } => {
-            let account = find(&vault, &query)?;
+            let account = find(vault, &query)?;
             if issuer.is_none() && label.is_none() {
                 return Err(CliError::msg("give --issuer and/or --label"));
             }
@@ -353,12 +371,12 @@ fn run(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Group { query, group } => {
-            let account = find(&vault, &query)?;
+            let account = find(vault, &query)?;
             vault.set_group(account.id, group.map(Name::from).as_ref())?;
             Ok(())
         }
         Command::Move { query, position } => {
-            let account = find(&vault, &query)?;
+            let account = find(vault, &query)?;
             let mut ids: Vec<i64> = vault.accounts()?.iter().map(|a| a.id).filter(|id| *id != account.id).collect();
             ids.insert(position.saturating_sub(1).min(ids.len()), account.id);
             vault.reorder(&ids)?;
@@ -373,18 +391,18 @@ fn run(cli: Cli) -> CliResult<()> {
             say!("{}", vault.clock_offset()?);
             Ok(())
         }
-        Command::Push { command } => push::run(&vault, command),
+        Command::Push { command } => push::run(vault, command),
         Command::Export { backup: Some(_), qr: true, .. } => {
             Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))
         }
-        Command::Export { backup: Some(path), .. } => backup::export_backup(&vault, &path),
+        Command::Export { backup: Some(path), .. } => backup::export_backup(vault, &path),
         Command::Export { aegis: Some(path), plain, yes, .. } => {
-            backup::export_to_app(&vault, &path, backup::App::Aegis, plain, yes)
+            backup::export_to_app(vault, &path, backup::App::Aegis, plain, yes)
         }
         Command::Export { twofas: Some(path), plain, yes, .. } => {
-            backup::export_to_app(&vault, &path, backup::App::TwoFas, plain, yes)
+            backup::export_to_app(vault, &path, backup::App::TwoFas, plain, yes)
         }
-        Command::Export { html: Some(path), yes, .. } => backup::export_html(&vault, &path, yes),
+        Command::Export { html: Some(path), yes, .. } => backup::export_html(vault, &path, yes),
         Command::Export { uris, steam_as_totp, google, allow_partial, qr, png, yes, .. } => {
             if !uris && !google {
                 return Err(CliError::msg(
@@ -400,9 +418,9 @@ fn run(cli: Cli) -> CliResult<()> {
                     "yes",
                 )?;
             }
-            warn_damaged(&vault, "not exported:")?;
+            warn_damaged(vault, "not exported:")?;
             if google {
-                return backup::export_google(&vault, allow_partial, qr, png.as_deref());
+                return backup::export_google(vault, allow_partial, qr, png.as_deref());
             }
             let steam = if steam_as_totp { SteamUri::TotpEncoder } else { SteamUri::Scheme };
             for line in vault.export_uris_with(steam)? {
@@ -410,9 +428,10 @@ fn run(cli: Cli) -> CliResult<()> {
             }
             Ok(())
         }
-        Command::ShowQr { query, png, yes } => show_qr(&vault, &query, png.as_deref(), yes),
-        Command::Import { file, dry_run } => backup::import(&vault, &file, dry_run),
+        Command::ShowQr { query, png, yes } => show_qr(vault, &query, png.as_deref(), yes),
+        Command::Import { file, dry_run } => backup::import(vault, &file, dry_run),
         Command::VerifyBackup { .. } => unreachable!("handled before opening the vault"),
+        Command::Backup { command } => autobackup::run(vault, command),
     }
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `authenticator` terminal app: each test runs the built binary as a
 //! user would, in a data directory of its own.
 
+mod autobackup;
 mod backup;
 mod export;
 mod files;

@@ -27,6 +27,13 @@
 //!   the ciphertext, not even the number of accounts.
 //! - Push tokens are not in backups: their keys are bound to this device and the server.
 //!
+//! - Automatic backups ([`super::auto`]) derive the key once, when they are enabled, and keep
+//!   it sealed in the vault as a [`BackupKey`]: the key together with the salt and cost it was
+//!   derived with. Every file made with it writes that same salt and cost in its header, so the
+//!   password re-derives the same key and `verify-backup` and `import` read these files like
+//!   any other; only the nonce is drawn per file (random 96 bits: safe for 2^32 files under one
+//!   key, far beyond any number of backups). Changing the password derives a new key and salt.
+//!
 //! A wrong password, a truncated file or any modified byte give [`Error::WrongPassword`] or
 //! [`Error::InvalidImport`]: never a partial result.
 
@@ -75,19 +82,73 @@ fn header(kdf: KdfParams, salt: &[u8], nonce: &[u8]) -> Value {
     })
 }
 
+/// A backup key derived once from a password, with the salt and cost it was derived with (see
+/// the module doc). Wiped on drop; `Debug` shows nothing.
+#[derive(Clone)]
+pub struct BackupKey {
+    key: Key,
+    salt: [u8; SALT_LEN],
+    kdf: KdfParams,
+}
+
+const SALT_LEN: usize = 16;
+/// Length of [`BackupKey::to_bytes`]: key, salt, then memory, passes and lanes as u32 LE.
+const KEY_RECORD_LEN: usize = crypto::KEY_LEN + SALT_LEN + 12;
+
+impl std::fmt::Debug for BackupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupKey(<redacted>)")
+    }
+}
+
+impl BackupKey {
+    /// Draws a salt and derives the key from `password` (at least [`MIN_PASSWORD_CHARS`]).
+    pub fn derive(password: &str, kdf: KdfParams) -> Result<Self> {
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(Error::WeakPassword(MIN_PASSWORD_CHARS));
+        }
+        let salt = crypto::random_array()?;
+        Ok(Self { key: derive_key(password, &salt, kdf)?, salt, kdf })
+    }
+
+    /// The key, salt and cost as bytes, to seal in the vault.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(KEY_RECORD_LEN));
+        out.extend_from_slice(self.key.expose());
+        out.extend_from_slice(&self.salt);
+        for n in [self.kdf.memory_kib, self.kdf.iterations, self.kdf.parallelism] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads what [`BackupKey::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != KEY_RECORD_LEN {
+            return Err(Error::Corrupt("the backup key record has the wrong length".into()));
+        }
+        let (key, rest) = bytes.split_at(crypto::KEY_LEN);
+        let (salt, cost) = rest.split_at(SALT_LEN);
+        let n = |i: usize| u32::from_le_bytes(cost[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+        let kdf = KdfParams { memory_kib: n(0), iterations: n(1), parallelism: n(2) };
+        Ok(Self { key: Key::from_slice(key)?, salt: salt.try_into().expect("16 bytes"), kdf })
+    }
+}
+
 /// Encrypts `accounts` (in order, with groups) under `password`.
 pub fn encrypt(accounts: &[AccountData], password: &str, kdf: KdfParams) -> Result<Vec<u8>> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::WeakPassword(MIN_PASSWORD_CHARS));
-    }
-    let salt: [u8; 16] = crypto::random_array()?;
+    encrypt_with(accounts, &BackupKey::derive(password, kdf)?)
+}
+
+/// Encrypts `accounts` under a key derived before: no key derivation, a fresh nonce.
+pub fn encrypt_with(accounts: &[AccountData], backup_key: &BackupKey) -> Result<Vec<u8>> {
+    let BackupKey { key, salt, kdf } = backup_key;
     let plaintext = plaintext(accounts)?;
     // The nonce is part of the associated data: draw it first, then seal with it.
     let nonce: [u8; crypto::NONCE_LEN] = crypto::random_array()?;
-    let mut envelope = header(kdf, &salt, &nonce);
+    let mut envelope = header(*kdf, salt, &nonce);
     let aad = canonical_json(&envelope)?;
-    let key = derive_key(password, &salt, kdf)?;
-    let sealed = crypto::seal_with_nonce(&key, &nonce, &plaintext, aad.as_bytes())?;
+    let sealed = crypto::seal_with_nonce(key, &nonce, &plaintext, aad.as_bytes())?;
     envelope["ciphertext"] = Value::String(B64.encode(&sealed));
     let file = serde_json::to_vec_pretty(&envelope)?;
     // Never write a backup that the input cap would refuse to read back.
@@ -157,6 +218,15 @@ fn plaintext(accounts: &[AccountData]) -> Result<Zeroizing<Vec<u8>>> {
 /// Decrypts a backup into import entries (each account, or why it is refused).
 pub fn decrypt(bytes: &[u8], password: &str) -> Result<Vec<ImportEntry>> {
     Envelope::read(bytes)?.decrypt(password)
+}
+
+/// Decrypts a backup made with `key` (its salt and cost must be the key's): no key derivation.
+pub fn decrypt_with(bytes: &[u8], key: &BackupKey) -> Result<Vec<ImportEntry>> {
+    let envelope = Envelope::read(bytes)?;
+    if envelope.salt != key.salt || envelope.kdf != key.kdf {
+        return Err(Error::WrongPassword);
+    }
+    envelope.open(&key.key)
 }
 
 /// Like [`decrypt`], but checks the file (and the price of its key derivation) before asking
@@ -233,7 +303,10 @@ impl Envelope {
     }
 
     fn decrypt(&self, password: &str) -> Result<Vec<ImportEntry>> {
-        let key = derive_key(password, &self.salt, self.kdf)?;
+        self.open(&derive_key(password, &self.salt, self.kdf)?)
+    }
+
+    fn open(&self, key: &Key) -> Result<Vec<ImportEntry>> {
         let plaintext = crypto::open_detached(key.expose(), &self.nonce, &self.sealed, self.aad.as_bytes())
             .ok_or(Error::WrongPassword)?;
         let content: Value = serde_json::from_slice(&plaintext).map_err(|_| bad("content is not JSON"))?;
@@ -333,6 +406,24 @@ mod tests {
         assert_eq!(plaintext.capacity(), plaintext.len());
         let value: Value = serde_json::from_slice(&plaintext).unwrap();
         assert_eq!(value["accounts"][0]["secret"], "JBSWY3DPEHPK3PXP");
+    }
+
+    /// Automatic backups derive the key once: their files open with the password alone, as any
+    /// backup does, and with the kept key without any derivation.
+    #[test]
+    fn files_made_with_a_key_derived_once_open_with_the_password() {
+        let key = BackupKey::derive("correct horse battery", FAST).unwrap();
+        let key = BackupKey::from_bytes(&key.to_bytes()).unwrap();
+        let (first, second) = (encrypt_with(&accounts(), &key).unwrap(), encrypt_with(&accounts(), &key).unwrap());
+        assert_ne!(first, second, "a fresh nonce every file");
+        for file in [&first, &second] {
+            assert_eq!(restored(decrypt(file, "correct horse battery").unwrap()), accounts());
+            assert_eq!(restored(decrypt_with(file, &key).unwrap()), accounts());
+        }
+        let other = BackupKey::derive("correct horse battery", FAST).unwrap();
+        assert!(matches!(decrypt_with(&first, &other), Err(Error::WrongPassword)), "another salt");
+        assert!(matches!(BackupKey::derive("short", FAST), Err(Error::WeakPassword(8))));
+        assert!(!format!("{key:?}").contains(&format!("{:?}", &key.to_bytes()[..4])));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod aegis;
 pub mod andotp;
 pub mod authplus;
 pub mod authy;
+pub mod auto;
 pub mod battlenet;
 pub mod bitwarden;
 pub mod duo;

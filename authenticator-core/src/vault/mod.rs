@@ -498,6 +498,50 @@ impl Vault {
         Ok(())
     }
 
+    /// The accounts' change counter (`meta.accounts_version`): grows with every committed
+    /// change to the accounts, by any handle or process.
+    pub fn accounts_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'accounts_version'", [], |row| row.get(0))?)
+    }
+
+    /// A service's setting in `meta` (text it owns, e.g. `backup`), if set.
+    pub fn setting(&self, name: &'static str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [name], |row| row.get(0)).optional()?)
+    }
+
+    /// Sets (or with `None` removes) a service's setting in `meta`.
+    pub fn set_setting(&self, name: &'static str, value: Option<&str>) -> Result<()> {
+        self.put_meta(name, value.map(|v| rusqlite::types::Value::Text(v.to_owned())))
+    }
+
+    /// A service's secret in `meta`, opened with the data key (associated data `meta.<name>`).
+    pub fn sealed_setting(&self, name: &'static str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        let sealed: Option<Vec<u8>> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [name], |row| row.get(0)).optional()?;
+        sealed
+            .map(|s| self.sealer.open(&s, format!("meta.{name}").as_bytes()))
+            .map(|opened| opened.ok_or_else(|| Error::Corrupt(format!("meta.{name} does not open"))))
+            .transpose()
+    }
+
+    /// Seals `value` under the data key into `meta` (or with `None` removes it).
+    pub fn set_sealed_setting(&self, name: &'static str, value: Option<&[u8]>) -> Result<()> {
+        let sealed = value.map(|v| self.sealer.seal(v, format!("meta.{name}").as_bytes())).transpose()?;
+        self.put_meta(name, sealed.map(rusqlite::types::Value::from))
+    }
+
+    fn put_meta(&self, name: &'static str, value: Option<rusqlite::types::Value>) -> Result<()> {
+        let tx = self.begin_write()?;
+        match value {
+            Some(value) => {
+                tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![name, value])?
+            }
+            None => tx.execute("DELETE FROM meta WHERE key = ?1", [name])?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The full definition of an account, secret included: for export and backup only.
     pub fn account_data(&self, id: i64) -> Result<AccountData> {
         let row = self

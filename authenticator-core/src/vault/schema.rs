@@ -22,6 +22,19 @@
 //!     is written, rather than producing garbage codes later.
 //!   - `clock_offset` (INTEGER): seconds added to the device clock for every code, for devices
 //!     whose clock is wrong and cannot be fixed. Absent means 0.
+//!   - `accounts_version` (INTEGER, since version 6): a change counter of the accounts. Triggers
+//!     on `accounts` bump it in the very transaction of every insert, delete, and change of a
+//!     record (rename, regroup), counter (HOTP use) or position (reorder), whoever writes: so
+//!     "changed since the last backup" survives a crash and sees other processes' changes.
+//!     Taking a TOTP code (only `last_used_at`) does not count. A rebuild of `accounts` must
+//!     recreate the triggers.
+//!   - `backup` (TEXT, since version 6): automatic backups' settings and status, as JSON (see
+//!     `backup::auto`): destination folder, copies kept, last success and failure with its
+//!     reason, the `accounts_version` last backed up. No secret and no account data. Absent
+//!     while automatic backups are off.
+//!   - `backup_key` (BLOB, since version 6): the backup key derived once from the backup
+//!     password, with its salt and Argon2id cost, sealed under the data key (associated data
+//!     `meta.backup_key`). Absent while automatic backups are off.
 //!
 //! ## `accounts` (since version 1; sealed records since version 3)
 //! One row per OTP account. Nothing that names the account is stored in clear.
@@ -121,7 +134,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 5;
+pub const LATEST: i64 = 6;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -207,6 +220,17 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
     "ALTER TABLE push_tokens ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';
      ALTER TABLE push_requests ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';
      ALTER TABLE push_history ADD COLUMN text_enc BLOB NOT NULL DEFAULT x'';",
+    // 6: a change counter of the accounts, for automatic backups.
+    "INSERT INTO meta (key, value) VALUES ('accounts_version', 0);
+     CREATE TRIGGER accounts_version_on_insert AFTER INSERT ON accounts BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;
+     CREATE TRIGGER accounts_version_on_delete AFTER DELETE ON accounts BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;
+     CREATE TRIGGER accounts_version_on_update AFTER UPDATE OF record_enc, counter, sort_order ON accounts BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old

@@ -252,3 +252,59 @@ fn one_damaged_row_is_reported_alone_and_everything_else_keeps_working() {
     assert!(vault.damaged_accounts().unwrap().is_empty());
     assert_eq!(vault.accounts().unwrap().len(), 2);
 }
+
+/// Automatic backups know "changed since the last backup" from the change counter: every
+/// committed change to the accounts moves it, whichever handle made it; reading and taking a
+/// TOTP code do not.
+#[test]
+fn the_accounts_change_counter_moves_with_every_change_and_only_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = DataKey::from_bytes([7; 32]);
+    let vault = Vault::open(dir.path().join("v.db"), &key).unwrap();
+    let other = Vault::open(dir.path().join("v.db"), &key).unwrap();
+    let data = |issuer: &str, params| AccountData {
+        issuer: issuer.into(),
+        label: "alice".into(),
+        params,
+        secret: Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap(),
+        group: None,
+    };
+    let totp = vault.add(&data("T", OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap())).unwrap().id;
+    let hotp = vault.add(&data("H", OtpParams::hotp(Algorithm::Sha1, 6, 0).unwrap())).unwrap().id;
+    let mut last = vault.accounts_version().unwrap();
+    assert!(last > 0);
+    let mut moved = |what: &str, expected: bool| {
+        let now = other.accounts_version().unwrap();
+        assert_eq!(now != last, expected, "{what}");
+        last = now;
+    };
+    vault.accounts().unwrap();
+    vault.take_code(totp, 59).unwrap();
+    vault.set_clock_offset(5).unwrap();
+    moved("reads, TOTP use and the clock offset", false);
+    vault.take_code(hotp, 59).unwrap();
+    moved("HOTP use", true);
+    vault.rename(totp, &"T2".into(), &"bob".into()).unwrap();
+    moved("rename", true);
+    vault.set_group(totp, Some(&"Work".into())).unwrap();
+    moved("regroup", true);
+    vault.reorder(&[hotp, totp]).unwrap();
+    moved("reorder", true);
+    vault.add_all(&[data("I", OtpParams::steam())]).unwrap();
+    moved("import", true);
+    vault.remove(totp).unwrap();
+    moved("remove", true);
+    vault.set_setting("backup", Some("{}")).unwrap();
+    vault.set_sealed_setting("backup_key", Some(b"key")).unwrap();
+    moved("settings", false);
+    assert_eq!(other.setting("backup").unwrap().as_deref(), Some("{}"));
+    assert_eq!(other.sealed_setting("backup_key").unwrap().unwrap().as_slice(), b"key");
+    // Bound to its name: a sealed value moved under another name does not open.
+    vault.execute_for_test(
+        "INSERT INTO meta SELECT 'backup', value FROM meta WHERE key = 'backup_key'
+                            ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
+    assert!(matches!(vault.sealed_setting("backup"), Err(Error::Corrupt(_))));
+    vault.set_sealed_setting("backup_key", None).unwrap();
+    assert!(other.sealed_setting("backup_key").unwrap().is_none());
+}
