@@ -12,6 +12,10 @@
 # 4. mvn clean test with jna.library.path and bindings.dir in that directory, PI_ENV_FILE = the
 #    server's env file.
 # Exits with Maven's status. Maven's local repository stays in ~/.m2 (the download cache).
+#
+# AUTHENTICATOR_SHIPPED_LIBRARY=1 runs the same tests on the library apps ship (generate.sh
+# --release: the mobile profile, packed relocations, identical code folding) instead of the
+# debug build, in a directory of its own.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../../scripts/lib.sh"
@@ -27,8 +31,13 @@ if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
 fi
 
-log "generating bindings (debug)"
-out="$(bash bindings/generate.sh "$(cargo_target_dir)/kotlin-jvm-tests" | tail -n 1)"
+if [ "${AUTHENTICATOR_SHIPPED_LIBRARY:-}" = 1 ]; then
+  log "generating bindings (the shipped library: --release)"
+  out="$(bash bindings/generate.sh --release "$(cargo_target_dir)/kotlin-jvm-tests-shipped" | tail -n 1)"
+else
+  log "generating bindings (debug)"
+  out="$(bash bindings/generate.sh "$(cargo_target_dir)/kotlin-jvm-tests" | tail -n 1)"
+fi
 
 # FFI convention (issue 9): no unsigned types in the API, which Java cannot call (Kotlin mangles
 # functions taking ULong/UInt/UByte/UShort). uniffi's own plumbing keeps ULong in
