@@ -165,7 +165,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 
 admin_py() {
   # pi_admin.py with the credentials of this harness (the venv python; pi_admin.py is stdlib only).
-  PI_FLAVOR="$PI_FLAVOR" PI_URL="http://127.0.0.1:$PORT" PI_ADMIN_USER="$ADMIN_USER" PI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+  # PI_ENV_FILE emptied: a caller may have exported another server's env file (pi_start).
+  PI_ENV_FILE= PI_FLAVOR="$PI_FLAVOR" PI_URL="http://127.0.0.1:$PORT" PI_ADMIN_USER="$ADMIN_USER" PI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     PI_ADMIN_TOKEN_CACHE="$WD/.admin-token" \
     "$VENV/bin/python" "$HERE/pi_admin.py" "$@"
 }
