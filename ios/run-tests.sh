@@ -62,10 +62,11 @@ on_signal() {
   fi
   exit "$1"
 }
-trap pi_stop EXIT
+trap 'pi_stop; edumfa_stop' EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 pi_start ios-tests
+edumfa_start ios-tests
 
 # XCTest only, unless a test imports Swift Testing: its runner would otherwise close the output
 # with "Test run with 0 tests passed", which reads as if nothing ran.
@@ -75,6 +76,7 @@ fi
 
 test_env=(
   PI_ENV_FILE="$PI_ENV_FILE"
+  EDUMFA_ENV_FILE="$EDUMFA_ENV_FILE"
   CI="${CI:-}" # under CI=true a missing fixture or server fails a test instead of skipping it
   AUTHENTICATOR_CORE_LOCAL_FFI=1 # macOS: the host .dylib, not the XCFramework (Linux always)
   AUTHENTICATOR_CORE_LIB_DIR="$lib_dir"
@@ -84,7 +86,7 @@ status=0
 if use_chroot; then
   binds=("$REPO")
   case "$target_dir/" in "$REPO"/*) ;; *) binds+=("$target_dir") ;; esac
-  binds+=("$PI_WORKDIR")
+  binds+=("$PI_WORKDIR" "$EDUMFA_WORKDIR")
   # The shared import fixtures (real Aegis/2FAS exports), when present beside the clone.
   if [ -d "$REPO/../shared/fixtures" ]; then binds+=("$(cd "$REPO/../shared/fixtures" && pwd)"); fi
   log "swift test (Swift in the chroot of ios/provision-swift.sh)"

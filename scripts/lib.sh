@@ -68,3 +68,23 @@ pi_stop() {
   rm -rf "$PI_WORKDIR"
   PI_WORKDIR=""
 }
+
+# The eduMFA 2.9.5 test server (tests/edumfa/edumfa-server.sh), the same way: edumfa_start NAME
+# sets EDUMFA_WORKDIR and exports EDUMFA_ENV_FILE; edumfa_stop stops it (idempotent).
+EDUMFA_WORKDIR=""
+
+edumfa_start() {
+  EDUMFA_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/$1-edumfa.XXXXXX")"
+  log "starting the eduMFA test server in $EDUMFA_WORKDIR"
+  PI_WATCH_PID=$$ bash "$AUTHENTICATOR_REPO/tests/edumfa/edumfa-server.sh" start "$EDUMFA_WORKDIR" </dev/null >/dev/null ||
+    die "the eduMFA test server did not start"
+  [ -f "$EDUMFA_WORKDIR/server.env" ] || die "the eduMFA test server wrote no $EDUMFA_WORKDIR/server.env"
+  export EDUMFA_ENV_FILE="$EDUMFA_WORKDIR/server.env"
+}
+
+edumfa_stop() {
+  [ -n "$EDUMFA_WORKDIR" ] || return 0
+  bash "$AUTHENTICATOR_REPO/tests/edumfa/edumfa-server.sh" stop "$EDUMFA_WORKDIR" >/dev/null 2>&1 || true
+  rm -rf "$EDUMFA_WORKDIR"
+  EDUMFA_WORKDIR=""
+}

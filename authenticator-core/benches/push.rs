@@ -73,6 +73,9 @@ fn pin_seal(c: &mut Criterion) {
         pin: Some(seal.clone()),
         pin_required_by_server: true,
         fb_token: None,
+        protocol: authenticator_core::PushProtocol::PrivacyIdea,
+        key_type: authenticator_core::DeviceKeyType::Rsa,
+        extra_text: Vec::new(),
     };
     let id = vault.insert_push_token(&token, |id| pin::seal_key(&pkcs8, Some(("2468", &seal)), id)).unwrap().id;
 

@@ -221,6 +221,21 @@ pub enum Error {
     /// The server's reply did not follow the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// tiqr: the server refused the response (`INVALID_RESPONSE:<n>`); counted by the server.
+    #[error("the server refused the response{}", attempts_left.map(|n| format!("; {n} attempts left")).unwrap_or_default())]
+    ResponseRefused {
+        /// Attempts the server still allows, when it says.
+        attempts_left: Option<u32>,
+    },
+    /// tiqr: the server knows no open sign-in with this session (expired or answered already).
+    #[error("the server knows no open sign-in for this code (expired or answered already)")]
+    InvalidChallenge,
+    /// tiqr: the server blocked this identity after too many wrong responses.
+    #[error("the server has blocked this account")]
+    AccountBlocked,
+    /// tiqr: a sign-in code for an identity not enrolled on this device.
+    #[error("no identity enrolled on this device matches this sign-in code")]
+    UnknownIdentity,
 }
 
 impl From<serde_json::Error> for Error {

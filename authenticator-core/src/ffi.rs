@@ -188,6 +188,32 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// tiqr: the server refused the response; it counts such refusals.
+    #[error("{detail}")]
+    ResponseRefused {
+        /// Attempts the server still allows; -1 when it does not say.
+        attempts_left: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// tiqr: the server knows no open sign-in for this code (expired or answered already).
+    #[error("{detail}")]
+    InvalidChallenge {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// tiqr: the server blocked this identity.
+    #[error("{detail}")]
+    AccountBlocked {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// tiqr: the sign-in code names an identity not enrolled here.
+    #[error("{detail}")]
+    UnknownIdentity {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// The server's reply broke the protocol, or a URL is not https.
     #[error("{detail}")]
     Protocol {
@@ -320,6 +346,12 @@ impl From<Error> for AuthError {
             Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason, detail },
             Error::Network(reason) => AuthError::Network { reason, detail },
             Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message, detail },
+            Error::ResponseRefused { attempts_left } => {
+                AuthError::ResponseRefused { attempts_left: attempts_left.map_or(-1, count_i32), detail }
+            }
+            Error::InvalidChallenge => AuthError::InvalidChallenge { detail },
+            Error::AccountBlocked => AuthError::AccountBlocked { detail },
+            Error::UnknownIdentity => AuthError::UnknownIdentity { detail },
             Error::PasswordRequired => AuthError::PasswordRequired { detail },
             Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: count_i32(min), detail },
             Error::WrongPassword => AuthError::WrongPassword { detail },
@@ -797,10 +829,11 @@ impl Authenticator {
         self.with(|v| v.set_clock_offset(seconds))
     }
 
-    /// Enrolls a push token from an `otpauth://pipush/…` or `pia://…` URI (generates an RSA-4096
-    /// key off the calling thread, registers it). `pin` locks the token's key; `fb_token` None:
-    /// poll only; `allow_insecure_tls` skips certificate checks only when the server itself says
-    /// `sslverify=0`.
+    /// Enrolls from a scanned code: `otpauth://pipush/…` or `pia://…` (privacyIDEA; an RSA-4096
+    /// key generated off the calling thread), `edumfa-push://…` (eduMFA's eduPUSH; a P-256 key),
+    /// or `tiqrenroll://…` (tiqr; a 32-byte secret). `pin` locks the token's key or secret;
+    /// `fb_token` None: poll only; `allow_insecure_tls` skips certificate checks only when the
+    /// server itself says `sslverify=0` (for tiqr, which has no such flag: whenever set).
     #[uniffi::method(default(pin = None, fb_token = None, allow_insecure_tls = false))]
     pub async fn enroll_push(
         &self,
@@ -834,6 +867,13 @@ impl Authenticator {
                 })
                 .collect(),
         })
+    }
+
+    /// A scanned tiqr sign-in code (`tiqrauth://…` or its https form) as a pending request, for
+    /// an identity enrolled here (else `UnknownIdentity`). Scanning the same code again returns
+    /// the same request. Approve or deny it like a push request.
+    pub fn scan_sign_in(&self, uri: String) -> FfiResult<PushRequest> {
+        push::tiqr::scan(&*self.vault, &uri).map_err(AuthError::from)
     }
 
     /// Handles the data payload of a Firebase/APNs push message. Returns the request to show, or

@@ -56,8 +56,8 @@ pub use account::{Account, AccountCode, AccountData, AccountError};
 pub use error::{Error, Result};
 pub use otp::{Algorithm, Code, Generator, OtpKind, OtpParams, Secret};
 pub use push::model::{
-    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest,
-    PushToken, RequestState,
+    Decision, DeclineReason, DeviceKeyType, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal,
+    PushProtocol, PushRequest, PushToken, RequestState,
 };
 pub use vault::{DamagedAccount, DataKey, Vault, VaultAccess};
 

@@ -266,6 +266,9 @@ fn pin_locked_vault(dir: &Path) -> (PathBuf, i64) {
         pin: Some(seal.clone()),
         pin_required_by_server: true,
         fb_token: None,
+        protocol: authenticator_core::PushProtocol::PrivacyIdea,
+        key_type: authenticator_core::DeviceKeyType::Rsa,
+        extra_text: Vec::new(),
     };
     let token = vault.insert_push_token(&token, |id| pin::seal_key(SEALED_KEY, Some((PIN, &seal)), id)).unwrap();
     (db, token.id)

@@ -10,7 +10,7 @@
 # 3. privacyIDEA on 127.0.0.1 in a temp workdir (pi_start/pi_stop of scripts/lib.sh), stopped by
 #    PID on exit, also on failure or Ctrl-C, and even if this script is killed;
 # 4. mvn clean test with jna.library.path and bindings.dir in that directory, PI_ENV_FILE = the
-#    server's env file.
+#    server's env file; likewise eduMFA 2.9.5 (edumfa_start) for a tiqr sign-in, EDUMFA_ENV_FILE.
 # Exits with Maven's status. Maven's local repository stays in ~/.m2 (the download cache).
 #
 # AUTHENTICATOR_SHIPPED_LIBRARY=1 runs the same tests on the library apps ship (generate.sh
@@ -51,10 +51,11 @@ if [ -n "$unsigned" ]; then
 fi
 log "generated Kotlin API: no unsigned types"
 
-trap pi_stop EXIT
+trap 'pi_stop; edumfa_stop' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 pi_start kotlin-tests
+edumfa_start kotlin-tests
 
 # -B: no colours or progress bars; -ntp: no download lines (the first run downloads ~85 MB into
 # ~/.m2). Not -q: surefire's per-class and closing "Tests run: N, Failures: 0, …" lines must show.

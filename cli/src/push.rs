@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken};
+use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken, tiqr};
 use authenticator_core::{Error, Vault};
 use clap::Subcommand;
 use zeroize::Zeroizing;
@@ -14,7 +14,8 @@ use crate::{CliError, CliResult, note, prompt, say};
 
 #[derive(Subcommand)]
 pub enum PushCommand {
-    /// Enroll a push token from the otpauth://pipush/… (or pia://…) URI of the server's QR code.
+    /// Enroll from the server's QR code: otpauth://pipush/… or pia://… (privacyIDEA, RSA key),
+    /// edumfa-push://… (eduMFA's eduPUSH, P-256 key), tiqrenroll://… (tiqr, 32-byte secret).
     Enroll {
         #[arg(required_unless_present = "qr", conflicts_with = "qr")]
         uri: Option<String>,
@@ -31,6 +32,14 @@ pub enum PushCommand {
     },
     /// List enrolled push tokens.
     List,
+    /// A tiqr sign-in QR code (tiqrauth://… or its https form, or a PNG/JPEG image of it):
+    /// prints the request and its id; then `push approve ID` or `push deny ID`.
+    Scan {
+        /// The code's text, or an image file holding it.
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Fetch sign-in requests from the servers and list those waiting for an answer.
     Poll {
         /// Print JSON: an array of requests.
@@ -121,12 +130,33 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             }
             for t in tokens {
                 say!(
-                    "{:>4}  {:<16} {:<30} {}{}",
+                    "{:>4}  {:<16} {:<30} {}  [{}, {}]{}",
                     t.id,
                     t.serial,
                     describe(&t),
                     t.url,
+                    t.protocol.as_str(),
+                    t.key_type.as_str(),
                     if t.has_pin { "  [PIN]" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        PushCommand::Scan { code, json } => {
+            let path = std::path::Path::new(&code);
+            let text = if !tiqr::is_auth_uri(&code) && path.is_file() {
+                code_in_image(path, tiqr::is_auth_uri, "tiqr sign-in QR code (tiqrauth://…)")?
+            } else {
+                Zeroizing::new(code)
+            };
+            let request = tiqr::scan(vault, &text)?;
+            if json {
+                say!("{}", request.to_json());
+            } else {
+                say!("{}", summary(&request));
+                note!(
+                    "Approve with `authenticator push approve {0}`, or deny with `authenticator push deny {0}`",
+                    request.id
                 );
             }
             Ok(())
@@ -339,22 +369,28 @@ fn clock(unix: i64) -> String {
     authenticator_core::time::iso8601_utc(unix).replace('T', " ").replace(".000000+00:00", "Z")
 }
 
-/// The one push enrollment code (`otpauth://pipush/…`) in a PNG or JPEG image.
+/// The one push enrollment code (`otpauth://pipush/…`, `edumfa-push://…`, `tiqrenroll://…`) in a
+/// PNG or JPEG image.
 fn enrollment_in_image(image: &std::path::Path) -> CliResult<Zeroizing<String>> {
+    code_in_image(image, |t| !tiqr::is_auth_uri(t), "push enrollment QR code (otpauth://pipush/…)")
+}
+
+/// The one push or tiqr code in a PNG or JPEG image that `wanted` accepts.
+fn code_in_image(image: &std::path::Path, wanted: fn(&str) -> bool, what: &str) -> CliResult<Zeroizing<String>> {
     use crate::qr::Code;
     let bytes = crate::backup::read(image)?;
     let codes = crate::qr::read_codes(&bytes).map_err(|e| CliError::msg(format!("{}: {}", image.display(), e.0)))?;
-    let mut push: Vec<Zeroizing<String>> =
-        codes.into_iter().filter_map(|c| if let Code::Push(uri) = c { Some(uri) } else { None }).collect();
+    let mut push: Vec<Zeroizing<String>> = codes
+        .into_iter()
+        .filter_map(|c| if let Code::Push(uri) = c { Some(uri) } else { None })
+        .filter(|uri| wanted(uri))
+        .collect();
     match push.len() {
         1 => Ok(push.remove(0)),
         0 => Err(CliError::msg(format!(
-            "{}: no push enrollment QR code (otpauth://pipush/…) in the image; `authenticator add --qr` reads code accounts",
+            "{}: no {what} in the image; `authenticator add --qr` reads code accounts",
             image.display()
         ))),
-        n => Err(CliError::msg(format!(
-            "{}: {n} push enrollment QR codes in the image; crop it to one",
-            image.display()
-        ))),
+        n => Err(CliError::msg(format!("{}: {n} such QR codes in the image; crop it to one", image.display()))),
     }
 }

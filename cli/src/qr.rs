@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use authenticator_core::backup::{self as core_backup, ImportEntry};
 use authenticator_core::push::enrollment::is_push_uri;
+use authenticator_core::push::tiqr;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, Limits};
 use qrcode::{Color, QrCode};
 use zeroize::Zeroizing;
@@ -40,7 +41,8 @@ pub enum Code {
     Account(Zeroizing<String>),
     /// `otpauth-migration://…`: Google Authenticator's export, one QR code of a batch.
     GoogleMigration(Zeroizing<String>),
-    /// `otpauth://pipush/…`: a push token to enroll.
+    /// `otpauth://pipush/…`, `edumfa-push://…`, `tiqrenroll://…`: a push token or tiqr identity to
+    /// enroll; `tiqrauth://…`: a tiqr sign-in to answer.
     Push(Zeroizing<String>),
     /// Anything else (a web address, binary data): never echoed, it is not ours to print.
     Other { bytes: usize },
@@ -49,7 +51,7 @@ pub enum Code {
 impl Code {
     fn classify(text: Zeroizing<String>) -> Self {
         let lower = text.trim().get(..20).unwrap_or(text.trim()).to_ascii_lowercase();
-        if is_push_uri(&text) {
+        if is_push_uri(&text) || tiqr::is_enroll_uri(&text) || tiqr::is_auth_uri(&text) {
             Code::Push(text)
         } else if lower.starts_with("otpauth-migration://") {
             Code::GoogleMigration(text)

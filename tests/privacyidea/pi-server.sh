@@ -13,13 +13,25 @@
 # WORKDIR (use a temp dir) holds pi.cfg, keys, the sqlite db, logs, server.pid, server.env.
 # Environment: PI_WATCH_PID (stop the server when that process exits), PI_START_TIMEOUT (60),
 # PI_SERVER_LOGLEVEL (20 = INFO, 10 = DEBUG; at first start), PI_NO_TEMPLATE=1.
+# PI_FLAVOR=edumfa runs eduMFA 2.9.5 (privacyIDEA's fork) instead: tests/edumfa/edumfa-server.sh.
 # See README.md in this directory.
 set -euo pipefail
 
-PI_VERSION=3.14
-CACHE_ROOT="${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/privacyidea-$PI_VERSION"
+export PI_FLAVOR="${PI_FLAVOR:-privacyidea}"
+case "$PI_FLAVOR" in
+  privacyidea)
+    PKG=privacyidea PI_VERSION=3.14 MANAGE=pi-manage RUN_CMD=run CFG_PREFIX=PI
+    CFG_ENV=PRIVACYIDEA_CONFIGFILE
+    ;;
+  edumfa)
+    PKG=edumfa PI_VERSION=2.9.5 MANAGE=edumfa-manage RUN_CMD=runserver CFG_PREFIX=EDUMFA
+    CFG_ENV=EDUMFA_CONFIGFILE
+    ;;
+  *) echo "[pi-server] error: PI_FLAVOR must be privacyidea or edumfa" >&2; exit 1 ;;
+esac
+CACHE_ROOT="${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/$PKG-$PI_VERSION"
 VENV="$CACHE_ROOT/venv"
-MARKER="$VENV/.installed-privacyidea-$PI_VERSION"
+MARKER="$VENV/.installed-$PKG-$PI_VERSION"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 ADMIN_USER="admin"
@@ -46,7 +58,7 @@ find_python() {
   die "no python3 (>= 3.9) found"
 }
 
-installed() { [ -f "$MARKER" ] && [ -x "$VENV/bin/pi-manage" ]; }
+installed() { [ -f "$MARKER" ] && [ -x "$VENV/bin/$MANAGE" ]; }
 
 cmd_install() {
   installed && return 0
@@ -66,7 +78,7 @@ do_install() {
   local py t0 dl wheel reqs f
   py="$(find_python)"
   t0=$SECONDS
-  log "installing privacyIDEA $PI_VERSION into $VENV (one-time)"
+  log "installing $PKG $PI_VERSION into $VENV (one-time)"
   rm -rf "$VENV" "$CACHE_ROOT/server-template"
   "$py" -m venv "$VENV"
   export PIP_CACHE_DIR="$CACHE_ROOT/pip-cache"
@@ -76,13 +88,25 @@ do_install() {
   dl="$CACHE_ROOT/download"
   mkdir -p "$dl"
   wheel=""
-  for f in "$dl"/privacyidea-"$PI_VERSION"-*.whl; do [ -f "$f" ] && wheel="$f"; done
+  for f in "$dl"/"$PKG"-"$PI_VERSION"-*.whl; do [ -f "$f" ] && wheel="$f"; done
   if [ -z "$wheel" ]; then
     "$VENV/bin/python" -m pip download --quiet --no-deps --only-binary=:all: -d "$dl" \
-      "privacyidea==$PI_VERSION"
-    for f in "$dl"/privacyidea-"$PI_VERSION"-*.whl; do [ -f "$f" ] && wheel="$f"; done
+      "$PKG==$PI_VERSION"
+    for f in "$dl"/"$PKG"-"$PI_VERSION"-*.whl; do [ -f "$f" ] && wheel="$f"; done
   fi
-  [ -n "$wheel" ] || die "privacyidea $PI_VERSION wheel not downloaded"
+  [ -n "$wheel" ] || die "$PKG $PI_VERSION wheel not downloaded"
+  if [ "$PKG" = edumfa ]; then
+    # eduMFA's wheel pins every dependency with == in its metadata (no hashes to check).
+    if ! "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$dl" "$wheel" >/dev/null 2>&1; then
+      "$VENV/bin/python" -m pip download --quiet -d "$dl" "$wheel"
+      "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$dl" "$wheel"
+    fi
+    "$VENV/bin/python" -c 'import edumfa.app, edumfa.commands.manage.main' ||
+      die "edumfa does not import after install"
+    echo "edumfa==$PI_VERSION installed $(date -u +%FT%TZ) in $((SECONDS - t0))s" >"$MARKER"
+    log "installed in $((SECONDS - t0))s"
+    return 0
+  fi
   # The wheel ships its own fully pinned, hash-checked requirements.
   reqs="$dl/requirements.txt"
   "$VENV/bin/python" - "$wheel" "$reqs" "$PI_VERSION" <<'PY'
@@ -126,9 +150,9 @@ pid_is_ours() {
   local pid=$1 wd=$2
   [ -n "$pid" ] && alive "$pid" || return 1
   if [ -r "/proc/$pid/environ" ]; then
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "PRIVACYIDEA_CONFIGFILE=$wd/pi.cfg"
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "$CFG_ENV=$wd/pi.cfg"
   else
-    ps -p "$pid" -o command= 2>/dev/null | grep -q 'pi-manage'
+    ps -p "$pid" -o command= 2>/dev/null | grep -q "$MANAGE"
   fi
 }
 
@@ -141,14 +165,15 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 
 admin_py() {
   # pi_admin.py with the credentials of this harness (the venv python; pi_admin.py is stdlib only).
-  PI_URL="http://127.0.0.1:$PORT" PI_ADMIN_USER="$ADMIN_USER" PI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+  # PI_ENV_FILE emptied: a caller may have exported another server's env file (pi_start).
+  PI_ENV_FILE= PI_FLAVOR="$PI_FLAVOR" PI_URL="http://127.0.0.1:$PORT" PI_ADMIN_USER="$ADMIN_USER" PI_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
     PI_ADMIN_TOKEN_CACHE="$WD/.admin-token" \
     "$VENV/bin/python" "$HERE/pi_admin.py" "$@"
 }
 
 show_log_tail() {
   local f
-  for f in "$WD/server.log" "$WD/privacyidea.log"; do
+  for f in "$WD/server.log" "$WD/$PKG.log"; do
     [ -f "$f" ] || continue
     log "---- last lines of $f ----"
     tail -n 40 "$f" >&2 || true
@@ -159,9 +184,9 @@ show_log_tail() {
 # PI_NODE_UUID) come from DIR/secrets.json, created on first use: they must match the enckey and
 # the database that were created with them.
 write_cfg() {
-  "$VENV/bin/python" - "$1" <<'PY'
+  "$VENV/bin/python" - "$1" "$CFG_PREFIX" "$PKG" <<'PY'
 import json, os, secrets, sys, uuid
-d = sys.argv[1]
+d, prefix, pkg = sys.argv[1:4]
 sf = os.path.join(d, "secrets.json")
 if not os.path.exists(sf):
     fd = os.open(sf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -173,20 +198,20 @@ with open(sf) as f:
 cfg = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(d, "privacyidea.sqlite"),
     "SECRET_KEY": sec["SECRET_KEY"],
-    "PI_PEPPER": sec["PI_PEPPER"],
-    "PI_ENCFILE": os.path.join(d, "enckey"),
-    "PI_AUDIT_KEY_PRIVATE": os.path.join(d, "private.pem"),
-    "PI_AUDIT_KEY_PUBLIC": os.path.join(d, "public.pem"),
-    "PI_AUDIT_SQL_TRUNCATE": True,
-    "PI_LOGFILE": os.path.join(d, "privacyidea.log"),
-    "PI_LOGLEVEL": int(os.environ.get("PI_SERVER_LOGLEVEL", "20")),
-    "PI_NODE": "authenticator-test",
-    "PI_NODE_UUID": sec["PI_NODE_UUID"],
+    prefix + "_PEPPER": sec["PI_PEPPER"],
+    prefix + "_ENCFILE": os.path.join(d, "enckey"),
+    prefix + "_AUDIT_KEY_PRIVATE": os.path.join(d, "private.pem"),
+    prefix + "_AUDIT_KEY_PUBLIC": os.path.join(d, "public.pem"),
+    prefix + "_AUDIT_SQL_TRUNCATE": True,
+    prefix + "_LOGFILE": os.path.join(d, pkg + ".log"),
+    prefix + "_LOGLEVEL": int(os.environ.get("PI_SERVER_LOGLEVEL", "20")),
+    prefix + "_NODE": "authenticator-test",
+    prefix + "_NODE_UUID": sec["PI_NODE_UUID"],
     "SUPERUSER_REALM": ["superuser"],
 }
 fd = os.open(os.path.join(d, "pi.cfg"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 with os.fdopen(fd, "w") as f:
-    f.write("# Generated by tests/privacyidea/pi-server.sh for a throwaway test server.\n")
+    f.write(f"# Generated by tests/privacyidea/pi-server.sh for a throwaway {pkg} test server.\n")
     for k, v in cfg.items():
         f.write(f"{k} = {v!r}\n")
 PY
@@ -198,15 +223,21 @@ pi_manage_setup() {
   local d=$1
   (
     cd "$d"
-    PRIVACYIDEA_CONFIGFILE="$d/pi.cfg" "$VENV/bin/python" - "$ADMIN_USER" "$ADMIN_PASSWORD" <<'PY'
+    env "$CFG_ENV=$d/pi.cfg" "$VENV/bin/python" - "$ADMIN_USER" "$ADMIN_PASSWORD" "$PKG" <<'PY'
 import sys
-from privacyidea.cli.pimanage import cli
-user, password = sys.argv[1:3]
-for argv in (["setup", "create_enckey"], ["setup", "create_audit_keys"], ["setup", "create_tables"],
-             ["admin", "add", user, "-p", password]):
-    print("+ pi-manage " + " ".join(argv[:3]), flush=True)
+user, password, pkg = sys.argv[1:4]
+if pkg == "edumfa":
+    from edumfa.commands.manage.main import cli
+    steps = (["-q", "create_enckey"], ["-q", "create_audit_keys"], ["-q", "create_tables"],
+             ["-q", "admin", "add", user, "-p", password])
+else:
+    from privacyidea.cli.pimanage import cli
+    steps = (["setup", "create_enckey"], ["setup", "create_audit_keys"], ["setup", "create_tables"],
+             ["admin", "add", user, "-p", password])
+for argv in steps:
+    print("+ manage " + " ".join(argv[:3]), flush=True)
     try:
-        cli.main(args=argv, prog_name="pi-manage", standalone_mode=False)
+        cli.main(args=argv, prog_name="manage", standalone_mode=False)
     except SystemExit as e:
         if e.code:
             raise
@@ -230,7 +261,7 @@ ensure_template() {
     mkdir -p "$TEMPLATE.tmp"
     write_cfg "$TEMPLATE.tmp"
     pi_manage_setup "$TEMPLATE.tmp"
-    echo "privacyidea==$PI_VERSION admin=$ADMIN_USER" >"$TEMPLATE.tmp/.complete"
+    echo "$PKG==$PI_VERSION admin=$ADMIN_USER" >"$TEMPLATE.tmp/.complete"
     mv "$TEMPLATE.tmp" "$TEMPLATE"
   ) 9>"$CACHE_ROOT/.template.lock"
 }
@@ -269,13 +300,13 @@ launch() {
   printf '\n==== %s start on 127.0.0.1:%s\n' "$(date -u +%FT%TZ)" "$PORT" >>"$WD/server.log"
   (
     cd "$WD"
-    export PRIVACYIDEA_CONFIGFILE="$WD/pi.cfg"
+    export "$CFG_ENV=$WD/pi.cfg"
     exec "$VENV/bin/python" -c 'import os, sys
 try:
     os.setsid()
 except OSError:
     pass
-os.execv(sys.argv[1], sys.argv[1:])' "$VENV/bin/pi-manage" run -h 127.0.0.1 -p "$PORT" --with-threads \
+os.execv(sys.argv[1], sys.argv[1:])' "$VENV/bin/$MANAGE" "$RUN_CMD" -h 127.0.0.1 -p "$PORT" --with-threads \
       </dev/null >>"$WD/server.log" 2>&1
   ) &
   PID=$!
@@ -305,7 +336,8 @@ start_watcher() {
 write_env() {
   local tmp="$WD/server.env.tmp"
   {
-    echo "# privacyIDEA $PI_VERSION test server (source me). Written by pi-server.sh."
+    echo "# $PKG $PI_VERSION test server (source me). Written by pi-server.sh."
+    printf 'PI_FLAVOR=%q\n' "$PI_FLAVOR"
     printf 'PI_URL=%q\n' "http://127.0.0.1:$PORT"
     printf 'PI_PORT=%q\n' "$PORT"
     printf 'PI_PID=%q\n' "$PID"
@@ -357,7 +389,7 @@ cmd_start() {
     rm -f "$WD/server.pid"
     if [ -f "$WD/.configured" ] || [ "$attempt" = 3 ]; then
       show_log_tail
-      die "privacyIDEA did not come up on 127.0.0.1:$PORT within ${START_TIMEOUT}s"
+      die "$PKG did not come up on 127.0.0.1:$PORT within ${START_TIMEOUT}s"
     fi
     log "server did not come up on port $PORT, retrying on another port"
     rm -f "$WD/port"
@@ -372,7 +404,7 @@ cmd_start() {
   fi
   start_watcher
   write_env
-  log "privacyIDEA $PI_VERSION on http://127.0.0.1:$PORT (pid $PID, workdir $WD) in $((SECONDS - t0))s"
+  log "$PKG $PI_VERSION on http://127.0.0.1:$PORT (pid $PID, workdir $WD) in $((SECONDS - t0))s"
 }
 
 cmd_stop() {

@@ -30,6 +30,8 @@ import urllib.parse
 import urllib.request
 
 TOKEN_CACHE_SECONDS = 20 * 60
+# privacyidea, or edumfa for eduMFA 2.9.5 (tests/edumfa/edumfa-server.sh); set by main().
+FLAVOR = "privacyidea"
 NUMBER_MATCHING_POLICY = "pi-harness-number-matching"
 APP_PIN_POLICY = "pi-harness-app-pin"
 
@@ -79,7 +81,7 @@ class Server:
             data = urllib.parse.urlencode(params).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if token:
-            headers["PI-Authorization"] = token
+            headers["PI-Authorization" if FLAVOR == "privacyidea" else "Authorization"] = token
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -161,7 +163,8 @@ def cmd_wait_ready(server, args):
             raise Fail({"ready": False, "error": f"server process {args.pid} exited", "last": last})
         try:
             server.timeout = 2
-            status, body = server.request("GET", "/healthz/")
+            # eduMFA has no /healthz/: its web UI's start page answers once the app is up.
+            status, body = server.request("GET", "/healthz/" if FLAVOR == "privacyidea" else "/")
             if status == 200:
                 return {"ready": True, "seconds": round(time.monotonic() - start, 2), "healthz": body}
             last = {"http_status": status, "response": body}
@@ -203,6 +206,24 @@ def cmd_configure(server, args):
     out["auth_policy"] = result_value(server.admin("POST", "/policy/pi-harness-push-auth", json_body={
         "scope": "authentication", "realm": args.realm,
         "action": {"otppin": "userstore", "push_allow_polling": "allow"}}))
+    if FLAVOR == "edumfa":
+        # eduPUSH has its own policy names (edupush_*) and endpoint; tiqr is configured in the
+        # system config, and its login tokens answer at /ttype/tiqr.
+        edu = f"http://127.0.0.1:{args.port}/ttype/edupush"
+        out["edupush_enroll_policy"] = result_value(server.admin(
+            "POST", "/policy/pi-harness-edupush-enroll", json_body={
+                "scope": "enrollment", "realm": args.realm,
+                "action": {"edupush_firebase_configuration": "poll only",
+                           "edupush_registration_url": edu, "edupush_ssl_verify": "0"}}))
+        out["edupush_auth_policy"] = result_value(server.admin(
+            "POST", "/policy/pi-harness-edupush-auth", json_body={
+                "scope": "authentication", "realm": args.realm,
+                "action": {"edupush_allow_polling": "allow", "edupush_ssl_verify": "0"}}))
+        tiqr = f"http://127.0.0.1:{args.port}/ttype/tiqr"
+        out["tiqr_config"] = result_value(server.admin("POST", "/system/setConfig", json_body={
+            "tiqr.regServer": tiqr, "tiqr.authServer": tiqr,
+            "tiqr.serviceIdentifier": "org.example.edumfa-test",
+            "tiqr.serviceDisplayname": "eduMFA test"}))
     return out
 
 
@@ -212,14 +233,14 @@ def cmd_enroll_push(server, args):
     if args.pin_policy or args.unlock:
         action = {}
         if args.pin_policy:
-            action["push_force_app_pin"] = True
+            action[f"{args.type}_force_app_pin"] = True
         if args.unlock:
             action["push_app_force_unlock"] = args.unlock
         server.admin("POST", f"/policy/{APP_PIN_POLICY}", json_body={
             "scope": "enrollment", "realm": realm, "action": action})
         temp_policy = APP_PIN_POLICY
     try:
-        params = {"type": "push", "genkey": 1, "user": args.user, "realm": realm}
+        params = {"type": args.type, "genkey": 1, "user": args.user, "realm": realm}
         if args.description:
             params["description"] = args.description
         body = server.admin("POST", "/token/init", json_body=params)
@@ -227,6 +248,9 @@ def cmd_enroll_push(server, args):
         if temp_policy:
             server.admin("DELETE", f"/policy/{temp_policy}", ok=(200, 404))
     detail = body.get("detail") or {}
+    if args.type == "tiqr":
+        return {"serial": detail.get("serial"), "uri": (detail.get("tiqrenroll") or {}).get("value"),
+                "rollout_state": detail.get("rollout_state")}
     uri = (detail.get("pushurl") or {}).get("value")
     if not uri:
         raise Fail({"error": "no enrollment URI in the /token/init reply", "response": body})
@@ -380,6 +404,8 @@ def build_parser():
     s.add_argument("--unlock", choices=["any", "biometric", "pin"],
                    help="enroll under push_app_force_unlock=VALUE")
     s.add_argument("--description")
+    s.add_argument("--type", choices=["push", "edupush", "tiqr"],
+                   help="token type (default: push on privacyIDEA, edupush on eduMFA)")
     s.set_defaults(func=cmd_enroll_push)
 
     s = sub.add_parser("number-matching")
@@ -443,12 +469,16 @@ def build_parser():
 
 
 def main(argv=None):
+    global FLAVOR
     args = build_parser().parse_args(argv)
     env = dict(os.environ)
     env_file = args.env or os.environ.get("PI_ENV_FILE")
     if env_file:
         # The file describes one server completely, so it wins over stray PI_* variables.
         env.update(load_env_file(env_file))
+    FLAVOR = env.get("PI_FLAVOR") or "privacyidea"
+    if getattr(args, "type", "") is None:
+        args.type = "push" if FLAVOR == "privacyidea" else "edupush"
     url = args.url or env.get("PI_URL")
     if not url:
         print(json.dumps({"error": "no server: pass --env WORKDIR/server.env or set PI_URL"}))

@@ -5,6 +5,7 @@
 //! 4–5 digit codes and 80-bit secrets, all of which real services use. A panic here would cross
 //! the FFI, so the whole path is total: every validated [`OtpParams`] yields a code.
 
+pub mod ocra;
 mod secret;
 
 pub use secret::{MAX_SECRET_BYTES, Secret};

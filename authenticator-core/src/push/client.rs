@@ -73,6 +73,22 @@ impl PushClient {
         Reply::read(response).await
     }
 
+    /// tiqr: a GET (`form` None) or form POST whose reply is not privacyIDEA's envelope: the
+    /// HTTP status and the body (capped, redirects refused like everywhere).
+    pub async fn raw(&self, url: &str, form: Option<&[(&str, &str)]>, verify_tls: bool) -> Result<(u16, Vec<u8>)> {
+        check_url(url)?;
+        let request = match form {
+            Some(form) => self.http(verify_tls).post(url).form(form),
+            None => self.http(verify_tls).get(url),
+        };
+        let response = request.send().await.map_err(network)?;
+        if response.status().is_redirection() {
+            return Err(redirected(&response));
+        }
+        let status = response.status().as_u16();
+        Ok((status, read_capped(response).await?))
+    }
+
     /// GETs with a query string and returns the reply's `result.value` and `detail`.
     pub async fn get(&self, url: &str, query: &[(&str, &str)], verify_tls: bool) -> Result<Reply> {
         check_url(url)?;
@@ -311,6 +327,10 @@ mod tests {
             has_pin: false,
             pin_required_by_server: false,
             created_at: 0,
+            protocol: crate::PushProtocol::PrivacyIdea,
+            key_type: crate::DeviceKeyType::Rsa,
+            offers_number_matching: true,
+            offers_decline_reasons: true,
         };
         assert!(token(true, false).verify_tls());
         assert!(token(true, true).verify_tls());

@@ -1,9 +1,12 @@
 //! Enrollment URIs from the privacyIDEA admin's QR code:
 //! `otpauth://pipush/<label>?url=…&ttl=…&issuer=…&enrollment_credential=…&v=1&serial=…&sslverify=0|1
-//! &poll_only=True|False[&pin=True][&app_force_unlock=…]` (`pia://pipush/…` on some servers).
+//! &poll_only=True|False[&pin=True][&app_force_unlock=…]` (`pia://pipush/…` on some servers), and
+//! eduMFA's eduPUSH: `edumfa-push://edumfa/<label>?url=…/ttype/edupush&ttl=…&issuer=…
+//! &enrollment_credential=…&v=1&serial=EDUP…&sslverify=0|1[&pin=True]` (only version 1).
 
 use zeroize::Zeroizing;
 
+use crate::PushProtocol;
 use crate::codec::query::{self, Query};
 use crate::error::Error;
 use crate::text::clean;
@@ -29,6 +32,8 @@ pub struct Enrollment {
     pub poll_only: bool,
     /// The server demands an unlock before answering (`pin=True` or `app_force_unlock=pin`).
     pub requires_pin: bool,
+    /// privacyIDEA's push token or eduMFA's eduPUSH.
+    pub protocol: PushProtocol,
 }
 
 impl std::fmt::Debug for Enrollment {
@@ -41,6 +46,7 @@ impl std::fmt::Debug for Enrollment {
             .field("sslverify", &self.sslverify)
             .field("poll_only", &self.poll_only)
             .field("requires_pin", &self.requires_pin)
+            .field("protocol", &self.protocol)
             .finish_non_exhaustive()
     }
 }
@@ -48,7 +54,7 @@ impl std::fmt::Debug for Enrollment {
 /// Whether `text` looks like a push enrollment URI (rather than an otpauth code account).
 pub fn is_push_uri(text: &str) -> bool {
     let lower = text.trim_start().to_ascii_lowercase();
-    lower.starts_with("otpauth://pipush/") || lower.starts_with("pia://")
+    lower.starts_with("otpauth://pipush/") || lower.starts_with("pia://") || lower.starts_with("edumfa-push://")
 }
 
 /// Parses an enrollment URI.
@@ -60,10 +66,17 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     }
     let (scheme, path, query) = query::split_uri(uri).ok_or_else(|| invalid("not a push enrollment URI"))?;
     let (kind, raw_label) = path.split_once('/').unwrap_or((path, ""));
-    let scheme_ok = scheme.eq_ignore_ascii_case("otpauth") || scheme.eq_ignore_ascii_case("pia");
-    if !scheme_ok || !kind.eq_ignore_ascii_case("pipush") {
-        return Err(invalid("not a push enrollment URI (otpauth://pipush/… or pia://pipush/…)"));
-    }
+    let protocol = if scheme.eq_ignore_ascii_case("edumfa-push") && kind.eq_ignore_ascii_case("edumfa") {
+        PushProtocol::EduPush
+    } else if (scheme.eq_ignore_ascii_case("otpauth") || scheme.eq_ignore_ascii_case("pia"))
+        && kind.eq_ignore_ascii_case("pipush")
+    {
+        PushProtocol::PrivacyIdea
+    } else {
+        return Err(invalid(
+            "not a push enrollment URI (otpauth://pipush/…, pia://pipush/… or edumfa-push://edumfa/…)",
+        ));
+    };
     let not_utf8 = |_| invalid("not valid UTF-8 once percent-decoded");
     let params = Query::parse(query).map_err(not_utf8)?;
     let get = |key: &str| -> Result<Option<Zeroizing<String>>, Error> {
@@ -73,6 +86,9 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     let flag = |key: &str| -> Result<bool, Error> {
         Ok(text(key)?.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")))
     };
+    if protocol == PushProtocol::EduPush && text("v")?.as_deref() != Some("1") {
+        return Err(invalid("only version 1 of the eduPUSH enrollment is known (v=1)"));
+    }
     let serial = text("serial")?.filter(|s| !s.is_empty()).ok_or_else(|| invalid("no serial"))?;
     if serial.len() > 64 || !serial.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(invalid("the serial has unexpected characters"));
@@ -105,6 +121,7 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
         sslverify: text("sslverify")?.is_none_or(|v| v != "0" && !v.eq_ignore_ascii_case("false")),
         poll_only: flag("poll_only")?,
         requires_pin,
+        protocol,
     })
 }
 
@@ -134,6 +151,26 @@ mod tests {
         assert!(!parse(&format!("{URI}&app_force_unlock=biometric")).unwrap().requires_pin);
         assert!(parse(&URI.replace("otpauth://", "pia://")).is_ok());
         assert!(is_push_uri(URI) && !is_push_uri("otpauth://totp/x?secret=A"));
+    }
+
+    const EDU: &str = "edumfa-push://edumfa/EDUP0000A1B2?url=http%3A//127.0.0.1%3A5001/ttype/edupush&ttl=10\
+        &issuer=eduMFA&enrollment_credential=4f1e2d&v=1&serial=EDUP0000A1B2&sslverify=0";
+
+    #[test]
+    fn parses_an_edupush_enrollment_uri_of_version_1_only() {
+        let e = parse(EDU).unwrap();
+        assert_eq!(e.protocol, PushProtocol::EduPush);
+        assert_eq!((e.serial.as_str(), e.url.as_str()), ("EDUP0000A1B2", "http://127.0.0.1:5001/ttype/edupush"));
+        assert_eq!((e.issuer.as_str(), e.label.as_str(), e.ttl_minutes), ("eduMFA", "EDUP0000A1B2", 10));
+        assert!(!e.sslverify && !e.requires_pin && !e.poll_only);
+        assert!(parse(&format!("{EDU}&pin=True")).unwrap().requires_pin);
+        assert!(is_push_uri(EDU) && is_push_uri(&EDU.to_uppercase()));
+        assert_eq!(parse(URI).unwrap().protocol, PushProtocol::PrivacyIdea);
+        for other in [EDU.replace("v=1", "v=2"), EDU.replace("&v=1", ""), EDU.replace("v=1", "v=01")] {
+            assert!(parse(&other).unwrap_err().to_string().contains("version 1"), "{other}");
+        }
+        // The host names the protocol: another host is no eduPUSH link.
+        assert!(parse(&EDU.replace("edumfa-push://edumfa/", "edumfa-push://pipush/")).is_err());
     }
 
     #[test]

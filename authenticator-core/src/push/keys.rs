@@ -1,11 +1,13 @@
-//! The phone's RSA key and the server's, as the push protocol uses them: PKCS#1 v1.5 signatures
-//! with SHA-256 over UTF-8 text, carried as padded base32.
+//! The phone's key and the server's, as the push protocol uses them: signatures with SHA-256
+//! over UTF-8 text, carried as padded base32. privacyIDEA's tokens hold RSA keys (PKCS#1 v1.5);
+//! eduMFA's eduPUSH tokens hold P-256 keys (ECDSA, DER signatures), which eduMFA verifies beside
+//! RSA. The server's key is RSA in both.
 //!
 //! ring cannot generate RSA keys, so the `rsa` crate generates them (and only that: its own
-//! signing has an unfixed timing advisory); ring signs and verifies.
+//! signing has an unfixed timing advisory); ring signs and verifies, and generates P-256 keys.
 
 use ring::rand::SystemRandom;
-use ring::signature::{self, RsaKeyPair, UnparsedPublicKey};
+use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
 use crate::codec::base32;
@@ -34,21 +36,57 @@ pub fn generate_device_key(bits: usize) -> Result<NewDeviceKey, Error> {
     Ok(NewDeviceKey { pkcs8: Zeroizing::new(pkcs8.as_bytes().to_vec()), spki: spki.as_bytes().to_vec() })
 }
 
+/// X.509 SubjectPublicKeyInfo header of an uncompressed P-256 point (id-ecPublicKey, prime256v1).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// Generates a P-256 key (instant, unlike RSA).
+pub fn generate_p256_key() -> Result<NewDeviceKey, Error> {
+    let alg = &signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| Error::Crypto("P-256 key generation failed"))?;
+    let pair = EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
+        .map_err(|_| Error::Crypto("P-256 key generation failed"))?;
+    let mut spki = P256_SPKI_PREFIX.to_vec();
+    spki.extend_from_slice(pair.public_key().as_ref());
+    Ok(NewDeviceKey { pkcs8: Zeroizing::new(pkcs8.as_ref().to_vec()), spki })
+}
+
 /// The phone's private key, ready to sign.
-pub struct DeviceKey(RsaKeyPair);
+pub enum DeviceKey {
+    /// RSA: PKCS#1 v1.5 signatures.
+    Rsa(RsaKeyPair),
+    /// P-256: ECDSA signatures, DER-encoded.
+    P256(EcdsaKeyPair),
+}
 
 impl DeviceKey {
-    /// Loads the private key from PKCS#8 DER.
+    /// Loads the private key from PKCS#8 DER (RSA or P-256).
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, Error> {
-        RsaKeyPair::from_pkcs8(pkcs8).map(Self).map_err(|_| Error::Crypto("the stored device key is invalid"))
+        if let Ok(key) = RsaKeyPair::from_pkcs8(pkcs8) {
+            return Ok(Self::Rsa(key));
+        }
+        EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, &SystemRandom::new())
+            .map(Self::P256)
+            .map_err(|_| Error::Crypto("the stored device key is invalid"))
     }
 
-    /// Signs `message` (RSA PKCS#1 v1.5, SHA-256) and returns padded base32.
+    /// Signs `message` (SHA-256; RSA PKCS#1 v1.5 or ECDSA) and returns padded base32.
     pub fn sign(&self, message: &str) -> Result<String, Error> {
-        let mut signature = vec![0u8; self.0.public().modulus_len()];
-        self.0
-            .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message.as_bytes(), &mut signature)
-            .map_err(|_| Error::Crypto("signing failed"))?;
+        let rng = SystemRandom::new();
+        let signature = match self {
+            Self::Rsa(key) => {
+                let mut signature = vec![0u8; key.public().modulus_len()];
+                key.sign(&signature::RSA_PKCS1_SHA256, &rng, message.as_bytes(), &mut signature)
+                    .map_err(|_| Error::Crypto("signing failed"))?;
+                signature
+            }
+            Self::P256(key) => {
+                key.sign(&rng, message.as_bytes()).map_err(|_| Error::Crypto("signing failed"))?.as_ref().to_vec()
+            }
+        };
         Ok(base32::encode(&signature, true).to_string())
     }
 }
@@ -139,6 +177,20 @@ pub(crate) mod tests {
         let other = ServerKey::from_der(server_test_key().spki.clone()).unwrap();
         assert!(!other.verifies("nonce|PIPU0001", &signature));
         assert!(!public.verifies("nonce|PIPU0001", "not base32!"));
+    }
+
+    #[test]
+    fn p256_device_keys_sign_what_their_spki_verifies() {
+        let key = generate_p256_key().unwrap();
+        assert_eq!(key.spki.len(), 91);
+        let signer = DeviceKey::from_pkcs8(&key.pkcs8).unwrap();
+        assert!(matches!(signer, DeviceKey::P256(_)));
+        let signature = base32::decode(&signer.sign("SERIAL|2026-01-01T00:00:00+00:00").unwrap()).unwrap();
+        // The SPKI holds the point after its fixed header: what the server reads from `pubkey`.
+        let public = UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &key.spki[P256_SPKI_PREFIX.len()..]);
+        assert!(public.verify(b"SERIAL|2026-01-01T00:00:00+00:00", &signature).is_ok());
+        assert!(public.verify(b"SERIAL|2026-01-01T00:00:01+00:00", &signature).is_err());
+        assert!(DeviceKey::from_pkcs8(b"not a key").is_err());
     }
 
     #[test]

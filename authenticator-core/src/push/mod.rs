@@ -1,4 +1,5 @@
-//! Push approvals over privacyIDEA's push-token protocol.
+//! Push approvals over privacyIDEA's push-token protocol, and eduMFA's eduPUSH (the same protocol
+//! v1 with P-256 device keys, without number matching or decline reasons).
 //!
 //! The phone enrolls with a device key, receives challenges by polling (or as a Firebase/APNs
 //! payload holding the same dictionary), verifies each one, and answers with a signature.
@@ -16,6 +17,7 @@ pub mod enrollment;
 pub mod keys;
 pub mod model;
 pub mod pin;
+pub mod tiqr;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -29,8 +31,8 @@ use challenge::Challenge;
 pub use client::PushClient;
 use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
 pub use model::{
-    Decision, DeclineReason, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest,
-    PushToken, RequestState,
+    Decision, DeclineReason, DeviceKeyType, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal,
+    PushProtocol, PushRequest, PushToken, RequestState,
 };
 pub use pin::{MAX_PIN_CHARS, PIN_ATTEMPTS, PIN_KDF};
 
@@ -85,14 +87,18 @@ fn endpoint(vault: &Vault, token_id: i64) -> Result<Endpoint> {
     })
 }
 
-/// Enrolls a token from an `otpauth://pipush/…` or `pia://…` URI: generates the device key,
-/// registers it with the server and stores the token.
+/// Enrolls a token from an `otpauth://pipush/…`, `pia://…` or `edumfa-push://…` URI: generates
+/// the device key (RSA for privacyIDEA, P-256 for eduPUSH), registers it with the server and
+/// stores the token. A `tiqrenroll://…` code enrolls a tiqr identity ([`tiqr::enroll`]).
 pub async fn enroll(
     vault: &impl VaultAccess,
     client: &PushClient,
     uri: &str,
     options: EnrollOptions,
 ) -> Result<PushToken> {
+    if tiqr::is_enroll_uri(uri) {
+        return tiqr::enroll(vault, client, uri, options).await;
+    }
     let enrollment = enrollment::parse(uri)?;
     client::check_url(&enrollment.url)?;
     if enrollment.requires_pin && options.pin.is_none() {
@@ -104,10 +110,16 @@ pub async fn enroll(
     if vault.with_vault(|v| v.push_token_id(&enrollment.serial))?.is_some() {
         return Err(Error::AlreadyEnrolled(enrollment.serial.clone()));
     }
-    let bits = options.key_bits.unwrap_or(DEVICE_KEY_BITS);
-    let key = tokio::task::spawn_blocking(move || keys::generate_device_key(bits))
-        .await
-        .map_err(|_| Error::Crypto("key generation was interrupted"))??;
+    // eduPUSH tokens get P-256 keys (instant; eduMFA verifies ECDSA); privacyIDEA's stay RSA.
+    let key = match enrollment.protocol {
+        PushProtocol::EduPush => keys::generate_p256_key()?,
+        _ => {
+            let bits = options.key_bits.unwrap_or(DEVICE_KEY_BITS);
+            tokio::task::spawn_blocking(move || keys::generate_device_key(bits))
+                .await
+                .map_err(|_| Error::Crypto("key generation was interrupted"))??
+        }
+    };
     use base64::Engine;
     let pubkey = base64::engine::general_purpose::STANDARD.encode(&key.spki);
     let fb_token = options.fb_token.as_deref().unwrap_or("no_firebase_token");
@@ -154,6 +166,12 @@ fn store_token(
         pin: seal.clone(),
         pin_required_by_server: enrollment.requires_pin,
         fb_token: options.fb_token.clone(),
+        protocol: enrollment.protocol,
+        key_type: match enrollment.protocol {
+            PushProtocol::EduPush => DeviceKeyType::P256,
+            _ => DeviceKeyType::Rsa,
+        },
+        extra_text: Vec::new(),
     };
     let pin = options.pin.as_deref().zip(seal.as_ref());
     vault.insert_push_token(&new, |id| pin::seal_key(pkcs8, pin, id))
@@ -207,8 +225,9 @@ fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&
         nonce: challenge.nonce.clone(),
         title: crate::text::clean(&challenge.title),
         question: crate::text::clean(&challenge.question),
-        choices: challenge.choices(),
-        decline_reasons: capabilities.decline_reason,
+        // Only privacyIDEA's protocol has number matching and decline reasons.
+        choices: challenge.choices().filter(|_| endpoint.token.offers_number_matching),
+        decline_reasons: capabilities.decline_reason && endpoint.token.offers_decline_reasons,
         received_at,
         expires_at: received_at + REQUEST_LIFETIME,
     };
@@ -231,7 +250,8 @@ pub fn handle_push_payload(
 pub async fn poll(vault: &impl VaultAccess, client: &PushClient, pins: &BTreeMap<i64, String>) -> Result<PollReport> {
     let tokens = vault.with_vault(|v| v.push_tokens())?;
     let mut report = PollReport::default();
-    for token in tokens {
+    // tiqr sign-ins arrive only as scanned codes.
+    for token in tokens.into_iter().filter(|t| t.protocol != PushProtocol::Tiqr) {
         let pin = pins.get(&token.id).map(String::as_str);
         match poll_token(vault, client, &token, pin, &mut report).await {
             Ok(()) => {}
@@ -301,6 +321,9 @@ pub async fn approve(
     pin: Option<&str>,
 ) -> Result<()> {
     let request = vault.with_vault(|v| v.push_request(request_id))?;
+    if is_tiqr(vault, &request)? {
+        return tiqr::approve(vault, client, request_id, pin).await;
+    }
     let answer = match (&request.choices, answer) {
         (Some(choices), Some(answer)) if choices.iter().any(|c| c == answer.trim()) => Some(answer.trim()),
         (Some(_), Some(answer)) => return Err(Error::NotAChoice(crate::text::excerpt(answer))),
@@ -326,6 +349,9 @@ pub async fn deny(
     let request = vault.with_vault(|v| v.push_request(request_id))?;
     let sent_reason = reason.filter(|_| request.decline_reasons);
     let detail = reason.map(|r| r.as_str().to_owned());
+    if is_tiqr(vault, &request)? {
+        return tiqr::deny(vault, request_id, detail);
+    }
     answer_request(vault, client, request_id, Decision::Denied, pin, detail, |nonce, serial| {
         let mut extra = vec![("decline".to_owned(), "1".to_owned())];
         let text = match sent_reason {
@@ -338,6 +364,10 @@ pub async fn deny(
         (text, extra)
     })
     .await
+}
+
+fn is_tiqr(vault: &impl VaultAccess, request: &PushRequest) -> Result<bool> {
+    Ok(vault.with_vault(|v| v.push_token(request.token_id))?.protocol == PushProtocol::Tiqr)
 }
 
 async fn answer_request(

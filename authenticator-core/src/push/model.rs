@@ -32,6 +32,55 @@ macro_rules! stored_names {
     };
 }
 
+/// Which sign-in protocol a token speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum PushProtocol {
+    /// privacyIDEA's push token (`otpauth://pipush/…`, `pia://…`; also eduMFA's older `push` type).
+    PrivacyIdea,
+    /// eduMFA's eduPUSH (`edumfa-push://…`): the push protocol v1 without number matching or
+    /// decline reasons.
+    EduPush,
+    /// tiqr (`tiqrenroll://…`): a shared secret and OCRA responses, started by scanning a QR code.
+    Tiqr,
+}
+
+stored_names!(PushProtocol, "push protocol", {
+    PrivacyIdea => "privacyidea",
+    EduPush => "edupush",
+    Tiqr => "tiqr",
+});
+
+impl PushProtocol {
+    /// The server may ask to pick a number shown on the sign-in screen.
+    pub fn offers_number_matching(self) -> bool {
+        self == PushProtocol::PrivacyIdea
+    }
+
+    /// A denial may carry a reason (when the server's signed capabilities accept one).
+    pub fn offers_decline_reasons(self) -> bool {
+        self == PushProtocol::PrivacyIdea
+    }
+}
+
+/// The kind of key this device holds for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum DeviceKeyType {
+    /// RSA-4096, PKCS#1 v1.5 signatures (privacyIDEA's tokens).
+    Rsa,
+    /// ECDSA P-256 with SHA-256 (eduPUSH tokens): generated instantly.
+    P256,
+    /// A 32-byte secret for OCRA responses (tiqr).
+    OcraSecret,
+}
+
+stored_names!(DeviceKeyType, "device key type", {
+    Rsa => "rsa",
+    P256 => "p256",
+    OcraSecret => "ocra-secret",
+});
+
 /// A push token enrolled on this device, as a UI shows it. Holds no key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -56,6 +105,14 @@ pub struct PushToken {
     pub pin_required_by_server: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// The protocol it speaks.
+    pub protocol: PushProtocol,
+    /// The key this device holds for it.
+    pub key_type: DeviceKeyType,
+    /// Its requests may ask to pick a number (offer the choice only then).
+    pub offers_number_matching: bool,
+    /// A denial may say why (offer reasons only then).
+    pub offers_decline_reasons: bool,
 }
 
 impl PushToken {
@@ -271,6 +328,12 @@ pub struct NewPushToken {
     pub pin_required_by_server: bool,
     /// The Firebase/APNs token registered, if any.
     pub fb_token: Option<String>,
+    /// The protocol it speaks.
+    pub protocol: PushProtocol,
+    /// The key this device holds for it.
+    pub key_type: DeviceKeyType,
+    /// Sealed beside the names and URL (tiqr: `[ocra suite]`); empty for push tokens.
+    pub extra_text: Vec<String>,
 }
 
 /// A verified challenge to store as a pending request.

@@ -62,7 +62,7 @@ fn open_text<const N: usize>(sealer: &Sealer, sealed: &[u8], aad: &[u8], what: &
 }
 
 const TOKEN_COLUMNS: &str = "id, serial, text_enc, sslverify, allow_insecure_tls, pin_salt IS NOT NULL,
-     pin_required_by_server, created_at";
+     pin_required_by_server, created_at, protocol, key_type";
 const REQUEST_COLUMNS: &str = "r.id, r.token_id, t.serial, t.text_enc, r.nonce, r.text_enc,
      r.decline_reasons, r.received_at, r.expires_at, r.state, t.pin_salt IS NOT NULL";
 
@@ -117,12 +117,26 @@ fn pin_from_row(id: i64, row: &Row<'_>, first: usize) -> Result<Option<PinSeal>>
 
 /// A token's issuer, label and URL, opened from their seal.
 fn token_text(sealer: &Sealer, id: i64, serial: &str, sealed: &[u8]) -> Result<[String; 3]> {
-    open_text(sealer, sealed, &token_text_aad(id, serial), &format!("push token {id}"))
+    let mut all = token_text_all(sealer, id, serial, sealed)?;
+    all.truncate(3);
+    all.try_into().map_err(|_| Error::Corrupt(format!("push token {id} is damaged: its sealed text does not open")))
+}
+
+/// A token's issuer, label, URL and what its protocol adds (tiqr: the OCRA suite).
+fn token_text_all(sealer: &Sealer, id: i64, serial: &str, sealed: &[u8]) -> Result<Vec<String>> {
+    let damaged = || Error::Corrupt(format!("push token {id} is damaged: its sealed text does not open"));
+    let plain = sealer.open(sealed, &token_text_aad(id, serial)).ok_or_else(damaged)?;
+    let fields: Vec<String> = serde_json::from_slice(&plain).map_err(|_| damaged())?;
+    if fields.len() < 3 {
+        return Err(damaged());
+    }
+    Ok(fields)
 }
 
 fn token_from_row(sealer: &Sealer, row: &Row<'_>) -> Result<PushToken> {
     let (id, serial): (i64, String) = (row.get(0)?, row.get(1)?);
     let [issuer, label, url] = token_text(sealer, id, &serial, &row.get::<_, Vec<u8>>(2)?)?;
+    let protocol: crate::PushProtocol = row.get::<_, String>(8)?.parse()?;
     Ok(PushToken {
         id,
         serial,
@@ -134,6 +148,10 @@ fn token_from_row(sealer: &Sealer, row: &Row<'_>) -> Result<PushToken> {
         has_pin: row.get(5)?,
         pin_required_by_server: row.get(6)?,
         created_at: row.get(7)?,
+        protocol,
+        key_type: row.get::<_, String>(9)?.parse()?,
+        offers_number_matching: protocol.offers_number_matching(),
+        offers_decline_reasons: protocol.offers_decline_reasons(),
     })
 }
 
@@ -194,6 +212,23 @@ impl Vault {
         Ok(id)
     }
 
+    /// What a token's protocol sealed beside its names and URL (tiqr: `[ocra suite]`).
+    pub fn push_token_extra(&self, id: i64) -> Result<Vec<String>> {
+        let row: Option<(String, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT serial, text_enc FROM push_tokens WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (serial, sealed) = row.ok_or(Error::NoSuchToken(id))?;
+        Ok(token_text_all(&self.sealer, id, &serial, &sealed)?.split_off(3))
+    }
+
+    /// The id of the request with `nonce`, if one was received.
+    pub fn push_request_id(&self, nonce: &str) -> Result<Option<i64>> {
+        let id =
+            self.conn.query_row("SELECT id FROM push_requests WHERE nonce = ?1", [nonce], |r| r.get(0)).optional()?;
+        Ok(id)
+    }
+
     /// The server's public key (PKCS#1 DER) stored for a token.
     pub fn push_server_key(&self, id: i64) -> Result<Vec<u8>> {
         let key =
@@ -214,9 +249,9 @@ impl Vault {
         let inserted = tx.execute(
             "INSERT INTO push_tokens (serial, url, text_enc, sslverify, allow_insecure_tls, server_key,
                  private_key_enc, pin_salt, pin_kdf, pin_iterations, pin_memory_kib, pin_lanes,
-                 pin_required_by_server, fb_token, sort_order, created_at, updated_at)
+                 pin_required_by_server, fb_token, sort_order, created_at, updated_at, protocol, key_type)
              VALUES (?1, '', x'', ?2, ?3, ?4, x'', ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?12, ?12)",
+                 (SELECT IFNULL(MAX(sort_order), -1) + 1 FROM push_tokens), ?12, ?12, ?13, ?14)",
             params![
                 token.serial,
                 token.sslverify,
@@ -229,7 +264,9 @@ impl Vault {
                 lanes,
                 token.pin_required_by_server,
                 token.fb_token,
-                now
+                now,
+                token.protocol.as_str(),
+                token.key_type.as_str()
             ],
         );
         match inserted {
@@ -240,8 +277,9 @@ impl Vault {
         };
         let id = tx.last_insert_rowid();
         let sealed = self.sealer.seal(&key(id)?, &private_key_aad(id))?;
-        let text =
-            seal_text(&self.sealer, &[&token.issuer, &token.label, &token.url], &token_text_aad(id, &token.serial))?;
+        let mut fields = vec![token.issuer.as_str(), token.label.as_str(), token.url.as_str()];
+        fields.extend(token.extra_text.iter().map(String::as_str));
+        let text = seal_text(&self.sealer, &fields, &token_text_aad(id, &token.serial))?;
         tx.execute(
             "UPDATE push_tokens SET private_key_enc = ?1, text_enc = ?2 WHERE id = ?3",
             params![sealed, text, id],

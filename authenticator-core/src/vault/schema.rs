@@ -76,7 +76,11 @@
 //! - `text_enc` (since version 5): the display names from the enrollment URI and the server
 //!   endpoint for polling and answers (every challenge must name exactly it), as a JSON array
 //!   `[issuer, label, url]` sealed under the data key with `"push_tokens.text_enc:" || id || ":"
-//!   || serial` as associated data.
+//!   || serial` as associated data. tiqr tokens (since version 7) append their OCRA suite:
+//!   `[service display name, identity display name, authenticationUrl, ocra suite]`; their
+//!   `serial` is `tiqr-` and 32 hex digits of SHA-256 over `service identifier "\n" user id`
+//!   (the identity, without naming it), their `server_key` is empty and `private_key_enc` holds
+//!   the 32-byte OCRA secret.
 //! - `sslverify`: what the server asked (1 = verify TLS certificates).
 //! - `allow_insecure_tls`: 1 only when the user explicitly opted in to honour `sslverify=0`;
 //!   without it, certificates are verified whatever the server says.
@@ -101,6 +105,11 @@
 //!   PINs); NULL when not locked. Stored, so lockouts survive restarts.
 //! - `fb_token`: the Firebase/APNs token registered with the server, or NULL (poll only).
 //! - `sort_order`, `created_at`, `updated_at`: as for accounts.
+//! - `protocol` (since version 7): `privacyidea` (privacyIDEA's push token, and eduMFA's older
+//!   `push` type), `edupush` (eduMFA's eduPUSH: no number matching, no decline reasons) or
+//!   `tiqr`. Rows made before version 6 are `privacyidea`.
+//! - `key_type` (since version 6): what `private_key_enc` holds: `rsa` (PKCS#8), `p256`
+//!   (PKCS#8, ECDSA P-256) or `ocra-secret` (tiqr's 32-byte shared secret).
 //!
 //! ## `push_requests` (since version 2)
 //! Every verified challenge received, pending or decided. The unique `nonce` is what makes
@@ -134,7 +143,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 6;
+pub const LATEST: i64 = 7;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -231,6 +240,11 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
      CREATE TRIGGER accounts_version_on_update AFTER UPDATE OF record_enc, counter, sort_order ON accounts BEGIN
          UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
      END;",
+    // 7: tokens of other protocols (eduMFA's eduPUSH, tiqr) and the key each one holds.
+    "ALTER TABLE push_tokens ADD COLUMN protocol TEXT NOT NULL DEFAULT 'privacyidea'
+         CHECK (protocol IN ('privacyidea', 'edupush', 'tiqr'));
+     ALTER TABLE push_tokens ADD COLUMN key_type TEXT NOT NULL DEFAULT 'rsa'
+         CHECK (key_type IN ('rsa', 'p256', 'ocra-secret'));",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old

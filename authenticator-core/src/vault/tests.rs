@@ -308,3 +308,48 @@ fn the_accounts_change_counter_moves_with_every_change_and_only_then() {
     vault.set_sealed_setting("backup_key", None).unwrap();
     assert!(other.sealed_setting("backup_key").unwrap().is_none());
 }
+
+/// Migration 7: push tokens enrolled before it are privacyIDEA tokens with RSA keys, and still
+/// open; the new columns refuse unknown protocols and key types.
+#[test]
+fn version_6_push_tokens_migrate_as_privacyidea_rsa() {
+    let dir = TempDir::new("v6-migration");
+    {
+        let conn = Connection::open(dir.db()).unwrap();
+        let sealer = Sealer::new(&key());
+        for (i, migration) in schema::MIGRATIONS[..6].iter().enumerate() {
+            conn.execute_batch(migration).unwrap();
+            if i == 2 {
+                // Migration 3's second half rebuilds accounts (an empty table needs only that).
+                conn.execute_batch(schema::ACCOUNTS_V3_REBUILD).unwrap();
+            }
+        }
+        let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD).unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", [check]).unwrap();
+        let text = push::seal_text(
+            &sealer,
+            &["privacyIDEA", "alice", "https://pi.example/ttype/push"],
+            b"push_tokens.text_enc:1:PIPU1",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO push_tokens (id, serial, url, text_enc, sslverify, server_key, private_key_enc, sort_order,
+                                      created_at, updated_at)
+             VALUES (1, 'PIPU1', '', ?1, 1, x'01', x'02', 0, 0, 0)",
+            [text],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 6).unwrap();
+    }
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    assert_eq!(schema::version(&vault.conn).unwrap(), 7);
+    let token = vault.push_token(1).unwrap();
+    assert_eq!((token.protocol, token.key_type), (crate::PushProtocol::PrivacyIdea, crate::DeviceKeyType::Rsa));
+    assert!(token.offers_number_matching && token.offers_decline_reasons);
+    assert_eq!((token.issuer.as_str(), token.label.as_str()), ("privacyIDEA", "alice"));
+    assert!(vault.push_token_extra(1).unwrap().is_empty());
+    for bad in ["protocol = 'otherpush'", "key_type = 'dsa'"] {
+        let e = vault.conn.execute(&format!("UPDATE push_tokens SET {bad} WHERE id = 1"), []);
+        assert!(e.is_err(), "{bad} was accepted");
+    }
+}

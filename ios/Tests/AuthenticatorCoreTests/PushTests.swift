@@ -80,4 +80,43 @@ final class PushTests: XCTestCase {
             guard case .AlreadyEnrolled(serial, _) = error else { return XCTFail("\(error)") }
         }
     }
+
+    /// A tiqr sign-in against the real eduMFA 2.9.5 test server (EDUMFA_ENV_FILE): enroll from the
+    /// tiqrenroll:// code, scan the login's tiqrauth:// code, approve; the login completes.
+    func testTiqrSignInEndToEnd() async throws {
+        guard let admin = try PrivacyIdeaAdmin.fromEnvironment("EDUMFA_ENV_FILE") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                XCTFail("EDUMFA_ENV_FILE is not set under CI=true: run ios/run-tests.sh, which starts the test server")
+                return
+            }
+            throw XCTSkip("EDUMFA_ENV_FILE is not set: run ios/run-tests.sh, which starts the test server")
+        }
+        let app = try TempVault(self).open()
+        let enrollment = try admin.run("enroll-push", "--type", "tiqr", "--user", "alice")
+        let serial = try XCTUnwrap(enrollment["serial"] as? String)
+        addTeardownBlock { _ = try? admin.run("delete-token", serial) }
+        let token = try await app.enrollPush(uri: try XCTUnwrap(enrollment["uri"] as? String))
+        XCTAssertEqual(token.protocol, .tiqr)
+        XCTAssertEqual(token.keyType, .ocraSecret)
+
+        let trigger = try admin.run("trigger", "--user", "alice")
+        let transaction = try XCTUnwrap(trigger["transaction_id"] as? String)
+        let detail = try XCTUnwrap((trigger["response"] as? [String: Any])?["detail"] as? [String: Any])
+        let challenges = try XCTUnwrap(detail["multi_challenge"] as? [[String: Any]])
+        let code = try XCTUnwrap(
+            challenges.compactMap { ($0["attributes"] as? [String: Any])?["value"] as? String }
+                .first { $0.hasPrefix("tiqrauth://") })
+
+        do {
+            _ = try app.scanSignIn(uri: code.replacingOccurrences(of: "tiqrauth://alice", with: "tiqrauth://mallory"))
+            XCTFail("a code for an identity not held here was accepted")
+        } catch let error as AuthError {
+            guard case .UnknownIdentity = error else { return XCTFail("\(error)") }
+        }
+        let request = try app.scanSignIn(uri: code)
+        XCTAssertEqual(request.state, .pending)
+        try await app.approve(requestId: request.id)
+        XCTAssertEqual(try admin.run("status", transaction)["status"] as? String, "accept")
+        XCTAssertEqual(try admin.run("finish", "--user", "alice", transaction)["authenticated"] as? Bool, true)
+    }
 }

@@ -71,10 +71,11 @@ struct PrivacyIdeaAdmin {
     let python: String
     let script: String
 
-    /// nil when PI_ENV_FILE is not set (e.g. `swift test` run by hand without a server).
-    static func fromEnvironment() throws -> PrivacyIdeaAdmin? {
+    /// nil when PI_ENV_FILE (or `variable`: EDUMFA_ENV_FILE for the eduMFA server) is not set
+    /// (e.g. `swift test` run by hand without a server).
+    static func fromEnvironment(_ variable: String = "PI_ENV_FILE") throws -> PrivacyIdeaAdmin? {
         let environment = ProcessInfo.processInfo.environment
-        guard let envFile = environment["PI_ENV_FILE"], !envFile.isEmpty else { return nil }
+        guard let envFile = environment[variable], !envFile.isEmpty else { return nil }
         let settings = try parseEnvFile(envFile)
         // PI_PYTHON is the server venv's python on the host; run-tests.sh sets PI_ADMIN_PYTHON
         // to the chroot's python3 when the tests run in the Swift chroot (pi_admin.py needs only

@@ -1,0 +1,454 @@
+//! Push beyond privacyIDEA, end to end against a real eduMFA 2.9.5 server on 127.0.0.1 (from
+//! PyPI, installed and cached by tests/edumfa/edumfa-server.sh and stopped by PID when this
+//! binary ends): eduPUSH (P-256 device keys), eduMFA's older `push` type (otpauth://pipush) and
+//! tiqr (OCRA over a scanned code), through the core's Rust API and the `authenticator` CLI.
+//!
+//! Scenarios run one after another on one server, each catching its own panic; the binary prints
+//! a closing `N passed, N failed` line.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest};
+use authenticator_core::{DataKey, DeviceKeyType, Error, PushProtocol, Vault};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn script() -> PathBuf {
+    repo().join("tests/edumfa/edumfa-server.sh")
+}
+
+/// The real server, stopped by PID on drop (and its temp workdir removed after).
+struct Server {
+    workdir: PathBuf,
+    env: BTreeMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::Builder::new().prefix("edumfa-e2e-").tempdir().expect("create a temp dir");
+        let workdir = dir.path().to_path_buf();
+        let status = Command::new("bash")
+            .arg(script())
+            .arg("start")
+            .arg(&workdir)
+            // If this process is killed outright (no Drop runs), the server stops with it.
+            .env("PI_WATCH_PID", std::process::id().to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("run edumfa-server.sh");
+        assert!(status.success(), "the eduMFA test server did not start");
+        let text = std::fs::read_to_string(workdir.join("server.env")).expect("server.env");
+        let env = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches(['\'', '"']).to_owned()))
+            .collect();
+        Server { workdir, env, _dir: dir }
+    }
+
+    fn url(&self) -> &str {
+        &self.env["PI_URL"]
+    }
+
+    /// Runs pi_admin.py (eduMFA flavour, from server.env) and returns its JSON.
+    fn admin(&self, args: &[&str]) -> Value {
+        let out = Command::new(&self.env["PI_PYTHON"])
+            .arg(repo().join("tests/privacyidea/pi_admin.py"))
+            .arg("--env")
+            .arg(self.workdir.join("server.env"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pi_admin.py");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "pi_admin.py {args:?} failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("pi_admin.py {args:?}: not JSON ({e}): {stdout}"))
+    }
+
+    /// A fresh token of `kind` (`edupush`, `push`, `tiqr`) for `user`: (serial, enrollment URI).
+    fn enrollment(&self, kind: &str, user: &str, extra: &[&str]) -> (String, String) {
+        let mut args = vec!["enroll-push", "--type", kind, "--user", user];
+        args.extend_from_slice(extra);
+        let reply = self.admin(&args);
+        let uri = reply["uri"].as_str().unwrap_or_else(|| panic!("no enrollment URI: {reply}"));
+        (reply["serial"].as_str().unwrap().to_owned(), uri.to_owned())
+    }
+
+    fn password(&self, user: &str) -> String {
+        let key =
+            if self.env.get("PI_USER2").is_some_and(|u| u == user) { "PI_USER2_PASSWORD" } else { "PI_USER_PASSWORD" };
+        self.env[key].clone()
+    }
+
+    /// Starts a sign-in for `user`; returns the whole trigger reply.
+    fn trigger_reply(&self, user: &str) -> Value {
+        self.admin(&["trigger", "--user", user, "--password", &self.password(user)])
+    }
+
+    fn trigger(&self, user: &str) -> String {
+        let reply = self.trigger_reply(user);
+        reply["transaction_id"].as_str().unwrap_or_else(|| panic!("no transaction id: {reply}")).to_owned()
+    }
+
+    fn status(&self, transaction_id: &str) -> String {
+        self.admin(&["status", transaction_id])["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn finish(&self, user: &str, transaction_id: &str) -> bool {
+        self.admin(&["finish", "--user", user, transaction_id])["authenticated"].as_bool().unwrap()
+    }
+
+    fn delete_token(&self, serial: &str) {
+        let _ = self.admin(&["delete-token", serial]);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(script()).arg("stop").arg(&self.workdir).stdin(Stdio::null()).status();
+    }
+}
+
+/// A phone: a vault in a temp dir.
+struct Phone {
+    vault: Vault,
+    client: PushClient,
+    rt: tokio::runtime::Runtime,
+    /// Declared last: removed after the vault is closed.
+    _dir: tempfile::TempDir,
+}
+
+impl Phone {
+    fn new(name: &str) -> Phone {
+        let dir = tempfile::Builder::new().prefix(&format!("edumfa-e2e-phone-{name}-")).tempdir().unwrap();
+        let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([7; 32])).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Phone { vault, client: PushClient::new().unwrap(), rt, _dir: dir }
+    }
+
+    fn enroll(&self, uri: &str, pin: Option<&str>) -> authenticator_core::PushToken {
+        // RSA keys (eduMFA's older push type) at 2048 bits keep the suite fast; eduPUSH uses P-256.
+        let options = EnrollOptions { pin: pin.map(str::to_owned), key_bits: Some(2048), ..EnrollOptions::default() };
+        self.rt.block_on(push::enroll(&self.vault, &self.client, uri, options)).unwrap()
+    }
+
+    /// Polls until a request arrives.
+    fn poll_one(&self, pins: &BTreeMap<i64, String>) -> PushRequest {
+        for _ in 0..10 {
+            let report = self.rt.block_on(push::poll(&self.vault, &self.client, pins)).unwrap();
+            assert!(report.failures.is_empty(), "poll failures: {:?}", report.failures);
+            assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
+            if let Some(request) = report.new_requests.into_iter().next() {
+                return request;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        panic!("no request arrived");
+    }
+
+    fn db(&self) -> PathBuf {
+        self._dir.path().join("vault.db")
+    }
+
+    fn approve(&self, id: i64, pin: Option<&str>) -> Result<(), Error> {
+        self.rt.block_on(push::approve(&self.vault, &self.client, id, None, pin))
+    }
+
+    fn deny(&self, id: i64, reason: Option<DeclineReason>) -> Result<(), Error> {
+        self.rt.block_on(push::deny(&self.vault, &self.client, id, reason, None))
+    }
+}
+
+fn edupush_enroll_approve_with_a_p256_key(server: &Server) {
+    let (serial, uri) = server.enrollment("edupush", "alice", &[]);
+    assert!(uri.starts_with("edumfa-push://edumfa/") && uri.contains("v=1"), "{uri}");
+    let phone = Phone::new("edupush-approve");
+    let token = phone.enroll(&uri, None);
+    assert_eq!((token.protocol, token.key_type), (PushProtocol::EduPush, DeviceKeyType::P256));
+    assert!(!token.offers_number_matching && !token.offers_decline_reasons, "{token:?}");
+    // The server stored our P-256 public key and verifies ECDSA with it.
+    let info = server.admin(&["token", &serial]);
+    assert!(info.to_string().contains("public_key_smartphone"), "{info}");
+    let tx = server.trigger("alice");
+    assert_eq!(server.status(&tx), "pending");
+    let request = phone.poll_one(&BTreeMap::new());
+    assert_eq!(request.serial, serial);
+    assert!(request.choices.is_none() && !request.decline_reasons, "{request:?}");
+    phone.approve(request.id, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("alice", &tx), "the login did not complete");
+    assert!(matches!(phone.approve(request.id, None), Err(Error::AlreadyAnswered)));
+    assert_eq!(phone.vault.push_history(10).unwrap()[0].decision, push::Decision::Approved);
+    server.delete_token(&serial);
+}
+
+fn edupush_deny_declines_without_a_reason_on_the_wire(server: &Server) {
+    let (serial, uri) = server.enrollment("edupush", "alice", &[]);
+    let phone = Phone::new("edupush-deny");
+    phone.enroll(&uri, None);
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    // The reason stays in the local history: eduPUSH has no decline reasons.
+    phone.deny(request.id, Some(DeclineReason::UnknownTrigger)).unwrap();
+    assert_eq!(server.status(&tx), "declined");
+    assert!(!server.finish("alice", &tx), "a denied login completed");
+    let history = phone.vault.push_history(10).unwrap();
+    assert_eq!((history[0].decision, history[0].detail.as_deref()), (push::Decision::Denied, Some("unknown_trigger")));
+    server.delete_token(&serial);
+}
+
+fn edupush_pin_demanded_by_the_server(server: &Server) {
+    let (serial, uri) = server.enrollment("edupush", "bob", &["--pin-policy"]);
+    assert!(uri.contains("pin=True"), "{uri}");
+    let phone = Phone::new("edupush-pin");
+    assert!(matches!(
+        phone.rt.block_on(push::enroll(&phone.vault, &phone.client, &uri, EnrollOptions::default())),
+        Err(Error::PinRequired)
+    ));
+    let token = phone.enroll(&uri, Some("2468"));
+    assert!(token.has_pin && token.pin_required_by_server);
+    let tx = server.trigger("bob");
+    let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
+    assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
+    let request = phone.poll_one(&BTreeMap::from([(token.id, "2468".to_owned())]));
+    assert!(request.requires_pin);
+    assert!(matches!(phone.approve(request.id, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert_eq!(server.status(&tx), "pending");
+    phone.approve(request.id, Some("2468")).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("bob", &tx));
+    server.delete_token(&serial);
+}
+
+/// eduMFA's older `push` type still issues otpauth://pipush links: privacyIDEA's protocol, RSA.
+fn older_pipush_type_still_works(server: &Server) {
+    let (serial, uri) = server.enrollment("push", "alice", &[]);
+    assert!(uri.starts_with("otpauth://pipush/"), "{uri}");
+    let phone = Phone::new("pipush");
+    let token = phone.enroll(&uri, None);
+    assert_eq!((token.protocol, token.key_type), (PushProtocol::PrivacyIdea, DeviceKeyType::Rsa));
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    phone.approve(request.id, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("alice", &tx));
+    server.delete_token(&serial);
+}
+
+struct CliHome {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl CliHome {
+    fn new(name: &str) -> CliHome {
+        let dir = tempfile::Builder::new().prefix(&format!("edumfa-e2e-cli-{name}-")).tempdir().unwrap();
+        CliHome { path: dir.path().join("home"), _dir: dir }
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
+            .args(args)
+            .env("AUTHENTICATOR_HOME", &self.path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, b"");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `push poll --json` until a request arrives.
+    fn poll_one(&self) -> Value {
+        for _ in 0..10 {
+            let requests: Value = serde_json::from_str(&self.ok(&["push", "poll", "--json"])).unwrap();
+            if let Some(first) = requests.as_array().and_then(|a| a.first()) {
+                return first.clone();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        panic!("no request arrived");
+    }
+}
+
+fn cli_edupush_enroll_approve_deny(server: &Server) {
+    let home = CliHome::new("edupush");
+    let (serial, uri) = server.enrollment("edupush", "alice", &[]);
+    home.ok(&["push", "enroll", &uri]);
+    let list = home.ok(&["push", "list"]);
+    assert!(list.contains(&serial) && list.contains("[edupush, p256]"), "{list}");
+    let tx = server.trigger("alice");
+    let request = home.poll_one();
+    assert!(request["answers"].is_null() && request["decline_reasons"] == false, "{request}");
+    home.ok(&["push", "approve", &request["id"].to_string()]);
+    assert_eq!(server.status(&tx), "accept");
+    let tx = server.trigger("alice");
+    let request = home.poll_one();
+    home.ok(&["push", "deny", &request["id"].to_string()]);
+    assert_eq!(server.status(&tx), "declined");
+    server.delete_token(&serial);
+}
+
+/// The tiqr sign-in code of a login the server just started: (transaction id, tiqrauth URI).
+fn tiqr_sign_in(server: &Server, user: &str) -> (String, String) {
+    let reply = server.trigger_reply(user);
+    let tx = reply["transaction_id"].as_str().unwrap_or_else(|| panic!("no transaction: {reply}")).to_owned();
+    let detail = &reply["response"]["detail"];
+    let mut candidates = vec![&detail["attributes"]["value"]];
+    if let Some(list) = detail["multi_challenge"].as_array() {
+        candidates.extend(list.iter().map(|c| &c["attributes"]["value"]));
+    }
+    let uri = candidates
+        .into_iter()
+        .filter_map(Value::as_str)
+        .find(|v| v.starts_with("tiqrauth://"))
+        .unwrap_or_else(|| panic!("no tiqrauth code in the login reply: {reply}"));
+    (tx, uri.to_owned())
+}
+
+fn reopen_request(db: &Path, id: i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("UPDATE push_requests SET state = 'pending', decided_at = NULL WHERE id = ?1", [id]).unwrap();
+}
+
+fn tiqr_enroll_sign_in_and_replay(server: &Server) {
+    let (serial, uri) = server.enrollment("tiqr", "alice", &[]);
+    assert!(uri.starts_with("tiqrenroll://http://127.0.0.1:"), "{uri}");
+    let phone = Phone::new("tiqr");
+    let token = phone.enroll(&uri, None);
+    assert_eq!((token.protocol, token.key_type), (PushProtocol::Tiqr, DeviceKeyType::OcraSecret));
+    assert_eq!(token.issuer, "eduMFA test");
+    assert!(token.url.ends_with("/ttype/tiqr") && !token.serial.contains("alice"), "{token:?}");
+    let (tx, code) = tiqr_sign_in(server, "alice");
+    let request = push::tiqr::scan(&phone.vault, &code).unwrap();
+    assert!(request.question.starts_with("Sign in to ") && request.choices.is_none(), "{request:?}");
+    // Scanning the same code again is the same request.
+    assert_eq!(push::tiqr::scan(&phone.vault, &code).unwrap().id, request.id);
+    assert_eq!(server.status(&tx), "pending");
+    phone.approve(request.id, None).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("alice", &tx), "the login did not complete");
+    assert!(matches!(phone.approve(request.id, None), Err(Error::AlreadyAnswered)));
+    // The same response sent again (the request forced open in the vault) is refused by the server.
+    reopen_request(&phone.db(), request.id);
+    assert!(matches!(phone.approve(request.id, None), Err(Error::InvalidChallenge)), "replay");
+    let history = phone.vault.push_history(10).unwrap();
+    assert_eq!((history[0].decision, history[1].decision), (push::Decision::Expired, push::Decision::Approved));
+    server.delete_token(&serial);
+}
+
+fn tiqr_wrong_response_is_counted_and_pin_guards_the_secret(server: &Server) {
+    let (serial, uri) = server.enrollment("tiqr", "bob", &[]);
+    let phone = Phone::new("tiqr-pin");
+    let token = phone.enroll(&uri, Some("2468"));
+    assert!(token.has_pin);
+    let (tx, code) = tiqr_sign_in(server, "bob");
+    // A code whose challenge was changed: our response is wrong for the server's challenge.
+    let parts: Vec<&str> = code.trim_start_matches("tiqrauth://").split('/').collect();
+    let challenge = parts[2];
+    let flipped: String = challenge.chars().map(|c| if c == '9' { '0' } else { char::from(c as u8 + 1) }).collect();
+    let tampered = code.replacen(&format!("/{challenge}/"), &format!("/{flipped}/"), 1);
+    let wrong = push::tiqr::scan(&phone.vault, &tampered).unwrap();
+    assert!(matches!(phone.approve(wrong.id, Some("1111")), Err(Error::WrongPin { .. })));
+    match phone.approve(wrong.id, Some("2468")) {
+        Err(Error::ResponseRefused { attempts_left: Some(n) }) => assert!(n < 10, "{n}"),
+        other => panic!("expected INVALID_RESPONSE:<n>, got {other:?}"),
+    }
+    let info = server.admin(&["token", &serial]);
+    assert!(info.to_string().contains("\"failcount\": 1") || info.to_string().contains("\"failcount\":1"), "{info}");
+    let request = push::tiqr::scan(&phone.vault, &code).unwrap();
+    assert!(matches!(phone.approve(request.id, None), Err(Error::PinRequired)));
+    phone.approve(request.id, Some("2468")).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("bob", &tx));
+    server.delete_token(&serial);
+}
+
+fn tiqr_code_for_an_identity_not_held_is_refused(server: &Server) {
+    let (serial, uri) = server.enrollment("tiqr", "alice", &[]);
+    let (bob_serial, _) = server.enrollment("tiqr", "bob", &[]);
+    let phone = Phone::new("tiqr-other");
+    phone.enroll(&uri, None);
+    // bob's real sign-in code, on alice's phone.
+    let (_tx, code) = tiqr_sign_in(server, "bob");
+    assert!(matches!(push::tiqr::scan(&phone.vault, &code), Err(Error::UnknownIdentity)));
+    assert!(phone.vault.pending_push_requests().unwrap().is_empty());
+    server.delete_token(&serial);
+    server.delete_token(&bob_serial);
+}
+
+fn cli_tiqr_enroll_scan_approve(server: &Server) {
+    let home = CliHome::new("tiqr");
+    let (serial, uri) = server.enrollment("tiqr", "alice", &[]);
+    home.ok(&["push", "enroll", &uri]);
+    assert!(home.ok(&["push", "list"]).contains("[tiqr, ocra-secret]"));
+    let (tx, code) = tiqr_sign_in(server, "alice");
+    let request: Value = serde_json::from_str(&home.ok(&["push", "scan", &code, "--json"])).unwrap();
+    home.ok(&["push", "approve", &request["id"].to_string()]);
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish("alice", &tx));
+    let (_tx, code) = tiqr_sign_in(server, "alice");
+    let request: Value = serde_json::from_str(&home.ok(&["push", "scan", &code, "--json"])).unwrap();
+    home.ok(&["push", "deny", &request["id"].to_string()]);
+    let history: Value = serde_json::from_str(&home.ok(&["push", "history", "--json"])).unwrap();
+    assert_eq!(history[0]["decision"], "denied");
+    server.delete_token(&serial);
+}
+
+type Scenario = (&'static str, fn(&Server));
+
+fn main() {
+    let server = Server::start();
+    println!("eduMFA test server at {}", server.url());
+    let scenarios: &[Scenario] = &[
+        ("edupush_enroll_approve_with_a_p256_key", edupush_enroll_approve_with_a_p256_key),
+        ("edupush_deny_declines_without_a_reason_on_the_wire", edupush_deny_declines_without_a_reason_on_the_wire),
+        ("edupush_pin_demanded_by_the_server", edupush_pin_demanded_by_the_server),
+        ("older_pipush_type_still_works", older_pipush_type_still_works),
+        ("cli_edupush_enroll_approve_deny", cli_edupush_enroll_approve_deny),
+        ("tiqr_enroll_sign_in_and_replay", tiqr_enroll_sign_in_and_replay),
+        (
+            "tiqr_wrong_response_is_counted_and_pin_guards_the_secret",
+            tiqr_wrong_response_is_counted_and_pin_guards_the_secret,
+        ),
+        ("tiqr_code_for_an_identity_not_held_is_refused", tiqr_code_for_an_identity_not_held_is_refused),
+        ("cli_tiqr_enroll_scan_approve", cli_tiqr_enroll_scan_approve),
+    ];
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, scenario) in scenarios {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| scenario(&server))) {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+            }
+            Err(_) => {
+                failed += 1;
+                println!("test {name} ... FAILED");
+            }
+        }
+    }
+    drop(server);
+    println!("{passed} passed, {failed} failed");
+    std::process::exit(if failed == 0 { 0 } else { 1 });
+}
