@@ -107,8 +107,8 @@
 //! - `sort_order`, `created_at`, `updated_at`: as for accounts.
 //! - `protocol` (since version 7): `privacyidea` (privacyIDEA's push token, and eduMFA's older
 //!   `push` type), `edupush` (eduMFA's eduPUSH: no number matching, no decline reasons) or
-//!   `tiqr`. Rows made before version 6 are `privacyidea`.
-//! - `key_type` (since version 6): what `private_key_enc` holds: `rsa` (PKCS#8), `p256`
+//!   `tiqr`. Rows made before version 7 are `privacyidea`.
+//! - `key_type` (since version 7): what `private_key_enc` holds: `rsa` (PKCS#8), `p256`
 //!   (PKCS#8, ECDSA P-256) or `ocra-secret` (tiqr's 32-byte shared secret).
 //!
 //! ## `push_requests` (since version 2)
