@@ -230,3 +230,17 @@ fn a_backup_killed_at_any_moment_leaves_the_previous_copies_intact() {
     home.ok(&["backup", "now"]);
     assert_eq!(status(&home)["warning"], Value::Null);
 }
+
+#[test]
+fn enabling_refuses_a_short_password_or_no_copies_and_changes_nothing() {
+    let home = Home::new("auto-refused");
+    home.add(&totp_uri("ACME", "alice"));
+    let folder = home.path().parent().unwrap().join("backups");
+    let run = home.cli(["backup", "enable", folder.to_str().unwrap()]).env(PASSWORD_ENV, "short").run();
+    assert!(run.refused_in_one_line().contains("at least 8 characters"), "{run:?}");
+    assert!(!folder.exists(), "no folder made");
+    let run = home.cli(["backup", "enable", folder.to_str().unwrap(), "--keep", "0"]).env(PASSWORD_ENV, PASSWORD).run();
+    assert!(!run.status.success() && run.stderr.contains("--keep"), "{run:?}");
+    assert_eq!(status(&home)["enabled"], false);
+    assert!(home.run(&["backup", "now"]).refused_in_one_line().contains("backup enable DIR"));
+}
