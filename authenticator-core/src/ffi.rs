@@ -620,7 +620,7 @@ impl Authenticator {
         result
     }
 
-    /// Schedules one automatic backup on the library's runtime when one is due, after the wait
+    /// Schedules one automatic backup on a background thread when one is due, after the wait
     /// that coalesces a burst (at most one attempt a minute). Never blocks the caller; the
     /// outcome goes to `backup_status()`.
     fn schedule_backup(&self) {
@@ -628,16 +628,21 @@ impl Authenticator {
             return;
         }
         let (vault, backups) = (self.vault.clone(), self.backups.clone());
-        runtime().spawn(async move {
+        // A plain thread, not a task on the runtime: no async machinery to pay for in the
+        // library's size, and the wait and the backup block nobody.
+        let started = std::thread::Builder::new().name("authenticator-backup".into()).spawn(move || {
             // Until due (another attempt meanwhile postpones it), or nothing is due any more.
             while let Ok(Some(seconds @ 1..)) =
                 crate::VaultAccess::with_vault(&*vault, |v| auto::wait_seconds(v, crate::time::now()))
             {
-                tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+                std::thread::sleep(std::time::Duration::from_secs(seconds));
             }
             backups.scheduled.store(false, Ordering::SeqCst);
-            let _ = tokio::task::spawn_blocking(move || backups.run_if_due(&vault)).await;
+            backups.run_if_due(&vault);
         });
+        if started.is_err() {
+            self.backups.scheduled.store(false, Ordering::SeqCst);
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use authenticator_core::Vault;
 use authenticator_core::backup::auto::{self, BackupStatus, FolderDestination};
-use authenticator_core::backup::format::KdfParams;
+use authenticator_core::backup::format::{self, KdfParams};
 use authenticator_core::time::{iso8601_utc, now};
+use authenticator_core::{Error, Vault};
 use clap::Subcommand;
 
 use crate::{CliError, CliResult, note, say};
@@ -41,10 +41,13 @@ pub enum BackupCommand {
 pub fn run(vault: &Vault, command: BackupCommand) -> CliResult<()> {
     match command {
         BackupCommand::Enable { dir, keep } => {
+            let password = crate::backup::new_password()?;
+            if password.chars().count() < format::MIN_PASSWORD_CHARS {
+                return Err(Error::WeakPassword(format::MIN_PASSWORD_CHARS).into());
+            }
             std::fs::create_dir_all(&dir).map_err(|e| CliError::msg(format!("cannot make {}: {e}", dir.display())))?;
             let dir = std::fs::canonicalize(&dir)?;
             let folder = dir.to_str().ok_or_else(|| CliError::msg("the folder's path is not UTF-8"))?;
-            let password = crate::backup::new_password()?;
             eprintln!("Deriving the backup key (Argon2id, 64 MiB), once…");
             auto::enable(vault, &password, keep, Some(folder), KdfParams::default())?;
             note!("Automatic backups on: into {}, keeping the newest {keep}.", dir.display());
@@ -116,7 +119,7 @@ fn print_status(status: &BackupStatus, json: bool) -> CliResult<()> {
             "last_success_at": status.last_success_at,
             "last_success_name": status.last_success_name,
             "last_failure_at": status.last_failure_at,
-            "last_failure": status.last_failure,
+            "last_failure": status.last_failure.map(|f| f.code()),
             "last_failure_detail": status.last_failure_detail,
             "pending_changes": status.pending_changes,
             "warning": status.warning,

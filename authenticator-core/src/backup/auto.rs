@@ -26,7 +26,7 @@
 //!   [`BackupStatus::warning`] while the last attempt failed or no backup succeeded for
 //!   [`STALE_AFTER_SECONDS`]: the CLI prints it on every command, apps show it.
 
-use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use super::format::{self, BackupKey, KdfParams};
 use crate::account::AccountData;
@@ -49,8 +49,7 @@ const KEY: &str = "backup_key";
 
 /// Why a backup failed, for a UI to branch on.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackupFailure {
     /// The folder or storage is gone (unmounted, deleted, permission to it revoked by the OS).
     DestinationGone,
@@ -67,6 +66,27 @@ pub enum BackupFailure {
 }
 
 impl BackupFailure {
+    const ALL: [Self; 6] = [
+        Self::DestinationGone,
+        Self::NoPermission,
+        Self::DiskFull,
+        Self::VerificationFailed,
+        Self::NoDestination,
+        Self::Other,
+    ];
+
+    /// Its name in the status JSON: `destination_gone`, `no_permission`, `disk_full`, ….
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::DestinationGone => "destination_gone",
+            Self::NoPermission => "no_permission",
+            Self::DiskFull => "disk_full",
+            Self::VerificationFailed => "verification_failed",
+            Self::NoDestination => "no_destination",
+            Self::Other => "other",
+        }
+    }
+
     /// A few words for messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -228,10 +248,9 @@ impl BackupDestination for FolderDestination {
 /// Automatic backups' settings and status (`meta.backup`), and what a UI shows. Holds no secret
 /// and no account data.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackupStatus {
     /// Automatic backups are on.
-    #[serde(skip)]
     pub enabled: bool,
     /// The destination folder (CLI, desktops); None where the app supplies a destination.
     pub folder: Option<String>,
@@ -252,30 +271,54 @@ pub struct BackupStatus {
     /// Unix seconds of the last attempt, successful or not.
     pub last_attempt_at: Option<i64>,
     /// The last attempt failed.
-    #[serde(default)]
     pub last_attempt_failed: bool,
     /// The accounts have changed since the last verified backup.
-    #[serde(skip)]
     pub pending_changes: bool,
     /// What a UI must show (the last attempt failed, or no success for 7 days); None when fine.
-    #[serde(skip)]
     pub warning: Option<String>,
     /// `meta.accounts_version` when the last verified backup was taken.
     #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
     pub backed_up_version: i64,
 }
 
+// The status is kept as JSON read and written through `Value` (no serde derive: the mobile
+// library's size budget).
 fn settings(vault: &Vault) -> Result<Option<BackupStatus>> {
-    match vault.setting(SETTINGS)? {
-        Some(text) => {
-            Ok(Some(serde_json::from_str(&text).map_err(|_| Error::Corrupt("meta.backup is not JSON".into()))?))
-        }
-        None => Ok(None),
-    }
+    let Some(text) = vault.setting(SETTINGS)? else { return Ok(None) };
+    let v: Value = serde_json::from_str(&text).map_err(|_| Error::Corrupt("meta.backup is not JSON".into()))?;
+    let int = |key: &str| v[key].as_i64();
+    let text = |key: &str| v[key].as_str().map(str::to_owned);
+    Ok(Some(BackupStatus {
+        folder: text("folder"),
+        keep: int("keep").and_then(|k| i32::try_from(k).ok()).unwrap_or(DEFAULT_KEEP),
+        enabled_at: int("enabled_at").unwrap_or_default(),
+        last_success_at: int("last_success_at"),
+        last_success_name: text("last_success_name"),
+        last_failure_at: int("last_failure_at"),
+        last_failure: v["last_failure"].as_str().and_then(|c| BackupFailure::ALL.into_iter().find(|f| f.code() == c)),
+        last_failure_detail: text("last_failure_detail"),
+        last_attempt_at: int("last_attempt_at"),
+        last_attempt_failed: v["last_attempt_failed"].as_bool().unwrap_or_default(),
+        backed_up_version: int("backed_up_version").unwrap_or(-1),
+        ..BackupStatus::default()
+    }))
 }
 
-fn save(vault: &Vault, status: &BackupStatus) -> Result<()> {
-    vault.set_setting(SETTINGS, Some(&serde_json::to_string(status)?))
+fn save(vault: &Vault, s: &BackupStatus) -> Result<()> {
+    let value = json!({
+        "folder": s.folder,
+        "keep": s.keep,
+        "enabled_at": s.enabled_at,
+        "last_success_at": s.last_success_at,
+        "last_success_name": s.last_success_name,
+        "last_failure_at": s.last_failure_at,
+        "last_failure": s.last_failure.map(BackupFailure::code),
+        "last_failure_detail": s.last_failure_detail,
+        "last_attempt_at": s.last_attempt_at,
+        "last_attempt_failed": s.last_attempt_failed,
+        "backed_up_version": s.backed_up_version,
+    });
+    vault.set_setting(SETTINGS, Some(&value.to_string()))
 }
 
 /// Turns automatic backups on (or, when on, changes the password, copies kept and folder,
