@@ -170,6 +170,17 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// Sync failed; `problem` says how, for a UI to branch on (set up again, retry later, warn
+    /// that the server's data was tampered with). The local vault was left unchanged.
+    #[error("{detail}")]
+    Sync {
+        /// What went wrong.
+        problem: SyncProblem,
+        /// The HTTP status when the server answered with an error, else 0.
+        status: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Offline, DNS, TLS or timeout.
     #[error("{detail}")]
     Network {
@@ -263,6 +274,21 @@ fn count_i32(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
+/// How a sync round failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncProblem {
+    /// Sync is not set up on this device.
+    NotSetUp,
+    /// The sync passphrase or pairing code is wrong for this server's data.
+    WrongSecret,
+    /// The server's data was modified, rolled back or is missing: nothing was applied.
+    Tampered,
+    /// Other devices kept writing at the same time: try again.
+    Conflict,
+    /// The server answered with an HTTP error (`status`; 401: wrong user or password).
+    ServerError,
+}
+
 impl From<Error> for AuthError {
     fn from(e: Error) -> Self {
         // The message of every variant (`detail`, and `reason` where there is one) is the internal
@@ -303,6 +329,13 @@ impl From<Error> for AuthError {
             },
             Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason, detail },
             Error::Network(reason) => AuthError::Network { reason, detail },
+            Error::SyncNotSetUp => AuthError::Sync { problem: SyncProblem::NotSetUp, status: 0, detail },
+            Error::SyncWrongSecret => AuthError::Sync { problem: SyncProblem::WrongSecret, status: 0, detail },
+            Error::SyncTampered(_) => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
+            Error::SyncConflict => AuthError::Sync { problem: SyncProblem::Conflict, status: 0, detail },
+            Error::SyncServer { status } => {
+                AuthError::Sync { problem: SyncProblem::ServerError, status: i32::from(status), detail }
+            }
             Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message, detail },
             Error::PasswordRequired => AuthError::PasswordRequired { detail },
             Error::WeakPassword(min) => AuthError::WeakPassword { min_chars: count_i32(min), detail },
