@@ -33,7 +33,7 @@ class SyncEndToEndTest {
     private fun device(name: String) = openVault(Files.createDirectories(dir.resolve(name)))
 
     @Test
-    fun `a device syncs through WebDAV and a second one joins with its pairing code`() = runBlocking {
+    fun `a device syncs through WebDAV and a second one joins with its pairing code`() = runBlocking<Unit> {
         val (url, password) = server()
         device("phone").use { phone ->
             device("tablet").use { tablet ->
