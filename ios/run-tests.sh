@@ -62,11 +62,12 @@ on_signal() {
   fi
   exit "$1"
 }
-trap 'pi_stop; edumfa_stop' EXIT
+trap 'pi_stop; edumfa_stop; dav_stop' EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 pi_start ios-tests
 edumfa_start ios-tests
+dav_start ios-tests
 
 # XCTest only, unless a test imports Swift Testing: its runner would otherwise close the output
 # with "Test run with 0 tests passed", which reads as if nothing ran.
@@ -77,6 +78,8 @@ fi
 test_env=(
   PI_ENV_FILE="$PI_ENV_FILE"
   EDUMFA_ENV_FILE="$EDUMFA_ENV_FILE"
+  SYNC_DAV_URL="$SYNC_DAV_URL"
+  SYNC_DAV_PASSWORD="$SYNC_DAV_PASSWORD"
   CI="${CI:-}" # under CI=true a missing fixture or server fails a test instead of skipping it
   AUTHENTICATOR_CORE_LOCAL_FFI=1 # macOS: the host .dylib, not the XCFramework (Linux always)
   AUTHENTICATOR_CORE_LIB_DIR="$lib_dir"

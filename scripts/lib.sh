@@ -88,3 +88,34 @@ edumfa_stop() {
   rm -rf "$EDUMFA_WORKDIR"
   EDUMFA_WORKDIR=""
 }
+
+# ---------------------------------------------------------------------------------------------
+# The WebDAV test server for sync (tests/webdav/server.sh: Apache httpd + mod_dav_fs).
+#
+#   dav_start NAME  start one in a new temp workdir, unless SYNC_DAV_URL is already set (a server
+#                   shared by several suites, e.g. ./test-all's); exports SYNC_DAV_URL and
+#                   SYNC_DAV_PASSWORD (user "sync")
+#   dav_stop        stop the one dav_start started, and remove its workdir; idempotent
+
+DAV_WORKDIR=""
+
+dav_start() {
+  if [ -n "${SYNC_DAV_URL:-}" ]; then
+    return 0
+  fi
+  DAV_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/$1-dav.XXXXXX")"
+  log "starting the WebDAV test server (Apache) in $DAV_WORKDIR"
+  bash "$AUTHENTICATOR_REPO/tests/webdav/server.sh" start "$DAV_WORKDIR" </dev/null >/dev/null ||
+    die "the WebDAV test server did not start"
+  SYNC_DAV_URL="$(cat "$DAV_WORKDIR/url")"
+  SYNC_DAV_PASSWORD="$(cat "$DAV_WORKDIR/password")"
+  export SYNC_DAV_URL SYNC_DAV_PASSWORD
+}
+
+dav_stop() {
+  [ -n "$DAV_WORKDIR" ] || return 0
+  bash "$AUTHENTICATOR_REPO/tests/webdav/server.sh" stop "$DAV_WORKDIR" >/dev/null 2>&1 || true
+  rm -rf "$DAV_WORKDIR"
+  DAV_WORKDIR=""
+  unset SYNC_DAV_URL SYNC_DAV_PASSWORD
+}

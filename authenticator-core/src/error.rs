@@ -236,6 +236,27 @@ pub enum Error {
     /// tiqr: a sign-in code for an identity not enrolled on this device.
     #[error("no identity enrolled on this device matches this sign-in code")]
     UnknownIdentity,
+
+    // Sync.
+    /// Sync is not set up on this device.
+    #[error("sync is not set up on this device")]
+    SyncNotSetUp,
+    /// The sync passphrase or pairing code does not open this server's sync data.
+    #[error("wrong sync passphrase or pairing code for this server's sync data")]
+    SyncWrongSecret,
+    /// An object on the sync server was modified, replaced by an older one, or is missing; it was
+    /// not applied. The reason says which, in a few words.
+    #[error("refused the sync server's data: {0}; nothing was applied")]
+    SyncTampered(&'static str),
+    /// Other devices kept writing at the same time; the round gave up and changed nothing here.
+    #[error("other devices were syncing at the same time; try again")]
+    SyncConflict,
+    /// The sync server answered with an HTTP error status.
+    #[error("the sync server answered HTTP {status}{}", if *status == 401 { " (wrong user name or server password)" } else { "" })]
+    SyncServer {
+        /// The HTTP status.
+        status: u16,
+    },
 }
 
 impl From<serde_json::Error> for Error {

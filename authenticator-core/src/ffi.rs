@@ -18,6 +18,7 @@ use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
 use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
+use crate::sync;
 use crate::vault::{Account, DataKey, Vault};
 use crate::{AccountData, AccountError, uri};
 
@@ -172,6 +173,17 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// Sync failed; `problem` says how, for a UI to branch on (set up again, retry later, warn
+    /// that the server's data was tampered with). The local vault was left unchanged.
+    #[error("{detail}")]
+    Sync {
+        /// What went wrong.
+        problem: SyncProblem,
+        /// The HTTP status when the server answered with an error, else 0.
+        status: i32,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Offline, DNS, TLS or timeout.
     #[error("{detail}")]
     Network {
@@ -305,6 +317,21 @@ fn count_i32(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
+/// How a sync round failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncProblem {
+    /// Sync is not set up on this device.
+    NotSetUp,
+    /// The sync passphrase or pairing code is wrong for this server's data.
+    WrongSecret,
+    /// The server's data was modified, rolled back or is missing: nothing was applied.
+    Tampered,
+    /// Other devices kept writing at the same time: try again.
+    Conflict,
+    /// The server answered with an HTTP error (`status`; 401: wrong user or password).
+    ServerError,
+}
+
 impl From<Error> for AuthError {
     fn from(e: Error) -> Self {
         // The message of every variant (`detail`, and `reason` where there is one) is the internal
@@ -345,6 +372,13 @@ impl From<Error> for AuthError {
             },
             Error::ForgedRequest(reason) => AuthError::ForgedRequest { reason, detail },
             Error::Network(reason) => AuthError::Network { reason, detail },
+            Error::SyncNotSetUp => AuthError::Sync { problem: SyncProblem::NotSetUp, status: 0, detail },
+            Error::SyncWrongSecret => AuthError::Sync { problem: SyncProblem::WrongSecret, status: 0, detail },
+            Error::SyncTampered(_) => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
+            Error::SyncConflict => AuthError::Sync { problem: SyncProblem::Conflict, status: 0, detail },
+            Error::SyncServer { status } => {
+                AuthError::Sync { problem: SyncProblem::ServerError, status: i32::from(status), detail }
+            }
             Error::ServerRejected { message } => AuthError::ServerRejected { server_message: message, detail },
             Error::ResponseRefused { attempts_left } => {
                 AuthError::ResponseRefused { attempts_left: attempts_left.map_or(-1, count_i32), detail }
@@ -938,6 +972,91 @@ impl Authenticator {
         let (vault, client) = (self.vault.clone(), self.client.clone());
         spawn(async move { push::update_fb_token(&*vault, &client, token_id, &fb_token, pin.as_deref()).await }).await
     }
+
+    /// Sets up end-to-end encrypted sync with a WebDAV folder (`url`: https, or http on
+    /// loopback), as `user` with the server `password`. Give the sync passphrase (the first
+    /// device draws the salt; later ones must give the same: `Sync { problem: WrongSecret }`)
+    /// or a pairing code from a device already set up. Does not sync: call `sync_now`.
+    #[uniffi::method(default(passphrase = None, pairing_code = None))]
+    pub async fn setup_sync(
+        &self,
+        url: String,
+        user: String,
+        password: String,
+        passphrase: Option<String>,
+        pairing_code: Option<String>,
+    ) -> FfiResult<()> {
+        let vault = self.vault.clone();
+        spawn(async move {
+            let secret = match (&passphrase, &pairing_code) {
+                (Some(p), None) => sync::SyncSecret::Passphrase(p),
+                (None, Some(c)) => sync::SyncSecret::PairingCode(c),
+                _ => return Err(Error::InvalidInput("give a sync passphrase or a pairing code, not both".into())),
+            };
+            sync::setup(&*vault, &sync::SyncClient::new()?, &url, &user, &password, secret).await
+        })
+        .await
+    }
+
+    /// One sync round: merges this device's accounts with the server's and writes the result
+    /// to both. On any error the local accounts are unchanged.
+    pub async fn sync_now(&self) -> FfiResult<SyncResult> {
+        let vault = self.vault.clone();
+        let report = spawn(async move { sync::sync_now(&*vault, &sync::SyncClient::new()?).await }).await?;
+        Ok(SyncResult {
+            changed_here: count_i32(report.changed_here),
+            uploaded: report.uploaded,
+            generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// Sync's status: server, last success and error, changes not yet on the server.
+    pub fn sync_status(&self) -> FfiResult<SyncStatusRecord> {
+        let s = sync::status(&*self.vault)?;
+        Ok(SyncStatusRecord {
+            server: s.server,
+            user: s.user,
+            last_success: s.last_success,
+            last_error: s.last_error,
+            pending_changes: i64::try_from(s.pending_changes).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// The pairing code (the sync key as text, to show as text or a QR code) for another device.
+    pub fn sync_pairing_code(&self) -> FfiResult<String> {
+        Ok(sync::pairing_code(&*self.vault)?.as_str().to_owned())
+    }
+
+    /// Leaves sync: forgets the server, its password and the sync key; the accounts stay.
+    pub fn leave_sync(&self) -> FfiResult<()> {
+        Ok(sync::leave(&*self.vault)?)
+    }
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncResult {
+    /// Accounts added, changed or removed on this device.
+    pub changed_here: i32,
+    /// Whether the round wrote a new state to the server.
+    pub uploaded: bool,
+    /// The server's state generation now current.
+    pub generation: i64,
+}
+
+/// Sync's status, for a settings screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatusRecord {
+    /// The server folder; None when sync is not set up.
+    pub server: Option<String>,
+    /// The user name on the server.
+    pub user: Option<String>,
+    /// Unix seconds of the last successful round.
+    pub last_success: Option<i64>,
+    /// Why the last round failed (cleared by a success).
+    pub last_error: Option<String>,
+    /// Changes made here that are not on the server yet.
+    pub pending_changes: i64,
 }
 
 /// `now` from the app: Unix seconds, not before 1970.

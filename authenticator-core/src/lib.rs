@@ -17,6 +17,7 @@
 //!    ↑
 //! services  push/ (enroll, poll, verify, answer, PIN policy, HTTP)
 //!           backup/ (our format, other apps' formats, import planning)
+//!           sync/ (merge, sealed objects, WebDAV; sync/model.rs is its domain)
 //!    ↑
 //! facades   ffi.rs (uniffi, behind the `uniffi` feature), the CLI crate   one-line delegations
 //! ```
@@ -47,6 +48,7 @@ pub mod error;
 pub mod ffi;
 pub mod otp;
 pub mod push;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod uri;

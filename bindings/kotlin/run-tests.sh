@@ -51,11 +51,12 @@ if [ -n "$unsigned" ]; then
 fi
 log "generated Kotlin API: no unsigned types"
 
-trap 'pi_stop; edumfa_stop' EXIT
+trap 'pi_stop; edumfa_stop; dav_stop' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 pi_start kotlin-tests
 edumfa_start kotlin-tests
+dav_start kotlin-tests
 
 # -B: no colours or progress bars; -ntp: no download lines (the first run downloads ~85 MB into
 # ~/.m2). Not -q: surefire's per-class and closing "Tests run: N, Failures: 0, …" lines must show.

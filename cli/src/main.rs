@@ -6,6 +6,7 @@ mod prompt;
 mod push;
 mod qr;
 mod store;
+mod sync;
 mod view;
 
 use std::path::PathBuf;
@@ -93,6 +94,11 @@ enum Command {
     Offset {
         #[arg(allow_negative_numbers = true)]
         seconds: Option<i64>,
+    },
+    /// End-to-end encrypted sync through your own WebDAV server; without a command, one round.
+    Sync {
+        #[command(subcommand)]
+        command: Option<sync::SyncCommand>,
     },
     /// Push approvals: enroll tokens, receive sign-in requests, approve or deny them.
     Push {
@@ -392,6 +398,7 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
             Ok(())
         }
         Command::Push { command } => push::run(vault, command),
+        Command::Sync { command } => sync::run(vault, command),
         Command::Export { backup: Some(_), qr: true, .. } => {
             Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))
         }

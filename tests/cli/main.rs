@@ -11,6 +11,7 @@ mod qr;
 mod robustness;
 mod stateless;
 mod support;
+mod sync;
 mod vault;
 #[path = "../support/wire.rs"]
 mod wire;

@@ -275,7 +275,7 @@ fn clip(message: &str) -> String {
     crate::text::clean(message).chars().take(300).collect()
 }
 
-fn network(e: reqwest::Error) -> Error {
+pub(crate) fn network(e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -9,9 +9,11 @@ mod access;
 mod push;
 mod record;
 pub mod schema;
+mod sync;
 
 pub use access::VaultAccess;
 pub use push::StoredKey;
+pub use sync::{SyncProgress, SyncSnapshot};
 
 /// The 32-byte key that seals the vault's secrets. The platform keystore (Android Keystore, iOS
 /// Keychain) or the CLI's key file supplies it.
@@ -284,7 +286,7 @@ impl Vault {
             .optional()?
             .unwrap_or(0);
         let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts ORDER BY sort_order, id"))?;
+            self.conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts ORDER BY sort_order, uid"))?;
         let mut rows = stmt.query([])?;
         let mut entries = Vec::new();
         let mut damaged = Vec::new();
@@ -371,6 +373,8 @@ impl Vault {
                 "UPDATE accounts SET counter = ?1, last_used_at = ?2 WHERE id = ?3",
                 params![next as i64, now, id],
             )?;
+            let uid = self.uid_in(&tx, id)?;
+            self.record_change(&tx, &uid, &["counter"])?;
         } else {
             tx.execute("UPDATE accounts SET last_used_at = ?1 WHERE id = ?2", params![now, id])?;
         }
@@ -419,12 +423,13 @@ impl Vault {
         let names = (data.issuer.as_str(), data.label.as_str(), group);
         let sealed = record::seal(&self.sealer, id, &uid, p, data.secret.expose(), names)?;
         tx.prepare_cached("UPDATE accounts SET record_enc = ?1 WHERE id = ?2")?.execute(params![sealed, id])?;
+        self.record_change(tx, &uid, &["entry"])?;
         Ok(id)
     }
 
     /// Changes the issuer and label of an account.
     pub fn rename(&self, id: i64, issuer: &Name, label: &Name) -> Result<()> {
-        self.reseal_names(id, |a| {
+        self.reseal_names(id, &["issuer", "label"], |a| {
             a.issuer = issuer.as_str().to_owned();
             a.label = label.as_str().to_owned();
         })
@@ -433,7 +438,7 @@ impl Vault {
     /// Files an account under a group, or under none.
     pub fn set_group(&self, id: i64, group: Option<&Name>) -> Result<()> {
         let group = group.map(Name::as_str).filter(|g| !g.is_empty()).map(str::to_owned);
-        self.reseal_names(id, |a| a.group = group)
+        self.reseal_names(id, &["group"], |a| a.group = group)
     }
 
     /// Group names in use, sorted (decrypted names, sorted in memory).
@@ -448,9 +453,10 @@ impl Vault {
     /// Removes an account for good.
     pub fn remove(&self, id: i64) -> Result<()> {
         let tx = self.begin_write()?;
-        if tx.execute("DELETE FROM accounts WHERE id = ?1", [id])? == 0 {
-            return Err(Error::NoSuchAccount(id));
-        }
+        let uid = self.uid_in(&tx, id)?;
+        tx.execute("DELETE FROM accounts WHERE id = ?1", [id])?;
+        // A tombstone, so the removal reaches synced devices and no device brings it back.
+        self.record_change(&tx, &uid, &["removed"])?;
         tx.commit()?;
         Ok(())
     }
@@ -459,7 +465,7 @@ impl Vault {
     pub fn reorder(&self, ids: &[i64]) -> Result<()> {
         let tx = self.begin_write()?;
         let mut current: Vec<i64> = tx
-            .prepare("SELECT id FROM accounts ORDER BY sort_order, id")?
+            .prepare("SELECT id FROM accounts ORDER BY sort_order, uid")?
             .query_map([], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         if let Some(&missing) = ids.iter().find(|id| !current.contains(id)) {
@@ -474,7 +480,10 @@ impl Vault {
         }
         let mut stmt = tx.prepare("UPDATE accounts SET sort_order = ?1 WHERE id = ?2 AND sort_order != ?1")?;
         for (position, id) in order.iter().enumerate() {
-            stmt.execute(params![position as i64, id])?;
+            if stmt.execute(params![position as i64, id])? > 0 {
+                let uid = self.uid_in(&tx, *id)?;
+                self.record_change(&tx, &uid, &["order"])?;
+            }
         }
         drop(stmt);
         tx.commit()?;
@@ -643,6 +652,9 @@ fn migrate_step(tx: &Transaction<'_>, sealer: &Sealer, version: i64) -> Result<(
     }
     if version == 4 {
         push::seal_push_text_v5(tx, sealer)?;
+    }
+    if version == 7 {
+        sync::stamp_existing_v8(tx)?;
     }
     if version == 0 {
         let check = sealer.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;

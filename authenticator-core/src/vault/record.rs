@@ -38,6 +38,11 @@ pub(super) struct Opened {
 }
 
 impl StoredRow {
+    /// The row's stable identity (its UUID in sync).
+    pub fn uid(&self) -> &[u8] {
+        &self.uid
+    }
+
     pub fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         let kind: Option<OtpKind> = row.get::<_, String>(2)?.parse().ok();
         let algorithm = row.get::<_, String>(3)?.parse().ok();
@@ -212,7 +217,8 @@ impl Vault {
     }
 
     /// Re-seals row `id` with new names (same secret, uid and parameters).
-    pub(super) fn reseal_names(&self, id: i64, edit: impl FnOnce(&mut Account)) -> Result<()> {
+    /// Records the write of `fields` in sync's change log.
+    pub(super) fn reseal_names(&self, id: i64, fields: &[&str], edit: impl FnOnce(&mut Account)) -> Result<()> {
         let tx = self.begin_write()?;
         let (row, mut opened) = self.open_row_in(&tx, id)?;
         edit(&mut opened.account);
@@ -223,6 +229,7 @@ impl Vault {
             "UPDATE accounts SET record_enc = ?1, updated_at = ?2 WHERE id = ?3",
             params![sealed, crate::time::now(), id],
         )?;
+        self.record_change(&tx, &row.uid, fields)?;
         tx.commit()?;
         Ok(())
     }

@@ -35,13 +35,23 @@
 //!   - `backup_key` (BLOB, since version 6): the backup key derived once from the backup
 //!     password, with its salt and Argon2id cost, sealed under the data key (associated data
 //!     `meta.backup_key`). Absent while automatic backups are off.
+//!   - `sync_device` (BLOB, since version 8): 16 random bytes naming this device in sync stamps.
+//!   - `sync_hlc` (INTEGER, since version 8): the last hybrid logical clock reading this vault
+//!     issued or saw (Unix milliseconds << 16 | counter); every stamp is above it.
+//!   - `sync_settings` (BLOB, since version 8): the sync service's settings (server, user, server
+//!     password, sync key), opaque to the vault, sealed under the data key with
+//!     `meta.sync_settings` as associated data. Absent when sync is not set up.
+//!   - `sync_generation` (INTEGER), `sync_last_success` (INTEGER, Unix seconds),
+//!     `sync_last_error` (TEXT, a typed error's message, never a secret): sync's progress.
 //!
 //! ## `accounts` (since version 1; sealed records since version 3)
 //! One row per OTP account. Nothing that names the account is stored in clear.
 //! - `id`: stable identifier the UI uses (`AUTOINCREMENT`, so a deleted account's id is never
 //!   given to another one while the UI may still hold it).
 //! - `uid`: 16 random bytes drawn when the row is made, never changed: the row's identity in
-//!   the associated data, beside `id`.
+//!   the associated data, beside `id`, and since version 8 the account's identity across
+//!   devices (its UUID in sync: the same account has the same uid on every synced device, its
+//!   `id` is local). Lists sort ties of `sort_order` by `uid`, so synced devices agree.
 //! - `kind`: `totp`, `hotp` or `steam`.
 //! - `algorithm`: `SHA1`, `SHA256` or `SHA512` (always `SHA1` for Steam).
 //! - `digits`: code length, 4 to 10 (5 for Steam, whose codes are letters and digits).
@@ -67,6 +77,20 @@
 //! only. Migration 3 seals each row's record from them (a row whose secret no longer opened
 //! keeps its old bytes and stays reported as damaged) and rebuilds the table without them,
 //! keeping the AUTOINCREMENT high-water mark.
+//!
+//! ## `sync_clock` (since version 8)
+//! The change log of sync, compacted to the last write of each field of each account: who wrote
+//! it and when, on a hybrid logical clock (see `crate::sync::model`). Every account edit records
+//! its stamp here in the same transaction, whether sync is set up or not.
+//! - `uid`: the account's `accounts.uid` (kept after the account is removed, for its tombstone).
+//! - `field`: `entry` (creation: parameters and secret), `issuer`, `label`, `group`, `order`
+//!   (list position), `counter` (HOTP; merges by maximum, the stamp only marks it pending) or
+//!   `removed` (a tombstone; the account's other rows are deleted with it).
+//! - `hlc`, `device`: the write's clock reading and device id. A field without a row was last
+//!   written at the account's `entry` stamp.
+//! - `pending`: 1 until a sync round has put the write on the server.
+//!
+//! Migration 8 stamps every existing account's `entry` with this device and its creation time.
 //!
 //! ## `push_tokens` (since version 2)
 //! One row per privacyIDEA push token enrolled on this device.
@@ -143,7 +167,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 7;
+pub const LATEST: i64 = 8;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -245,6 +269,16 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
          CHECK (protocol IN ('privacyidea', 'edupush', 'tiqr'));
      ALTER TABLE push_tokens ADD COLUMN key_type TEXT NOT NULL DEFAULT 'rsa'
          CHECK (key_type IN ('rsa', 'p256', 'ocra-secret'));",
+    // 8: sync's change log (the vault then draws the device id and stamps every account's
+    // creation, see `sync::stamp_existing_v8`).
+    "CREATE TABLE sync_clock (
+         uid     BLOB NOT NULL CHECK (length(uid) = 16),
+         field   TEXT NOT NULL CHECK (field IN ('entry', 'issuer', 'label', 'group', 'order', 'counter', 'removed')),
+         hlc     INTEGER NOT NULL,
+         device  BLOB NOT NULL CHECK (length(device) = 16),
+         pending INTEGER NOT NULL DEFAULT 1 CHECK (pending IN (0, 1)),
+         PRIMARY KEY (uid, field)
+     ) STRICT, WITHOUT ROWID;",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old

@@ -1,0 +1,317 @@
+//! Sync's domain: hybrid logical clocks, the replicated state of the accounts, and its merge.
+//!
+//! The state is a CRDT (a join-semilattice): [`State::merge`] is commutative, associative and
+//! idempotent, so devices that exchange states in any order, any number of times, end with the
+//! same accounts. Per account (keyed by its stable 16-byte uid):
+//! - the code parameters and secret never change after creation (an edit is a new account);
+//! - issuer, label, group and list position are last-writer-wins registers, each with the
+//!   [`Stamp`] of its last write: the larger hybrid logical clock wins, then the larger device id
+//!   (and, for two writes with one stamp, which never happens, the larger value);
+//! - the HOTP counter merges by maximum, so a code handed out on one device is never handed out
+//!   again on another;
+//! - a removal is a tombstone that wins over everything: a rename on one device and a removal on
+//!   the other give a removed account, whatever their order in time (an account is never brought
+//!   back by an edit made before its removal was known). The tombstone keeps no name or secret.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Length of a device id and of an account uid, in bytes.
+pub const ID_LEN: usize = 16;
+
+/// A hybrid logical clock reading: Unix milliseconds in the upper 48 bits, a counter in the lower
+/// 16, so readings follow wall-clock time yet always grow, even when the clock goes back.
+pub type Hlc = u64;
+
+/// The next reading after `last`, at wall-clock `now_ms` (Unix milliseconds).
+pub fn hlc_next(last: Hlc, now_ms: u64) -> Hlc {
+    (now_ms << 16).max(last.saturating_add(1))
+}
+
+/// Who wrote a value and when: ordered by clock, then device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Stamp {
+    /// The writer's clock reading.
+    pub hlc: Hlc,
+    /// The writer's device id.
+    #[serde(with = "hex::serde")]
+    pub device: [u8; ID_LEN],
+}
+
+/// A last-writer-wins register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lww<T> {
+    /// The value.
+    pub value: T,
+    /// Its write.
+    pub stamp: Stamp,
+}
+
+impl<T: Ord + Clone> Lww<T> {
+    /// A register written at `stamp`.
+    pub fn new(value: T, stamp: Stamp) -> Self {
+        Self { value, stamp }
+    }
+
+    fn merge(&self, other: &Self) -> Self {
+        if (other.stamp, &other.value) > (self.stamp, &self.value) { other.clone() } else { self.clone() }
+    }
+}
+
+/// What never changes after an account is made: its code parameters and secret.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Entry {
+    /// `totp`, `hotp` or `steam`.
+    pub kind: String,
+    /// `SHA1`, `SHA256` or `SHA512`.
+    pub algorithm: String,
+    /// Code length.
+    pub digits: u8,
+    /// Seconds per code.
+    pub period: u32,
+    /// The shared secret (wiped on drop; `Debug` hides it).
+    #[serde(with = "hex::serde")]
+    pub secret: Vec<u8>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+/// A live account's replicated fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fields {
+    /// Parameters and secret, stamped with the creation.
+    pub entry: Lww<Entry>,
+    /// Service name.
+    pub issuer: Lww<String>,
+    /// Account name.
+    pub label: Lww<String>,
+    /// Folder, if any.
+    pub group: Lww<Option<String>>,
+    /// Position in the list (ties sort by uid).
+    pub order: Lww<i64>,
+    /// HOTP counter of the next code (0 for time-based kinds); merges by maximum.
+    pub counter: u64,
+}
+
+impl Fields {
+    fn merge(&self, other: &Self) -> Self {
+        Self {
+            entry: self.entry.merge(&other.entry),
+            issuer: self.issuer.merge(&other.issuer),
+            label: self.label.merge(&other.label),
+            group: self.group.merge(&other.group),
+            order: self.order.merge(&other.order),
+            counter: self.counter.max(other.counter),
+        }
+    }
+
+    /// The largest stamp among the fields.
+    pub fn latest(&self) -> Stamp {
+        [self.entry.stamp, self.issuer.stamp, self.label.stamp, self.group.stamp, self.order.stamp]
+            .into_iter()
+            .max()
+            .expect("five stamps")
+    }
+}
+
+/// One account in the replicated state: live, or a tombstone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// A live account.
+    Live(Box<Fields>),
+    /// A removed account: the removal's stamp (the largest, when removed on several devices).
+    Removed(Stamp),
+}
+
+impl Record {
+    /// The join of two records of one account.
+    pub fn merge(&self, other: &Self) -> Self {
+        match (self, other) {
+            (Record::Live(a), Record::Live(b)) => Record::Live(Box::new(a.merge(b))),
+            (Record::Removed(a), Record::Removed(b)) => Record::Removed(*a.max(b)),
+            (Record::Removed(s), Record::Live(_)) | (Record::Live(_), Record::Removed(s)) => Record::Removed(*s),
+        }
+    }
+
+    /// The largest stamp the record holds.
+    pub fn latest(&self) -> Stamp {
+        match self {
+            Record::Live(f) => f.latest(),
+            Record::Removed(s) => *s,
+        }
+    }
+}
+
+/// Every account a vault knows, by uid (hex), tombstones included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Records by account uid, as lowercase hex.
+    pub records: BTreeMap<String, Record>,
+}
+
+impl State {
+    /// The join of two states: every account of either, each record merged.
+    pub fn merge(&self, other: &Self) -> Self {
+        let mut records = self.records.clone();
+        for (uid, theirs) in &other.records {
+            records.entry(uid.clone()).and_modify(|ours| *ours = ours.merge(theirs)).or_insert_with(|| theirs.clone());
+        }
+        Self { records }
+    }
+
+    /// The largest clock reading in the state (0 when empty).
+    pub fn max_hlc(&self) -> Hlc {
+        self.records.values().map(|r| r.latest().hlc).max().unwrap_or(0)
+    }
+
+    /// Live accounts in list order: by position, then uid (the same on every device).
+    pub fn live_in_order(&self) -> Vec<(&str, &Fields)> {
+        let mut live: Vec<(&str, &Fields)> = self
+            .records
+            .iter()
+            .filter_map(|(uid, r)| match r {
+                Record::Live(f) => Some((uid.as_str(), &**f)),
+                Record::Removed(_) => None,
+            })
+            .collect();
+        live.sort_by(|a, b| (a.1.order.value, a.0).cmp(&(b.1.order.value, b.0)));
+        live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn stamp(hlc: u64, device: u8) -> Stamp {
+        Stamp { hlc, device: [device; ID_LEN] }
+    }
+
+    fn fields(name: &str, at: Stamp, counter: u64) -> Fields {
+        let entry = Entry {
+            kind: "hotp".into(),
+            algorithm: "SHA1".into(),
+            digits: 6,
+            period: 30,
+            secret: b"12345678901234567890".to_vec(),
+        };
+        Fields {
+            entry: Lww::new(entry, at),
+            issuer: Lww::new(name.into(), at),
+            label: Lww::new("alice".into(), at),
+            group: Lww::new(None, at),
+            order: Lww::new(0, at),
+            counter,
+        }
+    }
+
+    #[test]
+    fn the_clock_follows_wall_time_and_never_goes_back() {
+        assert_eq!(hlc_next(0, 1_000), 1_000 << 16);
+        assert_eq!(hlc_next(2_000 << 16, 1_000), (2_000 << 16) + 1);
+    }
+
+    #[test]
+    fn later_rename_wins_field_by_field_and_counters_take_the_maximum() {
+        let base = fields("GitHub", stamp(1, 1), 3);
+        let mut a = base.clone();
+        a.issuer = Lww::new("GitHub A".into(), stamp(5, 1));
+        a.counter = 7;
+        let mut b = base.clone();
+        b.issuer = Lww::new("GitHub B".into(), stamp(4, 2));
+        b.label = Lww::new("bob".into(), stamp(6, 2));
+        b.counter = 5;
+        let merged = Record::Live(Box::new(a)).merge(&Record::Live(Box::new(b)));
+        let Record::Live(m) = merged else { panic!("live") };
+        assert_eq!((m.issuer.value.as_str(), m.label.value.as_str(), m.counter), ("GitHub A", "bob", 7));
+    }
+
+    #[test]
+    fn equal_clocks_are_broken_by_device_id() {
+        let a = Lww::new("from 1".to_string(), stamp(9, 1));
+        let b = Lww::new("from 2".to_string(), stamp(9, 2));
+        assert_eq!(a.merge(&b).value, "from 2");
+        assert_eq!(b.merge(&a).value, "from 2");
+    }
+
+    #[test]
+    fn a_removal_wins_over_a_later_rename_on_another_device() {
+        let removed = Record::Removed(stamp(5, 1));
+        let mut renamed = fields("GitHub", stamp(1, 2), 0);
+        renamed.issuer = Lww::new("Renamed".into(), stamp(10, 2));
+        assert_eq!(removed.merge(&Record::Live(Box::new(renamed.clone()))), removed);
+        assert_eq!(Record::Live(Box::new(renamed)).merge(&removed), removed);
+    }
+
+    fn arb_stamp() -> impl Strategy<Value = Stamp> {
+        (0u64..6, 0u8..3).prop_map(|(h, d)| stamp(h, d))
+    }
+
+    fn arb_record() -> impl Strategy<Value = Record> {
+        let live = (
+            (prop::sample::select(vec!["A", "B", "C"]), arb_stamp()),
+            (prop::sample::select(vec!["x", "y"]), arb_stamp()),
+            (prop::option::of(prop::sample::select(vec!["Work", "Home"])), arb_stamp()),
+            (0i64..3, arb_stamp()),
+            0u64..10,
+            (prop::sample::select(vec![b"AAAAAAAAAA".to_vec(), b"BBBBBBBBBB".to_vec()]), arb_stamp()),
+        )
+            .prop_map(|(issuer, label, group, order, counter, (secret, created))| {
+                Record::Live(Box::new(Fields {
+                    entry: Lww::new(
+                        Entry { kind: "totp".into(), algorithm: "SHA1".into(), digits: 6, period: 30, secret },
+                        created,
+                    ),
+                    issuer: Lww::new(issuer.0.to_string(), issuer.1),
+                    label: Lww::new(label.0.to_string(), label.1),
+                    group: Lww::new(group.0.map(str::to_string), group.1),
+                    order: Lww::new(order.0, order.1),
+                    counter,
+                }))
+            });
+        prop_oneof![4 => live, 1 => arb_stamp().prop_map(Record::Removed)]
+    }
+
+    fn arb_state() -> impl Strategy<Value = State> {
+        prop::collection::btree_map(prop::sample::select(vec!["01", "02", "03", "04"]), arb_record(), 0..4)
+            .prop_map(|m| State { records: m.into_iter().map(|(k, v)| (k.to_string(), v)).collect() })
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_commutative_associative_and_idempotent(a in arb_state(), b in arb_state(), c in arb_state()) {
+            prop_assert_eq!(a.merge(&b), b.merge(&a));
+            prop_assert_eq!(a.merge(&b).merge(&c), a.merge(&b.merge(&c)));
+            prop_assert_eq!(a.merge(&a), a.clone());
+            prop_assert_eq!(a.merge(&b).merge(&b), a.merge(&b));
+        }
+
+        #[test]
+        fn any_delivery_order_of_many_states_converges(states in prop::collection::vec(arb_state(), 1..6), seed in any::<u64>()) {
+            let forward = states.iter().fold(State::default(), |acc, s| acc.merge(s));
+            let mut shuffled = states.clone();
+            // A deterministic shuffle from the seed, with repeats: order and duplicates must not matter.
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            shuffled.extend(states.iter().take(2).cloned());
+            let backward = shuffled.iter().rev().fold(State::default(), |acc, s| s.merge(&acc));
+            prop_assert_eq!(forward, backward);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `authenticator sync …`: end-to-end encrypted sync through the user's WebDAV server.
+
+use authenticator_core::Vault;
+use authenticator_core::sync::{self, SyncClient, SyncSecret};
+use clap::Subcommand;
+use zeroize::Zeroizing;
+
+use crate::{CliError, CliResult, note, prompt, qr, say};
+
+/// `authenticator sync [COMMAND]`; without a command, one round.
+#[derive(Subcommand)]
+pub enum SyncCommand {
+    /// Set sync up with a WebDAV folder (server password: AUTHENTICATOR_WEBDAV_PASSWORD or asked
+    /// without echo; sync passphrase: AUTHENTICATOR_SYNC_PASSPHRASE or asked, or a pairing code
+    /// from another device with --pairing-code, read from AUTHENTICATOR_SYNC_PAIRING_CODE or
+    /// asked), then sync once.
+    Setup {
+        /// The folder's URL (https; http only on this machine).
+        url: String,
+        /// The user name on the server.
+        #[arg(long, default_value = "")]
+        user: String,
+        /// Join with a pairing code instead of the sync passphrase.
+        #[arg(long)]
+        pairing_code: bool,
+    },
+    /// Show whether sync is set up, the last success and error, and pending changes.
+    Status,
+    /// Show the pairing code (the sync key) as text and as a QR code, to set up another device.
+    Pair {
+        /// Do not ask before showing the key.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Leave sync: forget the server, its password and the sync key (accounts stay).
+    Leave,
+}
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+fn secret_from(env: &str, question: &str) -> CliResult<Zeroizing<String>> {
+    match std::env::var(env) {
+        Ok(value) => Ok(Zeroizing::new(value)),
+        Err(_) => {
+            let value = prompt::hidden(question)?;
+            if value.is_empty() {
+                return Err(CliError::msg(format!("nothing given: type it in a terminal or set {env}")));
+            }
+            Ok(value)
+        }
+    }
+}
+
+/// Runs a sync command (`None`: one round).
+pub fn run(vault: &Vault, command: Option<SyncCommand>) -> CliResult<()> {
+    let client = SyncClient::new()?;
+    match command {
+        None => round(vault, &client),
+        Some(SyncCommand::Setup { url, user, pairing_code }) => {
+            let password = secret_from("AUTHENTICATOR_WEBDAV_PASSWORD", "WebDAV server password: ")?;
+            let secret = if pairing_code {
+                secret_from("AUTHENTICATOR_SYNC_PAIRING_CODE", "Pairing code: ")?
+            } else {
+                secret_from("AUTHENTICATOR_SYNC_PASSPHRASE", "Sync passphrase: ")?
+            };
+            let secret = if pairing_code { SyncSecret::PairingCode(&secret) } else { SyncSecret::Passphrase(&secret) };
+            runtime()?.block_on(sync::setup(vault, &client, &url, &user, &password, secret))?;
+            note!("Sync is set up with {url}");
+            round(vault, &client)
+        }
+        Some(SyncCommand::Status) => {
+            let status = sync::status(vault)?;
+            match &status.server {
+                None => say!("Sync is not set up."),
+                Some(server) => say!("Server: {server} (user {})", status.user.as_deref().unwrap_or_default()),
+            }
+            match status.last_success {
+                Some(at) => say!("Last success: {}", authenticator_core::time::iso8601_utc(at)),
+                None => say!("Last success: never"),
+            }
+            if let Some(error) = &status.last_error {
+                say!("Last error: {error}");
+            }
+            say!("Pending changes: {}", status.pending_changes);
+            Ok(())
+        }
+        Some(SyncCommand::Pair { yes }) => {
+            if !yes {
+                prompt::confirm(
+                    "The pairing code is the sync key: anyone who sees it can read your synced accounts.",
+                    "yes",
+                )?;
+            }
+            let code = sync::pairing_code(vault)?;
+            qr::print(&code)?;
+            say!("{}", code.as_str());
+            note!("On the other device: authenticator sync setup URL --user NAME --pairing-code");
+            Ok(())
+        }
+        Some(SyncCommand::Leave) => {
+            sync::leave(vault)?;
+            note!("Left sync: the server and sync key are forgotten on this device; the accounts stay.");
+            Ok(())
+        }
+    }
+}
+
+fn round(vault: &Vault, client: &SyncClient) -> CliResult<()> {
+    let report = runtime()?.block_on(sync::sync_now(vault, client))?;
+    note!(
+        "Synced: {} account(s) changed here, {} (generation {}).",
+        report.changed_here,
+        if report.uploaded { "changes uploaded" } else { "nothing to upload" },
+        report.generation
+    );
+    Ok(())
+}

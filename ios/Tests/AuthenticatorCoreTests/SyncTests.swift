@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+@testable import AuthenticatorCore
+
+/// End-to-end encrypted sync against the real Apache WebDAV server that ios/run-tests.sh starts
+/// (tests/webdav/server.sh) and names in SYNC_DAV_URL / SYNC_DAV_PASSWORD.
+final class SyncTests: XCTestCase {
+    func testADeviceSyncsThroughWebDAVAndASecondJoinsWithItsPairingCode() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = environment["SYNC_DAV_URL"], !base.isEmpty,
+            let password = environment["SYNC_DAV_PASSWORD"]
+        else {
+            return XCTFail("SYNC_DAV_URL is not set: run ios/run-tests.sh, which starts the WebDAV server")
+        }
+        let url = "\(base)swift-\(UUID().uuidString)/"
+        let phone = try TempVault(self).open()
+        let tablet = try TempVault(self).open()
+        _ = try phone.addAccountFromUri(uri: "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+        XCTAssertNil(try phone.syncStatus().server)
+        try await phone.setupSync(url: url, user: "sync", password: password, passphrase: "swift sync passphrase")
+        let result = try await phone.syncNow()
+        XCTAssertTrue(result.uploaded)
+        XCTAssertEqual(try phone.syncStatus().pendingChanges, 0)
+
+        do {
+            try await tablet.setupSync(url: url, user: "sync", password: password, passphrase: "not it")
+            XCTFail("a wrong passphrase was accepted")
+        } catch let error as AuthError {
+            guard case .Sync(.wrongSecret, _, _) = error else { return XCTFail("\(error)") }
+        }
+        try await tablet.setupSync(url: url, user: "sync", password: password, pairingCode: try phone.syncPairingCode())
+        _ = try await tablet.syncNow()
+        XCTAssertEqual(try tablet.listAccounts().map(\.issuer), ["GitHub"])
+        let now = Int64(Date().timeIntervalSince1970)
+        XCTAssertEqual(try phone.codes(now: now).map(\.value), try tablet.codes(now: now).map(\.value))
+    }
+}
