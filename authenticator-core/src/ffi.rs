@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::account::Name;
 use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
+use crate::clock::{self, ClockStatus};
 use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
+use crate::time::DeviceClock;
 use crate::vault::{Account, DataKey, Vault};
 use crate::{AccountData, AccountError, uri};
 
@@ -230,6 +232,24 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// A time server did not answer, or its answer was refused (wrong address, wrong origin,
+    /// malformed, kiss-of-death, unsynchronised, no `Date`). The offset in force is unchanged.
+    #[error("{detail}")]
+    TimeSource {
+        /// What went wrong, in one line.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// A measured clock offset beyond 24 hours was refused as implausible; the offset in force
+    /// is unchanged.
+    #[error("{detail}")]
+    ImplausibleClock {
+        /// The offset measured, in seconds (server time minus device time).
+        offset_seconds: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// An argument is out of range: a negative time or limit, a number too large for the core.
     #[error("{detail}")]
     InvalidArgument {
@@ -310,6 +330,8 @@ impl From<Error> for AuthError {
             Error::UnknownImportFormat | Error::InvalidImport(_) | Error::FileTooLarge { .. } => {
                 AuthError::InvalidImport { reason, detail }
             }
+            Error::TimeSource(e) => AuthError::TimeSource { reason: e.to_string(), detail },
+            Error::ImplausibleClock { offset_seconds } => AuthError::ImplausibleClock { offset_seconds, detail },
             Error::CounterExhausted(_)
             | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)
@@ -414,6 +436,9 @@ pub struct CodeRecord {
     pub period: i32,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
+    /// A clock correction is in force (manual or measured; see `clock_status`): the code is
+    /// for the corrected time, not the device's.
+    pub clock_corrected: bool,
 }
 
 impl std::fmt::Debug for CodeRecord {
@@ -606,15 +631,16 @@ impl Authenticator {
     /// Every account's code at `now` (Unix seconds, device clock): one call per screen refresh.
     pub fn codes(&self, now: i64) -> FfiResult<Vec<CodeRecord>> {
         let now = unix_seconds(now)?;
-        let codes = self.with(|v| v.codes(now))?;
-        codes.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code)).collect()
+        let (codes, offset) = self.with(|v| Ok((v.codes(now)?, v.clock_offset()?)))?;
+        codes.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code, offset != 0)).collect()
     }
 
     /// Takes a code to use it (copy, autofill): records the use; advances an HOTP counter.
     pub fn take_code(&self, id: i64, now: i64) -> FfiResult<CodeRecord> {
         let now = unix_seconds(now)?;
-        let (params, code) = self.with(|v| Ok((v.account(id)?.params, v.take_code(id, now)?)))?;
-        code_record(id, &params, code)
+        let (params, code, offset) =
+            self.with(|v| Ok((v.account(id)?.params, v.take_code(id, now)?, v.clock_offset()?)))?;
+        code_record(id, &params, code, offset != 0)
     }
 
     /// An encrypted backup of every OTP account (not push tokens: they are bound to this
@@ -659,9 +685,43 @@ impl Authenticator {
         self.with(|v| v.clock_offset())
     }
 
-    /// Sets the seconds added to the device clock for every code (at most 100 years either way).
+    /// Sets the seconds added to the device clock for every code (at most 100 years either way),
+    /// and puts this manual offset in force (automatic correction off).
     pub fn set_clock_offset(&self, seconds: i64) -> FfiResult<()> {
         self.with(|v| v.set_clock_offset(seconds))
+    }
+
+    /// The offset in force, where it came from, the last measurement, and a banner line when the
+    /// device clock was measured more than 10 s off.
+    pub fn clock_status(&self) -> FfiResult<ClockStatus> {
+        self.with(clock::status)
+    }
+
+    /// Automatic correction on (measured offsets apply) or off (the manual offset applies).
+    pub fn set_clock_automatic(&self, automatic: bool) -> FfiResult<()> {
+        self.with(|v| clock::set_automatic(v, automatic))
+    }
+
+    /// Measures the device clock against the SNTP server the user named (`host`, `host:port`),
+    /// the device clock reading `now_ms` (Unix milliseconds) at the call. Failures leave the
+    /// offset unchanged (`TimeSource`, `ImplausibleClock`, `Network`).
+    pub async fn check_clock_ntp(&self, server: String, now_ms: i64) -> FfiResult<ClockStatus> {
+        let device = DeviceClock::reading(now_ms);
+        let m = spawn(async move {
+            tokio::task::spawn_blocking(move || clock::sntp::query(&server, device, clock::NTP_TIMEOUT))
+                .await
+                .map_err(|_| Error::Network("the time check was interrupted".into()))?
+        })
+        .await?;
+        self.with(|v| clock::record(v, m))
+    }
+
+    /// Measures the device clock against the `Date` header of an https URL the user named, the
+    /// device clock reading `now_ms` (Unix milliseconds) at the call.
+    pub async fn check_clock_https(&self, url: String, now_ms: i64) -> FfiResult<ClockStatus> {
+        let (client, device) = (self.client.clone(), DeviceClock::reading(now_ms));
+        let m = spawn(async move { clock::measure_https(&client, &url, device).await }).await?;
+        self.with(|v| clock::record(v, m))
     }
 
     /// Enrolls a push token from an `otpauth://pipush/…` or `pia://…` URI (generates an RSA-4096
@@ -768,7 +828,7 @@ fn unix_seconds(now: i64) -> FfiResult<u64> {
         .map_err(|_| AuthError::invalid_argument(format!("time {now} is before 1970 (negative Unix seconds)")))
 }
 
-fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiResult<CodeRecord> {
+fn code_record(account_id: i64, params: &OtpParams, code: crate::Code, corrected: bool) -> FfiResult<CodeRecord> {
     // Checked: a `now` near i64::MAX plus the clock offset can end a window past i64::MAX.
     let time = |t: u64| {
         i64::try_from(t).map_err(|_| AuthError::invalid_argument(format!("time {t} is beyond the range of i64")))
@@ -782,6 +842,7 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiRes
         seconds_left: count_i32(code.seconds_left),
         period: count_i32(params.period()),
         kind: params.kind(),
+        clock_corrected: corrected,
     })
 }
 

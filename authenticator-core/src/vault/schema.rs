@@ -20,8 +20,17 @@
 //!   - `key_check` (BLOB): a fixed marker sealed under the data key. Opening the vault unseals it
 //!     first; when that fails the key is wrong and the open fails with `WrongKey` before anything
 //!     is written, rather than producing garbage codes later.
-//!   - `clock_offset` (INTEGER): seconds added to the device clock for every code, for devices
-//!     whose clock is wrong and cannot be fixed. Absent means 0.
+//!   - `clock_offset` (INTEGER): the manual clock offset, seconds added to the device clock for
+//!     every code, for devices whose clock is wrong and cannot be fixed. Absent means 0.
+//!   - `clock_mode` (TEXT, no migration: absent in older vaults): `automatic` (the measured
+//!     correction applies) or `manual` (`clock_offset` applies). Absent: `manual` when a non-zero
+//!     `clock_offset` is stored (so an offset set before keeps working), else `automatic`.
+//!   - `clock_correction` (TEXT, JSON): the correction automatic mode applies, `{"seconds": n,
+//!     "measurement": {…}}`, with the measurement that set it; absent when none is needed.
+//!   - `clock_measurement` (TEXT, JSON): the last accepted measurement, `{"source": "ntp" |
+//!     "https" | "privacy_idea", "offset_ms", "uncertainty_ms", "measured_at_ms"}` (offset =
+//!     server time minus device time). See `crate::clock`. Nothing here names a server.
+//!     A clock value that does not parse counts as absent: settings never lock the vault.
 //!
 //! ## `accounts` (since version 1; sealed records since version 3)
 //! One row per OTP account. Nothing that names the account is stored in clear.
