@@ -1,6 +1,7 @@
 //! `authenticator`: the terminal app on the authenticator core.
 
 mod backup;
+mod clock;
 mod prompt;
 mod push;
 mod qr;
@@ -88,10 +89,17 @@ enum Command {
     Group { query: String, group: Option<String> },
     /// Move an account to a position in the list (1 = top).
     Move { query: String, position: usize },
-    /// Show or set the clock offset, in seconds added to this device's clock.
+    /// Show the clock offset in force, or set a manual one (seconds added to this device's
+    /// clock; setting one turns automatic correction off).
     Offset {
         #[arg(allow_negative_numbers = true)]
         seconds: Option<i64>,
+    },
+    /// The clock: the offset in force, its source and age; `check` measures it against an NTP
+    /// server or an HTTPS URL; `auto on|off` chooses measured or manual correction.
+    Time {
+        #[command(subcommand)]
+        command: Option<clock::TimeCommand>,
     },
     /// Push approvals: enroll tokens, receive sign-in requests, approve or deny them.
     Push {
@@ -293,6 +301,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::List { .. } | Command::Codes { .. } | Command::Export { .. } | Command::ShowQr { .. } => true,
         Command::Code { next, .. } => *next,
         Command::Offset { seconds } => seconds.is_none(),
+        Command::Time { command } => command.is_none(),
         Command::Import { dry_run, .. } => *dry_run,
         _ => false,
     };
@@ -304,6 +313,9 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::List { json } => list(&vault, json),
         Command::Codes { once } => {
             warn_damaged(&vault, "no codes for")?;
+            if let Some(warning) = clock::warning(&vault)? {
+                say!("{warning}");
+            }
             view::codes(&vault, once)
         }
         Command::Code { query, at, next, .. } => {
@@ -373,6 +385,7 @@ fn run(cli: Cli) -> CliResult<()> {
             say!("{}", vault.clock_offset()?);
             Ok(())
         }
+        Command::Time { command } => clock::run(&vault, command),
         Command::Push { command } => push::run(&vault, command),
         Command::Export { backup: Some(_), qr: true, .. } => {
             Err(CliError::msg("--qr draws Google Authenticator migration codes: use it with --google"))

@@ -2,6 +2,9 @@
 //! user would, in a data directory of its own.
 
 mod backup;
+#[path = "../support/chrony.rs"]
+mod chrony;
+mod clock;
 mod export;
 mod files;
 mod passphrase;
