@@ -534,6 +534,7 @@ fn polls_measure_the_servers_clock(server: &Server) {
         assert!((m.offset_ms + device_error_ms).abs() <= 500, "{device_error_ms}: {m:?}");
         assert!(m.uncertainty_ms < 500, "the precise `time` field, not the Date header: {m:?}");
         assert_eq!((status.automatic, status.offset_seconds), (true, -device_error_ms / 1000), "{status:?}");
+        println!("  device off by {device_error_ms} ms: measured {} ± {} ms", m.offset_ms, m.uncertainty_ms);
     }
     server.delete_token(&serial);
 }
