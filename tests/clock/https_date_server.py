@@ -30,4 +30,5 @@ context.load_cert_chain(os.path.join(HERE, "server.pem"), os.path.join(HERE, "se
 server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 sys.stdout.close()
+os.close(1)  # EOF for a reader that reads to the end (sys.stdout does not own fd 1)
 server.serve_forever()
