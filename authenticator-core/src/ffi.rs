@@ -953,6 +953,8 @@ mod tests {
             Error::WrongPin { attempts_left: 2 },
             Error::LockedOut { retry_after_seconds: u64::MAX },
             Error::WeakPassword(usize::MAX),
+            Error::ImplausibleClock { offset_seconds: -172_800 },
+            Error::TimeSource(crate::clock::TimeSourceError::KissOfDeath("RATE".into())),
         ];
         for e in errors {
             let display = e.to_string();
@@ -965,6 +967,10 @@ mod tests {
                 AuthError::PasswordRequired { detail } => assert!(detail.contains("password"), "{detail}"),
                 AuthError::LockedOut { retry_after_seconds, .. } => assert_eq!(*retry_after_seconds, i64::MAX),
                 AuthError::WeakPassword { min_chars, .. } => assert_eq!(*min_chars, i32::MAX),
+                AuthError::ImplausibleClock { offset_seconds, detail } => {
+                    assert_eq!((*offset_seconds, detail.contains("24 hours")), (-172_800, true))
+                }
+                AuthError::TimeSource { reason, .. } => assert!(reason.contains("kiss-of-death code RATE"), "{reason}"),
                 AuthError::WrongPin { attempts_left, detail } => {
                     assert_eq!((*attempts_left, detail.contains('2')), (2, true))
                 }
