@@ -4,6 +4,7 @@ transmit timestamp as the origin. --stratum 0 --code DENY makes it a kiss-of-dea
 Prints its port on stdout, then serves until killed."""
 import argparse
 import os
+import signal
 import socket
 import struct
 import sys
@@ -13,6 +14,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--stratum", type=int, default=2)
 parser.add_argument("--code", default="")
 args = parser.parse_args()
+# XCTest starts children with most signals blocked and some ignored (both survive exec): take
+# the defaults back, so the test's terminate() stops us.
+signal.pthread_sigmask(signal.SIG_SETMASK, set())
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.bind(("127.0.0.1", 0))
@@ -26,5 +31,5 @@ while True:
     now = time.time() + 2_208_988_800
     stamp = struct.pack("!II", int(now), int((now % 1) * 2**32))
     code = args.code.encode("ascii")[:4].ljust(4, b"\0")
-    reply = bytes([0b00_100_100, args.stratum, 6, 0xEC]) + bytes(8) + code + request[40:48] + stamp + stamp
+    reply = bytes([0b00_100_100, args.stratum, 6, 0xEC]) + bytes(8) + code + stamp + request[40:48] + stamp + stamp
     sock.sendto(reply, peer)
