@@ -1,12 +1,9 @@
 //! The clock's domain: where a time came from, what a measurement found, and which correction
 //! is in force. No I/O.
 
-use serde::{Deserialize, Serialize};
-
 /// Where a clock offset came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[serde(rename_all = "snake_case")]
 pub enum TimeSource {
     /// Typed in by the user.
     Manual,
@@ -28,10 +25,27 @@ impl TimeSource {
             TimeSource::PrivacyIdea => "privacyIDEA",
         }
     }
+
+    /// The name stored in the vault: `manual`, `ntp`, `https`, `privacy_idea`.
+    pub fn key(self) -> &'static str {
+        match self {
+            TimeSource::Manual => "manual",
+            TimeSource::Ntp => "ntp",
+            TimeSource::Https => "https",
+            TimeSource::PrivacyIdea => "privacy_idea",
+        }
+    }
+
+    /// The source stored under `key` (see [`TimeSource::key`]).
+    pub fn from_key(key: &str) -> Option<Self> {
+        [TimeSource::Manual, TimeSource::Ntp, TimeSource::Https, TimeSource::PrivacyIdea]
+            .into_iter()
+            .find(|s| s.key() == key)
+    }
 }
 
 /// One measurement of the device clock against a server's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Measurement {
     /// What was asked.
@@ -45,8 +59,24 @@ pub struct Measurement {
     pub measured_at_ms: i64,
 }
 
+impl Measurement {
+    /// As the vault stores it: `source offset_ms uncertainty_ms measured_at_ms`.
+    pub fn to_text(&self) -> String {
+        format!("{} {} {} {}", self.source.key(), self.offset_ms, self.uncertainty_ms, self.measured_at_ms)
+    }
+
+    /// Reads [`Measurement::to_text`]; None when `text` is not one.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let mut words = text.split(' ');
+        let source = TimeSource::from_key(words.next()?)?;
+        let mut number = || words.next()?.parse::<i64>().ok();
+        let (offset_ms, uncertainty_ms, measured_at_ms) = (number()?, number()?, number()?);
+        words.next().is_none().then_some(Measurement { source, offset_ms, uncertainty_ms, measured_at_ms })
+    }
+}
+
 /// The correction automatic mode applies: the measurement that set it, rounded to seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Correction {
     /// Seconds added to the device clock for every code.
     pub seconds: i64,

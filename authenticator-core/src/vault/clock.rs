@@ -25,15 +25,15 @@ impl Vault {
         let mut put = tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
         put.execute(("clock_mode", mode))?;
         put.execute(("clock_offset", state.manual_offset))?;
-        let mut json = |key: &str, value: Option<String>| -> Result<()> {
+        let mut text = |key: &str, value: Option<String>| -> Result<()> {
             match value {
                 Some(text) => put.execute((key, text)).map(drop)?,
                 None => tx.execute("DELETE FROM meta WHERE key = ?1", [key]).map(drop)?,
             }
             Ok(())
         };
-        json("clock_correction", state.correction.map(|c| serde_json::to_string(&c)).transpose()?)?;
-        json("clock_measurement", state.last.map(|m| serde_json::to_string(&m)).transpose()?)?;
+        text("clock_correction", state.correction.map(|c| format!("{} {}", c.seconds, c.measurement.to_text())))?;
+        text("clock_measurement", state.last.map(|m| m.to_text()))?;
         drop(put);
         tx.commit()?;
         Ok(out)
@@ -64,7 +64,10 @@ pub(super) fn read(conn: &Connection) -> Result<ClockState> {
         _ if manual_offset != 0 => ClockMode::Manual,
         _ => ClockMode::Automatic,
     };
-    let correction: Option<Correction> = text("clock_correction")?.and_then(|t| serde_json::from_str(&t).ok());
-    let last: Option<Measurement> = text("clock_measurement")?.and_then(|t| serde_json::from_str(&t).ok());
+    let correction = text("clock_correction")?.and_then(|t| {
+        let (seconds, measurement) = t.split_once(' ')?;
+        Some(Correction { seconds: seconds.parse().ok()?, measurement: Measurement::from_text(measurement)? })
+    });
+    let last = text("clock_measurement")?.and_then(|t| Measurement::from_text(&t));
     Ok(ClockState { mode, manual_offset, correction, last })
 }

@@ -25,11 +25,12 @@
 //!   - `clock_mode` (TEXT, no migration: absent in older vaults): `automatic` (the measured
 //!     correction applies) or `manual` (`clock_offset` applies). Absent: `manual` when a non-zero
 //!     `clock_offset` is stored (so an offset set before keeps working), else `automatic`.
-//!   - `clock_correction` (TEXT, JSON): the correction automatic mode applies, `{"seconds": n,
-//!     "measurement": {…}}`, with the measurement that set it; absent when none is needed.
-//!   - `clock_measurement` (TEXT, JSON): the last accepted measurement, `{"source": "ntp" |
-//!     "https" | "privacy_idea", "offset_ms", "uncertainty_ms", "measured_at_ms"}` (offset =
-//!     server time minus device time). See `crate::clock`. Nothing here names a server.
+//!   - `clock_measurement` (TEXT): the last accepted measurement, as `source offset_ms
+//!     uncertainty_ms measured_at_ms` (source `ntp`, `https` or `privacy_idea`; offset = server
+//!     time minus device time; times in Unix ms by the device clock). See `crate::clock`.
+//!   - `clock_correction` (TEXT): the correction automatic mode applies, as `seconds` and then
+//!     the measurement that set it, in the form above; absent when none is needed.
+//!     Nothing here names a server.
 //!     A clock value that does not parse counts as absent: settings never lock the vault.
 //!
 //! ## `accounts` (since version 1; sealed records since version 3)
