@@ -702,26 +702,37 @@ impl Authenticator {
         self.with(|v| clock::set_automatic(v, automatic))
     }
 
-    /// Measures the device clock against the SNTP server the user named (`host`, `host:port`),
-    /// the device clock reading `now_ms` (Unix milliseconds) at the call. Failures leave the
-    /// offset unchanged (`TimeSource`, `ImplausibleClock`, `Network`).
-    pub async fn check_clock_ntp(&self, server: String, now_ms: i64) -> FfiResult<ClockStatus> {
-        let device = DeviceClock::reading(now_ms);
-        let m = spawn(async move {
-            tokio::task::spawn_blocking(move || clock::sntp::query(&server, device, clock::NTP_TIMEOUT))
-                .await
-                .map_err(|_| Error::Network("the time check was interrupted".into()))?
+    /// Measures the device clock against the servers the user named: an SNTP server
+    /// (`host`, `host:port`) and/or the `Date` header of an https URL, the device clock reading
+    /// `now_ms` (Unix milliseconds) at the call; each result is recorded. One call for both (each
+    /// async export costs the phones' library kilobytes). A failure leaves the offset unchanged
+    /// (`TimeSource`, `ImplausibleClock`, `Network`, `Protocol`).
+    #[uniffi::method(default(ntp_server = None, https_url = None))]
+    pub async fn check_clock(
+        &self,
+        now_ms: i64,
+        ntp_server: Option<String>,
+        https_url: Option<String>,
+    ) -> FfiResult<ClockStatus> {
+        if ntp_server.is_none() && https_url.is_none() {
+            return Err(AuthError::invalid_argument("name an NTP server or an https URL".into()));
+        }
+        let (vault, client, device) = (self.vault.clone(), self.client.clone(), DeviceClock::reading(now_ms));
+        spawn(async move {
+            use crate::VaultAccess;
+            if let Some(server) = ntp_server {
+                let m = tokio::task::spawn_blocking(move || clock::sntp::query(&server, device, clock::NTP_TIMEOUT))
+                    .await
+                    .map_err(|_| Error::Network("the time check was interrupted".into()))??;
+                vault.with_vault(|v| clock::record(v, m))?;
+            }
+            if let Some(url) = https_url {
+                let m = clock::measure_https(&client, &url, device).await?;
+                vault.with_vault(|v| clock::record(v, m))?;
+            }
+            vault.with_vault(clock::status)
         })
-        .await?;
-        self.with(|v| clock::record(v, m))
-    }
-
-    /// Measures the device clock against the `Date` header of an https URL the user named, the
-    /// device clock reading `now_ms` (Unix milliseconds) at the call.
-    pub async fn check_clock_https(&self, url: String, now_ms: i64) -> FfiResult<ClockStatus> {
-        let (client, device) = (self.client.clone(), DeviceClock::reading(now_ms));
-        let m = spawn(async move { clock::measure_https(&client, &url, device).await }).await?;
-        self.with(|v| clock::record(v, m))
+        .await
     }
 
     /// Enrolls a push token from an `otpauth://pipush/…` or `pia://…` URI (generates an RSA-4096

@@ -43,7 +43,7 @@ final class ClockTests: XCTestCase {
         _ = try app.addAccountFromUri(uri: "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP")
         XCTAssertTrue(try app.clockStatus().automatic)
         let server = try sntpServer()
-        let status = try await app.checkClockNtp(server: server, nowMs: nowMs() + 90_000)
+        let status = try await app.checkClock(nowMs: nowMs() + 90_000, ntpServer: server)
         let measured = try XCTUnwrap(status.lastMeasurement)
         XCTAssertEqual(measured.source, .ntp)
         XCTAssertLessThanOrEqual(abs(measured.offsetMs + 90_000), 500, "\(measured)")
@@ -61,7 +61,7 @@ final class ClockTests: XCTestCase {
         try app.setClockOffset(seconds: 7)
         let server = try sntpServer(["--stratum", "0", "--code", "RATE"])
         do {
-            _ = try await app.checkClockNtp(server: server, nowMs: nowMs())
+            _ = try await app.checkClock(nowMs: nowMs(), ntpServer: server)
             XCTFail("a kiss-of-death was accepted")
         } catch let error as AuthError {
             guard case .TimeSource(let reason, _) = error else { return XCTFail("\(error)") }
@@ -69,7 +69,7 @@ final class ClockTests: XCTestCase {
         }
         XCTAssertEqual(try app.clockOffset(), 7)
         do {
-            _ = try await app.checkClockHttps(url: "http://time.example.com/", nowMs: nowMs())
+            _ = try await app.checkClock(nowMs: nowMs(), httpsUrl: "http://time.example.com/")
             XCTFail("plain http to another host was accepted")
         } catch let error as AuthError {
             guard case .Protocol = error else { return XCTFail("\(error)") }

@@ -60,7 +60,7 @@ class ClockTest {
                 assertTrue(fresh.automatic)
                 assertNull(fresh.lastMeasurement)
                 val port = sntpServer()
-                val status = auth.checkClockNtp("127.0.0.1:$port", System.currentTimeMillis() - 90_000)
+                val status = auth.checkClock(System.currentTimeMillis() - 90_000, ntpServer = "127.0.0.1:$port")
                 val m = assertNotNull(status.lastMeasurement)
                 assertEquals(TimeSource.NTP, m.source)
                 assertTrue(abs(m.offsetMs - 90_000) <= 500, "$m")
@@ -81,7 +81,7 @@ class ClockTest {
             openVault(dir).use { auth ->
                 auth.setClockOffset(7)
                 val error = assertThrows<AuthException.TimeSource> {
-                    runBlocking { auth.checkClockNtp("127.0.0.1:${sntpServer(stratum = 0, code = "DENY")}", System.currentTimeMillis()) }
+                    runBlocking { auth.checkClock(System.currentTimeMillis(), ntpServer = "127.0.0.1:${sntpServer(stratum = 0, code = "DENY")}") }
                 }
                 assertTrue(error.reason.contains("DENY"), error.reason)
                 assertEquals(7L, auth.clockOffset())
@@ -108,12 +108,12 @@ class ClockTest {
             try {
                 openVault(dir).use { auth ->
                     val url = "http://127.0.0.1:${server.localPort}/"
-                    val status = auth.checkClockHttps(url, System.currentTimeMillis())
+                    val status = auth.checkClock(System.currentTimeMillis(), httpsUrl = url)
                     val m = assertNotNull(status.lastMeasurement)
                     assertEquals(TimeSource.HTTPS, m.source)
                     assertTrue(abs(m.offsetMs - 3_600_000) <= 1_000, "$m")
                     assertEquals(3600L, status.offsetSeconds)
-                    assertThrows<AuthException.Protocol> { runBlocking { auth.checkClockHttps("http://time.example.com/", 0) } }
+                    assertThrows<AuthException.Protocol> { runBlocking { auth.checkClock(0, httpsUrl = "http://time.example.com/") } }
                 }
             } finally {
                 server.close()
