@@ -83,6 +83,7 @@ test_env=(
   CI="${CI:-}" # under CI=true a missing fixture or server fails a test instead of skipping it
   AUTHENTICATOR_CORE_LOCAL_FFI=1 # macOS: the host .dylib, not the XCFramework (Linux always)
   AUTHENTICATOR_CORE_LIB_DIR="$lib_dir"
+  AUTHENTICATOR_REPO="$REPO" # test scripts (tests/clock/sntp_server.py) of this checkout
   LD_LIBRARY_PATH="$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 )
 status=0

@@ -71,6 +71,16 @@ pub enum Error {
     /// A clock offset beyond [`crate::vault::MAX_CLOCK_OFFSET`].
     #[error("a clock offset of {0} s is beyond 100 years")]
     InvalidClockOffset(i64),
+    /// A measured clock offset beyond 24 hours: refused (the time server is wrong, or lying);
+    /// the offset in force is unchanged.
+    #[error("the measured clock offset of {offset_seconds} s is beyond 24 hours: refused as implausible")]
+    ImplausibleClock {
+        /// The offset measured, in seconds (server time minus device time).
+        offset_seconds: i64,
+    },
+    /// A time server's answer was missing or refused; the offset in force is unchanged.
+    #[error("time check failed: {0}")]
+    TimeSource(#[from] crate::clock::TimeSourceError),
     /// An HOTP account's counter reached its maximum: it can hand out no more codes.
     #[error("account {0} has used up its HOTP counter")]
     CounterExhausted(i64),

@@ -15,10 +15,12 @@ use crate::account::Name;
 use crate::backup::auto::{self, BackupDestination, BackupFailure, BackupStatus};
 use crate::backup::google::GoogleExport;
 use crate::backup::{self, BackupCheck, ImportFormat, ImportReport};
+use crate::clock::{self, ClockStatus};
 use crate::error::Error;
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::push::{self, DeclineReason, EnrollOptions, HistoryEntry, PushClient, PushRequest, PushToken};
 use crate::sync;
+use crate::time::DeviceClock;
 use crate::vault::{Account, DataKey, Vault};
 use crate::{AccountData, AccountError, uri};
 
@@ -270,6 +272,24 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// A time server did not answer, or its answer was refused (wrong address, wrong origin,
+    /// malformed, kiss-of-death, unsynchronised, no `Date`). The offset in force is unchanged.
+    #[error("{detail}")]
+    TimeSource {
+        /// What went wrong, in one line.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// A measured clock offset beyond 24 hours was refused as implausible; the offset in force
+    /// is unchanged.
+    #[error("{detail}")]
+    ImplausibleClock {
+        /// The offset measured, in seconds (server time minus device time).
+        offset_seconds: i64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// An argument is out of range: a negative time or limit, a number too large for the core.
     #[error("{detail}")]
     InvalidArgument {
@@ -394,6 +414,8 @@ impl From<Error> for AuthError {
             }
             Error::BackupsOff => AuthError::BackupsOff { detail },
             Error::BackupFailed { failure, .. } => AuthError::BackupFailed { failure, detail },
+            Error::TimeSource(e) => AuthError::TimeSource { reason: e.to_string(), detail },
+            Error::ImplausibleClock { offset_seconds } => AuthError::ImplausibleClock { offset_seconds, detail },
             Error::CounterExhausted(_)
             | Error::UpgradeNeedsWriteAccess { .. }
             | Error::Storage(_)
@@ -498,6 +520,9 @@ pub struct CodeRecord {
     pub period: i32,
     /// TOTP, HOTP or Steam.
     pub kind: OtpKind,
+    /// A clock correction is in force (manual or measured; see `clock_status`): the code is
+    /// for the corrected time, not the device's.
+    pub clock_corrected: bool,
 }
 
 impl std::fmt::Debug for CodeRecord {
@@ -762,15 +787,16 @@ impl Authenticator {
     /// Every account's code at `now` (Unix seconds, device clock): one call per screen refresh.
     pub fn codes(&self, now: i64) -> FfiResult<Vec<CodeRecord>> {
         let now = unix_seconds(now)?;
-        let codes = self.with(|v| v.codes(now))?;
-        codes.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code)).collect()
+        let (codes, offset) = self.with(|v| Ok((v.codes(now)?, v.clock_offset()?)))?;
+        codes.into_iter().map(|c| code_record(c.account.id, &c.account.params, c.code, offset != 0)).collect()
     }
 
     /// Takes a code to use it (copy, autofill): records the use; advances an HOTP counter.
     pub fn take_code(&self, id: i64, now: i64) -> FfiResult<CodeRecord> {
         let now = unix_seconds(now)?;
-        let (params, code) = self.changing(|v| Ok((v.account(id)?.params, v.take_code(id, now)?)))?;
-        code_record(id, &params, code)
+        let (params, code, offset) =
+            self.changing(|v| Ok((v.account(id)?.params, v.take_code(id, now)?, v.clock_offset()?)))?;
+        code_record(id, &params, code, offset != 0)
     }
 
     /// An encrypted backup of every OTP account (not push tokens: they are bound to this
@@ -863,9 +889,54 @@ impl Authenticator {
         self.with(|v| v.clock_offset())
     }
 
-    /// Sets the seconds added to the device clock for every code (at most 100 years either way).
+    /// Sets the seconds added to the device clock for every code (at most 100 years either way),
+    /// and puts this manual offset in force (automatic correction off).
     pub fn set_clock_offset(&self, seconds: i64) -> FfiResult<()> {
         self.with(|v| v.set_clock_offset(seconds))
+    }
+
+    /// The offset in force, where it came from, the last measurement, and a banner line when the
+    /// device clock was measured more than 10 s off.
+    pub fn clock_status(&self) -> FfiResult<ClockStatus> {
+        self.with(clock::status)
+    }
+
+    /// Automatic correction on (measured offsets apply) or off (the manual offset applies).
+    pub fn set_clock_automatic(&self, automatic: bool) -> FfiResult<()> {
+        self.with(|v| clock::set_automatic(v, automatic))
+    }
+
+    /// Measures the device clock against the servers the user named: an SNTP server
+    /// (`host`, `host:port`) and/or the `Date` header of an https URL, the device clock reading
+    /// `now_ms` (Unix milliseconds) at the call; each result is recorded. One call for both (each
+    /// async export costs the phones' library kilobytes). A failure leaves the offset unchanged
+    /// (`TimeSource`, `ImplausibleClock`, `Network`, `Protocol`).
+    #[uniffi::method(default(ntp_server = None, https_url = None))]
+    pub async fn check_clock(
+        &self,
+        now_ms: i64,
+        ntp_server: Option<String>,
+        https_url: Option<String>,
+    ) -> FfiResult<ClockStatus> {
+        if ntp_server.is_none() && https_url.is_none() {
+            return Err(AuthError::invalid_argument("name an NTP server or an https URL".into()));
+        }
+        let (vault, client, device) = (self.vault.clone(), self.client.clone(), DeviceClock::reading(now_ms));
+        spawn(async move {
+            use crate::VaultAccess;
+            if let Some(server) = ntp_server {
+                let m = tokio::task::spawn_blocking(move || clock::sntp::query(&server, device, clock::NTP_TIMEOUT))
+                    .await
+                    .map_err(|_| Error::Network("the time check was interrupted".into()))??;
+                vault.with_vault(|v| clock::record(v, m))?;
+            }
+            if let Some(url) = https_url {
+                let m = clock::measure_https(&client, &url, device).await?;
+                vault.with_vault(|v| clock::record(v, m))?;
+            }
+            vault.with_vault(clock::status)
+        })
+        .await
     }
 
     /// Enrolls from a scanned code: `otpauth://pipush/…` or `pia://…` (privacyIDEA; an RSA-4096
@@ -1065,7 +1136,7 @@ fn unix_seconds(now: i64) -> FfiResult<u64> {
         .map_err(|_| AuthError::invalid_argument(format!("time {now} is before 1970 (negative Unix seconds)")))
 }
 
-fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiResult<CodeRecord> {
+fn code_record(account_id: i64, params: &OtpParams, code: crate::Code, corrected: bool) -> FfiResult<CodeRecord> {
     // Checked: a `now` near i64::MAX plus the clock offset can end a window past i64::MAX.
     let time = |t: u64| {
         i64::try_from(t).map_err(|_| AuthError::invalid_argument(format!("time {t} is beyond the range of i64")))
@@ -1079,6 +1150,7 @@ fn code_record(account_id: i64, params: &OtpParams, code: crate::Code) -> FfiRes
         seconds_left: count_i32(code.seconds_left),
         period: count_i32(params.period()),
         kind: params.kind(),
+        clock_corrected: corrected,
     })
 }
 
@@ -1189,6 +1261,8 @@ mod tests {
             Error::WrongPin { attempts_left: 2 },
             Error::LockedOut { retry_after_seconds: u64::MAX },
             Error::WeakPassword(usize::MAX),
+            Error::ImplausibleClock { offset_seconds: -172_800 },
+            Error::TimeSource(crate::clock::TimeSourceError::KissOfDeath("RATE".into())),
         ];
         for e in errors {
             let display = e.to_string();
@@ -1201,6 +1275,10 @@ mod tests {
                 AuthError::PasswordRequired { detail } => assert!(detail.contains("password"), "{detail}"),
                 AuthError::LockedOut { retry_after_seconds, .. } => assert_eq!(*retry_after_seconds, i64::MAX),
                 AuthError::WeakPassword { min_chars, .. } => assert_eq!(*min_chars, i32::MAX),
+                AuthError::ImplausibleClock { offset_seconds, detail } => {
+                    assert_eq!((*offset_seconds, detail.contains("24 hours")), (-172_800, true))
+                }
+                AuthError::TimeSource { reason, .. } => assert!(reason.contains("kiss-of-death code RATE"), "{reason}"),
                 AuthError::WrongPin { attempts_left, detail } => {
                     assert_eq!((*attempts_left, detail.contains('2')), (2, true))
                 }

@@ -16,6 +16,7 @@
 //!           accounts, push tokens/requests/history as plain records
 //!    ↑
 //! services  push/ (enroll, poll, verify, answer, PIN policy, HTTP)
+//!           clock/ (offset measurement: SNTP, HTTPS Date, push replies; correction policy)
 //!           backup/ (our format, other apps' formats, import planning)
 //!           sync/ (merge, sealed objects, WebDAV; sync/model.rs is its domain)
 //!    ↑
@@ -31,6 +32,8 @@
 //! - `vault/`: the database; `schema.rs` describes every table in prose.
 //! - `push/`: privacyIDEA's push-token protocol; `push/model.rs` is its domain.
 //! - `backup/`: import and export formats, and import planning.
+//! - `clock/`: how wrong the device clock is (SNTP, HTTPS `Date`, privacyIDEA replies) and the
+//!   correction codes use; `clock/model.rs` is its domain.
 //! - `error.rs`: the internal error with sources; `ffi.rs` maps it to the public `AuthError`.
 //!
 //! Data flows one way: text from outside (a URI, a form, an import, a push payload) is parsed
@@ -41,6 +44,7 @@ pub mod account;
 #[cfg(target_os = "android")]
 mod android;
 pub mod backup;
+pub mod clock;
 pub mod codec;
 pub mod crypto;
 pub mod error;
@@ -69,3 +73,7 @@ uniffi::setup_scaffolding!();
 #[cfg(test)]
 #[path = "../../tests/support/wire.rs"]
 pub(crate) mod test_wire;
+
+#[cfg(test)]
+#[path = "../../tests/support/chrony.rs"]
+pub(crate) mod test_chrony;

@@ -2,6 +2,7 @@
 
 mod autobackup;
 mod backup;
+mod clock;
 mod prompt;
 mod push;
 mod qr;
@@ -90,10 +91,17 @@ enum Command {
     Group { query: String, group: Option<String> },
     /// Move an account to a position in the list (1 = top).
     Move { query: String, position: usize },
-    /// Show or set the clock offset, in seconds added to this device's clock.
+    /// Show the clock offset in force, or set a manual one (seconds added to this device's
+    /// clock; setting one turns automatic correction off).
     Offset {
         #[arg(allow_negative_numbers = true)]
         seconds: Option<i64>,
+    },
+    /// The clock: the offset in force, its source and age; `check` measures it against an NTP
+    /// server or an HTTPS URL; `auto on|off` chooses measured or manual correction.
+    Time {
+        #[command(subcommand)]
+        command: Option<clock::TimeCommand>,
     },
     /// End-to-end encrypted sync through your own WebDAV server; without a command, one round.
     Sync {
@@ -305,6 +313,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::List { .. } | Command::Codes { .. } | Command::Export { .. } | Command::ShowQr { .. } => true,
         Command::Code { next, .. } => *next,
         Command::Offset { seconds } => seconds.is_none(),
+        Command::Time { command } => command.is_none(),
         Command::Import { dry_run, .. } => *dry_run,
         Command::Backup { command: autobackup::BackupCommand::Status { .. } } => true,
         _ => false,
@@ -328,6 +337,9 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
         Command::List { json } => list(vault, json),
         Command::Codes { once } => {
             warn_damaged(vault, "no codes for")?;
+            if let Some(warning) = clock::warning(vault)? {
+                say!("{warning}");
+            }
             view::codes(vault, once)
         }
         Command::Code { query, at, next, .. } => {
@@ -397,6 +409,7 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
             say!("{}", vault.clock_offset()?);
             Ok(())
         }
+        Command::Time { command } => clock::run(vault, command),
         Command::Push { command } => push::run(vault, command),
         Command::Sync { command } => sync::run(vault, command),
         Command::Export { backup: Some(_), qr: true, .. } => {

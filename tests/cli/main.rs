@@ -3,6 +3,9 @@
 
 mod autobackup;
 mod backup;
+#[path = "../support/chrony.rs"]
+mod chrony;
+mod clock;
 mod export;
 mod files;
 mod passphrase;

@@ -11,7 +11,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use authenticator_core::clock::{self, TimeSource};
 use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest};
+use authenticator_core::time::{DeviceClock, now_ms};
 use authenticator_core::{DataKey, Error, Vault};
 use serde_json::Value;
 
@@ -515,6 +517,28 @@ fn server_refusal_carries_the_servers_message(server: &Server) {
     }
 }
 
+/// Every poll measures the device clock against privacyIDEA's (the reply's `time` field): the
+/// device's error is simulated by handing the core a wrong "now", never by touching the clock.
+fn polls_measure_the_servers_clock(server: &Server) {
+    let (serial, uri) = server.enrollment("alice", &[]);
+    let phone = Phone::new("clock");
+    phone.enroll(&uri, None);
+    for device_error_ms in [-90_000, 3_000, 3_600_000] {
+        let device = DeviceClock::reading(now_ms() + device_error_ms);
+        let report =
+            phone.rt.block_on(push::poll_measuring(&phone.vault, &phone.client, &BTreeMap::new(), device)).unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        let status = clock::status(&phone.vault).unwrap();
+        let m = status.last_measurement.expect("the poll measured the clock");
+        assert_eq!(m.source, TimeSource::PrivacyIdea);
+        assert!((m.offset_ms + device_error_ms).abs() <= 500, "{device_error_ms}: {m:?}");
+        assert!(m.uncertainty_ms < 500, "the precise `time` field, not the Date header: {m:?}");
+        assert_eq!((status.automatic, status.offset_seconds), (true, -device_error_ms / 1000), "{status:?}");
+        println!("  device off by {device_error_ms} ms: measured {} ± {} ms", m.offset_ms, m.uncertainty_ms);
+    }
+    server.delete_token(&serial);
+}
+
 /// A named end-to-end scenario.
 type Scenario = (&'static str, fn(&Server));
 
@@ -535,6 +559,7 @@ fn main() {
         ("firebase_token_update_is_accepted", firebase_token_update_is_accepted),
         ("cli_number_matching", cli_number_matching),
         ("server_refusal_carries_the_servers_message", server_refusal_carries_the_servers_message),
+        ("polls_measure_the_servers_clock", polls_measure_the_servers_clock),
     ];
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let (mut passed, mut failed) = (0, 0);

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Once;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -69,8 +69,9 @@ impl PushClient {
     /// POSTs a form and returns the reply's `result.value` and `detail`.
     pub async fn post(&self, url: &str, form: &[(&str, &str)], verify_tls: bool) -> Result<Reply> {
         check_url(url)?;
+        let sent_at = Instant::now();
         let response = self.http(verify_tls).post(url).form(form).send().await.map_err(network)?;
-        Reply::read(response).await
+        Reply::read(response, sent_at).await
     }
 
     /// tiqr: a GET (`form` None) or form POST whose reply is not privacyIDEA's envelope: the
@@ -92,9 +93,24 @@ impl PushClient {
     /// GETs with a query string and returns the reply's `result.value` and `detail`.
     pub async fn get(&self, url: &str, query: &[(&str, &str)], verify_tls: bool) -> Result<Reply> {
         check_url(url)?;
+        let sent_at = Instant::now();
         let response = self.http(verify_tls).get(url).query(query).send().await.map_err(network)?;
-        Reply::read(response).await
+        Reply::read(response, sent_at).await
     }
+
+    /// A HEAD request (certificates always verified, no redirect followed) for the clock check:
+    /// the Unix seconds of the reply's `Date` header, whatever its status; None without one.
+    pub async fn head_date(&self, url: &str) -> Result<Option<i64>> {
+        check_url(url)?;
+        let response = self.verified.head(url).send().await.map_err(network)?;
+        Ok(date_header(&response))
+    }
+}
+
+/// The reply's `Date` header, as Unix seconds.
+fn date_header(response: &reqwest::Response) -> Option<i64> {
+    let value = response.headers().get(reqwest::header::DATE)?;
+    crate::clock::http_date::parse(value.to_str().ok()?)
 }
 
 /// privacyIDEA's envelope: `{"result": {"status": bool, "value": …, "error": {"message"}}, "detail": {…}}`.
@@ -104,15 +120,24 @@ pub struct Reply {
     pub value: Value,
     /// The reply's `detail` (JSON null when absent).
     pub detail: Value,
+    /// When the request was sent (monotonic clock).
+    pub sent_at: Instant,
+    /// From sending the request to the reply's last byte.
+    pub round_trip: Duration,
+    /// The server's time: privacyIDEA's top-level `time` field (Unix seconds with a fraction),
+    /// else the `Date` header. Measures the device clock for free (see [`crate::clock`]).
+    pub server_time: Option<crate::clock::ServerTime>,
 }
 
 impl Reply {
-    async fn read(response: reqwest::Response) -> Result<Self> {
+    async fn read(response: reqwest::Response, sent_at: Instant) -> Result<Self> {
         let status = response.status();
+        let date = date_header(&response);
         if status.is_redirection() {
             return Err(redirected(&response));
         }
         let body = read_capped(response).await?;
+        let round_trip = sent_at.elapsed();
         let mut json: Value = match bounded::parse(&body, MAX_REPLY_VALUES) {
             Ok(json) => json,
             Err(bounded::Refused::TooManyValues) => {
@@ -136,7 +161,18 @@ impl Reply {
         if result["status"].as_bool() != Some(true) {
             return Err(Error::Protocol("the server's reply has no successful result".into()));
         }
-        Ok(Self { value: json["result"]["value"].take(), detail: json["detail"].take() })
+        let precise = json["time"].as_f64().filter(|t| t.is_finite() && *t > 0.0 && *t < 1e11);
+        let server_time = match precise {
+            Some(t) => Some(crate::clock::ServerTime::Precise((t * 1000.0).round() as i64)),
+            None => date.map(crate::clock::ServerTime::Date),
+        };
+        Ok(Self {
+            value: json["result"]["value"].take(),
+            detail: json["detail"].take(),
+            sent_at,
+            round_trip,
+            server_time,
+        })
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::time::{iso8601_utc, now};
+use crate::time::{DeviceClock, iso8601_utc, now};
 use crate::vault::{Vault, VaultAccess};
 use challenge::Challenge;
 pub use client::PushClient;
@@ -246,14 +246,25 @@ pub fn handle_push_payload(
 
 /// Polls every push token for open challenges (with retries on network errors). PIN-locked
 /// tokens are polled only when their PIN is in `pins` (token id → PIN): the poll request is
-/// signed with the device key, which the PIN seals.
+/// signed with the device key, which the PIN seals. Each reply also measures the device clock
+/// against the server's (see [`crate::clock`]).
 pub async fn poll(vault: &impl VaultAccess, client: &PushClient, pins: &BTreeMap<i64, String>) -> Result<PollReport> {
+    poll_measuring(vault, client, pins, DeviceClock::system()).await
+}
+
+/// [`poll`], with the device clock reading as `device` says (tests give it a wrong time).
+pub async fn poll_measuring(
+    vault: &impl VaultAccess,
+    client: &PushClient,
+    pins: &BTreeMap<i64, String>,
+    device: DeviceClock,
+) -> Result<PollReport> {
     let tokens = vault.with_vault(|v| v.push_tokens())?;
     let mut report = PollReport::default();
     // tiqr sign-ins arrive only as scanned codes.
     for token in tokens.into_iter().filter(|t| t.protocol != PushProtocol::Tiqr) {
         let pin = pins.get(&token.id).map(String::as_str);
-        match poll_token(vault, client, &token, pin, &mut report).await {
+        match poll_token(vault, client, &token, pin, device, &mut report).await {
             Ok(()) => {}
             Err(e) => report.failures.push((token.serial.clone(), e)),
         }
@@ -272,6 +283,7 @@ async fn poll_token(
     client: &PushClient,
     token: &PushToken,
     pin: Option<&str>,
+    device: DeviceClock,
     report: &mut PollReport,
 ) -> Result<()> {
     let key = vault.with_vault(|v| pin::device_key(v, token.id, pin))?;
@@ -289,6 +301,9 @@ async fn poll_token(
             other => break other?,
         }
     };
+    vault.with_vault(|v| {
+        crate::clock::from_server_reply(v, device.at(reply.sent_at), reply.round_trip, reply.server_time)
+    });
     let Value::Array(items) = reply.value else {
         return Err(Error::Protocol("the poll reply is not a list of challenges".into()));
     };
@@ -391,6 +406,10 @@ async fn answer_request(
             vec![("serial", token.serial.as_str()), ("nonce", nonce.as_str()), ("signature", signature.as_str())];
         form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let reply = client.post(&token.url, &form, token.verify_tls()).await?;
+        vault.with_vault(|v| {
+            let sent_ms = DeviceClock::system().now_ms() - reply.sent_at.elapsed().as_millis() as i64;
+            crate::clock::from_server_reply(v, sent_ms, reply.round_trip, reply.server_time)
+        });
         match reply.value {
             Value::Bool(true) => Ok(()),
             _ if extra.iter().any(|(k, _)| k == "presence_answer") => Err(Error::WrongAnswer),

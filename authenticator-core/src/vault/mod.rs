@@ -6,6 +6,7 @@
 //! handle's own writes drop the cache directly.
 
 mod access;
+mod clock;
 mod push;
 mod record;
 pub mod schema;
@@ -280,11 +281,7 @@ impl Vault {
     }
 
     fn load(&self, data_version: i64) -> Result<Cache> {
-        let clock_offset: i64 = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
-            .optional()?
-            .unwrap_or(0);
+        let clock_offset = clock::read(&self.conn)?.offset_in_force();
         let mut stmt =
             self.conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM accounts ORDER BY sort_order, uid"))?;
         let mut rows = stmt.query([])?;
@@ -360,10 +357,7 @@ impl Vault {
         let tx = self.begin_write()?;
         let (_, Opened { account, secret }) = self.open_row_in(&tx, id)?;
         let generator = Generator::new(account.params, &secret);
-        let offset: i64 = tx
-            .query_row("SELECT value FROM meta WHERE key = 'clock_offset'", [], |row| row.get(0))
-            .optional()?
-            .unwrap_or(0);
+        let offset = clock::read(&tx)?.offset_in_force();
         let code = generator.code(adjusted_time(unix_time, offset));
         let now = now();
         if account.params.kind() == OtpKind::Hotp {
@@ -490,21 +484,24 @@ impl Vault {
         Ok(())
     }
 
-    /// Seconds added to the device clock for every code.
+    /// Seconds added to the device clock for every code: the manual offset, or in automatic
+    /// mode the measured correction (see [`crate::clock`]).
     pub fn clock_offset(&self) -> Result<i64> {
         self.with_cache(|c| Ok(c.clock_offset))
     }
 
-    /// Sets the clock offset in seconds (positive when the device clock is behind); at most
-    /// [`MAX_CLOCK_OFFSET`] either way.
+    /// Sets the manual clock offset in seconds (positive when the device clock is behind), at
+    /// most [`MAX_CLOCK_OFFSET`] either way, and puts it in force: automatic correction is
+    /// turned off.
     pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
         if seconds.unsigned_abs() > MAX_CLOCK_OFFSET as u64 {
             return Err(Error::InvalidClockOffset(seconds));
         }
-        let tx = self.begin_write()?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock_offset', ?1)", [seconds])?;
-        tx.commit()?;
-        Ok(())
+        self.update_clock_state(|state| {
+            state.manual_offset = seconds;
+            state.mode = crate::clock::ClockMode::Manual;
+            Ok(())
+        })
     }
 
     /// The accounts' change counter (`meta.accounts_version`): grows with every committed

@@ -20,8 +20,18 @@
 //!   - `key_check` (BLOB): a fixed marker sealed under the data key. Opening the vault unseals it
 //!     first; when that fails the key is wrong and the open fails with `WrongKey` before anything
 //!     is written, rather than producing garbage codes later.
-//!   - `clock_offset` (INTEGER): seconds added to the device clock for every code, for devices
-//!     whose clock is wrong and cannot be fixed. Absent means 0.
+//!   - `clock_offset` (INTEGER): the manual clock offset, seconds added to the device clock for
+//!     every code, for devices whose clock is wrong and cannot be fixed. Absent means 0.
+//!   - `clock_mode` (TEXT, no migration: absent in older vaults): `automatic` (the measured
+//!     correction applies) or `manual` (`clock_offset` applies). Absent: `manual` when a non-zero
+//!     `clock_offset` is stored (so an offset set before keeps working), else `automatic`.
+//!   - `clock_measurement` (TEXT): the last accepted measurement, as `source offset_ms
+//!     uncertainty_ms measured_at_ms` (source `ntp`, `https` or `privacy_idea`; offset = server
+//!     time minus device time; times in Unix ms by the device clock). See `crate::clock`.
+//!   - `clock_correction` (TEXT): the correction automatic mode applies, as `seconds` and then
+//!     the measurement that set it, in the form above; absent when none is needed.
+//!     Nothing here names a server.
+//!     A clock value that does not parse counts as absent: settings never lock the vault.
 //!   - `accounts_version` (INTEGER, since version 6): a change counter of the accounts. Triggers
 //!     on `accounts` bump it in the very transaction of every insert, delete, and change of a
 //!     record (rename, regroup), counter (HOTP use) or position (reorder), whoever writes: so

@@ -1,0 +1,98 @@
+//! `authenticator time`: the offset codes use, checks against time servers the user names, and
+//! automatic or manual correction.
+
+use authenticator_core::Vault;
+use authenticator_core::clock::{self, ClockStatus, Measurement};
+use authenticator_core::push::PushClient;
+use authenticator_core::time::{DeviceClock, now_ms};
+use clap::Subcommand;
+
+use crate::{CliResult, say};
+
+#[derive(Subcommand)]
+pub enum TimeCommand {
+    /// Measure this device's clock against an NTP server and/or the Date header of an HTTPS
+    /// URL (only the servers named here are contacted), and correct codes in automatic mode.
+    Check {
+        /// An NTP server: HOST or HOST:PORT (port 123 by default).
+        #[arg(long, value_name = "HOST[:PORT]", required_unless_present = "https")]
+        ntp: Option<String>,
+        /// An https:// URL whose Date header gives the time.
+        #[arg(long, value_name = "URL")]
+        https: Option<String>,
+        /// Measure as if this device's clock were off by MS milliseconds (to try the
+        /// correction without changing the clock).
+        #[arg(long, hide = true, allow_negative_numbers = true, value_name = "MS")]
+        simulate_skew_ms: Option<i64>,
+    },
+    /// Automatic correction on (measured offsets apply) or off (the manual `offset` applies).
+    Auto {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+/// `authenticator time [check|auto]`.
+pub fn run(vault: &Vault, command: Option<TimeCommand>) -> CliResult<()> {
+    match command {
+        None => show(&clock::status(vault)?),
+        Some(TimeCommand::Auto { state }) => {
+            clock::set_automatic(vault, state == "on")?;
+            show(&clock::status(vault)?)
+        }
+        Some(TimeCommand::Check { ntp, https, simulate_skew_ms }) => {
+            let skew = simulate_skew_ms.unwrap_or(0);
+            let device = || DeviceClock::reading(now_ms() + skew);
+            // A simulated skew shifts the offset only: the measurement's date stays this
+            // machine's, so its age reads right afterwards.
+            let unskewed = |m: Measurement| Measurement { measured_at_ms: m.measured_at_ms - skew, ..m };
+            if let Some(server) = ntp {
+                let m = clock::sntp::query(&server, device(), clock::NTP_TIMEOUT)?;
+                let status = clock::record(vault, unskewed(m))?;
+                say!("NTP {server}: {}", measured(status.last_measurement.as_ref()));
+            }
+            if let Some(url) = https {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let m = rt.block_on(clock::measure_https(&PushClient::new()?, &url, device()))?;
+                let status = clock::record(vault, unskewed(m))?;
+                say!("HTTPS {url}: {}", measured(status.last_measurement.as_ref()));
+            }
+            show(&clock::status(vault)?)
+        }
+    }
+}
+
+/// The banner line, for the top of `authenticator codes`.
+pub fn warning(vault: &Vault) -> CliResult<Option<String>> {
+    Ok(clock::status(vault)?.warning.map(|w| format!("warning: {w}")))
+}
+
+fn show(status: &ClockStatus) -> CliResult<()> {
+    let mode = if status.automatic { "automatic" } else { "manual; automatic correction is off" };
+    let source = match (status.offset_source, status.automatic, &status.last_measurement) {
+        (Some(source), true, _) => format!(", measured by {}", source.as_str()),
+        (None, true, Some(_)) => "; no correction needed".to_owned(),
+        (None, true, None) => "; nothing measured yet: try `authenticator time check --ntp HOST`".to_owned(),
+        _ => String::new(),
+    };
+    say!("Offset in force: {:+} s ({mode}{source})", status.offset_seconds);
+    if let Some(m) = &status.last_measurement {
+        say!("Last measurement: {}", measured(Some(m)));
+    }
+    if let Some(w) = &status.warning {
+        say!("warning: {w}");
+    }
+    Ok(())
+}
+
+fn measured(m: Option<&Measurement>) -> String {
+    let Some(m) = m else { return "nothing measured".into() };
+    let age_ms = (now_ms() - m.measured_at_ms).max(0) as u64;
+    let age = if age_ms < 1000 { "just now".to_owned() } else { format!("{} ago", clock::duration_text(age_ms)) };
+    format!(
+        "{:+.3} s ± {:.3} s by {}, {age} (positive: this device's clock is behind)",
+        m.offset_ms as f64 / 1000.0,
+        m.uncertainty_ms as f64 / 1000.0,
+        m.source.as_str()
+    )
+}

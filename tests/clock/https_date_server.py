@@ -1,0 +1,34 @@
+"""A local HTTPS server for the clock tests: answers every HEAD or GET with 204 and a Date
+header (Python's http.server writes it from this machine's clock), over TLS with a certificate
+for 127.0.0.1 signed by the test CA beside this file (test-ca.pem; never trusted outside tests).
+Prints its port on stdout, then serves until killed."""
+import http.server
+import os
+import ssl
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the timed request reuses the connection
+
+    def do_HEAD(self):
+        self.send_response(204)  # adds Server and Date
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_HEAD
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(os.path.join(HERE, "server.pem"), os.path.join(HERE, "server.key"))
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+sys.stdout.close()
+os.close(1)  # EOF for a reader that reads to the end (sys.stdout does not own fd 1)
+server.serve_forever()
