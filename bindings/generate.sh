@@ -47,7 +47,10 @@ if [ "$profile" = mobile ] && [ "$(uname -s)" = Linux ]; then
   # 5 MB budget. Android builds get the same with lld's --pack-dyn-relocs (android/README.md).
   # Identical code folding (lld, the linker rustc uses here): -49 KB. Rust gives function
   # addresses no identity; the Kotlin suite passes on this build (AUTHENTICATOR_SHIPPED_LIBRARY=1).
-  relocs=(RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all")
+  # Unwind tables only where unwinding can happen: Rust functions that may panic keep theirs
+  # (uniffi catches panics by unwinding), the ones LLVM proves cannot unwind and the C code
+  # (SQLite, ring's C), which no panic ever crosses, get none: -149 KB.
+  relocs=(RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C force-unwind-tables=no" CFLAGS="${CFLAGS:-} -fno-asynchronous-unwind-tables -fno-unwind-tables")
 fi
 env "${relocs[@]}" cargo build --quiet -p authenticator-core "${cargo_profile[@]}"
 cargo build --quiet -p uniffi-bindgen

@@ -71,8 +71,12 @@ abstract class CargoNdkBuild : DefaultTask() {
             // Packed relocations (Android's APS2 format, read by the loader since API 23): the
             // relocation table of a library full of vtables shrinks by ~300 KB, which keeps it
             // within its 5 MB budget (bindings/generate.sh does the same with RELR on Linux).
-            // Identical code folding (lld): -49 KB, see the README's Performance section.
-            val packFlags = "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all"
+            // Identical code folding (lld): -49 KB; unwind tables only where a panic can unwind
+            // (-149 KB, with the C flags below): see the README's Performance section and
+            // bindings/generate.sh, which builds the measured library with the same flags.
+            val packFlags =
+                "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C force-unwind-tables=no"
+            environment("CFLAGS", "-fno-asynchronous-unwind-tables -fno-unwind-tables")
             environment("CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS", "$pageFlags $packFlags")
             environment("CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS", "$pageFlags $packFlags")
             environment("CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS", packFlags)
