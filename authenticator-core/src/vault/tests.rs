@@ -342,7 +342,7 @@ fn version_6_push_tokens_migrate_as_privacyidea_rsa() {
         conn.pragma_update(None, "user_version", 6).unwrap();
     }
     let vault = Vault::open(dir.db(), &key()).unwrap();
-    assert_eq!(schema::version(&vault.conn).unwrap(), 7);
+    assert_eq!(schema::version(&vault.conn).unwrap(), schema::LATEST);
     let token = vault.push_token(1).unwrap();
     assert_eq!((token.protocol, token.key_type), (crate::PushProtocol::PrivacyIdea, crate::DeviceKeyType::Rsa));
     assert!(token.offers_number_matching && token.offers_decline_reasons);
