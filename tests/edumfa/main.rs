@@ -7,7 +7,6 @@
 //! a closing `N passed, N failed` line.
 
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -15,64 +14,12 @@ use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, P
 use authenticator_core::{DataKey, DeviceKeyType, Error, PushProtocol, Vault};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+#[path = "../support/harness.rs"]
+mod harness;
 
-fn script() -> PathBuf {
-    repo().join("tests/edumfa/edumfa-server.sh")
-}
-
-/// The real server, stopped by PID on drop (and its temp workdir removed after).
-struct Server {
-    workdir: PathBuf,
-    env: BTreeMap<String, String>,
-    _dir: tempfile::TempDir,
-}
+use harness::{Scenario, Server};
 
 impl Server {
-    fn start() -> Server {
-        let dir = tempfile::Builder::new().prefix("edumfa-e2e-").tempdir().expect("create a temp dir");
-        let workdir = dir.path().to_path_buf();
-        let status = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .arg(&workdir)
-            // If this process is killed outright (no Drop runs), the server stops with it.
-            .env("PI_WATCH_PID", std::process::id().to_string())
-            .stdin(Stdio::null())
-            .status()
-            .expect("run edumfa-server.sh");
-        assert!(status.success(), "the eduMFA test server did not start");
-        let text = std::fs::read_to_string(workdir.join("server.env")).expect("server.env");
-        let env = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.trim_matches(['\'', '"']).to_owned()))
-            .collect();
-        Server { workdir, env, _dir: dir }
-    }
-
-    fn url(&self) -> &str {
-        &self.env["PI_URL"]
-    }
-
-    /// Runs pi_admin.py (eduMFA flavour, from server.env) and returns its JSON.
-    fn admin(&self, args: &[&str]) -> Value {
-        let out = Command::new(&self.env["PI_PYTHON"])
-            .arg(repo().join("tests/privacyidea/pi_admin.py"))
-            .arg("--env")
-            .arg(self.workdir.join("server.env"))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run pi_admin.py");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "pi_admin.py {args:?} failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("pi_admin.py {args:?}: not JSON ({e}): {stdout}"))
-    }
-
     /// A fresh token of `kind` (`edupush`, `push`, `tiqr`) for `user`: (serial, enrollment URI).
     fn enrollment(&self, kind: &str, user: &str, extra: &[&str]) -> (String, String) {
         let mut args = vec!["enroll-push", "--type", kind, "--user", user];
@@ -80,40 +27,6 @@ impl Server {
         let reply = self.admin(&args);
         let uri = reply["uri"].as_str().unwrap_or_else(|| panic!("no enrollment URI: {reply}"));
         (reply["serial"].as_str().unwrap().to_owned(), uri.to_owned())
-    }
-
-    fn password(&self, user: &str) -> String {
-        let key =
-            if self.env.get("PI_USER2").is_some_and(|u| u == user) { "PI_USER2_PASSWORD" } else { "PI_USER_PASSWORD" };
-        self.env[key].clone()
-    }
-
-    /// Starts a sign-in for `user`; returns the whole trigger reply.
-    fn trigger_reply(&self, user: &str) -> Value {
-        self.admin(&["trigger", "--user", user, "--password", &self.password(user)])
-    }
-
-    fn trigger(&self, user: &str) -> String {
-        let reply = self.trigger_reply(user);
-        reply["transaction_id"].as_str().unwrap_or_else(|| panic!("no transaction id: {reply}")).to_owned()
-    }
-
-    fn status(&self, transaction_id: &str) -> String {
-        self.admin(&["status", transaction_id])["status"].as_str().unwrap_or_default().to_owned()
-    }
-
-    fn finish(&self, user: &str, transaction_id: &str) -> bool {
-        self.admin(&["finish", "--user", user, transaction_id])["authenticated"].as_bool().unwrap()
-    }
-
-    fn delete_token(&self, serial: &str) {
-        let _ = self.admin(&["delete-token", serial]);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("bash").arg(script()).arg("stop").arg(&self.workdir).stdin(Stdio::null()).status();
     }
 }
 
@@ -411,10 +324,8 @@ fn cli_tiqr_enroll_scan_approve(server: &Server) {
     server.delete_token(&serial);
 }
 
-type Scenario = (&'static str, fn(&Server));
-
 fn main() {
-    let server = Server::start();
+    let server = Server::start("tests/edumfa/edumfa-server.sh", "edumfa-e2e-");
     println!("eduMFA test server at {}", server.url());
     let scenarios: &[Scenario] = &[
         ("edupush_enroll_approve_with_a_p256_key", edupush_enroll_approve_with_a_p256_key),
@@ -430,25 +341,5 @@ fn main() {
         ("tiqr_code_for_an_identity_not_held_is_refused", tiqr_code_for_an_identity_not_held_is_refused),
         ("cli_tiqr_enroll_scan_approve", cli_tiqr_enroll_scan_approve),
     ];
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let (mut passed, mut failed) = (0, 0);
-    for (name, scenario) in scenarios {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| scenario(&server))) {
-            Ok(()) => {
-                passed += 1;
-                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
-            }
-            Err(_) => {
-                failed += 1;
-                println!("test {name} ... FAILED");
-            }
-        }
-    }
-    drop(server);
-    println!("{passed} passed, {failed} failed");
-    std::process::exit(if failed == 0 { 0 } else { 1 });
+    harness::run(server, scenarios)
 }

@@ -17,60 +17,12 @@ use authenticator_core::time::{DeviceClock, now_ms};
 use authenticator_core::{DataKey, Error, Vault};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+#[path = "../support/harness.rs"]
+mod harness;
 
-/// The real server, stopped by PID on drop (and its temp workdir removed after).
-struct Server {
-    workdir: PathBuf,
-    env: BTreeMap<String, String>,
-    _dir: tempfile::TempDir,
-}
+use harness::{Scenario, Server, repo};
 
 impl Server {
-    fn start() -> Server {
-        let dir = tempfile::Builder::new().prefix("push-e2e-").tempdir().expect("create a temp dir");
-        let workdir = dir.path().to_path_buf();
-        let status = Command::new("bash")
-            .arg(repo().join("tests/privacyidea/pi-server.sh"))
-            .arg("start")
-            .arg(&workdir)
-            // If this process is killed outright (no Drop runs), the server stops with it.
-            .env("PI_WATCH_PID", std::process::id().to_string())
-            .stdin(Stdio::null())
-            .status()
-            .expect("run pi-server.sh");
-        assert!(status.success(), "the privacyIDEA test server did not start");
-        let text = std::fs::read_to_string(workdir.join("server.env")).expect("server.env");
-        let env = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.trim_matches(['\'', '"']).to_owned()))
-            .collect();
-        Server { workdir, env, _dir: dir }
-    }
-
-    fn url(&self) -> &str {
-        &self.env["PI_URL"]
-    }
-
-    /// Runs pi_admin.py and returns its JSON; panics with its output when it fails.
-    fn admin(&self, args: &[&str]) -> Value {
-        let out = Command::new(&self.env["PI_PYTHON"])
-            .arg(repo().join("tests/privacyidea/pi_admin.py"))
-            .arg("--env")
-            .arg(self.workdir.join("server.env"))
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run pi_admin.py");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "pi_admin.py {args:?} failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("pi_admin.py {args:?}: not JSON ({e}): {stdout}"))
-    }
-
     fn restart(&self) {
         let status = Command::new("bash")
             .arg(repo().join("tests/privacyidea/pi-server.sh"))
@@ -88,42 +40,6 @@ impl Server {
         args.extend_from_slice(extra);
         let reply = self.admin(&args);
         (reply["serial"].as_str().unwrap().to_owned(), reply["uri"].as_str().unwrap().to_owned())
-    }
-
-    /// Starts a sign-in for `user`; returns the transaction id.
-    fn trigger(&self, user: &str) -> String {
-        let reply = self.admin(&["trigger", "--user", user, "--password", &self.password(user)]);
-        reply["transaction_id"].as_str().unwrap_or_else(|| panic!("no transaction id: {reply}")).to_owned()
-    }
-
-    /// The test users' userstore passwords (alice is PI_USER, bob PI_USER2).
-    fn password(&self, user: &str) -> String {
-        let key =
-            if self.env.get("PI_USER2").is_some_and(|u| u == user) { "PI_USER2_PASSWORD" } else { "PI_USER_PASSWORD" };
-        self.env[key].clone()
-    }
-
-    fn status(&self, transaction_id: &str) -> String {
-        self.admin(&["status", transaction_id])["status"].as_str().unwrap().to_owned()
-    }
-
-    fn finish(&self, user: &str, transaction_id: &str) -> bool {
-        self.admin(&["finish", "--user", user, transaction_id])["authenticated"].as_bool().unwrap()
-    }
-
-    fn delete_token(&self, serial: &str) {
-        let _ = self.admin(&["delete-token", serial]);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo().join("tests/privacyidea/pi-server.sh"))
-            .arg("stop")
-            .arg(&self.workdir)
-            .stdin(Stdio::null())
-            .status();
     }
 }
 
@@ -539,11 +455,8 @@ fn polls_measure_the_servers_clock(server: &Server) {
     server.delete_token(&serial);
 }
 
-/// A named end-to-end scenario.
-type Scenario = (&'static str, fn(&Server));
-
 fn main() {
-    let server = Server::start();
+    let server = Server::start("tests/privacyidea/pi-server.sh", "push-e2e-");
     println!("privacyIDEA test server at {}", server.url());
     let scenarios: &[Scenario] = &[
         ("approve_completes_the_login", approve_completes_the_login),
@@ -561,25 +474,5 @@ fn main() {
         ("server_refusal_carries_the_servers_message", server_refusal_carries_the_servers_message),
         ("polls_measure_the_servers_clock", polls_measure_the_servers_clock),
     ];
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let (mut passed, mut failed) = (0, 0);
-    for (name, scenario) in scenarios {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        match catch_unwind(AssertUnwindSafe(|| scenario(&server))) {
-            Ok(()) => {
-                passed += 1;
-                println!("test {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
-            }
-            Err(_) => {
-                failed += 1;
-                println!("test {name} ... FAILED");
-            }
-        }
-    }
-    drop(server);
-    println!("{passed} passed, {failed} failed");
-    std::process::exit(if failed == 0 { 0 } else { 1 });
+    harness::run(server, scenarios)
 }
