@@ -267,11 +267,25 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
                 return Err(e);
             }
         }
+        // Apache's mod_dav_fs checks If-Match and writes without a lock: two PUTs racing can
+        // both succeed, the later replacing the earlier. Read the manifest back: if another
+        // device's replaced ours, merge again from theirs.
+        match folder.get(MANIFEST).await? {
+            Some((bytes, _)) if Manifest::open(&key, &bytes)?.state == next.state => {}
+            _ => {
+                let _ = folder.delete(&next.state).await;
+                continue;
+            }
+        }
         // The state before the one just replaced is no longer referenced by anyone.
         if let Some(old) = manifest.as_ref().and_then(|m| m.previous.as_deref()) {
             let _ = folder.delete(old).await;
         }
-        let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, Some(local.through)))?;
+        // This device's changes stay pending until a round reads them back from the server:
+        // two conditional PUTs racing on one server (Apache's mod_dav_fs checks If-Match and
+        // writes without a lock) can both succeed, the later one replacing the earlier. Marked
+        // synced only once seen there, a change lost that way is simply uploaded again.
+        let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, None))?;
         return Ok(SyncReport { changed_here, uploaded: true, generation: next.generation });
     }
     Err(Error::SyncConflict)

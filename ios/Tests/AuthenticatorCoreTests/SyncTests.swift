@@ -21,6 +21,10 @@ final class SyncTests: XCTestCase {
         try await phone.setupSync(url: url, user: "sync", password: password, passphrase: "swift sync passphrase")
         let result = try await phone.syncNow()
         XCTAssertTrue(result.uploaded)
+        // Synced once a round reads the changes back from the server.
+        XCTAssertEqual(try phone.syncStatus().pendingChanges, 1)
+        let settled = try await phone.syncNow()
+        XCTAssertFalse(settled.uploaded)
         XCTAssertEqual(try phone.syncStatus().pendingChanges, 0)
 
         do {

@@ -43,6 +43,9 @@ class SyncEndToEndTest {
                 phone.setupSync(url, "sync", password, passphrase = "kotlin sync passphrase")
                 assertEquals(2L, phone.syncStatus().pendingChanges)
                 assertEquals(true, phone.syncNow().uploaded)
+                // Synced once a round reads the changes back from the server.
+                assertEquals(2L, phone.syncStatus().pendingChanges)
+                assertEquals(false, phone.syncNow().uploaded)
                 val status = phone.syncStatus()
                 assertEquals(0L, status.pendingChanges)
                 assertNotNull(status.lastSuccess)
