@@ -23,6 +23,15 @@ func whatToDo(_ error: AuthError) -> String {
     case .Network: return "No connection to the server: try again"
     case .ServerRejected(_, let detail), .Protocol(_, let detail): return "The server refused: \(detail)"
     case .InvalidImport(_, let detail): return "Not a backup this app reads: \(detail)"
+    case .InvalidChallenge: return "This sign-in is closed: scan a new code"
+    case .ResponseRefused: return "The server refused the response"
+    case .AccountBlocked: return "The server blocked this account: contact its administrator"
+    case .UnknownIdentity: return "This sign-in code is for an account not on this phone"
+    case .Sync: return "Sync failed: try again"
+    case .TimeSource: return "The time check failed"
+    case .ImplausibleClock: return "The time server's answer is implausible (over 24 h off)"
+    case .BackupsOff: return "Turn on automatic backups first"
+    case .BackupFailed: return "The backup failed"
     case .InvalidArgument(_, let detail), .Internal(_, let detail): return "Something went wrong: \(detail)"
     }
 }
