@@ -683,6 +683,11 @@ impl Authenticator {
     /// that coalesces a burst (at most one attempt a minute). Never blocks the caller; the
     /// outcome goes to `backup_status()`.
     fn schedule_backup(&self) {
+        // Nothing due (automatic backups off): no thread, which would hold the vault open for a
+        // moment after the app closed it.
+        if !matches!(self.with(|v| auto::wait_seconds(v, crate::time::now())), Ok(Some(_))) {
+            return;
+        }
         if self.backups.scheduled.swap(true, Ordering::SeqCst) {
             return;
         }
