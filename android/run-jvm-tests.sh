@@ -21,13 +21,7 @@ LOG_PREFIX=android-jvm-tests
 cd "$AUTHENTICATOR_REPO"
 need_cargo
 
-if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
-  log "java or mvn missing: installing default-jdk-headless and maven"
-  sudo_cmd=()
-  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
-fi
+need_jdk_maven
 
 log "generating bindings (debug, Android flavour)"
 out="$(bash bindings/generate.sh --android "$(cargo_target_dir)/android-jvm-tests" | tail -n 1)"

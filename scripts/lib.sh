@@ -119,3 +119,13 @@ dav_stop() {
   DAV_WORKDIR=""
   unset SYNC_DAV_URL SYNC_DAV_PASSWORD
 }
+
+# A JDK and Maven for the JVM suites (bindings/kotlin, android): apt-get when either is missing.
+need_jdk_maven() {
+  command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && return 0
+  log "java or mvn missing: installing default-jdk-headless and maven"
+  local sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
+}

@@ -23,13 +23,7 @@ LOG_PREFIX=kotlin-tests
 cd "$AUTHENTICATOR_REPO"
 need_cargo
 
-if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
-  log "java or mvn missing: installing default-jdk-headless and maven"
-  sudo_cmd=()
-  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
-fi
+need_jdk_maven
 
 if [ "${AUTHENTICATOR_SHIPPED_LIBRARY:-}" = 1 ]; then
   log "generating bindings (the shipped library: --release)"
