@@ -6,7 +6,7 @@
 #
 #   android/run-jvm-tests.sh [extra mvn args, e.g. -Dtest=KeystoreDataKeyTest]
 #
-# 1. java/mvn (installs default-jdk-headless + maven with apt-get when missing);
+# 1. java/mvn (installed by scripts/provision.sh);
 # 2. bindings/generate.sh --android into <target>/android-jvm-tests (this script's own directory):
 #    the JVM and Android flavours of the Kotlin and the library they were read from;
 # 3. the classes.jar of Robolectric's two AAR dependencies, into <that directory>/aar-classes;
@@ -21,7 +21,8 @@ LOG_PREFIX=android-jvm-tests
 cd "$AUTHENTICATOR_REPO"
 need_cargo
 
-need_jdk_maven
+need_tool java
+need_tool mvn
 
 log "generating bindings (debug, Android flavour)"
 out="$(bash bindings/generate.sh --android "$(cargo_target_dir)/android-jvm-tests" | tail -n 1)"

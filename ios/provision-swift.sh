@@ -4,7 +4,7 @@
 #   ${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/swift-trixie/   (~2.7 GB)
 #
 #   ios/provision-swift.sh                         make the chroot unless it is ready (idempotent)
-#   ios/provision-swift.sh exec DIR… -- COMMAND…   run COMMAND in the ready chroot, each DIR
+#   ios/provision-swift.sh exec DIR… -- COMMAND…   run COMMAND in the ready chroot (never makes it), each DIR
 #                                                  bind-mounted at its own absolute path
 #
 # Needs Linux and root (debootstrap, mount, chroot). Concurrent callers wait on a lock: the first
@@ -120,11 +120,7 @@ provision_chroot() {
   local started=$SECONDS partial="$SWIFT_ROOT.partial" mirror
   mirror=$(debian_mirror)
   log "provisioning Swift 6 (Debian trixie swiftlang) in $SWIFT_ROOT: once, about a minute, ~2.7 GB"
-  if ! command -v debootstrap >/dev/null 2>&1; then
-    log "installing debootstrap"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  fi
+  need_tool debootstrap
   for dir in "$partial" "$SWIFT_ROOT"; do
     if [ -e "$dir" ]; then
       assert_nothing_mounted_under "$dir"
@@ -153,7 +149,7 @@ case "${1:-}" in
 "") provision_chroot ;;
 exec)
   shift
-  provision_chroot
+  [ -f "$SWIFT_ROOT_MARKER" ] || die "no Swift chroot in $SWIFT_ROOT: run scripts/provision.sh once (./test-all does)"
   # Readers share the lock, so the chroot is never rebuilt under a running command.
   exec 8>"$CACHE/swift-trixie.lock"
   flock -s 8

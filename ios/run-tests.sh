@@ -41,7 +41,7 @@ case "${1:-}" in
 esac
 
 need_cargo
-if use_chroot; then bash "$HERE/provision-swift.sh"; fi
+# The chroot comes from scripts/provision.sh; `exec` below fails with a pointer there without it.
 
 target_dir=$(cargo_target_dir)
 log "building the core and generating the Swift bindings (bindings/generate.sh)"

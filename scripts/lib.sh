@@ -44,50 +44,53 @@ cargo_target_dir() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The privacyIDEA test server (tests/privacyidea/pi-server.sh) for one script run.
+# The push test servers, for one script run: privacyIDEA 3.14 (tests/privacyidea/pi-server.sh)
+# and eduMFA 2.9.5 (tests/edumfa/edumfa-server.sh, the same harness), one generic start/stop.
 #
-#   pi_start NAME   start a fresh server in a new temp workdir named after NAME; sets PI_WORKDIR
-#                   and exports PI_ENV_FILE (the server's server.env). PI_WATCH_PID is this
-#                   shell, so the server stops even if the script is killed outright.
-#   pi_stop         stop it by PID and remove the workdir; idempotent, for EXIT traps.
+#   server_start KIND NAME  KIND = pi | edumfa. Starts a fresh server in a new temp workdir named
+#                   after NAME; sets PI_WORKDIR / EDUMFA_WORKDIR and exports PI_ENV_FILE /
+#                   EDUMFA_ENV_FILE (the server's server.env). PI_WATCH_PID is this shell, so the
+#                   server stops even if the script is killed outright.
+#   server_stop KIND        stop it by PID and remove the workdir; idempotent, for EXIT traps.
+#   pi_start/pi_stop, edumfa_start/edumfa_stop   the same for one KIND.
 
 PI_WORKDIR=""
-
-pi_start() {
-  PI_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/$1-pi.XXXXXX")"
-  log "starting the privacyIDEA test server in $PI_WORKDIR"
-  PI_WATCH_PID=$$ bash "$AUTHENTICATOR_REPO/tests/privacyidea/pi-server.sh" start "$PI_WORKDIR" </dev/null >/dev/null ||
-    die "the privacyIDEA test server did not start"
-  [ -f "$PI_WORKDIR/server.env" ] || die "the privacyIDEA test server wrote no $PI_WORKDIR/server.env"
-  export PI_ENV_FILE="$PI_WORKDIR/server.env"
-}
-
-pi_stop() {
-  [ -n "$PI_WORKDIR" ] || return 0
-  bash "$AUTHENTICATOR_REPO/tests/privacyidea/pi-server.sh" stop "$PI_WORKDIR" >/dev/null 2>&1 || true
-  rm -rf "$PI_WORKDIR"
-  PI_WORKDIR=""
-}
-
-# The eduMFA 2.9.5 test server (tests/edumfa/edumfa-server.sh), the same way: edumfa_start NAME
-# sets EDUMFA_WORKDIR and exports EDUMFA_ENV_FILE; edumfa_stop stops it (idempotent).
 EDUMFA_WORKDIR=""
 
-edumfa_start() {
-  EDUMFA_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/$1-edumfa.XXXXXX")"
-  log "starting the eduMFA test server in $EDUMFA_WORKDIR"
-  PI_WATCH_PID=$$ bash "$AUTHENTICATOR_REPO/tests/edumfa/edumfa-server.sh" start "$EDUMFA_WORKDIR" </dev/null >/dev/null ||
-    die "the eduMFA test server did not start"
-  [ -f "$EDUMFA_WORKDIR/server.env" ] || die "the eduMFA test server wrote no $EDUMFA_WORKDIR/server.env"
-  export EDUMFA_ENV_FILE="$EDUMFA_WORKDIR/server.env"
+server_script() {
+  case "$1" in
+  pi) echo "$AUTHENTICATOR_REPO/tests/privacyidea/pi-server.sh" ;;
+  edumfa) echo "$AUTHENTICATOR_REPO/tests/edumfa/edumfa-server.sh" ;;
+  *) die "unknown server kind $1 (pi | edumfa)" ;;
+  esac
 }
 
-edumfa_stop() {
-  [ -n "$EDUMFA_WORKDIR" ] || return 0
-  bash "$AUTHENTICATOR_REPO/tests/edumfa/edumfa-server.sh" stop "$EDUMFA_WORKDIR" >/dev/null 2>&1 || true
-  rm -rf "$EDUMFA_WORKDIR"
-  EDUMFA_WORKDIR=""
+server_start() {
+  local kind=$1 name=$2 upper work script
+  upper=$(echo "$kind" | tr '[:lower:]' '[:upper:]')
+  script=$(server_script "$kind")
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$name-$kind.XXXXXX")"
+  printf -v "${upper}_WORKDIR" '%s' "$work"
+  log "starting the $kind test server in $work"
+  PI_WATCH_PID=$$ bash "$script" start "$work" </dev/null >/dev/null || die "the $kind test server did not start"
+  [ -f "$work/server.env" ] || die "the $kind test server wrote no $work/server.env"
+  export "${upper}_ENV_FILE=$work/server.env"
 }
+
+server_stop() {
+  local kind=$1 upper var
+  upper=$(echo "$kind" | tr '[:lower:]' '[:upper:]')
+  var="${upper}_WORKDIR"
+  [ -n "${!var}" ] || return 0
+  bash "$(server_script "$kind")" stop "${!var}" >/dev/null 2>&1 || true
+  rm -rf "${!var}"
+  printf -v "$var" '%s' ""
+}
+
+pi_start() { server_start pi "$1"; }
+pi_stop() { server_stop pi; }
+edumfa_start() { server_start edumfa "$1"; }
+edumfa_stop() { server_stop edumfa; }
 
 # ---------------------------------------------------------------------------------------------
 # The WebDAV test server for sync (tests/webdav/server.sh: Apache httpd + mod_dav_fs).
@@ -120,12 +123,69 @@ dav_stop() {
   unset SYNC_DAV_URL SYNC_DAV_PASSWORD
 }
 
-# A JDK and Maven for the JVM suites (bindings/kotlin, android): apt-get when either is missing.
-need_jdk_maven() {
-  command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && return 0
-  log "java or mvn missing: installing default-jdk-headless and maven"
+# ---------------------------------------------------------------------------------------------
+# System packages: every Debian package any script or test needs, installed in ONE apt-get run,
+# up front, by scripts/provision.sh (./test-all and ./run call it). Tests and suite scripts never
+# install anything: they call need_tool, which fails with a pointer to scripts/provision.sh.
+#
+#   SYSTEM_PACKAGES   "command-or-path:package" pairs; a package is installed when its probe is
+#                     missing (a path is tested with -x, a name looked up on PATH)
+#   need_system_packages  install the missing ones (one apt-get update + install, under a lock,
+#                     so two provisioners on one machine never race for dpkg's lock)
+#   need_tool PROBE   exit 1 unless PROBE is there, naming the package and the provisioning step
+
+SYSTEM_PACKAGES=(
+  /usr/sbin/apache2:apache2 # the WebDAV server of the sync tests (tests/webdav/server.sh)
+  htpasswd:apache2-utils
+  /usr/sbin/chronyd:chrony # the NTP server of the clock tests (tests/support/chrony.rs)
+  zbarimg:zbar-tools       # the independent QR decoder (tests/cli/qr.rs)
+  qrencode:qrencode        # the independent QR encoder
+  java:default-jdk-headless # the Kotlin and Android JVM suites
+  mvn:maven
+  flock:util-linux
+)
+
+probe_present() {
+  case "$1" in
+  /*) [ -x "$1" ] ;;
+  *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
+# The packages of SYSTEM_PACKAGES (plus any given as arguments, "probe:package") whose probe fails.
+missing_system_packages() {
+  local pair missing=()
+  for pair in "${SYSTEM_PACKAGES[@]}" "$@"; do
+    probe_present "${pair%%:*}" || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || printf '%s\n' "${missing[@]}" | sort -u
+}
+
+need_system_packages() {
+  local missing
+  missing=$(missing_system_packages "$@")
+  [ -n "$missing" ] || return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing packages and no apt-get: install $(echo $missing)"
   local sudo_cmd=()
   [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq default-jdk-headless maven >/dev/null
+  # shellcheck disable=SC2046,SC2086 # one word per package
+  log "installing Debian packages (once): $(echo $missing)"
+  (
+    # Two provisioners at once (two clones' test runs) take turns; the second finds nothing to do.
+    command -v flock >/dev/null 2>&1 && flock 9
+    missing=$(missing_system_packages "$@")
+    [ -n "$missing" ] || exit 0
+    "${sudo_cmd[@]}" apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  ) 9>"${TMPDIR:-/tmp}/authenticator-apt.lock" || die "apt-get install failed"
+  missing=$(missing_system_packages "$@")
+  [ -z "$missing" ] || die "still missing after apt-get: $(echo $missing)"
+}
+
+need_tool() {
+  probe_present "$1" && return 0
+  local pair package=""
+  for pair in "${SYSTEM_PACKAGES[@]}"; do [ "${pair%%:*}" = "$1" ] && package="${pair#*:}"; done
+  die "$1 is missing${package:+ (Debian package $package)}: run scripts/provision.sh once (./test-all does)"
 }

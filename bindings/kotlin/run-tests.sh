@@ -4,7 +4,7 @@
 #
 #   bindings/kotlin/run-tests.sh [extra mvn args, e.g. -Dtest=VaultTest]
 #
-# 1. java/mvn (installs default-jdk-headless + maven with apt-get when missing);
+# 1. java/mvn (installed by scripts/provision.sh);
 # 2. bindings/generate.sh into <target>/kotlin-jvm-tests: the Kotlin and the library it was read
 #    from, a directory of this script's own (no other caller writes there);
 # 3. privacyIDEA on 127.0.0.1 in a temp workdir (pi_start/pi_stop of scripts/lib.sh), stopped by
@@ -23,7 +23,8 @@ LOG_PREFIX=kotlin-tests
 cd "$AUTHENTICATOR_REPO"
 need_cargo
 
-need_jdk_maven
+need_tool java
+need_tool mvn
 
 if [ "${AUTHENTICATOR_SHIPPED_LIBRARY:-}" = 1 ]; then
   log "generating bindings (the shipped library: --release)"

@@ -21,7 +21,7 @@ fn offset_of(line: &str) -> f64 {
 
 #[test]
 fn ntp_check_against_chrony_measures_and_corrects_the_simulated_skew() {
-    let chrony = Chrony::start(repo());
+    let chrony = Chrony::start();
     let home = Home::new("time-ntp");
     home.add(&totp_uri("ACME", "alice"));
     assert!(home.ok(&["time"]).contains("nothing measured yet"));

@@ -2,9 +2,8 @@
 //! are read by `add --qr` / `import IMAGE` / `push enroll --qr`, and what `show-qr` and
 //! `export --google --qr` draw (in the terminal, or as PNG files) is decoded by `zbarimg`.
 //!
-//! The tools are installed by `scripts/install-qr-tools.sh` (apt-get) when missing, from here
-//! and from ./test-all; a machine where they cannot be installed fails these tests, it never
-//! skips them.
+//! The tools come from `scripts/provision.sh` (./test-all runs it first); a machine without them
+//! fails these tests, it never skips them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,16 +13,13 @@ use std::time::Duration;
 use crate::files::measured;
 use crate::support::*;
 
-/// zbarimg and qrencode on PATH, installed once per test run when missing.
+/// zbarimg and qrencode on PATH (checked once per test run).
 fn tools() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install-qr-tools.sh");
-        let status = Command::new("bash").arg(&script).status().expect("run scripts/install-qr-tools.sh");
-        assert!(status.success(), "zbarimg and qrencode are needed and could not be installed ({status})");
         for tool in ["zbarimg", "qrencode"] {
             let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().unwrap();
-            assert!(found.status.success(), "{tool} missing after scripts/install-qr-tools.sh");
+            assert!(found.status.success(), "{tool} is missing: run scripts/provision.sh once (./test-all does)");
         }
     });
 }

@@ -4,7 +4,8 @@
 # `PyNaCl` (libsodium's Argon2id and XChaCha20-Poly1305 secretstream) seals Ente Auth encrypted
 # exports for the import tests, as no real one exists among the fixtures.
 #
-#   bash tests/independent/venv.sh     installs once (idempotent), then prints the venv's python
+#   bash tests/independent/venv.sh install   installs once (idempotent; scripts/provision.sh)
+#   bash tests/independent/venv.sh           prints the venv's python, or fails when not installed
 #
 # Cache (outside the clone): ${AUTHENTICATOR_CACHE:-$HOME/.cache/authenticator-core}/crypto-$VERSION-nacl-$NACL_VERSION/
 #   venv/ (marker .installed), download/ (the wheels, so a re-install is offline), pip-cache/.
@@ -40,12 +41,13 @@ do_install() {
   echo "${PACKAGES[*]} installed $(date -u +%FT%TZ)" >"$MARKER"
 }
 
-if ! installed; then
+if [ "${1:-}" = install ] && ! installed; then
   mkdir -p "$CACHE_ROOT"
-  # Concurrent test processes may all ask on a cold cache: one installs, the rest wait.
+  # Two provisioners at once (two clones) on a cold cache: one installs, the other waits.
   (
     flock 9
     installed || do_install
   ) 9>"$CACHE_ROOT/.install.lock"
 fi
+installed || die "not installed in $VENV: run scripts/provision.sh once (./test-all does)"
 echo "$VENV/bin/python"

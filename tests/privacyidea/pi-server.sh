@@ -63,7 +63,7 @@ installed() { [ -f "$MARKER" ] && [ -x "$VENV/bin/$MANAGE" ]; }
 cmd_install() {
   installed && return 0
   mkdir -p "$CACHE_ROOT"
-  # Concurrent test processes may all call install on a cold cache: one installs, the rest wait.
+  # Two provisioners at once (two clones) on a cold cache: one installs, the other waits.
   if command -v flock >/dev/null 2>&1; then
     (
       flock 9
@@ -357,7 +357,7 @@ write_env() {
 
 cmd_start() {
   [ -n "${1:-}" ] || die "usage: $0 start WORKDIR"
-  cmd_install
+  installed || die "$PKG $PI_VERSION is not installed in $VENV: run scripts/provision.sh once (./test-all does)"
   WD="$(abs_dir "$1")"
   local t0=$SECONDS attempt
   PID="$(recorded_pid "$WD")"

@@ -2,13 +2,13 @@
 //! at a free high port, with a private configuration in a temp dir. `-x`: it never touches the
 //! machine's clock; `-d`: in the foreground, a child of the test, killed by PID on drop (and by
 //! its own `-t` limit should the test die without dropping it). One file, included by path by
-//! the core's unit tests and the CLI tests. Installs chrony (scripts/install-chrony.sh) when
-//! chronyd is missing: the tests never skip for want of it.
+//! the core's unit tests and the CLI tests. chrony comes from scripts/provision.sh (./test-all
+//! runs it first): the tests fail, never skip, for want of it.
 
 #![allow(dead_code)] // each includer uses its own subset
 
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,22 +20,18 @@ pub struct Chrony {
     _dir: tempfile::TempDir,
 }
 
-fn chronyd(repo: &Path) -> PathBuf {
-    let find =
-        || ["/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd"].iter().map(PathBuf::from).find(|p| p.exists());
-    if let Some(path) = find() {
-        return path;
-    }
-    let status =
-        Command::new("bash").arg(repo.join("scripts/install-chrony.sh")).status().expect("run install-chrony.sh");
-    assert!(status.success(), "chrony could not be installed (scripts/install-chrony.sh)");
-    find().expect("chronyd is still missing after installing chrony")
+fn chronyd() -> PathBuf {
+    ["/usr/sbin/chronyd", "/usr/bin/chronyd", "/sbin/chronyd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("chronyd is missing: run scripts/provision.sh once (./test-all does)")
 }
 
 impl Chrony {
-    /// Starts chronyd and waits until it answers SNTP. `repo` is the repository root.
-    pub fn start(repo: &Path) -> Chrony {
-        let binary = chronyd(repo);
+    /// Starts chronyd and waits until it answers SNTP.
+    pub fn start() -> Chrony {
+        let binary = chronyd();
         let dir = tempfile::Builder::new().prefix("chrony-test-").tempdir().unwrap();
         // A free port: bound and released (chronyd binds it a moment later).
         let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

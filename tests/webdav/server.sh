@@ -3,7 +3,7 @@
 # on 127.0.0.1, from a private config in a work directory (nothing of the system's Apache setup
 # is used or changed).
 #
-#   server.sh start WORKDIR [PORT]   install apache2 if missing, write WORKDIR/httpd.conf, an
+#   server.sh start WORKDIR [PORT]   write WORKDIR/httpd.conf, an
 #                                    htpasswd file (user "sync", password in WORKDIR/password),
 #                                    start it; prints the folder URL (http://127.0.0.1:PORT/dav/)
 #   server.sh stop WORKDIR           stop it (by its PID file)
@@ -13,15 +13,11 @@ set -euo pipefail
 source "$(cd "$(dirname "$0")/../.." && pwd)/scripts/lib.sh"
 LOG_PREFIX=webdav-server
 
+# apache2 and apache2-utils come from scripts/provision.sh (never installed here: two tests
+# starting servers at once would race for dpkg's lock).
 need_apache() {
-  if [ ! -x /usr/sbin/apache2 ] || ! command -v htpasswd >/dev/null 2>&1; then
-    log "installing apache2 (Debian package)"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2 apache2-utils >/dev/null ||
-      { $sudo apt-get update >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2 apache2-utils >/dev/null; } ||
-      die "cannot install apache2"
-  fi
+  need_tool /usr/sbin/apache2
+  need_tool htpasswd
 }
 
 free_port() {

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::Path;
 use std::time::Duration;
 
 use super::*;
@@ -124,13 +123,9 @@ fn the_warning_says_how_far_off_and_whether_codes_are_corrected() {
     assert_eq!(s.warning.as_deref(), Some("your clock is 60 min 0 s ahead; codes are corrected"));
 }
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 #[test]
 fn sntp_against_chrony_measures_the_injected_skew_within_half_a_second() {
-    let chrony = Chrony::start(repo());
+    let chrony = Chrony::start();
     let dir = tempfile::tempdir().unwrap();
     let v = vault(&dir);
     for device_error_ms in [-90_000, 3_000, 3_600_000] {
