@@ -7,15 +7,17 @@
 //! a closing `N passed, N failed` line.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 
-use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest};
-use authenticator_core::{DataKey, DeviceKeyType, Error, PushProtocol, Vault};
+use domain::{DeviceKeyType, PushProtocol};
 use serde_json::Value;
+use services::Error;
+use services::push::{self, DeclineReason, EnrollOptions};
 
-#[path = "../support/harness.rs"]
-mod harness;
+mod support;
+
+use support::harness;
+use support::phone::{CliHome, Phone};
 
 use harness::{Scenario, Server};
 
@@ -27,56 +29,6 @@ impl Server {
         let reply = self.admin(&args);
         let uri = reply["uri"].as_str().unwrap_or_else(|| panic!("no enrollment URI: {reply}"));
         (reply["serial"].as_str().unwrap().to_owned(), uri.to_owned())
-    }
-}
-
-/// A phone: a vault in a temp dir.
-struct Phone {
-    vault: Vault,
-    client: PushClient,
-    rt: tokio::runtime::Runtime,
-    /// Declared last: removed after the vault is closed.
-    _dir: tempfile::TempDir,
-}
-
-impl Phone {
-    fn new(name: &str) -> Phone {
-        let dir = tempfile::Builder::new().prefix(&format!("edumfa-e2e-phone-{name}-")).tempdir().unwrap();
-        let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([7; 32])).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        Phone { vault, client: PushClient::new().unwrap(), rt, _dir: dir }
-    }
-
-    fn enroll(&self, uri: &str, pin: Option<&str>) -> authenticator_core::PushToken {
-        // RSA keys (eduMFA's older push type) at 2048 bits keep the suite fast; eduPUSH uses P-256.
-        let options = EnrollOptions { pin: pin.map(str::to_owned), key_bits: Some(2048), ..EnrollOptions::default() };
-        self.rt.block_on(push::enroll(&self.vault, &self.client, uri, options)).unwrap()
-    }
-
-    /// Polls until a request arrives.
-    fn poll_one(&self, pins: &BTreeMap<i64, String>) -> PushRequest {
-        for _ in 0..10 {
-            let report = self.rt.block_on(push::poll(&self.vault, &self.client, pins)).unwrap();
-            assert!(report.failures.is_empty(), "poll failures: {:?}", report.failures);
-            assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
-            if let Some(request) = report.new_requests.into_iter().next() {
-                return request;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(300));
-        }
-        panic!("no request arrived");
-    }
-
-    fn db(&self) -> PathBuf {
-        self._dir.path().join("vault.db")
-    }
-
-    fn approve(&self, id: i64, pin: Option<&str>) -> Result<(), Error> {
-        self.rt.block_on(push::approve(&self.vault, &self.client, id, None, pin))
-    }
-
-    fn deny(&self, id: i64, reason: Option<DeclineReason>) -> Result<(), Error> {
-        self.rt.block_on(push::deny(&self.vault, &self.client, id, reason, None))
     }
 }
 
@@ -95,10 +47,10 @@ fn edupush_enroll_approve_with_a_p256_key(server: &Server) {
     let request = phone.poll_one(&BTreeMap::new());
     assert_eq!(request.serial, serial);
     assert!(request.choices.is_none() && !request.decline_reasons, "{request:?}");
-    phone.approve(request.id, None).unwrap();
+    phone.approve(request.id, None, None).unwrap();
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("alice", &tx), "the login did not complete");
-    assert!(matches!(phone.approve(request.id, None), Err(Error::AlreadyAnswered)));
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::Storage(storage::Error::AlreadyAnswered))));
     assert_eq!(phone.vault.push_history(10).unwrap()[0].decision, push::Decision::Approved);
     server.delete_token(&serial);
 }
@@ -133,9 +85,9 @@ fn edupush_pin_demanded_by_the_server(server: &Server) {
     assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
     let request = phone.poll_one(&BTreeMap::from([(token.id, "2468".to_owned())]));
     assert!(request.requires_pin);
-    assert!(matches!(phone.approve(request.id, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert!(matches!(phone.approve(request.id, None, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
     assert_eq!(server.status(&tx), "pending");
-    phone.approve(request.id, Some("2468")).unwrap();
+    phone.approve(request.id, None, Some("2468")).unwrap();
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("bob", &tx));
     server.delete_token(&serial);
@@ -150,43 +102,13 @@ fn older_pipush_type_still_works(server: &Server) {
     assert_eq!((token.protocol, token.key_type), (PushProtocol::PrivacyIdea, DeviceKeyType::Rsa));
     let tx = server.trigger("alice");
     let request = phone.poll_one(&BTreeMap::new());
-    phone.approve(request.id, None).unwrap();
+    phone.approve(request.id, None, None).unwrap();
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("alice", &tx));
     server.delete_token(&serial);
 }
 
-struct CliHome {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
 impl CliHome {
-    fn new(name: &str) -> CliHome {
-        let dir = tempfile::Builder::new().prefix(&format!("edumfa-e2e-cli-{name}-")).tempdir().unwrap();
-        CliHome { path: dir.path().join("home"), _dir: dir }
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authenticator"))
-            .args(args)
-            .env("AUTHENTICATOR_HOME", &self.path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args, b"");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
     /// `push poll --json` until a request arrives.
     fn poll_one(&self) -> Value {
         for _ in 0..10 {
@@ -254,13 +176,13 @@ fn tiqr_enroll_sign_in_and_replay(server: &Server) {
     // Scanning the same code again is the same request.
     assert_eq!(push::tiqr::scan(&phone.vault, &code).unwrap().id, request.id);
     assert_eq!(server.status(&tx), "pending");
-    phone.approve(request.id, None).unwrap();
+    phone.approve(request.id, None, None).unwrap();
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("alice", &tx), "the login did not complete");
-    assert!(matches!(phone.approve(request.id, None), Err(Error::AlreadyAnswered)));
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::Storage(storage::Error::AlreadyAnswered))));
     // The same response sent again (the request forced open in the vault) is refused by the server.
     reopen_request(&phone.db(), request.id);
-    assert!(matches!(phone.approve(request.id, None), Err(Error::InvalidChallenge)), "replay");
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::InvalidChallenge)), "replay");
     let history = phone.vault.push_history(10).unwrap();
     assert_eq!((history[0].decision, history[1].decision), (push::Decision::Expired, push::Decision::Approved));
     server.delete_token(&serial);
@@ -278,16 +200,16 @@ fn tiqr_wrong_response_is_counted_and_pin_guards_the_secret(server: &Server) {
     let flipped: String = challenge.chars().map(|c| if c == '9' { '0' } else { char::from(c as u8 + 1) }).collect();
     let tampered = code.replacen(&format!("/{challenge}/"), &format!("/{flipped}/"), 1);
     let wrong = push::tiqr::scan(&phone.vault, &tampered).unwrap();
-    assert!(matches!(phone.approve(wrong.id, Some("1111")), Err(Error::WrongPin { .. })));
-    match phone.approve(wrong.id, Some("2468")) {
+    assert!(matches!(phone.approve(wrong.id, None, Some("1111")), Err(Error::WrongPin { .. })));
+    match phone.approve(wrong.id, None, Some("2468")) {
         Err(Error::ResponseRefused { attempts_left: Some(n) }) => assert!(n < 10, "{n}"),
         other => panic!("expected INVALID_RESPONSE:<n>, got {other:?}"),
     }
     let info = server.admin(&["token", &serial]);
     assert!(info.to_string().contains("\"failcount\": 1") || info.to_string().contains("\"failcount\":1"), "{info}");
     let request = push::tiqr::scan(&phone.vault, &code).unwrap();
-    assert!(matches!(phone.approve(request.id, None), Err(Error::PinRequired)));
-    phone.approve(request.id, Some("2468")).unwrap();
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::PinRequired)));
+    phone.approve(request.id, None, Some("2468")).unwrap();
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("bob", &tx));
     server.delete_token(&serial);

@@ -8,17 +8,19 @@
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-use authenticator_core::clock::{self, TimeSource};
-use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest};
-use authenticator_core::time::{DeviceClock, now_ms};
-use authenticator_core::{DataKey, Error, Vault};
+use domain::time::{DeviceClock, now_ms};
 use serde_json::Value;
+use services::Error;
+use services::clock::{self, TimeSource};
+use services::push::{self, DeclineReason, EnrollOptions};
 
-#[path = "../support/harness.rs"]
-mod harness;
+mod support;
+
+use support::harness;
+use support::phone::{CliHome, Phone};
 
 use harness::{Scenario, Server, repo};
 
@@ -40,52 +42,6 @@ impl Server {
         args.extend_from_slice(extra);
         let reply = self.admin(&args);
         (reply["serial"].as_str().unwrap().to_owned(), reply["uri"].as_str().unwrap().to_owned())
-    }
-}
-
-/// A phone: a vault in a temp dir.
-struct Phone {
-    vault: Vault,
-    client: PushClient,
-    rt: tokio::runtime::Runtime,
-    /// Declared last: removed after the vault is closed.
-    dir: tempfile::TempDir,
-}
-
-impl Phone {
-    fn new(name: &str) -> Phone {
-        let dir = tempfile::Builder::new().prefix(&format!("push-e2e-phone-{name}-")).tempdir().unwrap();
-        let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([5; 32])).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        Phone { vault, client: PushClient::new().unwrap(), rt, dir }
-    }
-
-    fn enroll(&self, uri: &str, pin: Option<&str>) -> i64 {
-        // 2048-bit keys keep the suite fast; the CLI scenarios enroll with the real 4096 bits.
-        let options = EnrollOptions { pin: pin.map(str::to_owned), key_bits: Some(2048), ..EnrollOptions::default() };
-        self.rt.block_on(push::enroll(&self.vault, &self.client, uri, options)).unwrap().id
-    }
-
-    /// Polls until a request arrives (the server may take a moment to store the challenge).
-    fn poll_one(&self, pins: &BTreeMap<i64, String>) -> PushRequest {
-        for _ in 0..10 {
-            let report = self.rt.block_on(push::poll(&self.vault, &self.client, pins)).unwrap();
-            assert!(report.failures.is_empty(), "poll failures: {:?}", report.failures);
-            assert!(report.rejected.is_empty(), "rejected: {:?}", report.rejected);
-            if let Some(request) = report.new_requests.into_iter().next() {
-                return request;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(300));
-        }
-        panic!("no request arrived");
-    }
-
-    fn approve(&self, id: i64, answer: Option<&str>, pin: Option<&str>) -> Result<(), Error> {
-        self.rt.block_on(push::approve(&self.vault, &self.client, id, answer, pin))
-    }
-
-    fn deny(&self, id: i64, reason: Option<DeclineReason>) -> Result<(), Error> {
-        self.rt.block_on(push::deny(&self.vault, &self.client, id, reason, None))
     }
 }
 
@@ -159,7 +115,7 @@ fn pin_locked_account_needs_the_right_pin(server: &Server) {
         phone.rt.block_on(push::enroll(&phone.vault, &phone.client, &uri, EnrollOptions::default())),
         Err(Error::PinRequired)
     ));
-    let token = phone.enroll(&uri, Some("2468"));
+    let token = phone.enroll(&uri, Some("2468")).id;
     let tx = server.trigger("bob");
     // The poll is signed with the PIN-sealed key too.
     let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
@@ -185,9 +141,9 @@ fn replaying_an_answer_is_refused(server: &Server) {
     phone.approve(request.id, None, None).unwrap();
     assert_eq!(server.status(&tx), "accept");
     // The phone refuses to answer twice…
-    assert!(matches!(phone.approve(request.id, None, None), Err(Error::AlreadyAnswered)));
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::Storage(storage::Error::AlreadyAnswered))));
     // …and so does the server, when the phone is made to forget that it answered.
-    reopen_request(&phone.dir.path().join("vault.db"), request.id);
+    reopen_request(&phone.db(), request.id);
     let replay = phone.approve(request.id, None, None);
     assert!(matches!(replay, Err(Error::ServerRejected { .. })), "server accepted a replay: {replay:?}");
     // A polled challenge that was answered is not shown again.
@@ -228,45 +184,9 @@ fn unreachable_server_is_a_network_error(server: &Server) {
         &dead,
         EnrollOptions { key_bits: Some(2048), ..Default::default() },
     ));
-    assert!(matches!(result, Err(Error::Network(_))), "{result:?}");
+    assert!(matches!(result, Err(Error::Net(net::Error::Network(_)))), "{result:?}");
     assert!(phone.vault.push_tokens().unwrap().is_empty());
     server.delete_token(&serial);
-}
-
-/// A user's `authenticator` with its own data directory, removed on drop.
-struct CliHome {
-    /// Does not exist until the CLI creates it.
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl CliHome {
-    fn new(name: &str) -> CliHome {
-        let dir = tempfile::Builder::new().prefix(&format!("push-e2e-cli-{name}-")).tempdir().unwrap();
-        CliHome { path: dir.path().join("home"), _dir: dir }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_authenticator"));
-        command.args(args).env("AUTHENTICATOR_HOME", &self.path);
-        command
-    }
-
-    /// Runs with `stdin` piped in.
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        use std::io::Write;
-        let mut child =
-            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Runs, asserts success, returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args, b"");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    }
 }
 
 /// The CLI, as a user drives it: enroll (4096-bit key), poll --json, approve, deny, history.
@@ -373,7 +293,7 @@ fn cli_pin_locked_token(server: &Server) {
 fn firebase_token_update_is_accepted(server: &Server) {
     let (serial, uri) = server.enrollment("alice", &[]);
     let phone = Phone::new("fcm");
-    let token = phone.enroll(&uri, None);
+    let token = phone.enroll(&uri, None).id;
     phone
         .rt
         .block_on(push::update_fb_token(&phone.vault, &phone.client, token, "fcm-token-after-reinstall", None))

@@ -36,12 +36,12 @@ fn files(folder: &Path) -> (Vec<String>, Vec<String>) {
         Err(_) => Vec::new(),
     };
     names.sort();
-    names.into_iter().partition(|n| authenticator_core::backup::auto::is_backup_name(n))
+    names.into_iter().partition(|n| services::backup::auto::is_backup_name(n))
 }
 
 /// How many accounts the backup `file` restores, with the password alone.
 fn restores(file: &Path) -> i64 {
-    authenticator_core::backup::verify_backup(&std::fs::read(file).unwrap(), PASSWORD).unwrap().accounts
+    services::backup::verify_backup(&std::fs::read(file).unwrap(), PASSWORD).unwrap().accounts
 }
 
 /// `count` accounts imported in one command (one backup).
@@ -97,9 +97,7 @@ fn every_kind_of_change_makes_a_verified_backup_that_import_and_verify_backup_re
     // A new password: later backups open with it, older ones with the old one.
     home.cli(["backup", "password"]).env(PASSWORD_ENV, "a brand new password").run().ok();
     let newest = folder.join(files(&folder).0.pop().unwrap());
-    let check = |file: &Path, password: &str| {
-        authenticator_core::backup::verify_backup(&std::fs::read(file).unwrap(), password)
-    };
+    let check = |file: &Path, password: &str| services::backup::verify_backup(&std::fs::read(file).unwrap(), password);
     assert!(check(&newest, "a brand new password").is_ok() && check(&newest, PASSWORD).is_err());
     assert!(check(&folder.join(&good[2]), PASSWORD).is_ok());
 

@@ -6,8 +6,8 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::chrony::Chrony;
 use crate::support::{Home, totp_uri};
+use testkit::chrony::Chrony;
 
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))

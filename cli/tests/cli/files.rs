@@ -9,7 +9,7 @@ use crate::support::*;
 // ---------------------------------------------------------------------------------------------
 // A tiny independent encoder for Google Authenticator migration payloads (protobuf + base64).
 
-use crate::wire::{bytes_field, int_field};
+use testkit::wire::{bytes_field, int_field};
 
 /// A migration URI with one TOTP account (`secret`, `name`, `issuer`), part `index` of a batch of
 /// `size` QR codes with id `id`.
@@ -240,9 +240,9 @@ fn aegis_with_slots(count: usize, n: u64, r: u64, p: u64) -> Vec<u8> {
 }
 
 /// A backup of this app with one account, written with `kdf`.
-fn backup_with(kdf: authenticator_core::backup::format::KdfParams) -> Vec<u8> {
-    use authenticator_core::backup::format;
-    let account = authenticator_core::uri::parse(&totp_uri("Example", "alice")).unwrap();
+fn backup_with(kdf: services::backup::format::KdfParams) -> Vec<u8> {
+    use services::backup::format;
+    let account = domain::uri::parse(&totp_uri("Example", "alice")).unwrap();
     format::encrypt(&[account], PASSWORD, kdf).expect("encrypt")
 }
 
@@ -302,15 +302,15 @@ fn a_vault_kdf_file_asking_for_4294967295_pbkdf2_iterations_is_refused_at_once()
 }
 
 /// Cheap Argon2 for files whose derivation is never run.
-const FAST_KDF: authenticator_core::backup::format::KdfParams =
-    authenticator_core::backup::format::KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
+const FAST_KDF: services::backup::format::KdfParams =
+    services::backup::format::KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
 
 /// The costliest backup the budget still opens: Argon2id over all of its 128 MiB, with as many
 /// passes as fit in 2 s. Opening it stays within the documented 256 MiB for the whole process.
 #[test]
 fn the_costliest_file_still_allowed_opens_within_the_memory_and_time_budget() {
-    use authenticator_core::backup::format::KdfParams;
-    use authenticator_core::crypto::kdf::KdfBudget;
+    use services::backup::format::KdfParams;
+    use storage::crypto::kdf::KdfBudget;
     let kib = (KdfBudget::MAX_MEMORY_MIB * 1024) as u32;
     let fits =
         |t: u32| KdfBudget::per_file().charge(KdfParams { memory_kib: kib, iterations: t, parallelism: 1 }.cost());
@@ -496,9 +496,9 @@ fn hostile_files() -> Vec<(&'static str, Vec<u8>)> {
 /// A backup of this app whose plaintext carries hostile names (the app itself never writes
 /// such a file: names are cleaned when made), sealed the way `format.rs` documents.
 fn hostile_backup(key: &str) -> Vec<u8> {
-    use authenticator_core::codec::canonical_json;
-    use authenticator_core::crypto::{self, kdf};
+    use domain::codec::canonical_json;
     use serde_json::json;
+    use storage::crypto::{self, kdf};
     let account = |label: String, algorithm: &str, secret: &str| {
         json!({"type": "totp", "issuer": HOSTILE, "label": label, "secret": secret, "algorithm": algorithm,
                "digits": 6, "period": 30, "counter": 0, "group": HOSTILE})

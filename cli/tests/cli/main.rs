@@ -3,8 +3,6 @@
 
 mod autobackup;
 mod backup;
-#[path = "../support/chrony.rs"]
-mod chrony;
 mod clock;
 mod export;
 mod files;
@@ -16,5 +14,3 @@ mod stateless;
 mod support;
 mod sync;
 mod vault;
-#[path = "../support/wire.rs"]
-mod wire;

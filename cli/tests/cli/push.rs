@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use authenticator_core::push::keys::generate_device_key;
+use services::push::keys::generate_device_key;
 
 use crate::support::{Cli, Home, assert_no_panic, base64};
 
@@ -20,7 +20,7 @@ const BUDGET: u64 = 32 * MIB;
 
 /// Reads one request's head and body; returns its first line.
 fn read_request(stream: &mut TcpStream) -> String {
-    crate::wire::read_request(stream).lines().next().unwrap_or_default().to_owned()
+    testkit::wire::read_request(stream).lines().next().unwrap_or_default().to_owned()
 }
 
 /// Answers a poll with a chunked reply that goes on for up to 256 MiB, counting what got out.

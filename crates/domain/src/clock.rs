@@ -3,7 +3,6 @@
 
 /// Where a clock offset came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TimeSource {
     /// Typed in by the user.
     Manual,
@@ -46,7 +45,6 @@ impl TimeSource {
 
 /// One measurement of the device clock against a server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Measurement {
     /// What was asked.
     pub source: TimeSource,
@@ -128,7 +126,6 @@ impl ClockState {
 
 /// The clock as a settings screen or `authenticator time` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClockStatus {
     /// Measured corrections apply (else the manual offset does).
     pub automatic: bool,

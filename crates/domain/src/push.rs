@@ -34,7 +34,6 @@ macro_rules! stored_names {
 
 /// Which sign-in protocol a token speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PushProtocol {
     /// privacyIDEA's push token (`otpauth://pipush/…`, `pia://…`; also eduMFA's older `push` type).
     PrivacyIdea,
@@ -65,7 +64,6 @@ impl PushProtocol {
 
 /// The kind of key this device holds for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DeviceKeyType {
     /// RSA-4096, PKCS#1 v1.5 signatures (privacyIDEA's tokens).
     Rsa,
@@ -83,7 +81,6 @@ stored_names!(DeviceKeyType, "device key type", {
 
 /// A push token enrolled on this device, as a UI shows it. Holds no key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PushToken {
     /// Stable identifier.
     pub id: i64,
@@ -124,7 +121,6 @@ impl PushToken {
 
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum RequestState {
     /// Waiting for an answer.
     Pending,
@@ -145,7 +141,6 @@ stored_names!(RequestState, "push request state", {
 
 /// A sign-in request to approve or deny.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PushRequest {
     /// Short id for answering.
     pub id: i64,
@@ -196,7 +191,6 @@ impl PushRequest {
 
 /// What happened to a request, for the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Decision {
     /// The user approved it.
     Approved,
@@ -217,7 +211,6 @@ stored_names!(Decision, "push decision", {
 
 /// One line of the decision history.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
     /// Unix seconds.
     pub at: i64,
@@ -245,7 +238,6 @@ impl HistoryEntry {
 
 /// Why a sign-in is denied, when the server accepts reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DeclineReason {
     /// "I did not try to sign in": possibly an attack.
     UnknownTrigger,

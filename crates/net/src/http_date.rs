@@ -50,7 +50,7 @@ mod tests {
         assert_eq!(parse("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
         assert_eq!(parse("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
-        assert_eq!(parse(&crate::time::iso8601_utc(0)), None);
+        assert_eq!(parse(&domain::time::iso8601_utc(0)), None);
     }
 
     #[test]

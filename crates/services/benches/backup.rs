@@ -15,10 +15,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use authenticator_core::backup::auto::{self, FolderDestination};
-use authenticator_core::backup::format::KdfParams;
-use authenticator_core::{AccountData, Algorithm, DataKey, OtpParams, Secret, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
+use domain::{AccountData, Algorithm, OtpParams, Secret};
+use services::backup::auto::{self, FolderDestination};
+use services::backup::format::KdfParams;
+use storage::{DataKey, Vault};
 
 const ACCOUNTS: usize = 1_000;
 const PASSWORD: &str = "correct horse battery staple";

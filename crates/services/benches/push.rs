@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use authenticator_core::codec::canonical_json;
-use authenticator_core::push::challenge::Challenge;
-use authenticator_core::push::keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey, generate_device_key};
-use authenticator_core::push::pin;
-use authenticator_core::{DataKey, NewPushToken, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
+use domain::NewPushToken;
+use domain::codec::canonical_json;
 use serde_json::Value;
+use services::push::challenge::Challenge;
+use services::push::keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey, generate_device_key};
+use services::push::pin;
+use storage::{DataKey, Vault};
 
 fn verify_and_answer(c: &mut Criterion) {
     let server = generate_device_key(DEVICE_KEY_BITS).unwrap();
@@ -73,8 +74,8 @@ fn pin_seal(c: &mut Criterion) {
         pin: Some(seal.clone()),
         pin_required_by_server: true,
         fb_token: None,
-        protocol: authenticator_core::PushProtocol::PrivacyIdea,
-        key_type: authenticator_core::DeviceKeyType::Rsa,
+        protocol: domain::PushProtocol::PrivacyIdea,
+        key_type: domain::DeviceKeyType::Rsa,
         extra_text: Vec::new(),
     };
     let id = vault.insert_push_token(&token, |id| pin::seal_key(&pkcs8, Some(("2468", &seal)), id)).unwrap().id;

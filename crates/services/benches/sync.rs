@@ -9,9 +9,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use authenticator_core::sync::{self, SyncClient, SyncSecret};
-use authenticator_core::{AccountData, Algorithm, DataKey, OtpParams, Secret, Vault};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use domain::{AccountData, Algorithm, OtpParams, Secret};
+use services::sync::{self, SyncClient, SyncSecret};
+use storage::{DataKey, Vault};
 
 struct Apache(tempfile::TempDir);
 
@@ -22,7 +23,7 @@ impl Drop for Apache {
 }
 
 fn script() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/webdav/server.sh")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/webdav/server.sh")
 }
 
 fn one_round(c: &mut Criterion) {

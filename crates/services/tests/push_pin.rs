@@ -6,19 +6,19 @@
 //! `vault_durability.rs`). Those functions are `#[ignore]`d; run on their own without their
 //! variable, they do nothing.
 
-mod common;
-
-use common::{ChildGuard, self_command, temp_dir, wait_for};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
+use testkit::process::{ChildGuard, self_command, temp_dir, wait_for};
 
-use authenticator_core::push::{PIN_ATTEMPTS, pin};
-use authenticator_core::{DataKey, Error, NewPushToken, Vault};
+use domain::NewPushToken;
 use rusqlite::Connection;
+use services::Error;
+use services::push::{PIN_ATTEMPTS, pin};
+use storage::{DataKey, Vault};
 
 /// The data key of every vault here.
 const SUITE: &str = "push-pin";
@@ -266,8 +266,8 @@ fn pin_locked_vault(dir: &Path) -> (PathBuf, i64) {
         pin: Some(seal.clone()),
         pin_required_by_server: true,
         fb_token: None,
-        protocol: authenticator_core::PushProtocol::PrivacyIdea,
-        key_type: authenticator_core::DeviceKeyType::Rsa,
+        protocol: domain::PushProtocol::PrivacyIdea,
+        key_type: domain::DeviceKeyType::Rsa,
         extra_text: Vec::new(),
     };
     let token = vault.insert_push_token(&token, |id| pin::seal_key(SEALED_KEY, Some((PIN, &seal)), id)).unwrap();

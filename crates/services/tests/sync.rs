@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use authenticator_core::sync::{self, SyncClient, SyncSecret};
-use authenticator_core::{AccountData, Algorithm, DataKey, Error, OtpKind, OtpParams, Secret, Vault};
+use domain::{AccountData, Algorithm, OtpKind, OtpParams, Secret};
+use services::Error;
+use services::sync::{self, SyncClient, SyncSecret};
+use storage::{DataKey, Vault};
 
 /// An Apache WebDAV server in its own work folder, stopped on drop.
 struct Apache {
@@ -18,7 +20,7 @@ struct Apache {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/webdav/server.sh")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/webdav/server.sh")
 }
 
 impl Apache {
@@ -366,7 +368,7 @@ fn hostile(mode: Hostile) -> String {
 #[test]
 fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
     let rt = rt();
-    let quick = SyncClient::with_timeouts(Duration::from_secs(1), Duration::from_secs(1)).unwrap();
+    let quick = SyncClient::with_timeout(Duration::from_secs(1)).unwrap();
     for (mode, expect) in [
         (Hostile::Status(500), "status 500"),
         (Hostile::Status(401), "status 401"),
@@ -383,8 +385,8 @@ fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
         let ok = match (&r, mode) {
             (Err(Error::SyncServer { status }), Hostile::Status(s)) => *status == s,
             (Err(Error::SyncConflict), Hostile::Conflict) => true,
-            (Err(Error::Network(m)), Hostile::Slow) => m.contains("timed out"),
-            (Err(Error::Network(_)), Hostile::Silent) => true,
+            (Err(Error::Net(net::Error::Network(m))), Hostile::Slow) => m.contains("timed out"),
+            (Err(Error::Net(net::Error::Network(_))), Hostile::Silent) => true,
             _ => false,
         };
         assert!(ok, "{expect}: {r:?}");

@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use authenticator_core::{AccountData, Algorithm, DataKey, OtpParams, Secret, Vault, uri};
 use criterion::{Criterion, criterion_group, criterion_main};
+use domain::{AccountData, Algorithm, OtpParams, Secret, uri};
+use storage::{DataKey, Vault};
 
 const ACCOUNTS: usize = 1_000;
 /// A fixed "now" (2025-06-15), so runs are comparable.
@@ -163,7 +164,7 @@ fn hmac_floor_1000_accounts(c: &mut Criterion) {
     let factors: Vec<u64> = data
         .iter()
         .map(|a| match a.params.kind() {
-            authenticator_core::OtpKind::Hotp => a.params.counter(),
+            domain::OtpKind::Hotp => a.params.counter(),
             _ => NOW / u64::from(a.params.period()),
         })
         .collect();

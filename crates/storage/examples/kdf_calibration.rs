@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use authenticator_core::crypto::kdf::{self, Argon2Params, ScryptParams};
+use storage::crypto::kdf::{self, Argon2Params, ScryptParams};
 
 /// CPU time of this thread in nanoseconds (0 where /proc is not available).
 fn cpu_ns() -> u64 {

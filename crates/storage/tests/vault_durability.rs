@@ -7,9 +7,6 @@
 //! the vault. Those functions are `#[ignore]`d, so a normal run lists them as ignored rather than
 //! counting them as passed tests; run on their own without their variable, they do nothing.
 
-mod common;
-
-use common::{ChildGuard, self_command, temp_dir, wait_for};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -18,10 +15,12 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use testkit::process::{ChildGuard, self_command, temp_dir, wait_for};
 
-use authenticator_core::vault::schema;
-use authenticator_core::{AccountData, Algorithm, DataKey, Error, OtpKind, OtpParams, Secret, Vault};
+use domain::{AccountData, Algorithm, OtpKind, OtpParams, Secret};
 use rusqlite::Connection;
+use storage::vault::schema;
+use storage::{DataKey, Error, Vault};
 
 /// The data key of every vault here.
 const SUITE: &str = "vault-durability";

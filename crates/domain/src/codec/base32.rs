@@ -13,7 +13,7 @@ const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// Why text is not base32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Base32Error {
+pub enum Base32Error {
     /// A character outside the alphabet, or data after `=` padding.
     InvalidCharacter,
 }
@@ -21,7 +21,7 @@ pub(crate) enum Base32Error {
 /// Decodes any case, skipping spaces, tabs and `-` and ignoring `=` padding at the end. Bits
 /// that do not fill a last byte are dropped, as mainstream decoders do. The output is wiped on
 /// drop because it is often a key.
-pub(crate) fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
+pub fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
     let mut buffer: u32 = 0;
     let mut bits = 0u32;
@@ -54,7 +54,7 @@ pub(crate) fn decode(text: &str) -> Result<Zeroizing<Vec<u8>>, Base32Error> {
 }
 
 /// Upper-case base32; with `pad`, `=` up to a multiple of 8 characters (as privacyIDEA sends).
-pub(crate) fn encode(bytes: &[u8], pad: bool) -> Zeroizing<String> {
+pub fn encode(bytes: &[u8], pad: bool) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(bytes.len().div_ceil(5) * 8));
     let mut buffer: u32 = 0;
     let mut bits = 0u32;

@@ -1,18 +1,15 @@
-//! Encodings shared across the crate, with no domain knowledge: base32 (OTP secrets, push
+//! Encodings shared across the crates, with no domain knowledge: base32 (OTP secrets, push
 //! signatures), tolerant base64 (other apps' exports), CSV (password manager exports), query
 //! strings (otpauth and enrollment URIs, Google migration links), the protobuf wire format
-//! (Google migration payloads), Android shared-preferences XML (other apps' internal files),
-//! Java serialization of a map of strings (FreeOTP's backup), ZIP archives (one file taken out)
-//! and RFC 8785 canonical JSON (signed push capabilities, our backup header).
+//! (Google migration payloads) and RFC 8785 canonical JSON (signed push capabilities, our backup
+//! header). The codecs only importers need (Android prefs XML, Java serialization, ZIP) live
+//! beside the importers, in the services crate.
 
 pub mod base32;
 pub mod base64;
 pub mod csv;
-pub mod javaser;
-pub mod prefs;
 pub mod protobuf;
 pub mod query;
-pub mod zip;
 
 use serde_json::Value;
 
@@ -22,7 +19,7 @@ use crate::error::Error;
 /// space, ECMAScript number formatting (`1.0` is `1`). What privacyIDEA signs capabilities over,
 /// and the associated data of our backup header.
 pub fn canonical_json(value: &Value) -> Result<String, Error> {
-    serde_json_canonicalizer::to_string(value).map_err(|_| Error::Crypto("cannot canonicalise JSON"))
+    serde_json_canonicalizer::to_string(value).map_err(|_| Error::NotCanonical)
 }
 
 #[cfg(test)]

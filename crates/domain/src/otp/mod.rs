@@ -5,12 +5,13 @@
 //! 4–5 digit codes and 80-bit secrets, all of which real services use. A panic here would cross
 //! the FFI, so the whole path is total: every validated [`OtpParams`] yields a code.
 
+mod error;
 pub mod ocra;
 mod secret;
 
+pub use error::AccountError;
 pub use secret::{MAX_SECRET_BYTES, Secret};
 
-use crate::account::AccountError;
 use crate::text::excerpt;
 use std::fmt;
 use std::str::FromStr;
@@ -24,7 +25,6 @@ const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 /// Which kind of one-time password an account produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum OtpKind {
     /// Time-based (RFC 6238).
     Totp,
@@ -65,7 +65,6 @@ impl fmt::Display for OtpKind {
 
 /// The HMAC hash function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Algorithm {
     /// HMAC-SHA1: the default, and what most services use.
     Sha1,

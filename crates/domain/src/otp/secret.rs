@@ -3,7 +3,7 @@
 use std::fmt;
 use zeroize::Zeroizing;
 
-use crate::account::AccountError;
+use super::AccountError;
 use crate::codec::base32;
 
 /// Largest secret accepted, in bytes. Real secrets are 10 to 64 bytes; anything near this limit

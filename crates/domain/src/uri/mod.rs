@@ -6,8 +6,9 @@
 
 use zeroize::Zeroizing;
 
-use crate::account::{AccountData, AccountError};
+use crate::account::AccountData;
 use crate::codec::query::{self, Query};
+use crate::otp::AccountError;
 use crate::otp::{LooseParams, OtpKind, OtpParams, Secret};
 use crate::text::clean as clean_text;
 
@@ -95,7 +96,6 @@ pub fn format(account: &AccountData) -> Zeroizing<String> {
 
 /// How a Steam account is written as a URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SteamUri {
     /// `otpauth://steam/…` (Aegis, 2FAS, this app).
     #[default]

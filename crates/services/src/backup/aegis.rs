@@ -13,12 +13,12 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
-use crate::account::{AccountData, Name};
-use crate::crypto;
-use crate::crypto::kdf::{self, KdfBudget};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::{AccountData, Name};
+use domain::otp::{LooseParams, OtpParams, Secret};
+use domain::text::clean;
+use storage::crypto;
+use storage::crypto::kdf::{self, KdfBudget};
 
 /// The only vault file version Aegis has written so far.
 const VAULT_VERSION: u64 = 1;
@@ -171,7 +171,7 @@ fn password_slots(slots: &[Value]) -> Result<Vec<PasswordSlot>> {
 
 /// Opens the master key with the first password slot `password` fits, then the db with it.
 fn decrypt(params: &NonceAndTag, slots: &[PasswordSlot], db: &str, password: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut db_ciphertext = crate::codec::base64::decode_loose(db).ok_or_else(|| invalid("the db is not base64"))?;
+    let mut db_ciphertext = domain::codec::base64::decode_loose(db).ok_or_else(|| invalid("the db is not base64"))?;
     let mut budget = KdfBudget::per_file();
     let mut master_key = None;
     for slot in slots {
@@ -229,7 +229,7 @@ fn account_of(
 ) -> std::result::Result<AccountData, String> {
     let kind = entry.kind.as_deref().ok_or("the entry has no type")?;
     let info = entry.info.as_ref().ok_or("the entry has no info")?;
-    let secret = info.secret.as_deref().ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let secret = info.secret.as_deref().ok_or(domain::AccountError::MissingSecret.to_string())?;
     let secret = Secret::from_base32(secret).map_err(|e| e.to_string())?;
     let loose = LooseParams {
         kind: Some(kind.to_owned()),
@@ -317,8 +317,8 @@ fn db_plaintext(accounts: &[AccountData]) -> Result<Zeroizing<Vec<u8>>> {
         .map(|(a, secret)| {
             let p = &a.params;
             let (period, counter) = match p.kind() {
-                crate::otp::OtpKind::Hotp => (None, Some(p.counter())),
-                crate::otp::OtpKind::Totp | crate::otp::OtpKind::Steam => (Some(p.period()), None),
+                domain::otp::OtpKind::Hotp => (None, Some(p.counter())),
+                domain::otp::OtpKind::Totp | domain::otp::OtpKind::Steam => (Some(p.period()), None),
             };
             let group = a.group.as_deref().and_then(|name| groups.iter().find(|g| g.name == name));
             Ok(OutEntry {

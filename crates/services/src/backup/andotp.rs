@@ -21,10 +21,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, json_error, loose_entry, loose_text};
-use crate::crypto::kdf::{self, KdfBudget, Pbkdf2Hash};
-use crate::crypto::{self, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, Secret};
+use domain::otp::{LooseParams, Secret};
+use storage::crypto::kdf::{self, KdfBudget, Pbkdf2Hash};
+use storage::crypto::{self, NONCE_LEN, TAG_LEN};
 
 const ITERATIONS_LEN: usize = 4;
 const SALT_LEN: usize = 12;
@@ -124,7 +124,7 @@ fn entry_of(index: usize, value: &Value) -> ImportEntry {
     };
     let secret = match entry.secret.as_deref() {
         Some(secret) => Secret::from_base32(secret).map_err(|e| e.to_string()),
-        None => Err(crate::AccountError::MissingSecret.to_string()),
+        None => Err(domain::AccountError::MissingSecret.to_string()),
     };
     let loose = LooseParams {
         kind: loose_text(entry.kind.as_ref()),

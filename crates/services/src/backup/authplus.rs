@@ -4,7 +4,7 @@
 //! (The app's own database is SQLCipher; that is not what its backup is, and it is not read.)
 
 use super::{ImportEntry, MAX_FILE_BYTES, parse_uri_list};
-use crate::codec::zip::{self, ZipError};
+use crate::backup::codec::zip::{self, ZipError};
 use crate::error::{Error, Result};
 
 const ACCOUNTS: &str = "Accounts.txt";

@@ -1,7 +1,7 @@
 //! Authy's own token store (`shared_prefs/com.authy.storage.tokens.authenticator.xml`, from a
 //! rooted phone or a device backup): Authy has no export.
 //!
-//! The file is Android shared preferences ([`crate::codec::prefs`]) whose string
+//! The file is Android shared preferences ([`crate::backup::codec::prefs`]) whose string
 //! `com.authy.storage.tokens.authenticator.key` holds a JSON array of tokens. A token holds
 //! its secret as base32 text, either in clear (`decryptedSecret`) or encrypted with the user's
 //! backup password (`encryptedSecret`, base64): AES-256-CBC with a zero IV and PKCS#7 padding,
@@ -19,11 +19,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, json_error, loose_entry, loose_text};
-use crate::codec::prefs;
-use crate::crypto::kdf::{self, KdfBudget, KdfCost, Pbkdf2Hash};
-use crate::crypto::{self, CBC_IV_LEN};
+use crate::backup::codec::prefs;
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, Secret};
+use domain::otp::{LooseParams, Secret};
+use storage::crypto::kdf::{self, KdfBudget, KdfCost, Pbkdf2Hash};
+use storage::crypto::{self, CBC_IV_LEN};
 
 /// The preference holding the tokens.
 pub const TOKENS_KEY: &str = "com.authy.storage.tokens.authenticator.key";
@@ -110,7 +110,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
                 opened += usize::from(secret.is_ok());
                 secret
             }
-            _ => Err(crate::AccountError::MissingSecret.to_string()),
+            _ => Err(domain::AccountError::MissingSecret.to_string()),
         };
         let (issuer, label) = names(token);
         let loose = LooseParams {

@@ -26,12 +26,15 @@
 //!   [`BackupStatus::warning`] while the last attempt failed or no backup succeeded for
 //!   [`STALE_AFTER_SECONDS`]: the CLI prints it on every command, apps show it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Value, json};
 
 use super::format::{self, BackupKey, KdfParams};
-use crate::account::AccountData;
 use crate::error::{Error, Result};
-use crate::vault::{Vault, VaultAccess};
+use domain::account::AccountData;
+use storage::vault::{Vault, VaultAccess};
 
 /// Copies kept unless the user says otherwise.
 pub const DEFAULT_KEEP: i32 = 10;
@@ -48,7 +51,6 @@ const SETTINGS: &str = "backup";
 const KEY: &str = "backup_key";
 
 /// Why a backup failed, for a UI to branch on.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackupFailure {
     /// The folder or storage is gone (unmounted, deleted, permission to it revoked by the OS).
@@ -101,7 +103,6 @@ impl BackupFailure {
 }
 
 /// What a destination reports when it cannot do what was asked.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
 #[derive(Debug, thiserror::Error)]
 pub enum DestinationError {
     /// The folder or storage is not there any more.
@@ -128,13 +129,6 @@ pub enum DestinationError {
         /// What happened, in one line.
         detail: String,
     },
-}
-
-#[cfg(feature = "uniffi")]
-impl From<uniffi::UnexpectedUniFFICallbackError> for DestinationError {
-    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Other { detail: e.reason }
-    }
 }
 
 impl From<std::io::Error> for DestinationError {
@@ -164,7 +158,6 @@ impl DestinationError {
 /// Where automatic backups go: a flat set of named blobs. The core decides names, rotation and
 /// verification; an implementation only moves bytes. Names are plain file names (letters,
 /// digits, `-`, `.`).
-#[cfg_attr(feature = "uniffi", uniffi::export(with_foreign))]
 pub trait BackupDestination: Send + Sync {
     /// Stores `bytes` under the new name `name`, durably (flushed to storage) when it returns.
     fn write(&self, name: String, bytes: Vec<u8>) -> Result<(), DestinationError>;
@@ -247,7 +240,6 @@ impl BackupDestination for FolderDestination {
 
 /// Automatic backups' settings and status (`meta.backup`), and what a UI shows. Holds no secret
 /// and no account data.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackupStatus {
     /// Automatic backups are on.
@@ -277,7 +269,6 @@ pub struct BackupStatus {
     /// What a UI must show (the last attempt failed, or no success for 7 days); None when fine.
     pub warning: Option<String>,
     /// `meta.accounts_version` when the last verified backup was taken.
-    #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
     pub backed_up_version: i64,
 }
 
@@ -318,7 +309,7 @@ fn save(vault: &Vault, s: &BackupStatus) -> Result<()> {
         "last_attempt_failed": s.last_attempt_failed,
         "backed_up_version": s.backed_up_version,
     });
-    vault.set_setting(SETTINGS, Some(&value.to_string()))
+    Ok(vault.set_setting(SETTINGS, Some(&value.to_string()))?)
 }
 
 /// Turns automatic backups on (or, when on, changes the password, copies kept and folder,
@@ -332,7 +323,7 @@ pub fn enable(vault: &Vault, password: &str, keep: i32, folder: Option<&str>, kd
     let mut status = settings(vault)?.unwrap_or_default();
     status.keep = keep;
     status.folder = folder.map(str::to_owned);
-    status.enabled_at = crate::time::now();
+    status.enabled_at = domain::time::now();
     status.backed_up_version = -1;
     status.last_attempt_at = None;
     vault.set_sealed_setting(KEY, Some(&key.to_bytes()))?;
@@ -349,7 +340,7 @@ pub fn change_password(vault: &Vault, password: &str, kdf: KdfParams) -> Result<
 /// Turns automatic backups off: forgets the key and the status. Copies made stay.
 pub fn disable(vault: &Vault) -> Result<()> {
     vault.set_sealed_setting(KEY, None)?;
-    vault.set_setting(SETTINGS, None)
+    Ok(vault.set_setting(SETTINGS, None)?)
 }
 
 /// The status at `now` (Unix seconds), with the warning to show.
@@ -390,7 +381,7 @@ pub fn run(access: &impl VaultAccess, destination: &dyn BackupDestination) -> Re
         let key = v.sealed_setting(KEY)?.ok_or(Error::BackupsOff)?;
         Ok((v.all_account_data()?, BackupKey::from_bytes(&key)?, v.accounts_version()?, keep))
     })?;
-    let now_ms = crate::time::now_ms();
+    let now_ms = domain::time::now_ms();
     let outcome = write_copy(&accounts, &key, destination, keep.max(1) as usize, now_ms);
     access.with_vault(|v| {
         // Turned off meanwhile: nothing to record.
@@ -419,15 +410,101 @@ pub fn run(access: &impl VaultAccess, destination: &dyn BackupDestination) -> Re
 /// an attempt: nothing was written, so the next one (once a destination is set) need not wait.
 pub fn record_no_destination(vault: &Vault) -> Result<()> {
     let Some(mut status) = settings(vault)? else { return Err(Error::BackupsOff) };
-    (status.last_failure_at, status.last_attempt_failed) = (Some(crate::time::now()), true);
+    (status.last_failure_at, status.last_attempt_failed) = (Some(domain::time::now()), true);
     status.last_failure = Some(BackupFailure::NoDestination);
     status.last_failure_detail = Some("no backup destination is set".into());
     save(vault, &status)
 }
 
+/// Automatic backups of one open vault, for a facade that keeps the vault behind a mutex (the
+/// phones' `Authenticator`): the destination the app set, and the one scheduled run that
+/// coalesces a burst of changes. One per open vault; cheap to share (`Arc`).
+#[derive(Default)]
+pub struct Scheduler {
+    destination: Mutex<Option<Arc<dyn BackupDestination>>>,
+    scheduled: AtomicBool,
+    running: Mutex<()>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler").field("scheduled", &self.scheduled.load(Ordering::SeqCst)).finish_non_exhaustive()
+    }
+}
+
+impl Scheduler {
+    /// Sets where backups go (the app sets it after every start), then schedules one if due
+    /// (changes made while the app was closed).
+    pub fn set_destination(self: &Arc<Self>, vault: &Arc<Mutex<Vault>>, destination: Arc<dyn BackupDestination>) {
+        *lock(&self.destination) = Some(destination);
+        self.schedule(vault);
+    }
+
+    /// Makes a backup now, whether or not anything changed; without a destination the failure
+    /// is recorded and returned ([`BackupFailure::NoDestination`]).
+    pub fn run_now(&self, vault: &Mutex<Vault>) -> Result<String> {
+        let _one_at_a_time = lock(&self.running);
+        self.run_locked(vault)
+    }
+
+    /// Schedules one backup on a background thread when one is due, after the wait that
+    /// coalesces a burst (at most one attempt a minute). Never blocks the caller; the outcome
+    /// goes to [`status`]. Call it after every change to the accounts.
+    pub fn schedule(self: &Arc<Self>, vault: &Arc<Mutex<Vault>>) {
+        // Nothing due (automatic backups off): no thread, which would hold the vault open for a
+        // moment after the app closed it.
+        if !matches!(vault.with_vault(|v| wait_seconds(v, domain::time::now())), Ok(Some(_))) {
+            return;
+        }
+        if self.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (vault, scheduler) = (vault.clone(), self.clone());
+        // A plain thread, not a task on a runtime: no async machinery to pay for in the phones'
+        // library, and the wait and the backup block nobody.
+        let started = std::thread::Builder::new().name("authenticator-backup".into()).spawn(move || {
+            // Until due (another attempt meanwhile postpones it), or nothing is due any more.
+            while let Ok(Some(seconds @ 1..)) = vault.with_vault(|v| wait_seconds(v, domain::time::now())) {
+                std::thread::sleep(std::time::Duration::from_secs(seconds));
+            }
+            scheduler.scheduled.store(false, Ordering::SeqCst);
+            scheduler.run_if_due(&vault);
+        });
+        if started.is_err() {
+            self.scheduled.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// The scheduled run: only when still due once it is this run's turn (another may just have
+    /// made the backup).
+    fn run_if_due(&self, vault: &Mutex<Vault>) {
+        let _one_at_a_time = lock(&self.running);
+        if let Ok(Some(0)) = vault.with_vault(|v| wait_seconds(v, domain::time::now())) {
+            let _ = self.run_locked(vault);
+        }
+    }
+
+    fn run_locked(&self, vault: &Mutex<Vault>) -> Result<String> {
+        let destination = lock(&self.destination).clone();
+        match destination {
+            Some(destination) => run(vault, &*destination),
+            None => {
+                vault.with_vault(record_no_destination)?;
+                let detail = "no backup destination is set".into();
+                Err(Error::BackupFailed { failure: BackupFailure::NoDestination, detail })
+            }
+        }
+    }
+}
+
+/// A poisoned lock is still good: nothing it guards is left half-written by a panic.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `authenticator-backup-20261129-171544-123.json` for Unix milliseconds `ms`.
 pub fn name_at(ms: i64) -> String {
-    let stamp = crate::time::iso8601_utc(ms.div_euclid(1000));
+    let stamp = domain::time::iso8601_utc(ms.div_euclid(1000));
     let digits: String = stamp[..19].chars().filter(char::is_ascii_digit).collect();
     format!("{PREFIX}{}-{}-{:03}{SUFFIX}", &digits[..8], &digits[8..], ms.rem_euclid(1000))
 }

@@ -2,14 +2,14 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::*;
-use crate::otp::{Algorithm, OtpParams, Secret};
+use domain::otp::{Algorithm, OtpParams, Secret};
 
 /// Cheap Argon2 for tests; real backups use the defaults.
 const FAST: KdfParams = KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };
 const PASSWORD: &str = "correct horse battery";
 
 fn vault(dir: &tempfile::TempDir) -> Vault {
-    Vault::open(dir.path().join("vault.db"), &crate::DataKey::from_bytes([3; 32])).unwrap()
+    Vault::open(dir.path().join("vault.db"), &storage::DataKey::from_bytes([3; 32])).unwrap()
 }
 
 fn account(issuer: &str) -> AccountData {
@@ -97,17 +97,17 @@ fn a_change_makes_a_verified_backup_that_opens_with_the_password() {
     assert_eq!(wait_seconds(&vault, 0).unwrap(), None, "off: nothing is due");
     assert!(matches!(run(&vault, &Memory::default()), Err(Error::BackupsOff)));
     enable(&vault, PASSWORD, 3, None, FAST).unwrap();
-    assert_eq!(wait_seconds(&vault, crate::time::now()).unwrap(), Some(0), "the first backup is due at once");
+    assert_eq!(wait_seconds(&vault, domain::time::now()).unwrap(), Some(0), "the first backup is due at once");
     let destination = Memory::default();
     let name = run(&vault, &destination).unwrap();
     assert_eq!(destination.names(), std::slice::from_ref(&name));
     let bytes = destination.blobs.lock().unwrap()[&name].clone();
     assert_eq!(super::super::verify_backup(&bytes, PASSWORD).unwrap().accounts, 1);
     assert!(!String::from_utf8_lossy(&bytes).contains("GitHub"));
-    let status = status(&vault, crate::time::now()).unwrap();
+    let status = status(&vault, domain::time::now()).unwrap();
     assert!(status.enabled && !status.pending_changes && status.warning.is_none(), "{status:?}");
     assert_eq!(status.last_success_name.as_deref(), Some(name.as_str()));
-    let now = crate::time::now();
+    let now = domain::time::now();
     assert_eq!(wait_seconds(&vault, now).unwrap(), None, "nothing changed since");
 
     // A burst of changes: one backup, at most one attempt per minute.
@@ -130,7 +130,7 @@ fn rotation_keeps_the_newest_and_never_touches_other_files() {
     vault.add(&account("GitHub")).unwrap();
     enable(&vault, PASSWORD, 3, None, FAST).unwrap();
     let destination = Memory::default();
-    let now = crate::time::now_ms();
+    let now = domain::time::now_ms();
     // Someone's notes, a fresh partial (another run may be writing it), and a stale one.
     for name in [
         "notes.txt".to_owned(),
@@ -198,7 +198,7 @@ fn a_failing_destination_keeps_older_copies_leaves_no_partial_and_says_why() {
         }
         fault(&destination, false);
         assert_eq!(*destination.blobs.lock().unwrap(), before, "{expected:?}: nothing added, nothing deleted");
-        let status = status(&vault, crate::time::now()).unwrap();
+        let status = status(&vault, domain::time::now()).unwrap();
         assert_eq!(status.last_failure, Some(expected));
         assert!(status.pending_changes);
         assert!(status.warning.as_deref().unwrap().contains(expected.describe()), "{status:?}");
@@ -206,7 +206,7 @@ fn a_failing_destination_keeps_older_copies_leaves_no_partial_and_says_why() {
     }
     // The next success clears the warning.
     run(&vault, &destination).unwrap();
-    assert_eq!(status(&vault, crate::time::now()).unwrap().warning, None);
+    assert_eq!(status(&vault, domain::time::now()).unwrap().warning, None);
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn a_week_without_success_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let vault = vault(&dir);
     enable(&vault, PASSWORD, 2, None, FAST).unwrap();
-    let now = crate::time::now();
+    let now = domain::time::now();
     assert_eq!(status(&vault, now + STALE_AFTER_SECONDS - 60).unwrap().warning, None);
     let warning = status(&vault, now + STALE_AFTER_SECONDS + 60).unwrap().warning.unwrap();
     assert!(warning.contains("7 days"), "{warning}");
@@ -234,7 +234,7 @@ fn a_new_password_rekeys_later_backups_and_old_copies_keep_their_password() {
     let destination = Memory::default();
     let old = run(&vault, &destination).unwrap();
     change_password(&vault, "another password", FAST).unwrap();
-    assert_eq!(wait_seconds(&vault, crate::time::now()).unwrap(), Some(0), "a copy under the new key is due");
+    assert_eq!(wait_seconds(&vault, domain::time::now()).unwrap(), Some(0), "a copy under the new key is due");
     let new = run(&vault, &destination).unwrap();
     let blob = |name: &str| destination.blobs.lock().unwrap()[name].clone();
     assert!(format::decrypt(&blob(&old), PASSWORD).is_ok());

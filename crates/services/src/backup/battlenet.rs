@@ -6,11 +6,11 @@
 //! digits, 30 s, named "Battle.net" with the serial (US-1234-5678-9012) as the label.
 
 use super::ImportEntry;
-use crate::account::AccountData;
-use crate::codec::prefs::{self, Prefs};
+use crate::backup::codec::prefs::{self, Prefs};
 use crate::error::{Error, Result};
-use crate::otp::{Algorithm, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::otp::{Algorithm, OtpParams, Secret};
+use domain::text::clean;
 
 const SECRET_KEY: &str = "com.blizzard.messenger.AUTHENTICATOR_DEVICE_SECRET";
 const SERIAL_KEY: &str = "com.blizzard.messenger.AUTHENTICATOR_SERIAL";

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, display_name, entry_name, json_error, otp_field};
-use crate::account::AccountData;
-use crate::codec::csv;
 use crate::error::{Error, Result};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::codec::csv;
+use domain::text::clean;
 
 const ENCRYPTED: &str =
     "this Bitwarden export is encrypted; export again from Bitwarden as .json (not the encrypted kind) or .csv";

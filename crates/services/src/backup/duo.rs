@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, entry_name, json_error, loose_text};
-use crate::account::AccountData;
 use crate::error::Result;
-use crate::otp::{LooseParams, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::otp::{LooseParams, OtpParams, Secret};
+use domain::text::clean;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +58,7 @@ fn entry_of(index: usize, value: &Value) -> ImportEntry {
 
 fn account_of(account: &Account, label: String) -> std::result::Result<AccountData, String> {
     let generator = account.otp_generator.as_ref().ok_or("a Duo push account: it has no one-time code secret")?;
-    let secret = generator.otp_secret.as_deref().ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let secret = generator.otp_secret.as_deref().ok_or(domain::AccountError::MissingSecret.to_string())?;
     let secret = Secret::from_base32(secret).map_err(|e| e.to_string())?;
     let counter = loose_text(generator.counter.as_ref());
     let loose = LooseParams {

@@ -19,13 +19,13 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, json_error};
-use crate::codec::base64::decode_loose;
-use crate::codec::query::{self, Query};
-use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
-use crate::crypto::{Key, secretstream};
 use crate::error::{Error, Result};
-use crate::text::clean;
-use crate::uri;
+use domain::codec::base64::decode_loose;
+use domain::codec::query::{self, Query};
+use domain::text::clean;
+use domain::uri;
+use storage::crypto::kdf::{self, Argon2Params, KdfBudget};
+use storage::crypto::{Key, secretstream};
 
 /// Whether `text` is Ente's export: otpauth lines carrying `codeDisplay`.
 pub fn is_ente(text: &str) -> bool {
@@ -116,7 +116,7 @@ pub fn parse_encrypted(bytes: &[u8], password: Option<&str>) -> Result<Vec<Impor
     }
     // libsodium counts memory in bytes, Argon2 in KiB.
     let memory_kib = u32::try_from(file.kdf_params.mem_limit / 1024)
-        .map_err(|_| Error::KdfParameters("Argon2 parameters out of bounds"))?;
+        .map_err(|_| storage::Error::KdfParameters("Argon2 parameters out of bounds"))?;
     let params = Argon2Params { memory_kib, iterations: file.kdf_params.ops_limit, parallelism: 1 };
     let password = password.ok_or(Error::PasswordRequired)?;
     let key: Key = kdf::argon2id_within(password.as_bytes(), &salt, params, &mut KdfBudget::strong_file())?;

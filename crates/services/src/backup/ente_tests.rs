@@ -91,18 +91,24 @@ fn ente_key_derivation_beyond_the_budget_is_refused_before_any_work() {
         v["kdfParams"] = json!({"memLimit": 1u64 << 30, "opsLimit": 4, "salt": v["kdfParams"]["salt"]})
     });
     let err = super::parse(&greedy, Some(PASSWORD)).unwrap_err();
-    assert!(matches!(err, Error::TooCostly { memory_mib: 1024, budget_ms: 3500, budget_mib: 256, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Storage(storage::Error::TooCostly { memory_mib: 1024, budget_ms: 3500, budget_mib: 256, .. })
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("budget of 3500 ms in all and 256 MiB"), "{err}");
     // 256 MiB × 64 passes: memory allowed, time not.
     let slow = with(&file, |v| v["kdfParams"]["opsLimit"] = json!(64));
     let slow = with(&slow, |v| v["kdfParams"]["memLimit"] = json!(256u64 << 20));
-    assert!(matches!(super::parse(&slow, Some(PASSWORD)), Err(Error::TooCostly { .. })));
+    assert!(matches!(super::parse(&slow, Some(PASSWORD)), Err(Error::Storage(storage::Error::TooCostly { .. }))));
     for (mem, ops) in [(json!(1u64 << 50), json!(1)), (json!(8u64 << 20), json!(0)), (json!(0), json!(1))] {
         let bad = with(&file, |v| {
             v["kdfParams"]["memLimit"] = mem;
             v["kdfParams"]["opsLimit"] = ops;
         });
-        assert!(matches!(super::parse(&bad, Some(PASSWORD)), Err(Error::KdfParameters(_))));
+        assert!(matches!(super::parse(&bad, Some(PASSWORD)), Err(Error::Storage(storage::Error::KdfParameters(_)))));
     }
 }
 

@@ -8,13 +8,14 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::*;
-use crate::account::Name;
-use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
+use domain::account::Name;
+use domain::otp::{Algorithm, OtpKind, OtpParams, Secret};
 
 const PASSWORD: &str = "correct horse battery";
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import/aegis-testdata").join(name);
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/import/aegis-testdata").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("import fixture {} is missing ({e})", path.display()))
 }
 

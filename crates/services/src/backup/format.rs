@@ -43,13 +43,13 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, loose_text};
-use crate::account::{AccountData, Name};
-use crate::codec::canonical_json;
-use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
-use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::{AccountData, Name};
+use domain::codec::canonical_json;
+use domain::otp::{LooseParams, OtpParams, Secret};
+use domain::text::clean;
+use storage::crypto::kdf::{self, Argon2Params, KdfBudget};
+use storage::crypto::{self, Key};
 
 /// The `format` field of a backup file.
 pub const FORMAT_NAME: &str = "authenticator-backup";
@@ -62,7 +62,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub type KdfParams = Argon2Params;
 
 fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Key> {
-    kdf::argon2id(password.as_bytes(), salt, params)
+    Ok(kdf::argon2id(password.as_bytes(), salt, params)?)
 }
 
 /// The header: every field but the ciphertext. Its canonical JSON is the associated data.
@@ -346,7 +346,7 @@ fn entry(index: usize, item: &Value) -> ImportEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otp::Algorithm;
+    use domain::otp::Algorithm;
 
     /// Cheap Argon2 for tests; real backups use the defaults.
     const FAST: KdfParams = KdfParams { memory_kib: 256, iterations: 1, parallelism: 1 };

@@ -19,11 +19,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
-use crate::account::AccountData;
-use crate::codec::prefs::{self, Kind, Prefs};
+use crate::backup::codec::prefs::{self, Kind, Prefs};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::otp::{LooseParams, OtpParams, Secret};
+use domain::text::clean;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -105,7 +105,7 @@ fn entry_of(index: usize, value: &Value) -> ImportEntry {
 }
 
 fn account_of(token: &Token, issuer: String, label: String) -> std::result::Result<AccountData, String> {
-    let bytes = token.secret.as_ref().ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let bytes = token.secret.as_ref().ok_or(domain::AccountError::MissingSecret.to_string())?;
     let bytes: Vec<u8> = bytes
         .iter()
         .map(|&b| if (-128..=255).contains(&b) { Ok(b as u8) } else { Err("the secret is not a list of bytes") })
@@ -116,7 +116,7 @@ fn account_of(token: &Token, issuer: String, label: String) -> std::result::Resu
     let counter = match loose_text(token.counter.as_ref()) {
         // The stored counter is the last code's; the next code's is one more.
         Some(c) if kind == "hotp" => {
-            let c = c.trim().parse::<u64>().map_err(|_| format!("invalid counter '{}'", crate::text::excerpt(&c)))?;
+            let c = c.trim().parse::<u64>().map_err(|_| format!("invalid counter '{}'", domain::text::excerpt(&c)))?;
             Some((c + 1).to_string())
         }
         Some(_) | None if kind == "hotp" => Some("0".into()),

@@ -1,7 +1,7 @@
 //! FreeOTP's password-protected backup (FreeOTP 2.x, `externalBackup.xml`).
 //!
 //! Despite its name, the file is a Java-serialized `HashMap<String, String>`
-//! ([`crate::codec::javaser`]) of JSON texts:
+//! ([`crate::backup::codec::javaser`]) of JSON texts:
 //!
 //! - `masterKey`: `{mAlgorithm: "PBKDF2withHmacSHA1" | …SHA256 | …SHA512, mIterations, mSalt,
 //!   mEncryptedKey}`: the master key, AES-256-GCM-encrypted under PBKDF2 of the password;
@@ -21,11 +21,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, json_error, loose_entry, loose_text};
-use crate::codec::javaser;
-use crate::crypto::kdf::{self, KdfBudget, KdfCost, Pbkdf2Hash};
-use crate::crypto::{self, NONCE_LEN, TAG_LEN};
+use crate::backup::codec::javaser;
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, Secret};
+use domain::otp::{LooseParams, Secret};
+use storage::crypto::kdf::{self, KdfBudget, KdfCost, Pbkdf2Hash};
+use storage::crypto::{self, NONCE_LEN, TAG_LEN};
 
 const MASTER_KEY: &str = "masterKey";
 const TOKEN_SUFFIX: &str = "-token";

@@ -27,13 +27,13 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name};
-use crate::account::AccountData;
-use crate::codec::protobuf;
-use crate::codec::query::{self, Query};
 use crate::error::{Error, Result};
-use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
-use crate::text::clean;
-use crate::uri;
+use domain::account::AccountData;
+use domain::codec::protobuf;
+use domain::codec::query::{self, Query};
+use domain::otp::{Algorithm, OtpKind, OtpParams, Secret};
+use domain::text::clean;
+use domain::uri;
 
 /// Accounts per QR code in [`export`]: Google Authenticator's own choice, which keeps each QR
 /// code small enough for phone cameras.
@@ -47,7 +47,6 @@ const SCHEME: &str = "otpauth-migration://";
 /// The QR payloads of an export, and what was left out. `Debug` hides the URIs (they carry the
 /// secrets).
 #[derive(Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct GoogleExport {
     /// One `otpauth-migration://offline?data=…` URI per QR code, in order. Contains secrets.
     pub uris: Vec<String>,
@@ -71,6 +70,12 @@ impl std::fmt::Debug for GoogleExport {
 /// lose the other QR codes; when no line at all can be decoded the import fails with
 /// [`Error::InvalidImport`]. QR codes missing from a batch are reported as one refused entry.
 pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
+    parse_lines_named(text, "line")
+}
+
+/// [`parse_lines`], with a refused entry named `"{unit} {n}"` for the `n`th line: the terminal
+/// app reads one line per QR code of an image and names them "QR code 2".
+pub fn parse_lines_named(text: &str, unit: &str) -> Result<Vec<ImportEntry>> {
     let mut entries = Vec::new();
     let mut batches = Batches::default();
     let mut decoded_any = false;
@@ -82,7 +87,7 @@ pub fn parse_lines(text: &str) -> Result<Vec<ImportEntry>> {
         .enumerate()
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'));
     for (i, line) in lines {
-        let name = format!("line {}", i + 1);
+        let name = format!("{unit} {}", i + 1);
         if line.get(..10).is_some_and(|s| s.eq_ignore_ascii_case("otpauth://")) {
             match uri::parse(line) {
                 Ok(data) => entries.push(ImportEntry::account(data)),
@@ -187,7 +192,7 @@ fn decode_line(line: &str) -> std::result::Result<Payload, String> {
     let params = Query::parse(query.unwrap_or_default()).map_err(|_| "the URI is not valid percent-encoding")?;
     let data =
         params.get("data").map_err(|_| "the data is not valid percent-encoding")?.ok_or("the URI has no data")?;
-    let bytes = crate::codec::base64::decode_loose(&data).ok_or("the data is not base64")?;
+    let bytes = domain::codec::base64::decode_loose(&data).ok_or("the data is not base64")?;
     Payload::decode(&bytes).map_err(|e| format!("the data is damaged ({e})"))
 }
 
@@ -382,6 +387,6 @@ fn encode_account(account: &AccountData) -> Zeroizing<Vec<u8>> {
 /// A positive int32 shared by the QR codes of one export.
 fn batch_id() -> u64 {
     // Not a secret, only a tag telling exports apart: without randomness, the clock does.
-    let bytes = crate::crypto::random_array::<4>().unwrap_or_else(|_| (crate::time::now() as u32).to_le_bytes());
+    let bytes = storage::crypto::random_array::<4>().unwrap_or_else(|_| (domain::time::now() as u32).to_le_bytes());
     u64::from(u32::from_le_bytes(bytes) & 0x7fff_ffff)
 }

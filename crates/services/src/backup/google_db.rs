@@ -5,11 +5,11 @@
 
 use super::sqlite;
 use super::{ImportEntry, display_name, entry_name};
-use crate::account::AccountData;
 use crate::error::{Error, Result};
-use crate::otp::{Algorithm, OtpParams, Secret};
-use crate::text::clean;
-use crate::uri::split_label;
+use domain::account::AccountData;
+use domain::otp::{Algorithm, OtpParams, Secret};
+use domain::text::clean;
+use domain::uri::split_label;
 
 /// Whether `conn` holds Google Authenticator's accounts table.
 pub fn is_google(conn: &rusqlite::Connection) -> bool {
@@ -61,18 +61,18 @@ fn entry_of(index: usize, row: &Row) -> ImportEntry {
 }
 
 fn account_of(row: &Row, issuer: String, label: String) -> std::result::Result<AccountData, String> {
-    let secret = row.secret.as_deref().ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let secret = row.secret.as_deref().ok_or(domain::AccountError::MissingSecret.to_string())?;
     let secret = Secret::from_base32(secret).map_err(|e| e.to_string())?;
     let params = match row.kind.as_deref().map(str::trim) {
         Some("0") | None => OtpParams::totp(Algorithm::Sha1, 6, 30),
         Some("1") => {
             let counter = row.counter.as_deref().unwrap_or("0").trim();
             let counter =
-                counter.parse::<u64>().map_err(|_| format!("invalid counter '{}'", crate::text::excerpt(counter)))?;
+                counter.parse::<u64>().map_err(|_| format!("invalid counter '{}'", domain::text::excerpt(counter)))?;
             OtpParams::hotp(Algorithm::Sha1, 6, counter)
         }
         Some(other) => {
-            return Err(format!("unsupported Google Authenticator account type {}", crate::text::excerpt(other)));
+            return Err(format!("unsupported Google Authenticator account type {}", domain::text::excerpt(other)));
         }
     }
     .map_err(|e| e.to_string())?;

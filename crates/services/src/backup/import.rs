@@ -4,17 +4,17 @@
 use std::collections::HashSet;
 
 use super::{ImportEntry, ImportReport, RefusedEntry};
-use crate::account::AccountData;
 use crate::error::Result;
-use crate::vault::Vault;
+use domain::account::AccountData;
+use storage::vault::Vault;
 
 /// What makes two accounts the same: the same secret for the same issuer and label (any case).
 /// The secret enters only as a SHA-256 digest, so the set holds no key material.
 fn identity(data: &AccountData) -> ([u8; 32], String, String) {
     (
-        crate::crypto::sha256(data.secret.expose()),
-        crate::text::clean(&data.issuer).to_lowercase(),
-        crate::text::clean(&data.label).to_lowercase(),
+        storage::crypto::sha256(data.secret.expose()),
+        domain::text::clean(&data.issuer).to_lowercase(),
+        domain::text::clean(&data.label).to_lowercase(),
     )
 }
 

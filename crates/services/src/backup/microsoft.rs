@@ -7,10 +7,10 @@
 
 use super::sqlite;
 use super::{ImportEntry, display_name, entry_name};
-use crate::account::AccountData;
 use crate::error::{Error, Result};
-use crate::otp::{Algorithm, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::otp::{Algorithm, OtpParams, Secret};
+use domain::text::clean;
 
 const COLUMNS: [&str; 4] = ["name", "username", "oath_secret_key", "account_type"];
 
@@ -64,7 +64,7 @@ fn account_of(row: &Row, issuer: String, label: String) -> std::result::Result<A
             (Secret::from_bytes(bytes).map_err(|e| e.to_string())?, 8)
         }
         other => {
-            let kind = crate::text::excerpt(other.unwrap_or("none"));
+            let kind = domain::text::excerpt(other.unwrap_or("none"));
             return Err(format!("unsupported Microsoft Authenticator account type {kind}"));
         }
     };

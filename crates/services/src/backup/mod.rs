@@ -12,6 +12,7 @@ pub mod authy;
 pub mod auto;
 pub mod battlenet;
 pub mod bitwarden;
+pub mod codec;
 pub mod duo;
 pub mod ente;
 pub mod format;
@@ -33,10 +34,10 @@ pub use import::import;
 
 use std::io::Read;
 
-use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
-use crate::text::clean;
-use crate::uri;
+use domain::account::{AccountData, display_name};
+use domain::text::clean;
+use domain::uri;
 use serde_json::Value;
 
 /// The input cap: the largest file an import, a restore or a backup check reads, 16 MiB. A
@@ -66,7 +67,6 @@ fn check_size(bytes: &[u8]) -> Result<()> {
 
 /// Where imported data came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ImportFormat {
     /// Our own encrypted backup ([`format`]).
     Backup,
@@ -148,7 +148,6 @@ pub struct ParsedImport {
 
 /// What an import did (or, as a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Names of the accounts imported.
     pub imported: Vec<String>,
@@ -160,7 +159,6 @@ pub struct ImportReport {
 
 /// An entry an import refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefusedEntry {
     /// The entry's name as shown to the user ("GitHub (alice)").
     pub name: String,
@@ -170,7 +168,6 @@ pub struct RefusedEntry {
 
 /// What [`verify_backup`] found: the backup opens and every account in it restores.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BackupCheck {
     /// Accounts that would be restored.
     pub accounts: i64,
@@ -189,7 +186,7 @@ pub fn verify_backup(bytes: &[u8], password: &str) -> Result<BackupCheck> {
     for entry in format::decrypt(bytes, password)? {
         match entry.outcome {
             Ok(data) => {
-                crate::otp::Generator::new(data.params, &data.secret).code(0);
+                domain::otp::Generator::new(data.params, &data.secret).code(0);
                 check.accounts += 1;
             }
             Err(reason) => check.refused.push(RefusedEntry { name: entry.name, reason }),
@@ -209,13 +206,13 @@ fn loose_entry(
     index: usize,
     issuer: &str,
     label: &str,
-    secret: std::result::Result<crate::otp::Secret, String>,
-    loose: &crate::otp::LooseParams,
+    secret: std::result::Result<domain::otp::Secret, String>,
+    loose: &domain::otp::LooseParams,
 ) -> ImportEntry {
     let (issuer, label) = (clean(issuer), clean(label));
     let name = entry_name(display_name(&issuer, &label), "entry", index);
     let account = secret.and_then(|secret| {
-        let params = crate::otp::OtpParams::from_loose(loose).map_err(|e| e.to_string())?;
+        let params = domain::otp::OtpParams::from_loose(loose).map_err(|e| e.to_string())?;
         Ok(AccountData { issuer: issuer.into(), label: label.into(), params, secret, group: None })
     });
     match account {
@@ -240,7 +237,7 @@ fn json_error(what: &str, e: &serde_json::Error) -> Error {
     }
 }
 
-/// A loose JSON field as text for [`crate::otp::LooseParams`]: strings as they are, numbers as
+/// A loose JSON field as text for [`domain::otp::LooseParams`]: strings as they are, numbers as
 /// their digits, `null` as absent, anything else as its JSON text (which then fails to parse).
 fn loose_text(value: Option<&serde_json::Value>) -> Option<String> {
     match value? {
@@ -280,7 +277,7 @@ pub(crate) fn secret_json<T: serde::Serialize>(value: &T) -> Result<zeroize::Zer
 
 /// A random (version 4) UUID, as Aegis and 2FAS name entries and groups.
 pub(crate) fn uuid_v4() -> Result<String> {
-    let mut b: [u8; 16] = crate::crypto::random_array()?;
+    let mut b: [u8; 16] = storage::crypto::random_array()?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
@@ -313,7 +310,7 @@ pub(crate) fn check_output_size(bytes: &[u8]) -> Result<()> {
 
 /// Recognises the format of `bytes` without decrypting anything.
 pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
-    if crate::codec::zip::is_zip(bytes) {
+    if crate::backup::codec::zip::is_zip(bytes) {
         return authplus::is_authenticator_plus(bytes).then_some(ImportFormat::AuthenticatorPlus);
     }
     if sqlite::is_sqlite(bytes) {
@@ -323,7 +320,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
         return detect_binary(bytes);
     };
     let text = text.trim_start_matches('\u{feff}').trim();
-    if crate::codec::prefs::looks_like_prefs(text.as_bytes()) {
+    if crate::backup::codec::prefs::looks_like_prefs(text.as_bytes()) {
         return detect_prefs(text.as_bytes());
     }
     if text.starts_with('[') {
@@ -400,7 +397,7 @@ pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
 
 /// Android shared preferences: whose they are, by the keys they hold.
 fn detect_prefs(bytes: &[u8]) -> Option<ImportFormat> {
-    let prefs = crate::codec::prefs::parse(bytes).ok()?;
+    let prefs = crate::backup::codec::prefs::parse(bytes).ok()?;
     if battlenet::is_battle_net(&prefs) {
         return Some(ImportFormat::BattleNet);
     }
@@ -439,7 +436,7 @@ fn detect_binary(bytes: &[u8]) -> Option<ImportFormat> {
     if stratum::is_database(bytes) {
         return Some(ImportFormat::StratumDatabase);
     }
-    if crate::codec::javaser::is_java_serialization(bytes) {
+    if crate::backup::codec::javaser::is_java_serialization(bytes) {
         return Some(ImportFormat::FreeOtpBackup);
     }
     const NOT_ANDOTP: [&[u8]; 6] = [
@@ -490,7 +487,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<ParsedImport> {
         ImportFormat::Stratum => stratum::parse_encrypted(bytes, password)?,
         ImportFormat::StratumDatabase => stratum::parse_database(bytes)?,
         ImportFormat::Authy => authy::parse(bytes, password)?,
-        ImportFormat::TotpAuthenticator if crate::codec::prefs::looks_like_prefs(bytes) => {
+        ImportFormat::TotpAuthenticator if crate::backup::codec::prefs::looks_like_prefs(bytes) => {
             totp_authenticator::parse_internal(bytes)?
         }
         ImportFormat::TotpAuthenticator => totp_authenticator::parse_backup(bytes, password)?,
@@ -511,8 +508,8 @@ fn otp_field(text: &str) -> std::result::Result<AccountData, String> {
     if text.contains("://") {
         return uri::parse(text).map_err(|e| e.to_string());
     }
-    let secret = crate::otp::Secret::from_base32(text).map_err(|e| e.to_string())?;
-    let params = crate::otp::OtpParams::from_loose(&Default::default()).map_err(|e| e.to_string())?;
+    let secret = domain::otp::Secret::from_base32(text).map_err(|e| e.to_string())?;
+    let params = domain::otp::OtpParams::from_loose(&Default::default()).map_err(|e| e.to_string())?;
     Ok(AccountData { issuer: "".into(), label: "".into(), params, secret, group: None })
 }
 

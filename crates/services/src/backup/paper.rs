@@ -14,10 +14,10 @@ use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use zeroize::Zeroizing;
 
-use crate::account::{AccountData, display_name};
 use crate::error::{Error, Result};
-use crate::otp::OtpKind;
-use crate::uri;
+use domain::account::{AccountData, display_name};
+use domain::otp::OtpKind;
+use domain::uri;
 
 /// `text` with `& < > " '` as HTML entities: safe in element content and quoted attributes.
 pub fn escape_html(text: &str) -> String {

@@ -4,7 +4,7 @@
 
 use super::tests::{accounts, expected_accounts, fixture};
 use super::*;
-use crate::otp::{Algorithm, OtpParams, Secret};
+use domain::otp::{Algorithm, OtpParams, Secret};
 
 /// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.
 fn parsed(name: &str) -> ParsedImport {
@@ -91,7 +91,7 @@ fn ente_plain_export_fixture_imports_the_seven_accounts() {
 
 #[test]
 fn ente_trashed_entries_are_refused_and_the_first_tag_is_the_group() {
-    let display = |json: &str| crate::codec::query::encode(json, false);
+    let display = |json: &str| domain::codec::query::encode(json, false);
     let text = format!(
         "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub&codeDisplay={}\n\
          otpauth://totp/Old:bob?secret=JBSWY3DPEHPK3PXQ&issuer=Old&codeDisplay={}\n",
@@ -195,7 +195,7 @@ fn google_authenticator_database_fixture_imports_the_six_accounts_with_googles_d
         .map(|a| {
             let mut a = a.clone();
             a.params = match a.params.kind() {
-                crate::otp::OtpKind::Hotp => OtpParams::hotp(Algorithm::Sha1, 6, a.params.counter()).unwrap(),
+                domain::otp::OtpKind::Hotp => OtpParams::hotp(Algorithm::Sha1, 6, a.params.counter()).unwrap(),
                 _ => OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap(),
             };
             a

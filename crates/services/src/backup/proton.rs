@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{ImportEntry, entry_name, json_error, otp_field};
 use crate::error::{Error, Result};
-use crate::text::clean;
+use domain::text::clean;
 
 #[derive(Deserialize)]
 struct Export {

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ImportEntry, entry_name, json_error};
-use crate::account::AccountData;
 use crate::error::{Error, Result};
-use crate::otp::{OtpParams, Secret};
-use crate::text::clean;
+use domain::account::AccountData;
+use domain::otp::{OtpParams, Secret};
+use domain::text::clean;
 
 #[derive(Deserialize)]
 struct Account {

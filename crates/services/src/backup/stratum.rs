@@ -21,10 +21,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, json_error, loose_entry, loose_text};
-use crate::crypto::kdf::{self, Argon2Params, KdfBudget, Pbkdf2Hash};
-use crate::crypto::{self, CBC_IV_LEN, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, Secret};
+use domain::otp::{LooseParams, Secret};
+use storage::crypto::kdf::{self, Argon2Params, KdfBudget, Pbkdf2Hash};
+use storage::crypto::{self, CBC_IV_LEN, NONCE_LEN, TAG_LEN};
 
 /// Header of the current encrypted format.
 pub const HEADER: &[u8] = b"AUTHENTICATORPRO";
@@ -198,7 +198,7 @@ fn entry_from(index: usize, a: &Authenticator) -> ImportEntry {
     };
     let secret = kind.clone().and(algorithm.clone()).and_then(|_| match a.secret.as_deref() {
         Some(secret) => Secret::from_base32(secret).map_err(|e| e.to_string()),
-        None => Err(crate::AccountError::MissingSecret.to_string()),
+        None => Err(domain::AccountError::MissingSecret.to_string()),
     });
     let loose = LooseParams {
         kind: kind.ok().map(str::to_owned),

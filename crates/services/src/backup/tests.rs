@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 
 use super::*;
-use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
+use domain::otp::{Algorithm, OtpKind, OtpParams, Secret};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: real exports from the Aegis project's importer tests (password `test`).
@@ -14,7 +14,7 @@ use crate::otp::{Algorithm, OtpKind, OtpParams, Secret};
 const PASSWORD: &str = "test";
 
 fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/import")
 }
 
 /// The fixture's bytes. The shared fixtures sit beside every checkout (and CI's): a missing one
@@ -44,7 +44,7 @@ pub(super) fn accounts(entries: Vec<ImportEntry>) -> Vec<AccountData> {
 /// The directory of the independent implementations (tests/independent) and the python of the
 /// venv that tests/independent/venv.sh installs once and caches (`cryptography`, PyNaCl).
 pub(super) fn independent_python() -> (PathBuf, String) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/independent");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/independent");
     let venv = std::process::Command::new("bash").arg(dir.join("venv.sh")).output().unwrap();
     assert!(venv.status.success(), "venv.sh failed: {}", String::from_utf8_lossy(&venv.stderr));
     (dir, String::from_utf8(venv.stdout).unwrap().trim().to_owned())
@@ -272,7 +272,7 @@ fn aegis_entry_with_a_bad_secret_is_refused_alone() {
     let entries = aegis::parse(&bytes, None).unwrap();
     assert!(entries[0].outcome.is_err());
     // HOTP without a counter is refused too rather than guessed.
-    assert_eq!(entries[1].outcome, Err(crate::AccountError::MissingCounter.to_string()));
+    assert_eq!(entries[1].outcome, Err(domain::AccountError::MissingCounter.to_string()));
 }
 
 #[test]
@@ -280,8 +280,11 @@ fn aegis_hostile_scrypt_parameters_are_refused_before_any_work() {
     let mut json = fixture_json("aegis_encrypted.json");
     json["header"]["slots"][0]["n"] = (1u64 << 40).into();
     let bytes = serde_json::to_vec(&json).unwrap();
-    assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::TooCostly { .. })));
-    assert!(matches!(aegis::parse(&bytes, None), Err(Error::TooCostly { .. })), "before asking for a password");
+    assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::Storage(storage::Error::TooCostly { .. }))));
+    assert!(
+        matches!(aegis::parse(&bytes, None), Err(Error::Storage(storage::Error::TooCostly { .. }))),
+        "before asking for a password"
+    );
     json["header"]["slots"][0]["n"] = 3.into();
     let bytes = serde_json::to_vec(&json).unwrap();
     assert!(matches!(aegis::parse(&bytes, Some(PASSWORD)), Err(Error::InvalidImport(_))));
@@ -313,7 +316,7 @@ fn twofas_groups_and_unsupported_types_are_handled_per_service() {
 // Google Authenticator: payloads built here from the published protobuf schema with a tiny
 // encoder of its own, independent of the production one.
 
-use crate::test_wire::{bytes_field, int_field};
+use testkit::wire::{bytes_field, int_field};
 
 /// `OtpParameters`; `None` leaves a field out (proto3 default 0).
 #[derive(Default, Clone)]
@@ -600,16 +603,16 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Importing into a vault, and backups of a vault.
 
-fn vault() -> (tempfile::TempDir, crate::Vault) {
+fn vault() -> (tempfile::TempDir, storage::Vault) {
     let dir = tempfile::tempdir().unwrap();
-    let vault = crate::Vault::open(dir.path().join("vault.db"), &crate::DataKey::from_bytes([42; 32])).unwrap();
+    let vault = storage::Vault::open(dir.path().join("vault.db"), &storage::DataKey::from_bytes([42; 32])).unwrap();
     (dir, vault)
 }
 
 #[test]
 fn import_skips_duplicates_reports_refusals_and_adds_the_rest_at_once() {
     let (_dir, vault) = vault();
-    vault.add(&crate::uri::parse("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP").unwrap()).unwrap();
+    vault.add(&domain::uri::parse("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP").unwrap()).unwrap();
     let batch = parse_uri_list(
         &[
             "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP", // already in the vault
@@ -657,7 +660,7 @@ fn a_backup_of_the_vault_restores_into_another_vault() {
     let (_other, restored) = self::vault();
     let parsed = parse(&file, Some("correct horse battery")).unwrap();
     assert_eq!(import(&restored, &parsed.entries, false).unwrap().imported.len(), 3);
-    let names = |v: &crate::Vault| {
+    let names = |v: &storage::Vault| {
         v.accounts().unwrap().iter().map(|a| (a.display_name(), a.group.clone())).collect::<Vec<_>>()
     };
     assert_eq!(names(&restored), names(&vault));
@@ -716,7 +719,7 @@ fn assert_clean(entries: &[ImportEntry], what: &str) {
             Err(reason) => texts.push(reason.clone()),
         }
         for text in texts {
-            assert_eq!(crate::text::clean(&text), text, "{what}: {text:?}");
+            assert_eq!(domain::text::clean(&text), text, "{what}: {text:?}");
             assert!(!text.contains('\u{1b}') && !text.contains('\u{202E}'), "{what}: {text:?}");
         }
     }

@@ -2,7 +2,7 @@
 //! preferences.
 //!
 //! - Backup (`.bin`): base64 text of AES-256-CBC (zero IV, PKCS#7) under the SHA-256 of the
-//!   password (the app's choice: no salt, no stretching, so no [`crate::crypto::kdf::KdfBudget`]
+//!   password (the app's choice: no salt, no stretching, so no [`storage::crypto::kdf::KdfBudget`]
 //!   work to charge), as Aegis's `TotpAuthenticatorImporter` reads it. Backups made without a
 //!   password use the app's built-in one, tried first when no password is given. The
 //!   plaintext is a JSON object whose first member's *name* is the JSON list of accounts.
@@ -18,10 +18,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, json_error, loose_entry, loose_text};
-use crate::codec::prefs;
-use crate::crypto::{self, CBC_IV_LEN};
+use crate::backup::codec::prefs;
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, Secret};
+use domain::otp::{LooseParams, Secret};
+use storage::crypto::{self, CBC_IV_LEN};
 
 /// The preference holding the accounts.
 pub const PREF_KEY: &str = "STATIC_TOTP_CODES_LIST";
@@ -122,7 +122,7 @@ fn entry_of(index: usize, item: &Value) -> ImportEntry {
 
 fn secret_of(account: &Account) -> std::result::Result<Secret, String> {
     use base64::Engine;
-    let key = account.key.as_deref().map(str::trim).ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let key = account.key.as_deref().map(str::trim).ok_or(domain::AccountError::MissingSecret.to_string())?;
     let base = loose_text(account.base.as_ref()).unwrap_or_else(|| "16".into());
     let bytes = match base.trim() {
         "16" => hex::decode(key).map_err(|_| "the key is not hexadecimal".to_owned())?,

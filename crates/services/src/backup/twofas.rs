@@ -11,12 +11,12 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::{ImportEntry, display_name, entry_name, json_error, loose_text};
-use crate::account::{AccountData, Name};
-use crate::crypto::kdf::{self, KdfBudget};
-use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
-use crate::otp::{LooseParams, OtpParams, Secret};
-use crate::text::clean;
+use domain::account::{AccountData, Name};
+use domain::otp::{LooseParams, OtpParams, Secret};
+use domain::text::clean;
+use storage::crypto::kdf::{self, KdfBudget};
+use storage::crypto::{self, Key};
 
 /// PBKDF2-HMAC-SHA256 iterations 2FAS uses (checked against a real export).
 const PBKDF2_ITERATIONS: u32 = 10_000;
@@ -113,7 +113,7 @@ impl Sealed {
     }
 
     fn key(&self, password: &str, budget: &mut KdfBudget) -> Result<Key> {
-        kdf::pbkdf2_sha256_within(password.as_bytes(), &self.salt, PBKDF2_ITERATIONS, budget)
+        Ok(kdf::pbkdf2_sha256_within(password.as_bytes(), &self.salt, PBKDF2_ITERATIONS, budget)?)
     }
 
     fn open(&self, key: &Key) -> Option<Zeroizing<Vec<u8>>> {
@@ -182,7 +182,7 @@ fn account_of(
     label: String,
     groups: &[(String, String)],
 ) -> std::result::Result<AccountData, String> {
-    let secret = service.secret.as_deref().ok_or(crate::AccountError::MissingSecret.to_string())?;
+    let secret = service.secret.as_deref().ok_or(domain::AccountError::MissingSecret.to_string())?;
     let secret = Secret::from_base32(secret).map_err(|e| e.to_string())?;
     let otp = service.otp.as_ref();
     let field = |f: fn(&Otp) -> Option<&Value>| loose_text(otp.and_then(f));
@@ -263,7 +263,7 @@ fn icon_text(name: &str) -> String {
 ///
 /// Without one: every secret in clear.
 pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
-    let now_ms = crate::time::now().saturating_mul(1000);
+    let now_ms = domain::time::now().saturating_mul(1000);
     let groups: Vec<(String, &str)> =
         super::group_names(accounts).into_iter().map(|name| Ok((super::uuid_v4()?, name))).collect::<Result<_>>()?;
     let secrets: Vec<Zeroizing<String>> = accounts.iter().map(|a| a.secret.to_base32()).collect();
@@ -274,9 +274,9 @@ pub fn export(accounts: &[AccountData], password: Option<&str>) -> Result<Zeroiz
         .map(|(position, (a, secret))| {
             let p = &a.params;
             let (period, counter, token_type) = match p.kind() {
-                crate::otp::OtpKind::Totp => (Some(p.period()), None, "TOTP"),
-                crate::otp::OtpKind::Hotp => (None, Some(p.counter()), "HOTP"),
-                crate::otp::OtpKind::Steam => (Some(p.period()), None, "STEAM"),
+                domain::otp::OtpKind::Totp => (Some(p.period()), None, "TOTP"),
+                domain::otp::OtpKind::Hotp => (None, Some(p.counter()), "HOTP"),
+                domain::otp::OtpKind::Steam => (Some(p.period()), None, "STEAM"),
             };
             // 2FAS names a service after its issuer; one without shows its account.
             let name = if a.issuer.is_empty() { a.label.as_str() } else { a.issuer.as_str() };

@@ -15,18 +15,16 @@
 //! correction does not jitter, and a clock within 2 s of right is left alone). The correction
 //! applies in automatic mode; in manual mode the offset the user typed applies.
 
-pub mod http_date;
-pub mod model;
 pub mod sntp;
 
 use std::time::{Duration, Instant};
 
-pub use model::{ClockMode, ClockState, ClockStatus, Correction, Measurement, TimeSource};
+pub use domain::clock::{ClockMode, ClockState, ClockStatus, Correction, Measurement, TimeSource};
 
 use crate::error::{Error, Result};
-use crate::push::PushClient;
-use crate::time::DeviceClock;
-use crate::vault::Vault;
+use domain::time::DeviceClock;
+use net::HttpClient;
+use storage::{Vault, VaultAccess};
 
 /// A measured offset is applied only when it exceeds its uncertainty by more than this (ms).
 pub const SIGNIFICANT_MS: i64 = 2_000;
@@ -148,14 +146,66 @@ pub fn check_ntp(vault: &Vault, server: &str, device: DeviceClock) -> Result<Clo
 /// Measures the offset from the `Date` header of `url` (https; plain http only on loopback),
 /// measured against `device`. Two HEAD requests: the first opens the connection (TCP, TLS), the
 /// second, on it, is the one timed, so the handshake does not widen the uncertainty.
-pub async fn measure_https(client: &PushClient, url: &str, device: DeviceClock) -> Result<Measurement> {
-    crate::push::client::check_url(url)?;
-    client.head_date(url).await?;
+pub async fn measure_https(client: &HttpClient, url: &str, device: DeviceClock) -> Result<Measurement> {
+    let head = || async { client.request(net::Method::HEAD, url, true)?.send(0).await.map(|r| r.date) };
+    head().await?;
     let sent = Instant::now();
-    let date = client.head_date(url).await?;
+    let date = head().await?;
     let received = Instant::now();
     let date = date.ok_or(Error::TimeSource(TimeSourceError::NoDate))?;
     Ok(from_server_time(TimeSource::Https, device.at(sent), received - sent, ServerTime::Date(date)))
+}
+
+/// One clock check, as the user asked for it: which servers to measure against, and the device
+/// clock at the call.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    /// An SNTP server (`host`, `host:port`, `[v6]:port`), if the user named one.
+    pub ntp_server: Option<&'a str>,
+    /// An https URL (plain http only on loopback) whose `Date` header gives the time.
+    pub https_url: Option<&'a str>,
+    /// The device clock at the call (the app's reading of it).
+    pub device: DeviceClock,
+    /// How far `device` was shifted on purpose (the terminal app's simulated skew), in ms: taken
+    /// off each measurement's date, so its age reads right afterwards. 0 for the real clock.
+    pub simulated_skew_ms: i64,
+}
+
+/// What [`check`] measured, each source's measurement as recorded, and the status after all.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The SNTP server's measurement, when one was named.
+    pub ntp: Option<Measurement>,
+    /// The https URL's measurement, when one was named.
+    pub https: Option<Measurement>,
+    /// The offset in force and the banner after the check.
+    pub status: ClockStatus,
+}
+
+/// The one clock check of both facades: measures against the SNTP server and/or the https URL
+/// the user named (nothing else is contacted), records each result and returns the status. The
+/// blocking SNTP exchange runs off the async threads. A failure leaves the offset unchanged
+/// (`TimeSource`, `ImplausibleClock`, network errors); naming neither server is `InvalidInput`.
+pub async fn check(vault: &impl VaultAccess, client: &HttpClient, check: Check<'_>) -> Result<CheckOutcome> {
+    if check.ntp_server.is_none() && check.https_url.is_none() {
+        return Err(Error::InvalidInput("name an NTP server or an https URL".into()));
+    }
+    let dated = |m: Measurement| Measurement { measured_at_ms: m.measured_at_ms - check.simulated_skew_ms, ..m };
+    let mut outcome = CheckOutcome { ntp: None, https: None, status: vault.with_vault(status)? };
+    if let Some(server) = check.ntp_server {
+        let (server, device) = (server.to_owned(), check.device);
+        let m = tokio::task::spawn_blocking(move || sntp::query(&server, device, NTP_TIMEOUT))
+            .await
+            .map_err(|_| Error::InvalidInput("the time check was interrupted".into()))??;
+        outcome.status = vault.with_vault(|v| record(v, dated(m)))?;
+        outcome.ntp = outcome.status.last_measurement;
+    }
+    if let Some(url) = check.https_url {
+        let m = measure_https(client, url, check.device).await?;
+        outcome.status = vault.with_vault(|v| record(v, dated(m)))?;
+        outcome.https = outcome.status.last_measurement;
+    }
+    Ok(outcome)
 }
 
 /// A server's time as a reply carried it.

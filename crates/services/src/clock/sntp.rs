@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{Measurement, TimeSource, TimeSourceError};
 use crate::error::{Error, Result};
-use crate::time::DeviceClock;
+use domain::time::DeviceClock;
 
 /// The NTP port, when a server is named without one.
 pub const DEFAULT_PORT: u16 = 123;
@@ -30,10 +30,10 @@ pub fn query(server: &str, device: DeviceClock, timeout: Duration) -> Result<Mea
     let sent = Instant::now();
     let mut transmit = to_ntp(device.at(sent) * 1000);
     // The low 16 bits of the fraction (15 µs) are random: a forger must echo them.
-    transmit = (transmit & !0xffff) | u64::from(u16::from_be_bytes(crate::crypto::random_array::<2>()?));
+    transmit = (transmit & !0xffff) | u64::from(u16::from_be_bytes(storage::crypto::random_array::<2>()?));
     request[40..48].copy_from_slice(&transmit.to_be_bytes());
     let t1 = from_ntp(transmit);
-    socket.send_to(&request, addr).map_err(|e| Error::Network(format!("cannot send to the time server: {e}")))?;
+    socket.send_to(&request, addr).map_err(|e| Error::network(format!("cannot send to the time server: {e}")))?;
     let deadline = sent + timeout;
     let mut ignored: Option<TimeSourceError> = None;
     let mut buf = [0u8; 512];
@@ -48,7 +48,7 @@ pub fn query(server: &str, device: DeviceClock, timeout: Duration) -> Result<Mea
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
             // An ICMP "port unreachable" from an earlier send surfaces here on Linux.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                return Err(Error::Network(format!("the time server refused: {e}")));
+                return Err(Error::network(format!("the time server refused: {e}")));
             }
             Err(e) => return Err(e.into()),
         };
@@ -113,7 +113,7 @@ fn malformed(what: &'static str) -> Error {
 fn resolve(server: &str) -> Result<SocketAddr> {
     let server = server.trim();
     let bad =
-        || Error::InvalidInput(format!("'{}' is not a time server (HOST or HOST:PORT)", crate::text::excerpt(server)));
+        || Error::InvalidInput(format!("'{}' is not a time server (HOST or HOST:PORT)", domain::text::excerpt(server)));
     if server.is_empty() || server.contains('/') {
         return Err(bad());
     }
@@ -126,9 +126,9 @@ fn resolve(server: &str) -> Result<SocketAddr> {
     };
     (host, port)
         .to_socket_addrs()
-        .map_err(|e| Error::Network(format!("cannot resolve the time server: {e}")))?
+        .map_err(|e| Error::network(format!("cannot resolve the time server: {e}")))?
         .next()
-        .ok_or_else(|| Error::Network("the time server's name resolves to no address".into()))
+        .ok_or_else(|| Error::network("the time server's name resolves to no address".into()))
 }
 
 /// Unix microseconds → NTP timestamp (32.32 fixed point since 1900; era 1 from 2036).

@@ -6,9 +6,9 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::time::Duration;
 
 use super::*;
-use crate::test_chrony::Chrony;
-use crate::time::now_ms;
-use crate::vault::DataKey;
+use domain::time::now_ms;
+use storage::vault::DataKey;
+use testkit::chrony::Chrony;
 
 fn vault(dir: &tempfile::TempDir) -> Vault {
     Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([7; 32])).unwrap()
@@ -87,7 +87,7 @@ fn codes_use_the_correction_in_force() {
     let dir = tempfile::tempdir().unwrap();
     let v = vault(&dir);
     let account =
-        v.add(&crate::uri::parse("otpauth://totp/A:a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap()).unwrap();
+        v.add(&domain::uri::parse("otpauth://totp/A:a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap()).unwrap();
     // RFC 6238's vector: 94287082 at T = 59 s (8 digits); 6 digits: 287082.
     record(&v, m(59_000 - 1_000, 5)).unwrap();
     assert_eq!(v.code(account.id, 1).unwrap().value, "287082");
@@ -302,7 +302,7 @@ fn the_date_of_an_http_reply_measures_the_clock() {
             let Ok(mut stream) = stream else { continue };
             std::thread::spawn(move || {
                 loop {
-                    let request = crate::test_wire::read_request(&mut stream);
+                    let request = testkit::wire::read_request(&mut stream);
                     if request.is_empty() {
                         return;
                     }
@@ -317,18 +317,18 @@ fn the_date_of_an_http_reply_measures_the_clock() {
         }
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let client = PushClient::new().unwrap();
+    let client = HttpClient::new().unwrap();
     let m = rt.block_on(measure_https(&client, &url, DeviceClock::reading(now_ms()))).unwrap();
     assert_eq!(m.source, TimeSource::Https);
     assert!((m.offset_ms - 3_600_000).abs() <= 1_000, "{m:?}");
     assert!(m.uncertainty_ms >= 500 && m.uncertainty_ms < 1_000, "{m:?}");
     let refused = rt.block_on(measure_https(&client, "http://time.example.com/", DeviceClock::system()));
-    assert!(matches!(refused, Err(Error::InsecureUrl(_))), "{refused:?}");
+    assert!(matches!(refused, Err(Error::Net(net::Error::InsecureUrl(_)))), "{refused:?}");
 }
 
 /// An IMF-fixdate, written independently of the parser (via the ISO form's fields).
 fn http_date_of(unix: i64) -> String {
-    let iso = crate::time::iso8601_utc(unix);
+    let iso = domain::time::iso8601_utc(unix);
     let (y, mo, d) = (&iso[0..4], iso[5..7].parse::<usize>().unwrap(), &iso[8..10]);
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];

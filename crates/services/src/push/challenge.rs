@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::keys::ServerKey;
-use crate::codec::canonical_json;
 use crate::error::Error;
+use domain::codec::canonical_json;
 
 /// A challenge dictionary, parsed but not yet trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]

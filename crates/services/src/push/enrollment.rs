@@ -6,10 +6,10 @@
 
 use zeroize::Zeroizing;
 
-use crate::PushProtocol;
-use crate::codec::query::{self, Query};
 use crate::error::Error;
-use crate::text::clean;
+use domain::PushProtocol;
+use domain::codec::query::{self, Query};
+use domain::text::clean;
 
 /// What the QR code tells the phone.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub fn is_push_uri(text: &str) -> bool {
 pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     let invalid = |reason: &str| Error::InvalidEnrollment(reason.to_owned());
     let uri = uri.trim();
-    if uri.len() > crate::uri::MAX_URI_BYTES {
+    if uri.len() > domain::uri::MAX_URI_BYTES {
         return Err(invalid("the URI is longer than 16 KiB"));
     }
     let (scheme, path, query) = query::split_uri(uri).ok_or_else(|| invalid("not a push enrollment URI"))?;
@@ -96,7 +96,7 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     let url = text("url")?.filter(|u| !u.is_empty()).ok_or_else(|| invalid("no url"))?;
     // Stored and shown as it is (the server signs it): a URL with control, bidi or invisible
     // characters is no URL a server sends, only a trick.
-    if crate::text::clean(&url) != url {
+    if domain::text::clean(&url) != url {
         return Err(invalid("the url has control or invisible characters"));
     }
     let enrollment_credential =
@@ -108,7 +108,7 @@ pub fn parse(uri: &str) -> Result<Enrollment, Error> {
     let label = clean(&query::decode(raw_label, false).map_err(|_| invalid("label is not valid UTF-8"))?);
     let issuer = clean(&text("issuer")?.unwrap_or_default());
     // The label may repeat the issuer as a prefix, like otpauth labels.
-    let (issuer, label) = crate::uri::split_label(&label, &issuer);
+    let (issuer, label) = domain::uri::split_label(&label, &issuer);
     let requires_pin = flag("pin")? || text("app_force_unlock")?.is_some_and(|v| v.eq_ignore_ascii_case("pin"));
     Ok(Enrollment {
         serial,

@@ -10,8 +10,8 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
-use crate::codec::base32;
 use crate::error::Error;
+use domain::codec::base32;
 
 /// Size of a new device key, as privacyIDEA's own app uses.
 pub const DEVICE_KEY_BITS: usize = 4096;

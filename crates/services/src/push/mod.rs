@@ -15,7 +15,6 @@ pub mod challenge;
 pub mod client;
 pub mod enrollment;
 pub mod keys;
-pub mod model;
 pub mod pin;
 pub mod tiqr;
 
@@ -25,16 +24,16 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::time::{DeviceClock, iso8601_utc, now};
-use crate::vault::{Vault, VaultAccess};
 use challenge::Challenge;
-pub use client::PushClient;
-use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
-pub use model::{
+pub use domain::push::{
     Decision, DeclineReason, DeviceKeyType, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal,
     PushProtocol, PushRequest, PushToken, RequestState,
 };
+use domain::time::{DeviceClock, iso8601_utc, now};
+use keys::{DEVICE_KEY_BITS, DeviceKey, ServerKey};
+use net::HttpClient;
 pub use pin::{MAX_PIN_CHARS, PIN_ATTEMPTS, PIN_KDF};
+use storage::vault::{Vault, VaultAccess};
 
 /// How long a push request can be answered after it arrives, in seconds.
 pub const REQUEST_LIFETIME: i64 = 120;
@@ -92,7 +91,7 @@ fn endpoint(vault: &Vault, token_id: i64) -> Result<Endpoint> {
 /// stores the token. A `tiqrenroll://…` code enrolls a tiqr identity ([`tiqr::enroll`]).
 pub async fn enroll(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     uri: &str,
     options: EnrollOptions,
 ) -> Result<PushToken> {
@@ -100,7 +99,7 @@ pub async fn enroll(
         return tiqr::enroll(vault, client, uri, options).await;
     }
     let enrollment = enrollment::parse(uri)?;
-    client::check_url(&enrollment.url)?;
+    net::check_url(&enrollment.url)?;
     if enrollment.requires_pin && options.pin.is_none() {
         return Err(Error::PinRequired);
     }
@@ -108,7 +107,7 @@ pub async fn enroll(
         pin::check_pin_format(pin)?;
     }
     if vault.with_vault(|v| v.push_token_id(&enrollment.serial))?.is_some() {
-        return Err(Error::AlreadyEnrolled(enrollment.serial.clone()));
+        return Err(storage::Error::AlreadyEnrolled(enrollment.serial.clone()).into());
     }
     // eduPUSH tokens get P-256 keys (instant; eduMFA verifies ECDSA); privacyIDEA's stay RSA.
     let key = match enrollment.protocol {
@@ -124,18 +123,18 @@ pub async fn enroll(
     let pubkey = base64::engine::general_purpose::STANDARD.encode(&key.spki);
     let fb_token = options.fb_token.as_deref().unwrap_or("no_firebase_token");
     let verify_tls = enrollment.sslverify || !options.allow_insecure_tls;
-    let reply = client
-        .post(
-            &enrollment.url,
-            &[
-                ("enrollment_credential", enrollment.enrollment_credential.as_str()),
-                ("serial", &enrollment.serial),
-                ("fbtoken", fb_token),
-                ("pubkey", &pubkey),
-            ],
-            verify_tls,
-        )
-        .await?;
+    let reply = client::post(
+        client,
+        &enrollment.url,
+        &[
+            ("enrollment_credential", enrollment.enrollment_credential.as_str()),
+            ("serial", &enrollment.serial),
+            ("fbtoken", fb_token),
+            ("pubkey", &pubkey),
+        ],
+        verify_tls,
+    )
+    .await?;
     let server_key = reply.detail["public_key"]
         .as_str()
         .ok_or_else(|| Error::Protocol("the registration reply has no public_key".into()))?;
@@ -223,15 +222,15 @@ fn receive(vault: &Vault, map: &BTreeMap<String, Value>, polled_serial: Option<&
     let received_at = now();
     let request = NewPushRequest {
         nonce: challenge.nonce.clone(),
-        title: crate::text::clean(&challenge.title),
-        question: crate::text::clean(&challenge.question),
+        title: domain::text::clean(&challenge.title),
+        question: domain::text::clean(&challenge.question),
         // Only privacyIDEA's protocol has number matching and decline reasons.
         choices: challenge.choices().filter(|_| endpoint.token.offers_number_matching),
         decline_reasons: capabilities.decline_reason && endpoint.token.offers_decline_reasons,
         received_at,
         expires_at: received_at + REQUEST_LIFETIME,
     };
-    vault.insert_push_request(token_id, &request)
+    Ok(vault.insert_push_request(token_id, &request)?)
 }
 
 /// Handles a challenge a shell received from Firebase/APNs (the data payload's key/values).
@@ -248,14 +247,14 @@ pub fn handle_push_payload(
 /// tokens are polled only when their PIN is in `pins` (token id → PIN): the poll request is
 /// signed with the device key, which the PIN seals. Each reply also measures the device clock
 /// against the server's (see [`crate::clock`]).
-pub async fn poll(vault: &impl VaultAccess, client: &PushClient, pins: &BTreeMap<i64, String>) -> Result<PollReport> {
+pub async fn poll(vault: &impl VaultAccess, client: &HttpClient, pins: &BTreeMap<i64, String>) -> Result<PollReport> {
     poll_measuring(vault, client, pins, DeviceClock::system()).await
 }
 
 /// [`poll`], with the device clock reading as `device` says (tests give it a wrong time).
 pub async fn poll_measuring(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     pins: &BTreeMap<i64, String>,
     device: DeviceClock,
 ) -> Result<PollReport> {
@@ -280,7 +279,7 @@ const MAX_SERVER_KEY_TEXT: usize = 16 * 1024;
 
 async fn poll_token(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     token: &PushToken,
     pin: Option<&str>,
     device: DeviceClock,
@@ -293,8 +292,8 @@ async fn poll_token(
         let timestamp = iso8601_utc(now());
         let signature = key.sign(&format!("{}|{timestamp}", token.serial))?;
         let query = [("serial", token.serial.as_str()), ("timestamp", &timestamp), ("signature", &signature)];
-        match client.get(&token.url, &query, token.verify_tls()).await {
-            Err(Error::Network(_)) if attempt + 1 < POLL_ATTEMPTS => {
+        match client::get(client, &token.url, &query, token.verify_tls()).await {
+            Err(Error::Net(net::Error::Network(_))) if attempt + 1 < POLL_ATTEMPTS => {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
             }
@@ -330,7 +329,7 @@ async fn poll_token(
 /// server refuses returns [`Error::WrongAnswer`] and the request stays answerable.
 pub async fn approve(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     request_id: i64,
     answer: Option<&str>,
     pin: Option<&str>,
@@ -341,7 +340,7 @@ pub async fn approve(
     }
     let answer = match (&request.choices, answer) {
         (Some(choices), Some(answer)) if choices.iter().any(|c| c == answer.trim()) => Some(answer.trim()),
-        (Some(_), Some(answer)) => return Err(Error::NotAChoice(crate::text::excerpt(answer))),
+        (Some(_), Some(answer)) => return Err(Error::NotAChoice(domain::text::excerpt(answer))),
         (Some(_), None) => return Err(Error::NotAChoice(String::new())),
         (None, _) => None,
     };
@@ -356,7 +355,7 @@ pub async fn approve(
 /// kept in the local history).
 pub async fn deny(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     request_id: i64,
     reason: Option<DeclineReason>,
     pin: Option<&str>,
@@ -387,7 +386,7 @@ fn is_tiqr(vault: &impl VaultAccess, request: &PushRequest) -> Result<bool> {
 
 async fn answer_request(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     request_id: i64,
     decision: Decision,
     pin: Option<&str>,
@@ -405,7 +404,7 @@ async fn answer_request(
         let mut form: Vec<(&str, &str)> =
             vec![("serial", token.serial.as_str()), ("nonce", nonce.as_str()), ("signature", signature.as_str())];
         form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let reply = client.post(&token.url, &form, token.verify_tls()).await?;
+        let reply = client::post(client, &token.url, &form, token.verify_tls()).await?;
         vault.with_vault(|v| {
             let sent_ms = DeviceClock::system().now_ms() - reply.sent_at.elapsed().as_millis() as i64;
             crate::clock::from_server_reply(v, sent_ms, reply.round_trip, reply.server_time)
@@ -427,7 +426,7 @@ async fn answer_request(
                 decision,
                 detail,
             };
-            vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))
+            Ok(vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))?)
         }
         Err(e) => {
             // Not delivered (offline, server error, wrong number): the request stays answerable.
@@ -440,7 +439,7 @@ async fn answer_request(
 /// Registers a new Firebase/APNs token with the server for one push token.
 pub async fn update_fb_token(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     token_id: i64,
     fb_token: &str,
     pin: Option<&str>,
@@ -450,14 +449,14 @@ pub async fn update_fb_token(
     let timestamp = iso8601_utc(now());
     let serial = token.serial.as_str();
     let signature = key.sign(&format!("{fb_token}|{serial}|{timestamp}"))?;
-    client
-        .post(
-            &token.url,
-            &[("serial", serial), ("new_fb_token", fb_token), ("timestamp", &timestamp), ("signature", &signature)],
-            token.verify_tls(),
-        )
-        .await?;
-    vault.with_vault(|v| v.set_fb_token(token_id, fb_token))
+    client::post(
+        client,
+        &token.url,
+        &[("serial", serial), ("new_fb_token", fb_token), ("timestamp", &timestamp), ("signature", &signature)],
+        token.verify_tls(),
+    )
+    .await?;
+    Ok(vault.with_vault(|v| v.set_fb_token(token_id, fb_token))?)
 }
 
 #[cfg(test)]

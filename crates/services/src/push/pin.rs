@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use zeroize::Zeroizing;
 
 use super::keys::DeviceKey;
-use crate::crypto::kdf::{Argon2Params, argon2id};
-use crate::crypto::{Key, Sealer};
 use crate::error::{Error, Result};
-use crate::time::now;
-use crate::vault::Vault;
-use crate::{PinAttempt, PinKdf, PinSeal};
+use domain::time::now;
+use domain::{PinAttempt, PinKdf, PinSeal};
+use storage::crypto::kdf::{Argon2Params, argon2id};
+use storage::crypto::{Key, Sealer};
+use storage::vault::Vault;
 
 /// How new PIN seals derive their key: Argon2id with 64 MiB, 7 passes, 1 lane (RFC 9106's
 /// 64 MiB option, with more passes). One derivation takes 64 MiB and, on the 2-core machine the
@@ -75,10 +75,12 @@ pub fn check_pin_format(pin: &str) -> Result<()> {
 /// The key a PIN derives under `seal`'s salt and derivation.
 fn pin_key(pin: &str, seal: &PinSeal) -> Result<Key> {
     match seal.kdf {
-        PinKdf::Pbkdf2 { iterations } => Key::from_passphrase(pin, &seal.salt, iterations),
-        PinKdf::Argon2id { memory_kib, passes, lanes } => {
-            argon2id(pin.as_bytes(), &seal.salt, Argon2Params { memory_kib, iterations: passes, parallelism: lanes })
-        }
+        PinKdf::Pbkdf2 { iterations } => Ok(Key::from_passphrase(pin, &seal.salt, iterations)?),
+        PinKdf::Argon2id { memory_kib, passes, lanes } => Ok(argon2id(
+            pin.as_bytes(),
+            &seal.salt,
+            Argon2Params { memory_kib, iterations: passes, parallelism: lanes },
+        )?),
     }
 }
 
@@ -155,5 +157,5 @@ pub fn set_pin(vault: &Vault, token_id: i64, current: Option<&str>, new: Option<
     let pkcs8 = unlock(vault, token_id, current)?;
     let seal = new.map(|_| new_seal()).transpose()?;
     let blob = seal_key(&pkcs8, new.zip(seal.as_ref()), token_id)?;
-    vault.replace_push_key(token_id, &blob, seal.as_ref())
+    Ok(vault.replace_push_key(token_id, &blob, seal.as_ref())?)
 }

@@ -3,8 +3,8 @@
 
 use super::keys::tests::{server_test_key, test_key};
 use super::*;
-use crate::vault::DataKey;
 use challenge::Challenge;
+use storage::vault::DataKey;
 
 const URL: &str = "https://pi.example.com/ttype/push";
 pub(super) const SERIAL: &str = "PIPU0001";
@@ -71,7 +71,7 @@ fn with_capabilities(
 ) -> BTreeMap<String, String> {
     let parsed: Value = serde_json::from_str(capabilities).unwrap();
     let signed =
-        crate::codec::canonical_json(&serde_json::json!({"capabilities": parsed, "nonce": map["nonce"]})).unwrap();
+        domain::codec::canonical_json(&serde_json::json!({"capabilities": parsed, "nonce": map["nonce"]})).unwrap();
     map.insert("capabilities".into(), capabilities.into());
     map.insert("capabilities_signature".into(), signer.sign(&signed).unwrap());
     map
@@ -183,8 +183,8 @@ fn a_replayed_challenge_is_never_shown_or_answered_twice() {
     let request = handle_push_payload(&f.vault, &challenge("N1", None)).unwrap().unwrap();
     assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
     f.vault.claim_push_request(request.id, Decision::Approved).unwrap();
-    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(Error::AlreadyAnswered)));
-    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Denied), Err(Error::AlreadyAnswered)));
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(storage::Error::AlreadyAnswered)));
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Denied), Err(storage::Error::AlreadyAnswered)));
     // The same nonce arriving again after the answer is still not a new request.
     assert_eq!(handle_push_payload(&f.vault, &challenge("N1", None)).unwrap(), None);
     assert!(f.vault.pending_push_requests().unwrap().is_empty());
@@ -197,7 +197,7 @@ fn expired_requests_cannot_be_answered_and_are_logged() {
     f.vault.execute_for_test("UPDATE push_requests SET received_at = received_at - 200, expires_at = expires_at - 200");
     assert!(f.vault.pending_push_requests().unwrap().is_empty());
     assert_eq!(f.vault.push_request(request.id).unwrap().state, RequestState::Expired);
-    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(Error::Expired)));
+    assert!(matches!(f.vault.claim_push_request(request.id, Decision::Approved), Err(storage::Error::Expired)));
     let history = f.vault.push_history(10).unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(
@@ -525,7 +525,7 @@ fn history_count(vault: &Vault) -> i64 {
 #[test]
 fn history_keeps_the_newest_1000_entries_and_90_days_whichever_is_less() {
     let f = fixture("prune", None);
-    let now = crate::time::now();
+    let now = domain::time::now();
     let entry = |at: i64| HistoryEntry {
         at,
         serial: SERIAL.into(),
@@ -585,11 +585,11 @@ fn enroll_options_never_show_the_pin_in_debug_output() {
 fn no_name_url_question_or_secret_is_readable_in_the_vault_files() {
     let f = fixture_at("https://pi-scan-host.example/ttype/push", None);
     let secret = b"SCAN-SECRET-BYTES-20";
-    let account = |issuer: &str, label: &str| crate::AccountData {
+    let account = |issuer: &str, label: &str| domain::AccountData {
         issuer: issuer.into(),
         label: label.into(),
-        params: crate::OtpParams::totp(crate::Algorithm::Sha1, 6, 30).unwrap(),
-        secret: crate::Secret::from_bytes(secret.to_vec()).unwrap(),
+        params: domain::OtpParams::totp(domain::Algorithm::Sha1, 6, 30).unwrap(),
+        secret: domain::Secret::from_bytes(secret.to_vec()).unwrap(),
         group: Some("ScanGroupName".into()),
     };
     let kept = f.vault.add(&account("ScanIssuerKept", "scan-label-kept")).unwrap();

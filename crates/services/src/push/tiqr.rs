@@ -17,16 +17,17 @@ use ring::digest;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::{EnrollOptions, PushClient, REQUEST_LIFETIME, pin};
-use crate::codec::query::{self, Query};
+use super::{EnrollOptions, REQUEST_LIFETIME, client, pin};
 use crate::error::{Error, Result};
-use crate::otp::ocra::{OcraInput, OcraSuite};
-use crate::text::clean;
-use crate::time::now;
-use crate::vault::{Vault, VaultAccess};
-use crate::{
+use domain::codec::query::{self, Query};
+use domain::otp::ocra::{OcraInput, OcraSuite};
+use domain::text::clean;
+use domain::time::now;
+use domain::{
     Decision, DeviceKeyType, HistoryEntry, NewPushRequest, NewPushToken, PushProtocol, PushRequest, PushToken,
 };
+use net::HttpClient;
+use storage::vault::{Vault, VaultAccess};
 
 /// Bytes of the shared secret generated at enrollment.
 pub const SECRET_BYTES: usize = 32;
@@ -52,7 +53,7 @@ fn invalid(reason: &str) -> Error {
 /// The metadata URL of an enrollment code.
 pub fn metadata_url(uri: &str) -> Result<String> {
     let uri = uri.trim();
-    if uri.len() > crate::uri::MAX_URI_BYTES {
+    if uri.len() > domain::uri::MAX_URI_BYTES {
         return Err(invalid("the code is longer than 16 KiB"));
     }
     let url = if let Some(rest) = strip_prefix_ignore_case(uri, "tiqrenroll://") {
@@ -98,7 +99,7 @@ impl std::fmt::Debug for AuthCode {
 pub fn parse_auth(uri: &str) -> Result<AuthCode> {
     let bad = |reason: &str| Error::InvalidInput(format!("not a tiqr sign-in code: {reason}"));
     let uri = uri.trim();
-    if uri.len() > crate::uri::MAX_URI_BYTES {
+    if uri.len() > domain::uri::MAX_URI_BYTES {
         return Err(bad("longer than 16 KiB"));
     }
     let decode =
@@ -154,7 +155,7 @@ pub fn identity_serial(service_id: &str, user_id: &str) -> String {
 
 fn text_field(json: &Value, key: &str, required: bool) -> Result<String> {
     match json.get(key).and_then(Value::as_str) {
-        Some(v) if v.len() <= crate::uri::MAX_URI_BYTES => Ok(v.to_owned()),
+        Some(v) if v.len() <= domain::uri::MAX_URI_BYTES => Ok(v.to_owned()),
         None if !required => Ok(String::new()),
         _ => Err(Error::Protocol(format!("the tiqr metadata has no usable '{key}'"))),
     }
@@ -186,7 +187,7 @@ fn read_reply(status: u16, body: &[u8]) -> Result<()> {
             Err(Error::ResponseRefused { attempts_left: text.split_once(':').and_then(|(_, n)| n.trim().parse().ok()) })
         }
         _ if !(200..300).contains(&status) => Err(Error::ServerRejected { message: format!("HTTP {status}") }),
-        _ => Err(Error::Protocol(format!("unexpected tiqr reply '{}'", crate::text::excerpt(text)))),
+        _ => Err(Error::Protocol(format!("unexpected tiqr reply '{}'", domain::text::excerpt(text)))),
     }
 }
 
@@ -194,7 +195,7 @@ fn read_reply(status: u16, body: &[u8]) -> Result<()> {
 /// secret, and stores the identity (its secret sealed like a push key, behind the PIN if set).
 pub async fn enroll(
     vault: &impl VaultAccess,
-    client: &PushClient,
+    client: &HttpClient,
     uri: &str,
     options: EnrollOptions,
 ) -> Result<PushToken> {
@@ -203,7 +204,7 @@ pub async fn enroll(
         pin::check_pin_format(pin)?;
     }
     let verify_tls = !options.allow_insecure_tls;
-    let (status, body) = client.raw(&url, None, verify_tls).await?;
+    let (status, body) = client::raw(client, &url, None, verify_tls).await?;
     if !(200..300).contains(&status) {
         return Err(Error::ServerRejected { message: format!("HTTP {status}") });
     }
@@ -218,14 +219,14 @@ pub async fn enroll(
     let suite_text = if suite_text.is_empty() { "OCRA-1:HOTP-SHA1-6:QN10".to_owned() } else { suite_text };
     OcraSuite::parse(&suite_text)?;
     for u in [&auth_url, &enroll_url] {
-        super::client::check_url(u)?;
+        net::check_url(u)?;
         if clean(u) != *u {
             return Err(Error::Protocol("a tiqr URL has control or invisible characters".into()));
         }
     }
     let serial = identity_serial(&service_id, &user_id);
     if vault.with_vault(|v| v.push_token_id(&serial))?.is_some() {
-        return Err(Error::AlreadyEnrolled(serial));
+        return Err(storage::Error::AlreadyEnrolled(serial).into());
     }
     let mut secret = Zeroizing::new([0u8; SECRET_BYTES]);
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), secret.as_mut())
@@ -238,7 +239,7 @@ pub async fn enroll(
         ("notificationType", options.fb_token.as_deref().map_or("", |_| "GCM")),
         ("notificationAddress", options.fb_token.as_deref().unwrap_or("")),
     ];
-    let (status, body) = client.raw(&enroll_url, Some(&form), verify_tls).await?;
+    let (status, body) = client::raw(client, &enroll_url, Some(&form), verify_tls).await?;
     read_reply(status, &body)?;
     let display = |v: &Value, fallback: &str| {
         let name = clean(v.get("displayName").and_then(Value::as_str).unwrap_or_default());
@@ -301,14 +302,14 @@ pub fn scan(vault: &impl VaultAccess, uri: &str) -> Result<PushRequest> {
 }
 
 fn existing_request(vault: &Vault, nonce: &str) -> Result<PushRequest> {
-    let id = vault.push_request_id(nonce)?.ok_or(Error::AlreadyAnswered)?;
-    vault.push_request(id)
+    let id = vault.push_request_id(nonce)?.ok_or(Error::Storage(storage::Error::AlreadyAnswered))?;
+    Ok(vault.push_request(id)?)
 }
 
 /// Denies a tiqr request: tiqr has no denial on the wire, so it is closed here (the sign-in
 /// page times out) and logged.
 pub fn deny(vault: &impl VaultAccess, request_id: i64, detail: Option<String>) -> Result<()> {
-    vault.with_vault(|v| {
+    Ok(vault.with_vault(|v| {
         let (request, nonce) = v.claim_push_request(request_id, Decision::Denied)?;
         let entry = HistoryEntry {
             at: now(),
@@ -319,13 +320,13 @@ pub fn deny(vault: &impl VaultAccess, request_id: i64, detail: Option<String>) -
             detail,
         };
         v.log_push_history(&entry, Some(&nonce))
-    })
+    })?)
 }
 
 /// Approves a tiqr request: computes the OCRA response and POSTs it to the saved
 /// authenticationUrl. A refusal the server counts ([`Error::ResponseRefused`]) or a network
 /// error leaves the request answerable; an unknown challenge closes it.
-pub async fn approve(vault: &impl VaultAccess, client: &PushClient, request_id: i64, pin: Option<&str>) -> Result<()> {
+pub async fn approve(vault: &impl VaultAccess, client: &HttpClient, request_id: i64, pin: Option<&str>) -> Result<()> {
     // Unlock first: a wrong PIN must not consume the request.
     let request = vault.with_vault(|v| v.push_request(request_id))?;
     let secret = vault.with_vault(|v| pin::unlock(v, request.token_id, pin))?;
@@ -351,7 +352,7 @@ pub async fn approve(vault: &impl VaultAccess, client: &PushClient, request_id: 
             ("response", response.as_str()),
             ("language", "en"),
         ];
-        let (status, body) = client.raw(&token.url, Some(&form), token.verify_tls()).await?;
+        let (status, body) = client::raw(client, &token.url, Some(&form), token.verify_tls()).await?;
         read_reply(status, &body)
     }
     .await;
@@ -365,7 +366,7 @@ pub async fn approve(vault: &impl VaultAccess, client: &PushClient, request_id: 
                 decision: Decision::Approved,
                 detail: None,
             };
-            vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))
+            Ok(vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))?)
         }
         Err(e @ (Error::InvalidChallenge | Error::AccountBlocked)) => {
             // The server will never accept this one: it stays closed, with why in the history.

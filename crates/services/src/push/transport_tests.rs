@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use super::tests::{SERIAL, challenge_at, fixture_at};
 use super::*;
-use crate::test_wire::read_request;
-use crate::vault::DataKey;
+use storage::vault::DataKey;
+use testkit::wire::read_request;
 
 /// A server on 127.0.0.1 that answers every connection with `respond`, recording what arrived
 /// and how many response bytes it managed to write.
@@ -120,7 +120,7 @@ fn push_calls_never_follow_redirects_enroll_poll_approve_or_deny() {
     let target = Hostile::json(r#"{"result":{"status":true,"value":true},"detail":{}}"#);
     let redirect = Hostile::redirecting(307, &target.url);
     let rt = runtime();
-    let client = PushClient::new().unwrap();
+    let client = HttpClient::new().unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([9; 32])).unwrap();
@@ -159,7 +159,7 @@ fn push_calls_never_follow_redirects_enroll_poll_approve_or_deny() {
 fn every_redirect_status_is_refused_and_the_location_is_shown_only_as_an_excerpt() {
     let target = Hostile::json(r#"{"result":{"status":true,"value":[]},"detail":{}}"#);
     let rt = runtime();
-    let client = PushClient::new().unwrap();
+    let client = HttpClient::new().unwrap();
     let location = format!("{}?{}", target.url, "a".repeat(500));
     for status in [301, 302, 303, 307, 308] {
         let redirect = Hostile::redirecting(status, &location);
@@ -188,7 +188,7 @@ fn endless_reply() -> Hostile {
 fn an_endless_poll_reply_is_cut_at_one_mebibyte() {
     let server = endless_reply();
     let f = fixture_at(&server.url, None);
-    let report = runtime().block_on(poll(&f.vault, &PushClient::new().unwrap(), &BTreeMap::new())).unwrap();
+    let report = runtime().block_on(poll(&f.vault, &HttpClient::new().unwrap(), &BTreeMap::new())).unwrap();
     assert_eq!(report.failures.len(), 1, "{report:?}");
     assert_protocol_error(&report.failures[0].1, "larger than 1 MiB");
     assert_eq!(server.requests().len(), 1, "an oversized reply is not retried");
@@ -202,8 +202,8 @@ fn a_reply_declaring_an_oversized_body_is_refused_before_reading_it() {
         let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n";
         stream_body(stream, sent, head, br#"{"result":{"status":true,"value":["#, false, 256 * MIB);
     });
-    let client = PushClient::new().unwrap();
-    let error = runtime().block_on(client.post(&server.url, &[("serial", SERIAL)], true)).unwrap_err();
+    let client = HttpClient::new().unwrap();
+    let error = runtime().block_on(client::post(&client, &server.url, &[("serial", SERIAL)], true)).unwrap_err();
     assert_protocol_error(&error, "larger than 1 MiB");
     assert!(server.sent() < 32 * MIB, "the client read {} MiB", server.sent() / MIB);
     // An error status with a huge body is capped the same way.
@@ -211,7 +211,7 @@ fn a_reply_declaring_an_oversized_body_is_refused_before_reading_it() {
         let head = "HTTP/1.1 400 BAD REQUEST\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
         stream_body(stream, sent, head, br#"{"result":{"status":false,"error":{"message":""#, true, 256 * MIB);
     });
-    let error = runtime().block_on(client.post(&server.url, &[("serial", SERIAL)], true)).unwrap_err();
+    let error = runtime().block_on(client::post(&client, &server.url, &[("serial", SERIAL)], true)).unwrap_err();
     assert_protocol_error(&error, "larger than 1 MiB");
     assert!(server.sent() < 32 * MIB, "the client read {} MiB", server.sent() / MIB);
 }
@@ -221,7 +221,7 @@ fn a_poll_reply_with_more_than_100_challenges_is_refused() {
     let items = vec![r#"{"nonce":"N"}"#; 101].join(",");
     let server = Hostile::json(&format!(r#"{{"result":{{"status":true,"value":[{items}]}},"detail":{{}}}}"#));
     let f = fixture_at(&server.url, None);
-    let report = runtime().block_on(poll(&f.vault, &PushClient::new().unwrap(), &BTreeMap::new())).unwrap();
+    let report = runtime().block_on(poll(&f.vault, &HttpClient::new().unwrap(), &BTreeMap::new())).unwrap();
     assert_eq!(report.failures.len(), 1, "{report:?}");
     assert_protocol_error(&report.failures[0].1, "more than 100 challenges");
     assert!(report.rejected.is_empty(), "no item is looked at: {report:?}");

@@ -1,11 +1,10 @@
 //! End-to-end encrypted sync of the accounts through the user's own WebDAV server.
 //!
-//! - [`model`]: hybrid logical clocks, the replicated state and its merge (pure).
+//! - `domain::sync`: hybrid logical clocks, the replicated state and its merge (pure).
 //! - [`object`]: the sealed objects the server stores (it sees only ciphertext, sizes, count).
 //! - [`webdav`]: the transport (conditional PUTs, size caps, timeouts).
 //! - this module: setup and one sync round over a vault.
 
-pub mod model;
 pub mod object;
 pub mod webdav;
 
@@ -14,12 +13,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::crypto::Key;
-use crate::crypto::kdf::Argon2Params;
 use crate::error::{Error, Result};
-use crate::vault::VaultAccess;
+use domain::sync as model;
 use model::State;
 use object::{KEY, KeyObject, MANIFEST, Manifest};
+use storage::crypto::Key;
+use storage::crypto::kdf::Argon2Params;
+use storage::vault::VaultAccess;
 use webdav::{Expect, Folder};
 
 /// How often a round starts over when another device switched the manifest meanwhile.
@@ -58,25 +58,31 @@ impl Drop for Settings {
     }
 }
 
-/// A sync client: HTTP with timeouts. Cheap to clone.
+/// A sync client: the one HTTP client, with sync's request timeout. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SyncClient {
-    http: reqwest::Client,
+    http: net::HttpClient,
+    timeout: Duration,
 }
 
 impl SyncClient {
-    /// With the default timeouts ([`webdav::CONNECT_TIMEOUT`], [`webdav::REQUEST_TIMEOUT`]).
+    /// Over its own HTTP client, with [`webdav::REQUEST_TIMEOUT`].
     pub fn new() -> Result<Self> {
-        Self::with_timeouts(webdav::CONNECT_TIMEOUT, webdav::REQUEST_TIMEOUT)
+        Ok(Self::over(net::HttpClient::new()?))
     }
 
-    /// With other timeouts (tests of slow servers).
-    pub fn with_timeouts(connect: Duration, request: Duration) -> Result<Self> {
-        Ok(Self { http: webdav::http_client(connect, request)? })
+    /// Over `http` (the app's one client), with [`webdav::REQUEST_TIMEOUT`].
+    pub fn over(http: net::HttpClient) -> Self {
+        Self { http, timeout: webdav::REQUEST_TIMEOUT }
+    }
+
+    /// With another whole-request timeout (tests of slow servers).
+    pub fn with_timeout(timeout: Duration) -> Result<Self> {
+        Ok(Self { timeout, ..Self::new()? })
     }
 
     fn folder(&self, s: &Settings) -> Result<Folder> {
-        Folder::new(self.http.clone(), &s.url, &s.user, &s.password)
+        Folder::new(self.http.clone(), self.timeout, &s.url, &s.user, &s.password)
     }
 }
 
@@ -137,10 +143,10 @@ pub async fn setup(
             key = Some(candidate);
             break;
         }
-        let salt = crate::crypto::random_array::<16>()?;
+        let salt = storage::crypto::random_array::<16>()?;
         let params = passphrase_params();
         let candidate = match secret {
-            SyncSecret::Passphrase(p) => crate::crypto::kdf::argon2id(p.as_bytes(), &salt, params)?,
+            SyncSecret::Passphrase(p) => storage::crypto::kdf::argon2id(p.as_bytes(), &salt, params)?,
             SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
         };
         match folder.put(KEY, KeyObject::new(&candidate, salt, params)?.to_bytes(), &Expect::Absent).await {
@@ -157,12 +163,12 @@ pub async fn setup(
     let mut settings = probe;
     settings.key = *key.expose();
     let json = Zeroizing::new(serde_json::to_vec(&settings)?);
-    vault.with_vault(|v| v.set_sync_settings(Some(&json)))
+    Ok(vault.with_vault(|v| v.set_sync_settings(Some(&json)))?)
 }
 
 /// Leaves sync: forgets the server, its password and the sync key. Accounts stay.
 pub fn leave(vault: &impl VaultAccess) -> Result<()> {
-    vault.with_vault(|v| v.set_sync_settings(None))
+    Ok(vault.with_vault(|v| v.set_sync_settings(None))?)
 }
 
 /// The pairing code of this device's sync key, to set up another device without the passphrase.
@@ -258,7 +264,7 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             Err(Error::SyncConflict) => {
                 let _ = folder.delete(&next.state).await;
                 // Another device switched first: back off a random moment, then merge theirs.
-                let jitter = u64::from(crate::crypto::random_array::<1>()?[0]);
+                let jitter = u64::from(storage::crypto::random_array::<1>()?[0]);
                 tokio::time::sleep(Duration::from_millis(100 + 2 * jitter)).await;
                 continue;
             }

@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::model::State;
-use crate::crypto::kdf::{self, Argon2Params, KdfBudget};
-use crate::crypto::{Key, Sealer};
 use crate::error::{Error, Result};
+use storage::crypto::kdf::{self, Argon2Params, KdfBudget};
+use storage::crypto::{Key, Sealer};
 
 /// Name of the key object.
 pub const KEY: &str = "key";
@@ -83,7 +83,7 @@ impl KeyObject {
     /// The sync key from `passphrase` (Argon2id with this object's salt and parameters, within
     /// the per-file key-derivation budget: a server cannot make a device derive for long).
     pub fn derive(&self, passphrase: &str) -> Result<Key> {
-        kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::per_file())
+        Ok(kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::per_file())?)
     }
 
     /// Whether `key` is the key this object was made for.
@@ -130,7 +130,7 @@ impl Manifest {
 
 /// A fresh, unique name for the state object of `generation`.
 pub fn state_name(generation: u64) -> Result<String> {
-    Ok(format!("state-{generation}-{}", hex::encode(crate::crypto::random_array::<8>()?)))
+    Ok(format!("state-{generation}-{}", hex::encode(storage::crypto::random_array::<8>()?)))
 }
 
 fn valid_state_name(name: &str) -> bool {
@@ -165,7 +165,7 @@ fn framed(magic: &[u8], sealed: Vec<u8>) -> Result<Vec<u8>> {
 
 /// A pairing code: the sync key in base32, in groups of four (`ABCD-EFGH-…`, 52 characters).
 pub fn pairing_code(key: &Key) -> Zeroizing<String> {
-    let text = crate::codec::base32::encode(key.expose(), false);
+    let text = domain::codec::base32::encode(key.expose(), false);
     let groups: Vec<&str> = text.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
     Zeroizing::new(groups.join("-"))
 }
@@ -174,14 +174,14 @@ pub fn pairing_code(key: &Key) -> Zeroizing<String> {
 pub fn parse_pairing_code(code: &str) -> Result<Key> {
     let clean: Zeroizing<String> =
         Zeroizing::new(code.chars().filter(|c| !matches!(c, '-' | ' ')).collect::<String>().to_ascii_uppercase());
-    let bytes = crate::codec::base32::decode(&clean).map_err(|_| Error::SyncWrongSecret)?;
+    let bytes = domain::codec::base32::decode(&clean).map_err(|_| Error::SyncWrongSecret)?;
     Key::from_slice(&bytes).map_err(|_| Error::SyncWrongSecret)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::model::{Record, Stamp};
+    use domain::sync::{Record, Stamp};
 
     fn state() -> State {
         let mut s = State::default();
@@ -227,7 +227,7 @@ mod tests {
         assert!(matches!(KeyObject::parse(b"AUTHSYNC1K short"), Err(Error::SyncTampered(_))));
         let greedy =
             KeyObject { params: Argon2Params { memory_kib: 1 << 20, iterations: 64, parallelism: 1 }, ..object };
-        assert!(matches!(greedy.derive("x"), Err(Error::TooCostly { .. })));
+        assert!(matches!(greedy.derive("x"), Err(Error::Storage(storage::Error::TooCostly { .. }))));
     }
 
     #[test]

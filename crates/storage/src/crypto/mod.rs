@@ -9,7 +9,6 @@ mod aead;
 mod cbc;
 pub mod kdf;
 pub mod secretstream;
-pub mod zipcrypto;
 
 pub use aead::{NONCE_LEN, Sealer, TAG_LEN, open_detached, seal_with_nonce};
 pub use cbc::{CBC_IV_LEN, aes256_cbc_decrypt};

@@ -3,8 +3,8 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::Vault;
-use crate::clock::{ClockMode, ClockState, Correction, Measurement};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use domain::clock::{ClockMode, ClockState, Correction, Measurement};
 
 impl Vault {
     /// The clock's mode, offsets and last measurement.
@@ -14,7 +14,10 @@ impl Vault {
 
     /// Changes the clock state in one write transaction: `f` gets what is stored, and what it
     /// leaves is written back, unless it fails (then nothing changes).
-    pub fn update_clock_state<T>(&self, f: impl FnOnce(&mut ClockState) -> Result<T>) -> Result<T> {
+    pub fn update_clock_state<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&mut ClockState) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self.begin_write()?;
         let mut state = read(&tx)?;
         let out = f(&mut state)?;
@@ -22,9 +25,9 @@ impl Vault {
             ClockMode::Automatic => "automatic",
             ClockMode::Manual => "manual",
         };
-        let mut put = tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
-        put.execute(("clock_mode", mode))?;
-        put.execute(("clock_offset", state.manual_offset))?;
+        let mut put = tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)").map_err(Error::from)?;
+        put.execute(("clock_mode", mode)).map_err(Error::from)?;
+        put.execute(("clock_offset", state.manual_offset)).map_err(Error::from)?;
         let mut text = |key: &str, value: Option<String>| -> Result<()> {
             match value {
                 Some(text) => put.execute((key, text)).map(drop)?,
@@ -35,7 +38,7 @@ impl Vault {
         text("clock_correction", state.correction.map(|c| format!("{} {}", c.seconds, c.measurement.to_text())))?;
         text("clock_measurement", state.last.map(|m| m.to_text()))?;
         drop(put);
-        tx.commit()?;
+        tx.commit().map_err(Error::from)?;
         Ok(out)
     }
 }

@@ -32,14 +32,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::account::AccountData;
-pub use crate::account::{Account, AccountCode};
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::otp::{Generator, OtpKind, adjusted_time};
-use crate::text::Name;
-use crate::time::now;
-use crate::uri;
+use domain::account::AccountData;
+pub use domain::account::{Account, AccountCode};
+use domain::otp::{Generator, OtpKind, adjusted_time};
+use domain::text::Name;
+use domain::time::now;
+use domain::uri;
 use record::{Opened, ROW_COLUMNS, StoredRow};
 
 /// How long a write waits for another handle's transaction before giving up.
@@ -316,7 +316,9 @@ impl Vault {
         self.with_cache(|c| Ok(entry(c, id)?.account.clone()))
     }
 
-    /// Accounts whose issuer, label or group contains `query`, ignoring case.
+    /// Accounts whose issuer, label, `issuer:label` or group contains `query`, ignoring case
+    /// and surrounding white space; an empty query finds every account. The one search of both
+    /// facades (a phone's search box, the terminal app's account argument).
     pub fn search(&self, query: &str) -> Result<Vec<Account>> {
         let needle = query.trim().to_lowercase();
         self.with_cache(|c| {
@@ -324,8 +326,7 @@ impl Vault {
                 .iter()
                 .map(|e| &e.account)
                 .filter(|a| {
-                    a.issuer.to_lowercase().contains(&needle)
-                        || a.label.to_lowercase().contains(&needle)
+                    format!("{}:{}", a.issuer, a.label).to_lowercase().contains(&needle)
                         || a.group.as_deref().is_some_and(|g| g.to_lowercase().contains(&needle))
                 })
                 .cloned()
@@ -346,14 +347,14 @@ impl Vault {
     }
 
     /// One account's code at `unix_time`, without using it (HOTP counters do not move).
-    pub fn code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
+    pub fn code(&self, id: i64, unix_time: u64) -> Result<domain::Code> {
         self.with_cache(|c| Ok(entry(c, id)?.generator.code(adjusted_time(unix_time, c.clock_offset))))
     }
 
     /// Takes a code to use it now: records the use and, for HOTP, hands out the code at the
     /// stored counter and advances the counter in the same transaction, so no code is ever
     /// handed out twice, even by two handles at once.
-    pub fn take_code(&self, id: i64, unix_time: u64) -> Result<crate::Code> {
+    pub fn take_code(&self, id: i64, unix_time: u64) -> Result<domain::Code> {
         let tx = self.begin_write()?;
         let (_, Opened { account, secret }) = self.open_row_in(&tx, id)?;
         let generator = Generator::new(account.params, &secret);
@@ -485,7 +486,7 @@ impl Vault {
     }
 
     /// Seconds added to the device clock for every code: the manual offset, or in automatic
-    /// mode the measured correction (see [`crate::clock`]).
+    /// mode the measured correction (see [`domain::clock`]).
     pub fn clock_offset(&self) -> Result<i64> {
         self.with_cache(|c| Ok(c.clock_offset))
     }
@@ -499,7 +500,7 @@ impl Vault {
         }
         self.update_clock_state(|state| {
             state.manual_offset = seconds;
-            state.mode = crate::clock::ClockMode::Manual;
+            state.mode = domain::clock::ClockMode::Manual;
             Ok(())
         })
     }
@@ -585,10 +586,12 @@ impl Vault {
     }
 }
 
-#[cfg(test)]
+/// Test support, for this crate's tests and (through the `test-support` feature, a
+/// dev-dependency only) the services' tests: never in a shipped build.
+#[cfg(any(test, feature = "test-support"))]
 impl Vault {
     /// Runs SQL directly, for tests that need to age or damage data.
-    pub(crate) fn execute_for_test(&self, sql: &str) {
+    pub fn execute_for_test(&self, sql: &str) {
         self.conn.execute_batch(sql).unwrap();
         self.cache.replace(None);
     }
@@ -596,7 +599,7 @@ impl Vault {
     /// Creates a vault at `path` migrated only up to schema `version`, as an older build left
     /// it, for tests of the later migrations. Writes are raw SQL through [`Self::execute_for_test`]
     /// and [`Self::seal_for_test`]; open it with [`Vault::open`] to migrate the rest.
-    pub(crate) fn create_at_version_for_test(path: &Path, key: &DataKey, version: i64) -> Self {
+    pub fn create_at_version_for_test(path: &Path, key: &DataKey, version: i64) -> Self {
         let conn = Connection::open(path).unwrap();
         let vault = Self { conn, sealer: Sealer::new(key), cache: RefCell::new(None) };
         while schema::version(&vault.conn).unwrap() < version {
@@ -606,7 +609,7 @@ impl Vault {
     }
 
     /// Seals `plain` under the data key, as the vault would store it.
-    pub(crate) fn seal_for_test(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+    pub fn seal_for_test(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
         self.sealer.seal(plain, aad).unwrap()
     }
 }

@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 use super::Vault;
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::time::now;
-use crate::{
+use domain::time::now;
+use domain::{
     Decision, HistoryEntry, NewPushRequest, NewPushToken, PinAttempt, PinKdf, PinSeal, PushRequest, PushToken,
 };
 
@@ -136,7 +136,7 @@ fn token_text_all(sealer: &Sealer, id: i64, serial: &str, sealed: &[u8]) -> Resu
 fn token_from_row(sealer: &Sealer, row: &Row<'_>) -> Result<PushToken> {
     let (id, serial): (i64, String) = (row.get(0)?, row.get(1)?);
     let [issuer, label, url] = token_text(sealer, id, &serial, &row.get::<_, Vec<u8>>(2)?)?;
-    let protocol: crate::PushProtocol = row.get::<_, String>(8)?.parse()?;
+    let protocol: domain::PushProtocol = row.get::<_, String>(8)?.parse()?;
     Ok(PushToken {
         id,
         serial,
@@ -238,11 +238,11 @@ impl Vault {
 
     /// Stores a token. `key` makes the private key blob to store from the new row's id (so a
     /// PIN seal can bind to it); the vault seals the blob under the data key, bound to the row.
-    pub fn insert_push_token(
+    pub fn insert_push_token<E: From<Error>>(
         &self,
         token: &NewPushToken,
-        key: impl FnOnce(i64) -> Result<Zeroizing<Vec<u8>>>,
-    ) -> Result<PushToken> {
+        key: impl FnOnce(i64) -> Result<Zeroizing<Vec<u8>>, E>,
+    ) -> Result<PushToken, E> {
         let tx = self.begin_write()?;
         let now = now();
         let (salt, kdf, iterations, memory_kib, lanes) = pin_columns(token.pin.as_ref());
@@ -271,9 +271,9 @@ impl Vault {
         );
         match inserted {
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                return Err(Error::AlreadyEnrolled(token.serial.clone()));
+                return Err(Error::AlreadyEnrolled(token.serial.clone()).into());
             }
-            other => other?,
+            other => other.map_err(Error::from)?,
         };
         let id = tx.last_insert_rowid();
         let sealed = self.sealer.seal(&key(id)?, &private_key_aad(id))?;
@@ -283,9 +283,10 @@ impl Vault {
         tx.execute(
             "UPDATE push_tokens SET private_key_enc = ?1, text_enc = ?2 WHERE id = ?3",
             params![sealed, text, id],
-        )?;
-        tx.commit()?;
-        self.push_token(id)
+        )
+        .map_err(Error::from)?;
+        tx.commit().map_err(Error::from)?;
+        Ok(self.push_token(id)?)
     }
 
     /// A token's private key blob, opened from its data-key seal.
@@ -523,13 +524,13 @@ impl Vault {
     pub fn claim_push_request(&self, id: i64, decision: Decision) -> Result<(PushRequest, String)> {
         let request = self.push_request(id)?;
         match request.state {
-            crate::RequestState::Pending => {}
-            crate::RequestState::Expired => return Err(Error::Expired),
-            crate::RequestState::Approved | crate::RequestState::Denied => return Err(Error::AlreadyAnswered),
+            domain::RequestState::Pending => {}
+            domain::RequestState::Expired => return Err(Error::Expired),
+            domain::RequestState::Approved | domain::RequestState::Denied => return Err(Error::AlreadyAnswered),
         }
         let state = match decision {
-            Decision::Approved => crate::RequestState::Approved,
-            _ => crate::RequestState::Denied,
+            Decision::Approved => domain::RequestState::Approved,
+            _ => domain::RequestState::Denied,
         };
         let tx = self.begin_write()?;
         let claimed = tx.execute(

@@ -5,10 +5,10 @@ use rusqlite::{Row, Transaction, params};
 use zeroize::Zeroizing;
 
 use super::Vault;
-use crate::account::Account;
 use crate::crypto::Sealer;
 use crate::error::{Error, Result};
-use crate::otp::{OtpKind, OtpParams, Secret};
+use domain::account::Account;
+use domain::otp::{OtpKind, OtpParams, Secret};
 
 /// Length of the random per-row identity (`accounts.uid`).
 pub(super) const UID_LEN: usize = 16;
@@ -227,7 +227,7 @@ impl Vault {
         let sealed = seal(&self.sealer, id, &row.uid, &a.params, opened.secret.expose(), names)?;
         tx.execute(
             "UPDATE accounts SET record_enc = ?1, updated_at = ?2 WHERE id = ?3",
-            params![sealed, crate::time::now(), id],
+            params![sealed, domain::time::now(), id],
         )?;
         self.record_change(&tx, &row.uid, fields)?;
         tx.commit()?;

@@ -27,7 +27,7 @@
 //!     `clock_offset` is stored (so an offset set before keeps working), else `automatic`.
 //!   - `clock_measurement` (TEXT): the last accepted measurement, as `source offset_ms
 //!     uncertainty_ms measured_at_ms` (source `ntp`, `https` or `privacy_idea`; offset = server
-//!     time minus device time; times in Unix ms by the device clock). See `crate::clock`.
+//!     time minus device time; times in Unix ms by the device clock). See `domain::clock`.
 //!   - `clock_correction` (TEXT): the correction automatic mode applies, as `seconds` and then
 //!     the measurement that set it, in the form above; absent when none is needed.
 //!     Nothing here names a server.
@@ -90,7 +90,7 @@
 //!
 //! ## `sync_clock` (since version 8)
 //! The change log of sync, compacted to the last write of each field of each account: who wrote
-//! it and when, on a hybrid logical clock (see `crate::sync::model`). Every account edit records
+//! it and when, on a hybrid logical clock (see `domain::sync`). Every account edit records
 //! its stamp here in the same transaction, whether sync is set up or not.
 //! - `uid`: the account's `accounts.uid` (kept after the account is removed, for its tombstone).
 //! - `field`: `entry` (creation: parameters and secret), `issuer`, `label`, `group`, `order`

@@ -1,6 +1,6 @@
 //! Sync's storage: the change log (`sync_clock`), the replicated state read from and merged into
 //! the accounts, and sync's settings and progress in `meta`. No protocol lives here: the state
-//! is the domain type of `crate::sync::model`, the settings are opaque sealed bytes.
+//! is the domain type of `domain::sync`, the settings are opaque sealed bytes.
 
 use std::collections::HashMap;
 
@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 use super::Vault;
 use super::record::{self, Opened, ROW_COLUMNS, StoredRow};
 use crate::error::{Error, Result};
-use crate::otp::{OtpParams, Secret};
-use crate::sync::model::{Entry, Fields, Hlc, ID_LEN, Lww, Record, Stamp, State, hlc_next};
+use domain::otp::{OtpParams, Secret};
+use domain::sync::{Entry, Fields, Hlc, ID_LEN, Lww, Record, Stamp, State, hlc_next};
 
 const SETTINGS_AAD: &[u8] = b"meta.sync_settings";
 
@@ -177,7 +177,7 @@ impl Vault {
         let mut changed = 0;
         for (uid_hex, record) in &merged.records {
             let Some(uid) = hex::decode(uid_hex).ok().filter(|u| u.len() == record::UID_LEN) else {
-                return Err(Error::Protocol("a synced account has an invalid uid".into()));
+                return Err(Error::InvalidInput("a synced account has an invalid uid".into()));
             };
             let local_removed = stamps.get(&(uid.clone(), REMOVED.into())).copied();
             match record {
@@ -249,7 +249,7 @@ impl Vault {
             let sealed = record::seal(&self.sealer, id, row.uid(), &params, secret.expose(), (&issuer, &label, g))?;
             tx.execute(
                 "UPDATE accounts SET record_enc = ?1, updated_at = ?2 WHERE id = ?3",
-                params![sealed, crate::time::now(), id],
+                params![sealed, domain::time::now(), id],
             )?;
         }
         let moved = tx.execute(
@@ -282,7 +282,7 @@ impl Vault {
                 params.counter() as i64,
                 f.order.value,
                 created,
-                crate::time::now()
+                domain::time::now()
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -346,7 +346,7 @@ impl Vault {
         match outcome {
             Ok(generation) => {
                 set_meta(&tx, "sync_generation", generation as i64)?;
-                set_meta(&tx, "sync_last_success", crate::time::now())?;
+                set_meta(&tx, "sync_last_success", domain::time::now())?;
                 tx.execute("DELETE FROM meta WHERE key = 'sync_last_error'", [])?;
             }
             Err(message) => set_meta(&tx, "sync_last_error", message)?,
@@ -368,8 +368,8 @@ fn put_stamp(tx: &Transaction<'_>, uid: &[u8], field: &str, stamp: &Stamp, pendi
 mod tests {
     use super::super::DataKey;
     use super::*;
-    use crate::account::AccountData;
-    use crate::otp::{Algorithm, OtpParams, Secret};
+    use domain::account::AccountData;
+    use domain::otp::{Algorithm, OtpParams, Secret};
 
     fn key() -> DataKey {
         DataKey::from_bytes([42; 32])
@@ -377,7 +377,7 @@ mod tests {
 
     fn account(issuer: &str, hotp: bool) -> AccountData {
         let params = if hotp {
-            OtpParams::new(crate::OtpKind::Hotp, Algorithm::Sha1, 6, 30, 0).unwrap()
+            OtpParams::new(domain::OtpKind::Hotp, Algorithm::Sha1, 6, 30, 0).unwrap()
         } else {
             OtpParams::totp(Algorithm::Sha1, 6, 30).unwrap()
         };

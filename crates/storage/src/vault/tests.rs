@@ -1,5 +1,5 @@
 use super::*;
-use crate::otp::{Algorithm, OtpParams, Secret};
+use domain::otp::{Algorithm, OtpParams, Secret};
 use rusqlite::Connection;
 
 /// A temporary folder for one test's vault, removed afterwards.
@@ -134,7 +134,7 @@ fn export_uris_round_trip_into_a_new_vault() {
     assert_eq!(uris.len(), 1);
     let other = TempDir::new("export-other");
     let copy = Vault::open(other.db(), &DataKey::from_bytes([1; 32])).unwrap();
-    copy.add(&crate::uri::parse(&uris[0]).unwrap()).unwrap();
+    copy.add(&domain::uri::parse(&uris[0]).unwrap()).unwrap();
     assert_eq!(copy.codes(59).unwrap()[0].code, vault.codes(59).unwrap()[0].code);
 }
 
@@ -344,7 +344,7 @@ fn version_6_push_tokens_migrate_as_privacyidea_rsa() {
     let vault = Vault::open(dir.db(), &key()).unwrap();
     assert_eq!(schema::version(&vault.conn).unwrap(), schema::LATEST);
     let token = vault.push_token(1).unwrap();
-    assert_eq!((token.protocol, token.key_type), (crate::PushProtocol::PrivacyIdea, crate::DeviceKeyType::Rsa));
+    assert_eq!((token.protocol, token.key_type), (domain::PushProtocol::PrivacyIdea, domain::DeviceKeyType::Rsa));
     assert!(token.offers_number_matching && token.offers_decline_reasons);
     assert_eq!((token.issuer.as_str(), token.label.as_str()), ("privacyIDEA", "alice"));
     assert!(vault.push_token_extra(1).unwrap().is_empty());

@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn real_freeotp_backups_are_read() {
         let dir =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import/aegis-testdata");
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/import/aegis-testdata");
         for (name, entries) in
             [("freeotp_v2_api23.xml", 13), ("freeotp_v2_api34.xml", 13), ("freeotp_v2_null_algo.xml", 3)]
         {

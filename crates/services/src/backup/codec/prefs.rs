@@ -545,7 +545,7 @@ mod tests {
     fn real_android_prefs_files_are_read() {
         // Files written by Android itself (the Aegis project's importer test data).
         let dir =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/import/aegis-testdata");
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/import/aegis-testdata");
         for (name, key, entries) in [
             ("authy_plain.xml", "com.authy.storage.tokens.authenticator.key", 2),
             ("authy_encrypted.xml", "com.authy.storage.tokens.authenticator.key", 2),

@@ -1,13 +1,13 @@
 //! Just enough of the ZIP container (APPNOTE) to take one named file out of an archive: the
 //! central directory is read from the end record, the entry's local header located, its data
-//! decrypted (traditional ZIP encryption, [`crate::crypto::zipcrypto`]) and inflated, and the
+//! decrypted (traditional ZIP encryption, [`crate::backup::codec::zipcrypto`]) and inflated, and the
 //! result checked against the recorded CRC-32. Stored and deflated entries only; no ZIP64,
 //! no multi-disk archives, nothing written. Sizes are checked against the input before any
 //! slice, and inflation stops at a caller's limit (a ZIP bomb costs nothing).
 
 use zeroize::Zeroizing;
 
-use crate::crypto::zipcrypto;
+use crate::backup::codec::zipcrypto;
 
 const LOCAL: u32 = 0x0403_4b50;
 const CENTRAL: u32 = 0x0201_4b50;

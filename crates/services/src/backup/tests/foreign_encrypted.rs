@@ -79,7 +79,7 @@ fn andotp_iteration_counts_beyond_the_budget_are_never_derived() {
     assert!(matches!(andotp::parse_encrypted(&bytes, Some("test")), Err(Error::UnknownImportFormat)));
     // 3,000,000 SHA-1 iterations (priced 2.6 s): refused before the password is used.
     bytes[..4].copy_from_slice(&3_000_000u32.to_be_bytes());
-    assert!(matches!(andotp::parse_encrypted(&bytes, None), Err(Error::TooCostly { .. })));
+    assert!(matches!(andotp::parse_encrypted(&bytes, None), Err(Error::Storage(storage::Error::TooCostly { .. }))));
 }
 
 #[test]
@@ -216,7 +216,10 @@ fn authy_tokens_are_priced_together_and_bad_tokens_refused_alone() {
     let token = r#"{&quot;digits&quot;:6,&quot;encryptedSecret&quot;:&quot;AAAA&quot;,&quot;salt&quot;:&quot;s&quot;,&quot;key_derivation_iterations&quot;:10000}"#;
     let many = vec![token; 2_000].join(",");
     let hostile = text.replacen("[{", &format!("[{many},{{"), 1);
-    assert!(matches!(authy::parse(hostile.as_bytes(), Some("testtest")), Err(Error::TooCostly { .. })));
+    assert!(matches!(
+        authy::parse(hostile.as_bytes(), Some("testtest")),
+        Err(Error::Storage(storage::Error::TooCostly { .. }))
+    ));
     // One damaged token among good ones: refused alone.
     let damaged = text.replacen("94mk0erEKRYU7UKn4o6WAPWR", "AAAAAAAAAAAAAAAAAAAAAAAA", 1);
     let entries = authy::parse(damaged.as_bytes(), Some("testtest")).unwrap();
@@ -345,7 +348,7 @@ fn freeotp_v2_hostile_iterations_and_damaged_tokens() {
     // 9,999,999 PBKDF2-SHA512 iterations: priced 4 s, refused before the password is used.
     // (A salt byte shorter, so the Java string keeps its length.)
     let hostile = patched("freeotp_v2_null_algo.xml", "100000,\"mSalt\":[37,", "9999999,\"mSalt\":[7,");
-    assert!(matches!(freeotp_v2::parse(&hostile, Some("test")), Err(Error::TooCostly { .. })));
+    assert!(matches!(freeotp_v2::parse(&hostile, Some("test")), Err(Error::Storage(storage::Error::TooCostly { .. }))));
     // A token key sealed for another algorithm name (its associated data): refused alone.
     let damaged = patched("freeotp_v2_api23.xml", "HmacSHA256", "HmacSHA384");
     let entries = freeotp_v2::parse(&damaged, Some("test")).unwrap();
