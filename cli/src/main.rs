@@ -450,7 +450,7 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
                 return backup::export_google(vault, allow_partial, qr, png.as_deref());
             }
             let steam = if steam_as_totp { SteamUri::TotpEncoder } else { SteamUri::Scheme };
-            for line in vault.export_uris_with(steam)? {
+            for line in uri::format_all(&vault.all_account_data()?, steam) {
                 say!("{}", line.as_str());
             }
             Ok(())

@@ -236,7 +236,8 @@ impl Authenticator {
     pub fn export_otpauth_uris(&self, steam_as_totp: bool) -> FfiResult<Vec<String>> {
         let steam = if steam_as_totp { uri::SteamUri::TotpEncoder } else { uri::SteamUri::Scheme };
         // uniffi lowers owned Strings: the copy handed over is the foreign side's to wipe.
-        self.with(|v| Ok(v.export_uris_with(steam)?.iter().map(|uri| uri.as_str().to_owned()).collect()))
+        let accounts = self.with(|v| Ok(v.all_account_data()?))?;
+        Ok(uri::format_all(&accounts, steam).iter().map(|uri| uri.as_str().to_owned()).collect())
     }
 
     /// Google Authenticator migration payloads for every account the format can carry.

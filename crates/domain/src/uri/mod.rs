@@ -106,6 +106,13 @@ pub enum SteamUri {
     TotpEncoder,
 }
 
+/// Every account as an `otpauth://` URI, in the order given, Steam accounts written as `steam`
+/// says: the URI-list export of both facades. The URIs hold the secrets (each in a zeroizing
+/// buffer).
+pub fn format_all(accounts: &[AccountData], steam: SteamUri) -> Vec<Zeroizing<String>> {
+    accounts.iter().map(|account| format_with(account, steam)).collect()
+}
+
 /// [`format`], with Steam accounts written as `steam` says.
 pub fn format_with(account: &AccountData, steam: SteamUri) -> Zeroizing<String> {
     let p = &account.params;

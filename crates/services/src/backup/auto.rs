@@ -581,5 +581,4 @@ fn verify(
 }
 
 #[cfg(test)]
-#[path = "auto_tests.rs"]
 mod tests;

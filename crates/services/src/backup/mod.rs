@@ -529,10 +529,4 @@ pub fn parse_uri_list(text: &str) -> Vec<ImportEntry> {
 }
 
 #[cfg(test)]
-mod ente_tests;
-#[cfg(test)]
-mod export_tests;
-#[cfg(test)]
-mod plain_tests;
-#[cfg(test)]
 mod tests;

@@ -778,4 +778,7 @@ fn hostile_names_are_cleaned_at_the_edge_of_every_format() {
 
 // Encrypted and crypto-heavy importers of other apps (andOTP, Stratum, Authy, TOTP
 // Authenticator, FreeOTP v2), on the Aegis project's real files.
+mod ente_encrypted;
+mod exports;
 mod foreign_encrypted;
+mod plain_formats;

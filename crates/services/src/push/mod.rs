@@ -461,5 +461,3 @@ pub async fn update_fb_token(
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod transport_tests;

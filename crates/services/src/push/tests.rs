@@ -633,3 +633,5 @@ fn assert_nothing_readable(dir: &std::path::Path, needles: &[&[u8]], when: &str)
         }
     }
 }
+
+mod transport;

@@ -39,7 +39,6 @@ pub use domain::account::{Account, AccountCode};
 use domain::otp::{Generator, OtpKind, adjusted_time};
 use domain::text::Name;
 use domain::time::now;
-use domain::uri;
 use record::{Opened, ROW_COLUMNS, StoredRow};
 
 /// How long a write waits for another handle's transaction before giving up.
@@ -572,17 +571,6 @@ impl Vault {
     /// rows are left out (see [`Vault::damaged_accounts`]).
     pub fn all_account_data(&self) -> Result<Vec<AccountData>> {
         self.accounts()?.iter().map(|a| self.account_data(a.id)).collect()
-    }
-
-    /// Every account as an `otpauth://` URI, in list order. These contain the secrets (each in
-    /// a zeroizing buffer).
-    pub fn export_uris(&self) -> Result<Vec<zeroize::Zeroizing<String>>> {
-        self.export_uris_with(uri::SteamUri::Scheme)
-    }
-
-    /// [`Vault::export_uris`], with Steam accounts written as `steam` says.
-    pub fn export_uris_with(&self, steam: uri::SteamUri) -> Result<Vec<zeroize::Zeroizing<String>>> {
-        self.accounts()?.iter().map(|a| Ok(uri::format_with(&self.account_data(a.id)?, steam))).collect()
     }
 }
 

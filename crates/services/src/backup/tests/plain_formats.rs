@@ -2,13 +2,13 @@
 //! the Aegis project tests its importers with (`aegis-testdata/`), to what Aegis's
 //! `DatabaseImporterTest` says it holds.
 
-use super::tests::{accounts, expected_accounts, fixture};
+use super::{accounts, expected_accounts, fixture};
 use super::*;
 use domain::otp::{Algorithm, OtpParams, Secret};
 
 /// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.
 fn parsed(name: &str) -> ParsedImport {
-    super::parse(&fixture(&format!("aegis-testdata/{name}")), None).unwrap_or_else(|e| panic!("{name}: {e}"))
+    super::super::parse(&fixture(&format!("aegis-testdata/{name}")), None).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn with_names(mut data: AccountData, issuer: &str, label: &str) -> AccountData {
@@ -51,7 +51,7 @@ fn bitwarden_bare_secret_is_named_after_its_item_and_bad_ones_are_refused_alone(
                ,,login,Mail,,,0,,bob,pw,\n\
                ,,login,Broken,,,0,,carol,pw,not base32!\n\
                ,,note,Just a note,,,0,,,,\n";
-    let parsed = super::parse(csv.as_bytes(), None).unwrap();
+    let parsed = super::super::parse(csv.as_bytes(), None).unwrap();
     assert_eq!(parsed.format, ImportFormat::Bitwarden);
     assert_eq!(parsed.entries.len(), 2, "password-only items are skipped");
     let github = parsed.entries[0].outcome.as_ref().unwrap();
@@ -64,14 +64,14 @@ fn bitwarden_bare_secret_is_named_after_its_item_and_bad_ones_are_refused_alone(
 #[test]
 fn bitwarden_encrypted_export_is_refused_with_what_to_do() {
     let json = br#"{"encrypted":true,"passwordProtected":true,"salt":"c2FsdA==","kdfType":0,"data":"x"}"#;
-    let err = super::parse(json, None).unwrap_err();
+    let err = super::super::parse(json, None).unwrap_err();
     assert!(matches!(&err, Error::InvalidImport(m) if m.contains(".csv")), "{err}");
 }
 
 #[test]
 fn bitwarden_csv_with_an_unclosed_quote_is_an_error() {
     let csv = "name,login_totp\n\"Test,JBSWY3DPEHPK3PXP\n";
-    assert!(matches!(super::parse(csv.as_bytes(), None), Err(Error::InvalidImport(_))));
+    assert!(matches!(super::super::parse(csv.as_bytes(), None), Err(Error::InvalidImport(_))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ fn ente_trashed_entries_are_refused_and_the_first_tag_is_the_group() {
         display(r#"{"pinned":false,"trashed":false,"tags":["Work","Home"]}"#),
         display(r#"{"trashed":true,"tags":[]}"#),
     );
-    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    let parsed = super::super::parse(text.as_bytes(), None).unwrap();
     assert_eq!(parsed.format, ImportFormat::EnteAuth);
     assert_eq!(parsed.entries[0].outcome.as_ref().unwrap().group.as_deref(), Some("Work"));
     assert_eq!(parsed.entries[1].name, "Old (bob)");
@@ -129,7 +129,7 @@ fn proton_entry_name_is_the_label_steam_uris_are_read_and_bad_entries_refused_al
         { "id": "3", "content": { "uri": "otpauth://totp/X?secret=not-base32!", "entry_type": "Totp", "name": "bad" } },
         { "id": "4", "content": { "name": "no uri" } },
     ]});
-    let parsed = super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
+    let parsed = super::super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
     assert_eq!(parsed.format, ImportFormat::ProtonAuthenticator);
     let names: Vec<_> = parsed.entries.iter().map(|e| (e.name.as_str(), e.outcome.is_ok())).collect();
     assert_eq!(names, [("GitHub (alice)", true), ("Steam (gaben)", true), ("bad", false), ("entry 4", false)]);
@@ -157,7 +157,7 @@ fn steam_authenticator_files_import_the_steam_account_with_issuer_steam() {
 fn steam_account_without_a_base64_shared_secret_is_refused_alone() {
     let json = br#"{"accounts":{"a":{"shared_secret":"not base64!","account_name":"x"},
                                "b":{"shared_secret":"THIl8+Jl6ugxr8x0X6eRMg==","account_name":"Sophia"}}}"#;
-    let parsed = super::parse(json, None).unwrap();
+    let parsed = super::super::parse(json, None).unwrap();
     assert_eq!(parsed.entries[0].name, "Steam (x)");
     assert_eq!(parsed.entries[0].outcome, Err("the shared_secret is not base64".to_owned()));
     assert_eq!(parsed.entries[1].outcome, Ok(expected_steam()));
@@ -166,7 +166,7 @@ fn steam_account_without_a_base64_shared_secret_is_refused_alone() {
 #[test]
 fn steam_uris_are_read_in_uri_lists() {
     let text = "steam://JRZCL47CMXVOQMNPZR2F7J4RGI\notpauth://totp/A?secret=JBSWY3DPEHPK3PXP\nsteam://\n";
-    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    let parsed = super::super::parse(text.as_bytes(), None).unwrap();
     assert_eq!(parsed.format, ImportFormat::UriList);
     assert_eq!(parsed.entries[0].outcome, Ok(with_names(expected_accounts()[6].clone(), "Steam", "")));
     assert!(parsed.entries[1].outcome.is_ok());
@@ -213,7 +213,7 @@ fn google_database_bad_rows_are_refused_alone() {
          INSERT INTO accounts (email, secret, type) VALUES ('bob', 'not base32!', 0);
          INSERT INTO accounts (email, secret, type) VALUES ('carol', 'JBSWY3DPEHPK3PXP', 7);",
     );
-    let parsed = super::parse(&bytes, None).unwrap();
+    let parsed = super::super::parse(&bytes, None).unwrap();
     assert_eq!(parsed.format, ImportFormat::GoogleAuthenticatorDb);
     assert!(parsed.entries[0].outcome.is_ok());
     assert!(parsed.entries[1].outcome.as_ref().unwrap_err().contains("base32"));
@@ -235,7 +235,7 @@ fn a_database_in_wal_mode_is_read_from_its_main_file() {
     let bytes = std::fs::read(&path).unwrap();
     drop(conn);
     assert_eq!(&bytes[18..20], [2, 2], "the file says WAL mode");
-    let parsed = super::parse(&bytes, None).unwrap();
+    let parsed = super::super::parse(&bytes, None).unwrap();
     assert_eq!(parsed.entries[0].name, "GitHub (alice)");
 }
 
@@ -247,20 +247,20 @@ fn a_hostile_database_is_refused_within_bounds_not_run() {
          SELECT 'a' AS email, 'JBSWY3DPEHPK3PXP' AS secret, 0 AS type FROM n;",
     );
     assert_eq!(detect(&view), None);
-    assert!(matches!(super::parse(&view, None), Err(Error::UnknownImportFormat)));
+    assert!(matches!(super::super::parse(&view, None), Err(Error::UnknownImportFormat)));
     let huge = database(
         "CREATE TABLE accounts (email TEXT, type INTEGER, n INTEGER, \
          secret TEXT GENERATED ALWAYS AS (hex(zeroblob(n))) VIRTUAL);
          INSERT INTO accounts (email, type, n) VALUES ('a', 0, 100000000);",
     );
     // Generated columns are not even listed as columns: the file is not Google's.
-    assert!(matches!(super::parse(&huge, None), Err(Error::UnknownImportFormat | Error::InvalidImport(_))));
+    assert!(matches!(super::super::parse(&huge, None), Err(Error::UnknownImportFormat | Error::InvalidImport(_))));
     let endless = database(
         "CREATE TABLE accounts (email TEXT, secret TEXT, type INTEGER);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 20000)
          INSERT INTO accounts SELECT 'a' || i, 'JBSWY3DPEHPK3PXP', 0 FROM n;",
     );
-    let err = super::parse(&endless, None).unwrap_err();
+    let err = super::super::parse(&endless, None).unwrap_err();
     assert!(matches!(&err, Error::InvalidImport(m) if m.contains("more than 10000")), "{err}");
 }
 
@@ -268,7 +268,7 @@ fn a_hostile_database_is_refused_within_bounds_not_run() {
 fn a_truncated_database_is_an_error_not_a_panic() {
     let bytes = fixture("aegis-testdata/google_authenticator.sqlite");
     for len in [0, 16, 99, 100, 1000, 4096, bytes.len() / 2, bytes.len() - 1] {
-        let _ = super::parse(&bytes[..len], None);
+        let _ = super::super::parse(&bytes[..len], None);
     }
 }
 
@@ -293,7 +293,7 @@ fn microsoft_personal_accounts_have_8_digits_and_push_only_accounts_are_refused(
          INSERT INTO accounts (name, username, oath_secret_key, account_type) VALUES ('Microsoft', 'a@outlook.com', 'SGVsbG8hIQ==', 1);
          INSERT INTO accounts (name, username, oath_secret_key, account_type) VALUES ('Contoso', 'b@contoso.com', '', 2);",
     );
-    let parsed = super::parse(&bytes, None).unwrap();
+    let parsed = super::super::parse(&bytes, None).unwrap();
     assert_eq!(parsed.format, ImportFormat::MicrosoftAuthenticatorDb);
     let msa = parsed.entries[0].outcome.as_ref().unwrap();
     assert_eq!((msa.params.digits(), msa.secret.expose()), (8, &b"Hello!!"[..]));
@@ -319,7 +319,7 @@ fn duo_accounts_file_fixture_imports_its_totp_and_hotp_accounts_named_by_label()
 fn duo_push_accounts_are_refused_and_the_others_imported() {
     let json = br#"[{"accountType":"DuoAccount","name":"Duo Push"},
                     {"accountType":"OtpAccount","name":"GitHub","otpGenerator":{"otpSecret":"JBSWY3DPEHPK3PXP"}}]"#;
-    let parsed = super::parse(json, None).unwrap();
+    let parsed = super::super::parse(json, None).unwrap();
     assert_eq!(parsed.format, ImportFormat::Duo);
     assert_eq!(parsed.entries[0].name, "Duo Push");
     assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("push"));
@@ -338,7 +338,7 @@ fn winauth_export_is_a_uri_list() {
     // parameters; they are ignored.
     let text = "otpauth://totp/My%20Google?secret=JBSWY3DPEHPK3PXP&digits=6&icon=Google\r\n\
                 otpauth://totp/Battle.net?secret=JBSWY3DPEHPK3PXQ&digits=8&serial=US-1234-5678\r\n";
-    let parsed = super::parse(text.as_bytes(), None).unwrap();
+    let parsed = super::super::parse(text.as_bytes(), None).unwrap();
     assert_eq!(parsed.format, ImportFormat::UriList);
     let names: Vec<_> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["My Google", "Battle.net"]);
@@ -390,7 +390,7 @@ fn freeotp_edited_names_win_steam_is_steam_and_bad_tokens_are_refused_alone() {
         { "type": "TOTP", "issuerExt": "Bad", "label": "x", "secret": [1, 2, 300] },
         { "type": "MOTP", "issuerExt": "Old", "label": "y", "secret": [1, 2, 3] },
     ]});
-    let parsed = super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
+    let parsed = super::super::parse(&serde_json::to_vec(&json).unwrap(), None).unwrap();
     let names: Vec<_> = parsed.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["GitHub (work) (alice)", "Steam (gaben)", "Bad (x)", "Old (y)"]);
     assert_eq!(parsed.entries[1].outcome.as_ref().unwrap().params, OtpParams::steam());
@@ -430,7 +430,7 @@ fn battle_net_secret_that_is_not_masked_hex_is_refused() {
 <map>
     <string name="com.blizzard.messenger.AUTHENTICATOR_DEVICE_SECRET">not hex</string>
 </map>"#;
-    let parsed = super::parse(xml, None).unwrap();
+    let parsed = super::super::parse(xml, None).unwrap();
     assert_eq!(parsed.format, ImportFormat::BattleNet);
     assert_eq!(parsed.entries[0].name, "Battle.net");
     assert!(parsed.entries[0].outcome.as_ref().unwrap_err().contains("masked hex"));
@@ -445,7 +445,7 @@ const AUTHENTICATOR_PLUS_PASSWORD: &str = "testtesttest";
 fn authenticator_plus_backup_fixture_opens_with_its_password_to_the_seven_accounts() {
     let bytes = fixture("aegis-testdata/authenticator_plus.zip");
     assert_eq!(detect(&bytes), Some(ImportFormat::AuthenticatorPlus));
-    let parsed = super::parse(&bytes, Some(AUTHENTICATOR_PLUS_PASSWORD)).unwrap();
+    let parsed = super::super::parse(&bytes, Some(AUTHENTICATOR_PLUS_PASSWORD)).unwrap();
     assert_eq!(parsed.format, ImportFormat::AuthenticatorPlus);
     let mut imported = accounts(parsed.entries);
     let mut expected = expected_accounts();
@@ -457,9 +457,9 @@ fn authenticator_plus_backup_fixture_opens_with_its_password_to_the_seven_accoun
 #[test]
 fn authenticator_plus_backup_needs_its_password_and_refuses_a_wrong_one() {
     let bytes = fixture("aegis-testdata/authenticator_plus.zip");
-    assert!(matches!(super::parse(&bytes, None), Err(Error::PasswordRequired)));
+    assert!(matches!(super::super::parse(&bytes, None), Err(Error::PasswordRequired)));
     for wrong in ["testtesttesu", "test", ""] {
-        assert!(matches!(super::parse(&bytes, Some(wrong)), Err(Error::WrongPassword)), "{wrong}");
+        assert!(matches!(super::super::parse(&bytes, Some(wrong)), Err(Error::WrongPassword)), "{wrong}");
     }
 }
 
@@ -467,9 +467,9 @@ fn authenticator_plus_backup_needs_its_password_and_refuses_a_wrong_one() {
 fn authenticator_plus_damaged_or_cut_backups_are_errors_not_panics() {
     let bytes = fixture("aegis-testdata/authenticator_plus.zip");
     for len in 0..bytes.len() {
-        let _ = super::parse(&bytes[..len], Some(AUTHENTICATOR_PLUS_PASSWORD));
+        let _ = super::super::parse(&bytes[..len], Some(AUTHENTICATOR_PLUS_PASSWORD));
     }
     let mut flipped = bytes.clone();
     flipped[100] ^= 0x01;
-    assert!(super::parse(&flipped, Some(AUTHENTICATOR_PLUS_PASSWORD)).is_err());
+    assert!(super::super::parse(&flipped, Some(AUTHENTICATOR_PLUS_PASSWORD)).is_err());
 }

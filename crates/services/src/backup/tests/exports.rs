@@ -78,7 +78,7 @@ fn is_uuid(text: &Value) -> bool {
 /// `file` decrypted by Python's `cryptography` (tests/independent/decrypt_export.py), in a venv
 /// that tests/independent/venv.sh installs once and caches.
 fn independent_decrypt(kind: &str, file: &[u8], password: &str) -> Value {
-    let (dir, python) = super::tests::independent_python();
+    let (dir, python) = super::independent_python();
     let tmp = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(tmp.path(), file).unwrap();
     let out = std::process::Command::new(python)

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::tests::{accounts, fixture, independent_python};
+use super::{accounts, fixture, independent_python};
 use super::*;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -50,36 +50,36 @@ fn ente_encrypted_export_at_entes_own_strength_imports_like_the_plain_one() {
     // Ente derives its export key at libsodium's "sensitive" strength: 256 MiB × 16 passes.
     let file = sealed_by_libsodium(&plain_export(), (256 * 1024 * 1024, 16), "final");
     assert_eq!(detect(&file), Some(ImportFormat::EnteAuth));
-    let parsed = super::parse(&file, Some(PASSWORD)).unwrap();
+    let parsed = super::super::parse(&file, Some(PASSWORD)).unwrap();
     assert_eq!(parsed.format, ImportFormat::EnteAuth);
-    let plain = super::parse(&plain_export(), None).unwrap();
+    let plain = super::super::parse(&plain_export(), None).unwrap();
     assert_eq!(accounts(parsed.entries), accounts(plain.entries));
-    assert_eq!(accounts(super::parse(&plain_export(), None).unwrap().entries).len(), 7);
+    assert_eq!(accounts(super::super::parse(&plain_export(), None).unwrap().entries).len(), 7);
 }
 
 #[test]
 fn ente_encrypted_export_needs_the_right_password_and_every_byte() {
     let file = sealed_by_libsodium(&plain_export(), SMALL, "final");
-    assert!(matches!(super::parse(&file, None), Err(Error::PasswordRequired)));
-    assert!(matches!(super::parse(&file, Some("wrong password")), Err(Error::WrongPassword)));
+    assert!(matches!(super::super::parse(&file, None), Err(Error::PasswordRequired)));
+    assert!(matches!(super::super::parse(&file, Some("wrong password")), Err(Error::WrongPassword)));
     let v: Value = serde_json::from_slice(&file).unwrap();
     let data = STANDARD.decode(v["encryptedData"].as_str().unwrap()).unwrap();
     for i in [0, 1, data.len() / 2, data.len() - 1] {
         let mut bad = data.clone();
         bad[i] ^= 0x01;
         let bad = with(&file, |v| v["encryptedData"] = json!(STANDARD.encode(&bad)));
-        assert!(matches!(super::parse(&bad, Some(PASSWORD)), Err(Error::WrongPassword)), "byte {i}");
+        assert!(matches!(super::super::parse(&bad, Some(PASSWORD)), Err(Error::WrongPassword)), "byte {i}");
     }
     let cut = with(&file, |v| v["encryptedData"] = json!(STANDARD.encode(&data[..data.len() - 1])));
-    assert!(matches!(super::parse(&cut, Some(PASSWORD)), Err(Error::WrongPassword)));
+    assert!(matches!(super::super::parse(&cut, Some(PASSWORD)), Err(Error::WrongPassword)));
     let other_salt = with(&file, |v| v["kdfParams"]["salt"] = json!(STANDARD.encode([7u8; 16])));
-    assert!(matches!(super::parse(&other_salt, Some(PASSWORD)), Err(Error::WrongPassword)));
+    assert!(matches!(super::super::parse(&other_salt, Some(PASSWORD)), Err(Error::WrongPassword)));
 }
 
 #[test]
 fn ente_encrypted_stream_that_does_not_end_is_refused() {
     let file = sealed_by_libsodium(&plain_export(), SMALL, "message");
-    let err = super::parse(&file, Some(PASSWORD)).unwrap_err();
+    let err = super::super::parse(&file, Some(PASSWORD)).unwrap_err();
     assert!(matches!(&err, Error::InvalidImport(m) if m.contains("cut short")), "{err}");
 }
 
@@ -90,7 +90,7 @@ fn ente_key_derivation_beyond_the_budget_is_refused_before_any_work() {
     let greedy = with(&file, |v| {
         v["kdfParams"] = json!({"memLimit": 1u64 << 30, "opsLimit": 4, "salt": v["kdfParams"]["salt"]})
     });
-    let err = super::parse(&greedy, Some(PASSWORD)).unwrap_err();
+    let err = super::super::parse(&greedy, Some(PASSWORD)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -102,13 +102,13 @@ fn ente_key_derivation_beyond_the_budget_is_refused_before_any_work() {
     // 256 MiB × 64 passes: memory allowed, time not.
     let slow = with(&file, |v| v["kdfParams"]["opsLimit"] = json!(64));
     let slow = with(&slow, |v| v["kdfParams"]["memLimit"] = json!(256u64 << 20));
-    assert!(matches!(super::parse(&slow, Some(PASSWORD)), Err(Error::Storage(storage::Error::TooCostly { .. }))));
+    assert!(matches!(super::super::parse(&slow, Some(PASSWORD)), Err(Error::Storage(storage::Error::TooCostly { .. }))));
     for (mem, ops) in [(json!(1u64 << 50), json!(1)), (json!(8u64 << 20), json!(0)), (json!(0), json!(1))] {
         let bad = with(&file, |v| {
             v["kdfParams"]["memLimit"] = mem;
             v["kdfParams"]["opsLimit"] = ops;
         });
-        assert!(matches!(super::parse(&bad, Some(PASSWORD)), Err(Error::Storage(storage::Error::KdfParameters(_)))));
+        assert!(matches!(super::super::parse(&bad, Some(PASSWORD)), Err(Error::Storage(storage::Error::KdfParameters(_)))));
     }
 }
 
@@ -123,7 +123,7 @@ fn ente_encrypted_export_with_bad_fields_is_a_clear_error() {
         (with(&file, |v| v["encryptedData"] = json!(42)), "the export"),
     ];
     for (bad, expected) in cases {
-        let err = super::parse(&bad, Some(PASSWORD)).unwrap_err();
+        let err = super::super::parse(&bad, Some(PASSWORD)).unwrap_err();
         assert!(matches!(&err, Error::InvalidImport(m) if m.contains(expected)), "{expected}: {err}");
     }
     // A cut download is still told apart from a foreign file.

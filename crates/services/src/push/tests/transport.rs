@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::tests::{SERIAL, challenge_at, fixture_at};
+use super::{SERIAL, challenge_at, fixture_at};
 use super::*;
 use storage::vault::DataKey;
 use testkit::wire::read_request;
