@@ -227,6 +227,12 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// The entry for `request` answered (or closed) as `decision`, now.
+    pub fn of(request: PushRequest, decision: Decision, detail: Option<String>) -> Self {
+        let PushRequest { serial, title, question, .. } = request;
+        Self { at: crate::time::now(), serial, title, question, decision, detail }
+    }
+
     /// The entry as JSON for scripts (`authenticator push history --json`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({

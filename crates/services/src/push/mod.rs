@@ -418,14 +418,7 @@ async fn answer_request(
     .await;
     match outcome {
         Ok(()) => {
-            let entry = HistoryEntry {
-                at: now(),
-                serial: request.serial,
-                title: request.title,
-                question: request.question,
-                decision,
-                detail,
-            };
+            let entry = HistoryEntry::of(request, decision, detail);
             Ok(vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))?)
         }
         Err(e) => {

@@ -311,14 +311,7 @@ fn existing_request(vault: &Vault, nonce: &str) -> Result<PushRequest> {
 pub fn deny(vault: &impl VaultAccess, request_id: i64, detail: Option<String>) -> Result<()> {
     Ok(vault.with_vault(|v| {
         let (request, nonce) = v.claim_push_request(request_id, Decision::Denied)?;
-        let entry = HistoryEntry {
-            at: now(),
-            serial: request.serial,
-            title: request.title,
-            question: request.question,
-            decision: Decision::Denied,
-            detail,
-        };
+        let entry = HistoryEntry::of(request, Decision::Denied, detail);
         v.log_push_history(&entry, Some(&nonce))
     })?)
 }
@@ -358,26 +351,12 @@ pub async fn approve(vault: &impl VaultAccess, client: &HttpClient, request_id: 
     .await;
     match outcome {
         Ok(()) => {
-            let entry = HistoryEntry {
-                at: now(),
-                serial: request.serial,
-                title: request.title,
-                question: request.question,
-                decision: Decision::Approved,
-                detail: None,
-            };
+            let entry = HistoryEntry::of(request, Decision::Approved, None);
             Ok(vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))?)
         }
         Err(e @ (Error::InvalidChallenge | Error::AccountBlocked)) => {
             // The server will never accept this one: it stays closed, with why in the history.
-            let entry = HistoryEntry {
-                at: now(),
-                serial: request.serial,
-                title: request.title,
-                question: request.question,
-                decision: Decision::Expired,
-                detail: Some(e.to_string()),
-            };
+            let entry = HistoryEntry::of(request, Decision::Expired, Some(e.to_string()));
             vault.with_vault(|v| v.log_push_history(&entry, Some(&nonce)))?;
             Err(e)
         }

@@ -10,8 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::{accounts, fixture, independent_python};
 use super::*;
+use super::{accounts, fixture, independent_python};
 
 const PASSWORD: &str = "correct horse battery staple";
 /// libsodium's smallest Argon2id setting (8 KiB would do; 8 MiB × 1 pass is still quick).
@@ -102,13 +102,19 @@ fn ente_key_derivation_beyond_the_budget_is_refused_before_any_work() {
     // 256 MiB × 64 passes: memory allowed, time not.
     let slow = with(&file, |v| v["kdfParams"]["opsLimit"] = json!(64));
     let slow = with(&slow, |v| v["kdfParams"]["memLimit"] = json!(256u64 << 20));
-    assert!(matches!(super::super::parse(&slow, Some(PASSWORD)), Err(Error::Storage(storage::Error::TooCostly { .. }))));
+    assert!(matches!(
+        super::super::parse(&slow, Some(PASSWORD)),
+        Err(Error::Storage(storage::Error::TooCostly { .. }))
+    ));
     for (mem, ops) in [(json!(1u64 << 50), json!(1)), (json!(8u64 << 20), json!(0)), (json!(0), json!(1))] {
         let bad = with(&file, |v| {
             v["kdfParams"]["memLimit"] = mem;
             v["kdfParams"]["opsLimit"] = ops;
         });
-        assert!(matches!(super::super::parse(&bad, Some(PASSWORD)), Err(Error::Storage(storage::Error::KdfParameters(_)))));
+        assert!(matches!(
+            super::super::parse(&bad, Some(PASSWORD)),
+            Err(Error::Storage(storage::Error::KdfParameters(_)))
+        ));
     }
 }
 

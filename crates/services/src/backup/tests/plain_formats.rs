@@ -2,8 +2,8 @@
 //! the Aegis project tests its importers with (`aegis-testdata/`), to what Aegis's
 //! `DatabaseImporterTest` says it holds.
 
-use super::{accounts, expected_accounts, fixture};
 use super::*;
+use super::{accounts, expected_accounts, fixture};
 use domain::otp::{Algorithm, OtpParams, Secret};
 
 /// The fixture at `aegis-testdata/NAME`, read through detection: its format and its entries.

@@ -6,8 +6,8 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{SERIAL, challenge_at, fixture_at};
 use super::*;
+use super::{SERIAL, challenge_at, fixture_at};
 use storage::vault::DataKey;
 use testkit::wire::read_request;
 
@@ -107,9 +107,14 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[track_caller]
+/// A protocol error (the push reply's, or the network rules' on redirects and sizes, which the
+/// foreign API reports as `Protocol` too) whose message says `expected`.
 fn assert_protocol_error(error: &Error, expected: &str) {
     match error {
-        Error::Protocol(message) => assert!(message.contains(expected), "{message:?} does not say {expected:?}"),
+        Error::Protocol(_) | Error::Net(net::Error::Redirected { .. } | net::Error::TooLarge { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains(expected), "{message:?} does not say {expected:?}")
+        }
         other => panic!("expected a protocol error saying {expected:?}, got {other:?}"),
     }
 }
