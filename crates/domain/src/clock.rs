@@ -1,6 +1,7 @@
 //! The clock's domain: where a time came from, what a measurement found, and which correction
 //! is in force. No I/O.
 
+crate::foreign_type! { $ time_source_definition {
 /// Where a clock offset came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeSource {
@@ -13,6 +14,7 @@ pub enum TimeSource {
     /// A privacyIDEA server that push already talks to (its replies' `time`, or `Date`).
     PrivacyIdea,
 }
+}}
 
 impl TimeSource {
     /// A short name for people: "manual", "NTP", "HTTPS", "privacyIDEA".
@@ -43,6 +45,7 @@ impl TimeSource {
     }
 }
 
+crate::foreign_type! { $ measurement_definition {
 /// One measurement of the device clock against a server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Measurement {
@@ -56,6 +59,7 @@ pub struct Measurement {
     /// When it was measured, by the device clock (uncorrected), in Unix milliseconds.
     pub measured_at_ms: i64,
 }
+}}
 
 impl Measurement {
     /// As the vault stores it: `source offset_ms uncertainty_ms measured_at_ms`.
@@ -124,6 +128,7 @@ impl ClockState {
     }
 }
 
+crate::foreign_type! { $ clock_status_definition {
 /// The clock as a settings screen or `authenticator time` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClockStatus {
@@ -141,3 +146,4 @@ pub struct ClockStatus {
     /// off ("your clock is 47 s behind; codes are corrected"); None otherwise.
     pub warning: Option<String>,
 }
+}}

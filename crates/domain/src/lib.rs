@@ -14,6 +14,26 @@
 //! Data flows one way: text from outside (a URI, a form, an import, a push payload) is parsed
 //! once at the edge into validated types ([`AccountData`], [`OtpParams`], [`Secret`]).
 
+/// Defines a type the foreign API passes, and beside it a hidden macro `$name!(callback)` that
+/// hands the same definition to `callback!`: the ffi crate, the one with uniffi scaffolding,
+/// declares the type for uniffi from this one definition (`#[uniffi::remote(…)]`, which defines
+/// nothing), so every field and variant is written once and the domain knows nothing of uniffi.
+///
+/// Invoked as `foreign_type! { $ name { <the type's definition> } }`: the `$` is handed in for
+/// the inner macro's own `$callback`, which a macro cannot write itself.
+#[macro_export]
+macro_rules! foreign_type {
+    ($d:tt $name:ident { $($item:tt)* }) => {
+        $($item)*
+
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! $name {
+            ($d callback:ident) => { $d callback! { $($item)* } };
+        }
+    };
+}
+
 pub mod account;
 pub mod clock;
 pub mod codec;

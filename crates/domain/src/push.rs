@@ -32,6 +32,7 @@ macro_rules! stored_names {
     };
 }
 
+crate::foreign_type! { $ push_protocol_definition {
 /// Which sign-in protocol a token speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushProtocol {
@@ -43,6 +44,7 @@ pub enum PushProtocol {
     /// tiqr (`tiqrenroll://…`): a shared secret and OCRA responses, started by scanning a QR code.
     Tiqr,
 }
+}}
 
 stored_names!(PushProtocol, "push protocol", {
     PrivacyIdea => "privacyidea",
@@ -62,6 +64,7 @@ impl PushProtocol {
     }
 }
 
+crate::foreign_type! { $ device_key_type_definition {
 /// The kind of key this device holds for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceKeyType {
@@ -72,6 +75,7 @@ pub enum DeviceKeyType {
     /// A 32-byte secret for OCRA responses (tiqr).
     OcraSecret,
 }
+}}
 
 stored_names!(DeviceKeyType, "device key type", {
     Rsa => "rsa",
@@ -79,6 +83,7 @@ stored_names!(DeviceKeyType, "device key type", {
     OcraSecret => "ocra-secret",
 });
 
+crate::foreign_type! { $ push_token_definition {
 /// A push token enrolled on this device, as a UI shows it. Holds no key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushToken {
@@ -111,6 +116,7 @@ pub struct PushToken {
     /// A denial may say why (offer reasons only then).
     pub offers_decline_reasons: bool,
 }
+}}
 
 impl PushToken {
     /// Whether TLS certificates are checked for this token.
@@ -119,6 +125,7 @@ impl PushToken {
     }
 }
 
+crate::foreign_type! { $ request_state_definition {
 /// Where a request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestState {
@@ -131,6 +138,7 @@ pub enum RequestState {
     /// Not answered within its lifetime.
     Expired,
 }
+}}
 
 stored_names!(RequestState, "push request state", {
     Pending => "pending",
@@ -139,6 +147,7 @@ stored_names!(RequestState, "push request state", {
     Expired => "expired",
 });
 
+crate::foreign_type! { $ push_request_definition {
 /// A sign-in request to approve or deny.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushRequest {
@@ -169,6 +178,7 @@ pub struct PushRequest {
     /// Answering needs the token's PIN.
     pub requires_pin: bool,
 }
+}}
 
 impl PushRequest {
     /// The request as JSON for scripts (`authenticator push list --json`).
@@ -189,6 +199,7 @@ impl PushRequest {
     }
 }
 
+crate::foreign_type! { $ decision_definition {
 /// What happened to a request, for the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -201,6 +212,7 @@ pub enum Decision {
     /// Failed verification (forged, tampered, or for another token); never shown as a request.
     Rejected,
 }
+}}
 
 stored_names!(Decision, "push decision", {
     Approved => "approved",
@@ -209,6 +221,7 @@ stored_names!(Decision, "push decision", {
     Rejected => "rejected",
 });
 
+crate::foreign_type! { $ history_entry_definition {
 /// One line of the decision history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
@@ -225,6 +238,7 @@ pub struct HistoryEntry {
     /// A denial's reason, or why a request was rejected.
     pub detail: Option<String>,
 }
+}}
 
 impl HistoryEntry {
     /// The entry for `request` answered (or closed) as `decision`, now.
@@ -242,6 +256,7 @@ impl HistoryEntry {
     }
 }
 
+crate::foreign_type! { $ decline_reason_definition {
 /// Why a sign-in is denied, when the server accepts reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeclineReason {
@@ -250,6 +265,7 @@ pub enum DeclineReason {
     /// "I started it but changed my mind."
     Cancelled,
 }
+}}
 
 impl DeclineReason {
     /// The protocol's name (`unknown_trigger`, `cancelled`).

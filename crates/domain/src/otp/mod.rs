@@ -23,6 +23,7 @@ pub const PERIOD_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 /// Steam Guard codes: 5 characters from this alphabet, SHA-1, 30 s.
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
+crate::foreign_type! { $ otp_kind_definition {
 /// Which kind of one-time password an account produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OtpKind {
@@ -33,6 +34,7 @@ pub enum OtpKind {
     /// Steam Guard: TOTP, SHA-1, 30 s, 5 characters from Steam's alphabet.
     Steam,
 }
+}}
 
 impl OtpKind {
     /// The lower-case name used in URIs and the database (`totp`, `hotp`, `steam`).
@@ -63,6 +65,7 @@ impl fmt::Display for OtpKind {
     }
 }
 
+crate::foreign_type! { $ algorithm_definition {
 /// The HMAC hash function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algorithm {
@@ -73,6 +76,7 @@ pub enum Algorithm {
     /// HMAC-SHA512.
     Sha512,
 }
+}}
 
 impl Algorithm {
     /// The upper-case name used in URIs and the database (`SHA1`, `SHA256`, `SHA512`).

@@ -94,6 +94,7 @@ pub fn format(account: &AccountData) -> Zeroizing<String> {
     format_with(account, SteamUri::Scheme)
 }
 
+crate::foreign_type! { $ steam_uri_definition {
 /// How a Steam account is written as a URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SteamUri {
@@ -105,6 +106,7 @@ pub enum SteamUri {
     /// still accepts the URI but shows plain 5-digit TOTP codes, which Steam does not take.
     TotpEncoder,
 }
+}}
 
 /// Every account as an `otpauth://` URI, in the order given, Steam accounts written as `steam`
 /// says: the URI-list export of both facades. The URIs hold the secrets (each in a zeroizing

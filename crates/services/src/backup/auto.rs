@@ -50,6 +50,7 @@ const STALE_PARTIAL_MS: i64 = 10 * 60 * 1000;
 const SETTINGS: &str = "backup";
 const KEY: &str = "backup_key";
 
+domain::foreign_type! { $ backup_failure_definition {
 /// Why a backup failed, for a UI to branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackupFailure {
@@ -66,6 +67,7 @@ pub enum BackupFailure {
     /// Anything else the destination reported.
     Other,
 }
+}}
 
 impl BackupFailure {
     const ALL: [Self; 6] = [

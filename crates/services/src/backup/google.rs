@@ -44,6 +44,7 @@ const VERSION: u64 = 1;
 const MAX_CHECKED_BATCH: u64 = 1000;
 const SCHEME: &str = "otpauth-migration://";
 
+domain::foreign_type! { $ google_export_definition {
 /// The QR payloads of an export, and what was left out. `Debug` hides the URIs (they carry the
 /// secrets).
 #[derive(Clone, PartialEq, Eq)]
@@ -53,6 +54,7 @@ pub struct GoogleExport {
     /// One line per account left out, naming it and saying why.
     pub warnings: Vec<String>,
 }
+}}
 
 impl std::fmt::Debug for GoogleExport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -65,6 +65,7 @@ fn check_size(bytes: &[u8]) -> Result<()> {
     if bytes.len() > MAX_FILE_BYTES { Err(too_large()) } else { Ok(()) }
 }
 
+domain::foreign_type! { $ import_format_definition {
 /// Where imported data came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -114,6 +115,7 @@ pub enum ImportFormat {
     /// FreeOTP 2's password-protected backup (a Java-serialized map).
     FreeOtpBackup,
 }
+}}
 
 /// One entry of an import: the account, or why it cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +148,7 @@ pub struct ParsedImport {
     pub entries: Vec<ImportEntry>,
 }
 
+domain::foreign_type! { $ import_report_definition {
 /// What an import did (or, as a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -156,7 +159,9 @@ pub struct ImportReport {
     /// Entries that cannot be imported, with the reason.
     pub refused: Vec<RefusedEntry>,
 }
+}}
 
+domain::foreign_type! { $ refused_entry_definition {
 /// An entry an import refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedEntry {
@@ -165,7 +170,9 @@ pub struct RefusedEntry {
     /// Why the entry cannot be imported.
     pub reason: String,
 }
+}}
 
+domain::foreign_type! { $ backup_check_definition {
 /// What [`verify_backup`] found: the backup opens and every account in it restores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupCheck {
@@ -174,6 +181,7 @@ pub struct BackupCheck {
     /// Entries that could not be restored (only possible in a file this app did not write).
     pub refused: Vec<RefusedEntry>,
 }
+}}
 
 /// Proves a backup restores, without importing it: decrypts it with `password`, rebuilds every
 /// account and computes a code for each.
