@@ -125,7 +125,7 @@ dav_stop() {
 
 # ---------------------------------------------------------------------------------------------
 # System packages: every Debian package any script or test needs, installed in ONE apt-get run,
-# up front, by scripts/provision.sh (./test-all and ./run call it). Tests and suite scripts never
+# up front, by scripts/provision.sh (./test-all runs it first). Tests and suite scripts never
 # install anything: they call need_tool, which fails with a pointer to scripts/provision.sh.
 #
 #   SYSTEM_PACKAGES   "command-or-path:package" pairs; a package is installed when its probe is

@@ -72,7 +72,7 @@ abstract class CargoNdkBuild : DefaultTask() {
             // relocation table of a library full of vtables shrinks by ~300 KB, which keeps it
             // within its 5 MB budget (bindings/generate.sh does the same with RELR on Linux).
             // Identical code folding (lld): -49 KB; unwind tables only where a panic can unwind
-            // (-149 KB, with the C flags below): see the README's Performance section and
+            // (-149 KB, with the C flags below): see docs/performance.md ("The shipped library") and
             // bindings/generate.sh, which builds the measured library with the same flags.
             val packFlags =
                 "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C force-unwind-tables=no"

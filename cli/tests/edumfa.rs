@@ -19,7 +19,7 @@ mod support;
 use support::harness;
 use support::phone::{CliHome, Phone};
 
-use harness::{Scenario, Server};
+use harness::Server;
 
 impl Server {
     /// A fresh token of `kind` (`edupush`, `push`, `tiqr`) for `user`: (serial, enrollment URI).
@@ -247,21 +247,16 @@ fn cli_tiqr_enroll_scan_approve(server: &Server) {
 }
 
 fn main() {
-    let server = Server::start("tests/edumfa/edumfa-server.sh", "edumfa-e2e-");
-    println!("eduMFA test server at {}", server.url());
-    let scenarios: &[Scenario] = &[
-        ("edupush_enroll_approve_with_a_p256_key", edupush_enroll_approve_with_a_p256_key),
-        ("edupush_deny_declines_without_a_reason_on_the_wire", edupush_deny_declines_without_a_reason_on_the_wire),
-        ("edupush_pin_demanded_by_the_server", edupush_pin_demanded_by_the_server),
-        ("older_pipush_type_still_works", older_pipush_type_still_works),
-        ("cli_edupush_enroll_approve_deny", cli_edupush_enroll_approve_deny),
-        ("tiqr_enroll_sign_in_and_replay", tiqr_enroll_sign_in_and_replay),
-        (
-            "tiqr_wrong_response_is_counted_and_pin_guards_the_secret",
-            tiqr_wrong_response_is_counted_and_pin_guards_the_secret,
-        ),
-        ("tiqr_code_for_an_identity_not_held_is_refused", tiqr_code_for_an_identity_not_held_is_refused),
-        ("cli_tiqr_enroll_scan_approve", cli_tiqr_enroll_scan_approve),
+    let scenarios = scenarios![
+        edupush_enroll_approve_with_a_p256_key,
+        edupush_deny_declines_without_a_reason_on_the_wire,
+        edupush_pin_demanded_by_the_server,
+        older_pipush_type_still_works,
+        cli_edupush_enroll_approve_deny,
+        tiqr_enroll_sign_in_and_replay,
+        tiqr_wrong_response_is_counted_and_pin_guards_the_secret,
+        tiqr_code_for_an_identity_not_held_is_refused,
+        cli_tiqr_enroll_scan_approve,
     ];
-    harness::run(server, scenarios)
+    harness::main("eduMFA", "tests/edumfa/edumfa-server.sh", "edumfa-e2e-", scenarios)
 }

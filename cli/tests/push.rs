@@ -22,7 +22,7 @@ mod support;
 use support::harness;
 use support::phone::{CliHome, Phone};
 
-use harness::{Scenario, Server, repo};
+use harness::{Server, repo};
 
 impl Server {
     fn restart(&self) {
@@ -376,23 +376,21 @@ fn polls_measure_the_servers_clock(server: &Server) {
 }
 
 fn main() {
-    let server = Server::start("tests/privacyidea/pi-server.sh", "push-e2e-");
-    println!("privacyIDEA test server at {}", server.url());
-    let scenarios: &[Scenario] = &[
-        ("approve_completes_the_login", approve_completes_the_login),
-        ("deny_declines_the_login", deny_declines_the_login),
-        ("number_matching_wrong_then_right", number_matching_wrong_then_right),
-        ("pin_locked_account_needs_the_right_pin", pin_locked_account_needs_the_right_pin),
-        ("replaying_an_answer_is_refused", replaying_an_answer_is_refused),
-        ("server_restart_between_polls", server_restart_between_polls),
-        ("unreachable_server_is_a_network_error", unreachable_server_is_a_network_error),
-        ("cli_enroll_poll_approve_deny_history", cli_enroll_poll_approve_deny_history),
-        ("cli_watch_asks_and_approves", cli_watch_asks_and_approves),
-        ("cli_pin_locked_token", cli_pin_locked_token),
-        ("firebase_token_update_is_accepted", firebase_token_update_is_accepted),
-        ("cli_number_matching", cli_number_matching),
-        ("server_refusal_carries_the_servers_message", server_refusal_carries_the_servers_message),
-        ("polls_measure_the_servers_clock", polls_measure_the_servers_clock),
+    let scenarios = scenarios![
+        approve_completes_the_login,
+        deny_declines_the_login,
+        number_matching_wrong_then_right,
+        pin_locked_account_needs_the_right_pin,
+        replaying_an_answer_is_refused,
+        server_restart_between_polls,
+        unreachable_server_is_a_network_error,
+        cli_enroll_poll_approve_deny_history,
+        cli_watch_asks_and_approves,
+        cli_pin_locked_token,
+        firebase_token_update_is_accepted,
+        cli_number_matching,
+        server_refusal_carries_the_servers_message,
+        polls_measure_the_servers_clock,
     ];
-    harness::run(server, scenarios)
+    harness::main("privacyIDEA", "tests/privacyidea/pi-server.sh", "push-e2e-", scenarios)
 }

@@ -152,27 +152,47 @@ struct Documented {
     counter: u64,
 }
 
-const fn documented(
-    issuer: &'static str,
-    label: &'static str,
-    kind: &'static str,
-    algorithm: &'static str,
-    digits: u64,
-    period: u64,
-    counter: u64,
-) -> Documented {
-    Documented { issuer, label, kind, algorithm, digits, period, counter }
-}
-
 /// The documented accounts, in the order of plain.txt's lines.
 const DOCUMENTED: [Documented; 7] = [
-    documented("Deno", "Mason", "totp", "SHA1", 6, 30, 0),
-    documented("SPDX", "James", "totp", "SHA256", 7, 20, 0),
-    documented("Airbnb", "Elijah", "totp", "SHA512", 8, 50, 0),
-    documented("Issuu", "James", "hotp", "SHA1", 6, 30, 1),
-    documented("Air Canada", "Benjamin", "hotp", "SHA256", 7, 30, 50),
-    documented("WWE", "Mason", "hotp", "SHA512", 8, 30, 10300),
-    documented("Boeing", "Sophia", "steam", "SHA1", 5, 30, 0),
+    Documented { issuer: "Deno", label: "Mason", kind: "totp", algorithm: "SHA1", digits: 6, period: 30, counter: 0 },
+    Documented { issuer: "SPDX", label: "James", kind: "totp", algorithm: "SHA256", digits: 7, period: 20, counter: 0 },
+    Documented {
+        issuer: "Airbnb",
+        label: "Elijah",
+        kind: "totp",
+        algorithm: "SHA512",
+        digits: 8,
+        period: 50,
+        counter: 0,
+    },
+    Documented { issuer: "Issuu", label: "James", kind: "hotp", algorithm: "SHA1", digits: 6, period: 30, counter: 1 },
+    Documented {
+        issuer: "Air Canada",
+        label: "Benjamin",
+        kind: "hotp",
+        algorithm: "SHA256",
+        digits: 7,
+        period: 30,
+        counter: 50,
+    },
+    Documented {
+        issuer: "WWE",
+        label: "Mason",
+        kind: "hotp",
+        algorithm: "SHA512",
+        digits: 8,
+        period: 30,
+        counter: 10300,
+    },
+    Documented {
+        issuer: "Boeing",
+        label: "Sophia",
+        kind: "steam",
+        algorithm: "SHA1",
+        digits: 5,
+        period: 30,
+        counter: 0,
+    },
 ];
 
 /// Imports `file` of the fixtures into a fresh vault and checks it holds exactly the documented

@@ -112,6 +112,23 @@ pub type Scenario = (&'static str, fn(&Server));
 
 /// Runs `scenarios` (those whose names contain a command-line argument, when given) on
 /// `server`, stops it, prints the tally and exits 0 only when every one passed.
+/// The scenarios of a suite, each named after its function.
+#[macro_export]
+macro_rules! scenarios {
+    ($($scenario:ident),+ $(,)?) => {
+        &[$((stringify!($scenario), $scenario as fn(&$crate::support::harness::Server))),+]
+    };
+}
+
+/// A suite's `main`: starts the server `script` (in a temp workdir named after `prefix`), says
+/// where it runs, and runs `scenarios` on it.
+pub fn main(what: &str, script: &str, prefix: &str, scenarios: &[Scenario]) -> ! {
+    let server = Server::start(script, prefix);
+    println!("{what} test server at {}", server.url());
+    run(server, scenarios)
+}
+
+/// Runs `scenarios` on `server`, one after another, and exits with the outcome.
 pub fn run(server: Server, scenarios: &[Scenario]) -> ! {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let (mut passed, mut failed) = (0, 0);

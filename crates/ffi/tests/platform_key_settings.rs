@@ -1,6 +1,6 @@
 //! The platform helpers that hold the vault's data key use "this device only, unlocked" settings.
 //!
-//! Offline resistance of a push PIN rests on them (README, "PIN and lockout threat model"): the
+//! Offline resistance of a push PIN rests on them (docs/security.md, "PIN and lockout threat model"): the
 //! vault's files are worthless without the data key, which only the unlocked device can produce.
 //! `KeychainDataKey.swift` cannot be built here (it needs Apple's `Security` and is compiled out on
 //! Linux), and no real Android Keystore runs here, so this reads both helpers' source code: the

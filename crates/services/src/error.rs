@@ -64,7 +64,7 @@ pub enum Error {
     },
     /// Not a format this app imports.
     #[error(
-        "not a backup or export this app can read (see the README's list of formats: Aegis, 2FAS, Bitwarden, Google and Microsoft Authenticator, FreeOTP, Steam, otpauth URIs, this app's backup, …)"
+        "not a backup or export this app can read (see docs/backups-and-formats.md for the list of formats: Aegis, 2FAS, Bitwarden, Google and Microsoft Authenticator, FreeOTP, Steam, otpauth URIs, this app's backup, …)"
     )]
     UnknownImportFormat,
     /// The file has the right format but its content is broken (truncated, malformed).

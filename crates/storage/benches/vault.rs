@@ -158,7 +158,7 @@ fn codes_1000_accounts(c: &mut Criterion) {
 
 /// The floor under `codes_1000_accounts`: only the HMACs it must compute (current and next code
 /// for the same 1,000 accounts, keys set up in advance), with ring and with totp-rs, the two
-/// HMAC implementations at hand. The README states the ratio of `codes` to the faster floor.
+/// HMAC implementations at hand. docs/performance.md states the ratio of `codes` to the faster floor.
 fn hmac_floor_1000_accounts(c: &mut Criterion) {
     let data = accounts(ACCOUNTS);
     let factors: Vec<u64> = data

@@ -25,8 +25,8 @@ use storage::crypto::{Key, Sealer};
 use storage::vault::Vault;
 
 /// How new PIN seals derive their key: Argon2id with 64 MiB, 7 passes, 1 lane (RFC 9106's
-/// 64 MiB option, with more passes). One derivation takes 64 MiB and, on the 2-core machine the
-/// README's figures come from, about 0.3 s (the target is at least 0.25 s; 5 passes measured
+/// 64 MiB option, with more passes). One derivation takes 64 MiB and, on the 2-core machine
+/// docs/performance.md's figures come from, about 0.3 s (the target is at least 0.25 s; 5 passes measured
 /// 0.22 s), for the app and for anyone guessing offline alike.
 pub const PIN_KDF: PinKdf = PinKdf::Argon2id { memory_kib: 64 * 1024, passes: 7, lanes: 1 };
 /// Wrong PINs in a row before lockouts begin.
