@@ -1,6 +1,5 @@
 package org.authenticator.core.android
 
-import android.app.Application
 import android.content.pm.PackageManager
 import android.security.keystore.KeyProperties
 import java.io.File
@@ -15,12 +14,9 @@ import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
-import org.junit.After
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 
@@ -31,22 +27,9 @@ import org.robolectric.annotation.Config
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [24, 34, 35])
-class KeystoreDataKeyTest {
-    private lateinit var context: Application
-    private lateinit var keystore: FakeAndroidKeyStore
+class KeystoreDataKeyTest : FakeKeystoreTest() {
     private val dir: File get() = File(context.noBackupFilesDir, "authenticator-core")
     private val keyFile: File get() = File(dir, "data-key.v1.bin")
-
-    @Before
-    fun setUp() {
-        context = RuntimeEnvironment.getApplication()
-        keystore = FakeAndroidKeyStore.install()
-    }
-
-    @After
-    fun tearDown() {
-        FakeAndroidKeyStore.uninstall()
-    }
 
     private fun deviceHasStrongBox() {
         shadowOf(context.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
