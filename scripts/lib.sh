@@ -137,8 +137,8 @@ dav_stop() {
 SYSTEM_PACKAGES=(
   /usr/sbin/apache2:apache2 # the WebDAV server of the sync tests (tests/webdav/server.sh)
   htpasswd:apache2-utils
-  /usr/sbin/chronyd:chrony # the NTP server of the clock tests (tests/support/chrony.rs)
-  zbarimg:zbar-tools       # the independent QR decoder (tests/cli/qr.rs)
+  /usr/sbin/chronyd:chrony # the NTP server of the clock tests (crates/testkit/src/chrony.rs)
+  zbarimg:zbar-tools       # the independent QR decoder (cli/tests/cli/qr.rs)
   qrencode:qrencode        # the independent QR encoder
   java:default-jdk-headless # the Kotlin and Android JVM suites
   mvn:maven

@@ -12,12 +12,12 @@ use std::path::Path;
 use domain::{DeviceKeyType, PushProtocol};
 use serde_json::Value;
 use services::Error;
-use services::push::{self, DeclineReason, EnrollOptions};
+use services::push;
 
 mod support;
 
 use support::harness;
-use support::phone::{CliHome, Phone};
+use support::phone::{self, CliHome, Phone};
 
 use harness::Server;
 
@@ -57,40 +57,13 @@ fn edupush_enroll_approve_with_a_p256_key(server: &Server) {
 
 fn edupush_deny_declines_without_a_reason_on_the_wire(server: &Server) {
     let (serial, uri) = server.enrollment("edupush", "alice", &[]);
-    let phone = Phone::new("edupush-deny");
-    phone.enroll(&uri, None);
-    let tx = server.trigger("alice");
-    let request = phone.poll_one(&BTreeMap::new());
-    // The reason stays in the local history: eduPUSH has no decline reasons.
-    phone.deny(request.id, Some(DeclineReason::UnknownTrigger)).unwrap();
-    assert_eq!(server.status(&tx), "declined");
-    assert!(!server.finish("alice", &tx), "a denied login completed");
-    let history = phone.vault.push_history(10).unwrap();
-    assert_eq!((history[0].decision, history[0].detail.as_deref()), (push::Decision::Denied, Some("unknown_trigger")));
-    server.delete_token(&serial);
+    // eduPUSH has no decline reasons on the wire: the reason stays in the local history.
+    phone::deny_declines_the_sign_in(server, "edupush-deny", &serial, &uri, false);
 }
 
 fn edupush_pin_demanded_by_the_server(server: &Server) {
     let (serial, uri) = server.enrollment("edupush", "bob", &["--pin-policy"]);
-    assert!(uri.contains("pin=True"), "{uri}");
-    let phone = Phone::new("edupush-pin");
-    assert!(matches!(
-        phone.rt.block_on(push::enroll(&phone.vault, &phone.client, &uri, EnrollOptions::default())),
-        Err(Error::PinRequired)
-    ));
-    let token = phone.enroll(&uri, Some("2468"));
-    assert!(token.has_pin && token.pin_required_by_server);
-    let tx = server.trigger("bob");
-    let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
-    assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
-    let request = phone.poll_one(&BTreeMap::from([(token.id, "2468".to_owned())]));
-    assert!(request.requires_pin);
-    assert!(matches!(phone.approve(request.id, None, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
-    assert_eq!(server.status(&tx), "pending");
-    phone.approve(request.id, None, Some("2468")).unwrap();
-    assert_eq!(server.status(&tx), "accept");
-    assert!(server.finish("bob", &tx));
-    server.delete_token(&serial);
+    phone::pin_demanded_by_the_server(server, "edupush-pin", "bob", &serial, &uri);
 }
 
 /// eduMFA's older `push` type still issues otpauth://pipush links: privacyIDEA's protocol, RSA.

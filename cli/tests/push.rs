@@ -15,12 +15,12 @@ use domain::time::{DeviceClock, now_ms};
 use serde_json::Value;
 use services::Error;
 use services::clock::{self, TimeSource};
-use services::push::{self, DeclineReason, EnrollOptions};
+use services::push::{self, EnrollOptions};
 
 mod support;
 
 use support::harness;
-use support::phone::{CliHome, Phone};
+use support::phone::{self, CliHome, Phone};
 
 use harness::{Server, repo};
 
@@ -64,17 +64,8 @@ fn approve_completes_the_login(server: &Server) {
 
 fn deny_declines_the_login(server: &Server) {
     let (serial, uri) = server.enrollment("alice", &[]);
-    let phone = Phone::new("deny");
-    phone.enroll(&uri, None);
-    let tx = server.trigger("alice");
-    let request = phone.poll_one(&BTreeMap::new());
-    assert!(request.decline_reasons, "privacyIDEA 3.14 signs decline_reason capabilities");
-    phone.deny(request.id, Some(DeclineReason::UnknownTrigger)).unwrap();
-    assert_eq!(server.status(&tx), "declined");
-    assert!(!server.finish("alice", &tx), "a denied login completed");
-    let history = phone.vault.push_history(10).unwrap();
-    assert_eq!((history[0].decision, history[0].detail.as_deref()), (push::Decision::Denied, Some("unknown_trigger")));
-    server.delete_token(&serial);
+    // privacyIDEA 3.14 signs decline_reason capabilities.
+    phone::deny_declines_the_sign_in(server, "deny", &serial, &uri, true);
 }
 
 fn number_matching_wrong_then_right(server: &Server) {
@@ -109,27 +100,7 @@ fn number_matching_wrong_then_right(server: &Server) {
 
 fn pin_locked_account_needs_the_right_pin(server: &Server) {
     let (serial, uri) = server.enrollment("bob", &["--pin-policy"]);
-    assert!(uri.contains("pin=True"), "{uri}");
-    let phone = Phone::new("pin");
-    assert!(matches!(
-        phone.rt.block_on(push::enroll(&phone.vault, &phone.client, &uri, EnrollOptions::default())),
-        Err(Error::PinRequired)
-    ));
-    let token = phone.enroll(&uri, Some("2468")).id;
-    let tx = server.trigger("bob");
-    // The poll is signed with the PIN-sealed key too.
-    let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
-    assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
-    let pins = BTreeMap::from([(token, "2468".to_owned())]);
-    let request = phone.poll_one(&pins);
-    assert!(request.requires_pin);
-    assert!(matches!(phone.approve(request.id, None, None), Err(Error::PinRequired)));
-    assert!(matches!(phone.approve(request.id, None, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
-    assert_eq!(server.status(&tx), "pending");
-    phone.approve(request.id, None, Some("2468")).unwrap();
-    assert_eq!(server.status(&tx), "accept");
-    assert!(server.finish("bob", &tx));
-    server.delete_token(&serial);
+    phone::pin_demanded_by_the_server(server, "pin", "bob", &serial, &uri);
 }
 
 fn replaying_an_answer_is_refused(server: &Server) {

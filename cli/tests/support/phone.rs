@@ -12,6 +12,8 @@ use services::Error;
 use services::push::{self, EnrollOptions};
 use storage::{DataKey, Vault};
 
+use super::harness::Server;
+
 /// A phone: a vault in a temp dir and the one HTTP client.
 pub struct Phone {
     pub vault: Vault,
@@ -108,4 +110,49 @@ impl CliHome {
     pub fn dir(&self) -> &Path {
         &self.path
     }
+}
+
+/// A token the server demands a PIN for (`uri`, enrolled as `serial` for `user`), end to end:
+/// enrolling without a PIN is refused; with one, a poll without the PIN fails (the poll is signed
+/// with the PIN-sealed key too), a poll with it finds the request, approving without the PIN or
+/// with a wrong one (counted: 4 attempts left) leaves the sign-in pending, and the right PIN
+/// completes it. `name` names the phone's temp dir.
+pub fn pin_demanded_by_the_server(server: &Server, name: &str, user: &str, serial: &str, uri: &str) {
+    assert!(uri.contains("pin=True"), "{uri}");
+    let phone = Phone::new(name);
+    assert!(matches!(
+        phone.rt.block_on(push::enroll(&phone.vault, &phone.client, uri, EnrollOptions::default())),
+        Err(Error::PinRequired)
+    ));
+    let token = phone.enroll(uri, Some("2468"));
+    assert!(token.has_pin && token.pin_required_by_server, "{token:?}");
+    let tx = server.trigger(user);
+    let no_pins = phone.rt.block_on(push::poll(&phone.vault, &phone.client, &BTreeMap::new())).unwrap();
+    assert!(matches!(no_pins.failures.as_slice(), [(_, Error::PinRequired)]), "{:?}", no_pins.failures);
+    let request = phone.poll_one(&BTreeMap::from([(token.id, "2468".to_owned())]));
+    assert!(request.requires_pin);
+    assert!(matches!(phone.approve(request.id, None, None), Err(Error::PinRequired)));
+    assert!(matches!(phone.approve(request.id, None, Some("1111")), Err(Error::WrongPin { attempts_left: 4 })));
+    assert_eq!(server.status(&tx), "pending");
+    phone.approve(request.id, None, Some("2468")).unwrap();
+    assert_eq!(server.status(&tx), "accept");
+    assert!(server.finish(user, &tx));
+    server.delete_token(serial);
+}
+
+/// A denial end to end: a fresh phone (`name`) enrolls `uri` (token `serial`), a sign-in of
+/// alice's is polled (its request offers decline reasons exactly when `decline_reasons`), denied
+/// as an unknown trigger: the sign-in is declined, and the reason stays in the local history.
+pub fn deny_declines_the_sign_in(server: &Server, name: &str, serial: &str, uri: &str, decline_reasons: bool) {
+    let phone = Phone::new(name);
+    phone.enroll(uri, None);
+    let tx = server.trigger("alice");
+    let request = phone.poll_one(&BTreeMap::new());
+    assert_eq!(request.decline_reasons, decline_reasons, "{request:?}");
+    phone.deny(request.id, Some(DeclineReason::UnknownTrigger)).unwrap();
+    assert_eq!(server.status(&tx), "declined");
+    assert!(!server.finish("alice", &tx), "a denied login completed");
+    let history = phone.vault.push_history(10).unwrap();
+    assert_eq!((history[0].decision, history[0].detail.as_deref()), (push::Decision::Denied, Some("unknown_trigger")));
+    server.delete_token(serial);
 }

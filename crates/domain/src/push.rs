@@ -330,12 +330,12 @@ pub struct NewPushToken {
     pub label: String,
     /// The server endpoint.
     pub url: String,
+    /// The server's public key (PKCS#1 DER).
+    pub server_key: Vec<u8>,
     /// What the server asked for TLS verification.
     pub sslverify: bool,
     /// The user's opt-in to honour `sslverify=0`.
     pub allow_insecure_tls: bool,
-    /// The server's public key (PKCS#1 DER).
-    pub server_key: Vec<u8>,
     /// How the PIN seals the key, when the token has a PIN.
     pub pin: Option<PinSeal>,
     /// The enrollment demanded a PIN.

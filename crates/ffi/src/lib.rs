@@ -14,8 +14,9 @@
 //! # One Kotlin package, one Swift module
 //! Only this crate has uniffi scaffolding, so the bindings stay one generated Kotlin file in
 //! `org.authenticator.core` and one Swift module, as before the core was split into crates. The
-//! domain and the services know nothing of uniffi; their types are declared for it here with
-//! `#[uniffi::remote(…)]`, checked by the compiler against the real types. Scaffolding in every
+//! domain and the services know nothing of uniffi; their types are declared for it in
+//! `remote.rs` with `#[uniffi::remote(…)]`, from their one definition (`domain::foreign_type!`
+//! hands it over), so nothing is written twice. Scaffolding in every
 //! crate (bitwarden/sdk-internal's way) makes uniffi 0.32 generate one Kotlin file per crate,
 //! each redeclaring `RustBuffer`, `UniffiLib` and the other helpers, which cannot share one
 //! package (uniffi-rs issues #2028 and #2973): the bindings would become one package per crate.

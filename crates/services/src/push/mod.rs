@@ -96,7 +96,7 @@ pub async fn enroll(
     options: EnrollOptions,
 ) -> Result<PushToken> {
     if tiqr::is_enroll_uri(uri) {
-        return tiqr::enroll(vault, client, uri, options).await;
+        return tiqr::enroll(vault, client, uri, &options).await;
     }
     let enrollment = enrollment::parse(uri)?;
     net::check_url(&enrollment.url)?;

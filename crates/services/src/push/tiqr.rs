@@ -197,7 +197,7 @@ pub async fn enroll(
     vault: &impl VaultAccess,
     client: &HttpClient,
     uri: &str,
-    options: EnrollOptions,
+    options: &EnrollOptions,
 ) -> Result<PushToken> {
     let url = metadata_url(uri)?;
     if let Some(pin) = &options.pin {
