@@ -16,14 +16,17 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 const MAGIC: [u8; 4] = [0xac, 0xed, 0x00, 0x05];
-const TC_NULL: u8 = 0x70;
-const TC_REFERENCE: u8 = 0x71;
-const TC_CLASSDESC: u8 = 0x72;
-const TC_OBJECT: u8 = 0x73;
-const TC_STRING: u8 = 0x74;
-const TC_BLOCKDATA: u8 = 0x77;
-const TC_ENDBLOCKDATA: u8 = 0x78;
-const TC_LONGSTRING: u8 = 0x7c;
+/// The stream's type codes (the specification's `TC_*`, §6.4.2), the ones this reader meets.
+mod tc {
+    pub(super) const NULL: u8 = 0x70;
+    pub(super) const REFERENCE: u8 = 0x71;
+    pub(super) const CLASSDESC: u8 = 0x72;
+    pub(super) const OBJECT: u8 = 0x73;
+    pub(super) const STRING: u8 = 0x74;
+    pub(super) const BLOCKDATA: u8 = 0x77;
+    pub(super) const ENDBLOCKDATA: u8 = 0x78;
+    pub(super) const LONGSTRING: u8 = 0x7c;
+}
 const BASE_HANDLE: u32 = 0x7e_0000;
 /// `SC_WRITE_METHOD | SC_SERIALIZABLE`, as HashMap's descriptor has them.
 const SC_SERIALIZABLE: u8 = 0x02;
@@ -59,8 +62,8 @@ pub fn read_string_map(bytes: &[u8]) -> Result<StringMap, JavaSerError> {
     if !r.take(4).is_ok_and(|m| m == MAGIC.as_slice()) {
         return Err(r.error("not a Java serialization stream"));
     }
-    r.expect(TC_OBJECT, "the stream does not hold an object")?;
-    r.expect(TC_CLASSDESC, "the object has no class descriptor")?;
+    r.expect(tc::OBJECT, "the stream does not hold an object")?;
+    r.expect(tc::CLASSDESC, "the object has no class descriptor")?;
     let class = r.utf()?;
     if class.as_str() != "java.util.HashMap" {
         return Err(r.error("the object is not a java.util.HashMap"));
@@ -82,11 +85,11 @@ pub fn read_string_map(bytes: &[u8]) -> Result<StringMap, JavaSerError> {
         };
         r.utf()?;
     }
-    r.expect(TC_ENDBLOCKDATA, "the class descriptor is not closed")?;
-    r.expect(TC_NULL, "the map has a superclass descriptor")?;
+    r.expect(tc::ENDBLOCKDATA, "the class descriptor is not closed")?;
+    r.expect(tc::NULL, "the map has a superclass descriptor")?;
     r.next_handle += 1; // the map's own handle
     r.take(values_len)?;
-    r.expect(TC_BLOCKDATA, "the map's data block is missing")?;
+    r.expect(tc::BLOCKDATA, "the map's data block is missing")?;
     let block_len = usize::from(r.u8()?);
     if block_len < 8 {
         return Err(r.error("the map's data block is too short"));
@@ -104,7 +107,7 @@ pub fn read_string_map(bytes: &[u8]) -> Result<StringMap, JavaSerError> {
         let value = r.string()?;
         map.push((key.to_string(), value));
     }
-    r.expect(TC_ENDBLOCKDATA, "the map's data is not closed")?;
+    r.expect(tc::ENDBLOCKDATA, "the map's data is not closed")?;
     if r.pos != bytes.len() {
         return Err(r.error("data after the map"));
     }
@@ -114,7 +117,7 @@ pub fn read_string_map(bytes: &[u8]) -> Result<StringMap, JavaSerError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// Strings by handle (offset from the first string's), for TC_REFERENCE.
+    /// Strings by handle (offset from the first string's), for `TC_REFERENCE`.
     strings: Vec<(u32, Zeroizing<String>)>,
     next_handle: u32,
 }
@@ -167,9 +170,9 @@ impl<'a> Reader<'a> {
     /// A string object, `None` for null.
     fn string(&mut self) -> Result<Option<Zeroizing<String>>, JavaSerError> {
         let text = match self.u8()? {
-            TC_NULL => return Ok(None),
-            TC_STRING => self.utf()?,
-            TC_LONGSTRING => {
+            tc::NULL => return Ok(None),
+            tc::STRING => self.utf()?,
+            tc::LONGSTRING => {
                 let len = self.take(8)?;
                 let len = usize::try_from(u64::from_be_bytes(len.try_into().expect("8 bytes")))
                     .map_err(|_| self.error("a string is longer than the stream"))?;
@@ -177,7 +180,7 @@ impl<'a> Reader<'a> {
                 let bytes = self.take(len)?;
                 modified_utf8(bytes).ok_or(JavaSerError { reason: "a string is not modified UTF-8", offset: at })?
             }
-            TC_REFERENCE => {
+            tc::REFERENCE => {
                 let handle = self.u32()?;
                 let found = self.strings.iter().find(|(h, _)| *h == handle);
                 return found
@@ -227,7 +230,7 @@ mod tests {
     /// A serialized HashMap as Java writes it, with the given entries (strings or nulls).
     fn hashmap(entries: &[(&str, Option<&str>)]) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
-        out.extend([TC_OBJECT, TC_CLASSDESC]);
+        out.extend([tc::OBJECT, tc::CLASSDESC]);
         out.extend((17u16).to_be_bytes());
         out.extend(b"java.util.HashMap");
         out.extend(0x0507_dac1_c316_60d1u64.to_be_bytes());
@@ -236,23 +239,23 @@ mod tests {
         out.extend(b"loadFactor");
         out.extend([b'I', 0, 9]);
         out.extend(b"threshold");
-        out.extend([TC_ENDBLOCKDATA, TC_NULL]);
+        out.extend([tc::ENDBLOCKDATA, tc::NULL]);
         out.extend([0x3f, 0x40, 0, 0, 0, 0, 0, 12]);
-        out.extend([TC_BLOCKDATA, 8, 0, 0, 0, 16]);
+        out.extend([tc::BLOCKDATA, 8, 0, 0, 0, 16]);
         out.extend((entries.len() as u32).to_be_bytes());
         for (key, value) in entries {
             for s in [Some(*key), *value] {
                 match s {
-                    None => out.push(TC_NULL),
+                    None => out.push(tc::NULL),
                     Some(s) => {
-                        out.push(TC_STRING);
+                        out.push(tc::STRING);
                         out.extend((s.len() as u16).to_be_bytes());
                         out.extend(s.as_bytes());
                     }
                 }
             }
         }
-        out.push(TC_ENDBLOCKDATA);
+        out.push(tc::ENDBLOCKDATA);
         out
     }
 
@@ -270,9 +273,9 @@ mod tests {
         let mut bytes = hashmap(&[("k", Some("v")), ("j", Some("w"))]);
         let at = bytes.len() - 5;
         bytes.truncate(at + 1);
-        bytes[at] = TC_REFERENCE;
+        bytes[at] = tc::REFERENCE;
         bytes.extend(0x7e_0002u32.to_be_bytes());
-        bytes.push(TC_ENDBLOCKDATA);
+        bytes.push(tc::ENDBLOCKDATA);
         assert_eq!(text(&read_string_map(&bytes).unwrap()), [("k", Some("v")), ("j", Some("k"))]);
     }
 
@@ -295,12 +298,12 @@ mod tests {
         other_class[8..25].copy_from_slice(b"java.util.Hashtab");
         assert_eq!(read_string_map(&other_class).unwrap_err().reason, "the object is not a java.util.HashMap");
         let mut huge = good.clone();
-        let size_at = good.iter().position(|&b| b == TC_BLOCKDATA).unwrap() + 6;
+        let size_at = good.iter().position(|&b| b == tc::BLOCKDATA).unwrap() + 6;
         huge[size_at..size_at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(read_string_map(&huge).unwrap_err().reason, "the map's size is larger than the stream");
         let mut object_value = good.clone();
         let last_value = object_value.len() - 6;
-        object_value[last_value] = TC_OBJECT;
+        object_value[last_value] = tc::OBJECT;
         assert_eq!(read_string_map(&object_value).unwrap_err().reason, "a key or value is not a string");
         let mut trailing = good;
         trailing.push(0);
