@@ -52,7 +52,7 @@ if [ "$profile" = mobile ] && [ "$(uname -s)" = Linux ]; then
   # (SQLite, ring's C), which no panic ever crosses, get none: -149 KB.
   relocs=(RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C force-unwind-tables=no" CFLAGS="${CFLAGS:-} -fno-asynchronous-unwind-tables -fno-unwind-tables")
 fi
-env "${relocs[@]}" cargo build --quiet -p authenticator-core "${cargo_profile[@]}"
+env "${relocs[@]}" cargo build --quiet -p authenticator-ffi "${cargo_profile[@]}"
 cargo build --quiet -p uniffi-bindgen
 target_dir=$(cargo_target_dir)
 case "$(uname -s)" in

@@ -52,7 +52,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 #    builds it as a staticlib instead, without touching the manifest.
 for target in "$DEVICE_TARGET" "${SIM_TARGETS[@]}"; do
   echo "build-xcframework: cargo rustc --target $target --profile $PROFILE (staticlib)"
-  cargo rustc --quiet -p authenticator-core --lib --crate-type staticlib --profile "$PROFILE" --target "$target"
+  cargo rustc --quiet -p authenticator-ffi --lib --crate-type staticlib --profile "$PROFILE" --target "$target"
   [ -f "$target_dir/$target/$PROFILE/$LIB" ] || die "cargo did not produce $target_dir/$target/$PROFILE/$LIB"
 done
 

@@ -125,7 +125,7 @@ dav_stop() {
 
 # ---------------------------------------------------------------------------------------------
 # System packages: every Debian package any script or test needs, installed in ONE apt-get run,
-# up front, by scripts/provision.sh (./test-all and ./run call it). Tests and suite scripts never
+# up front, by scripts/provision.sh (./test-all runs it first). Tests and suite scripts never
 # install anything: they call need_tool, which fails with a pointer to scripts/provision.sh.
 #
 #   SYSTEM_PACKAGES   "command-or-path:package" pairs; a package is installed when its probe is
@@ -137,8 +137,8 @@ dav_stop() {
 SYSTEM_PACKAGES=(
   /usr/sbin/apache2:apache2 # the WebDAV server of the sync tests (tests/webdav/server.sh)
   htpasswd:apache2-utils
-  /usr/sbin/chronyd:chrony # the NTP server of the clock tests (tests/support/chrony.rs)
-  zbarimg:zbar-tools       # the independent QR decoder (tests/cli/qr.rs)
+  /usr/sbin/chronyd:chrony # the NTP server of the clock tests (crates/testkit/src/chrony.rs)
+  zbarimg:zbar-tools       # the independent QR decoder (cli/tests/cli/qr.rs)
   qrencode:qrencode        # the independent QR encoder
   java:default-jdk-headless # the Kotlin and Android JVM suites
   mvn:maven

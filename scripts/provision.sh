@@ -6,7 +6,8 @@
 #      apache2-utils (WebDAV), chrony (NTP), zbar-tools and qrencode (QR), a JDK and Maven, and
 #      debootstrap when Swift must come in a chroot;
 #   2. the Python venvs of the real servers and independent implementations: privacyIDEA 3.14,
-#      eduMFA 2.9.5 (tests/privacyidea/pi-server.sh install) and cryptography + PyNaCl
+#      eduMFA 2.9.5 (tests/privacyidea/pi-server.sh install, tests/edumfa/edumfa-server.sh
+#      install) and cryptography + PyNaCl
 #      (tests/independent/venv.sh install);
 #   3. Swift 6 (ios/provision-swift.sh) when no swift is on PATH.
 # Tests and suite scripts install nothing: a missing piece fails them with a pointer here.

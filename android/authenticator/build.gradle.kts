@@ -72,7 +72,7 @@ abstract class CargoNdkBuild : DefaultTask() {
             // relocation table of a library full of vtables shrinks by ~300 KB, which keeps it
             // within its 5 MB budget (bindings/generate.sh does the same with RELR on Linux).
             // Identical code folding (lld): -49 KB; unwind tables only where a panic can unwind
-            // (-149 KB, with the C flags below): see the README's Performance section and
+            // (-149 KB, with the C flags below): see docs/performance.md ("The shipped library") and
             // bindings/generate.sh, which builds the measured library with the same flags.
             val packFlags =
                 "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C force-unwind-tables=no"
@@ -160,7 +160,7 @@ abstract class UniffiKotlinBindings : DefaultTask() {
                 ?.let { return File(it) }
         }
         throw GradleException(
-            "cargo built no cdylib named $name: authenticator-core needs crate-type \"cdylib\""
+            "cargo built no cdylib named $name: authenticator-ffi needs crate-type \"cdylib\""
         )
     }
 }
@@ -218,11 +218,11 @@ val rustlsPlatformVerifierVersion: Provider<String> =
         parameters.crate.set("rustls-platform-verifier-android")
     }
 
-/** Inputs of both Rust tasks. Add any new path dependency of authenticator-core here. */
+/** Inputs of both Rust tasks: the workspace crates (crates/*) and the binding generator. */
 val rustSourceFiles = fileTree(rustWorkspace) {
     include(
         "Cargo.toml", "Cargo.lock", ".cargo/config.toml", ".cargo/config",
-        "authenticator-core/**", "bindings/uniffi-bindgen/**",
+        "crates/**", "bindings/uniffi-bindgen/**",
     )
     exclude("**/target/**")
 }
@@ -284,7 +284,7 @@ val buildRustJniLibs = tasks.register<CargoNdkBuild>("buildRustJniLibs") {
     workspace.set(rustWorkspace)
     rustSources.from(rustSourceFiles)
     cargo.set(cargoExecutable)
-    cargoPackage.set("authenticator-core")
+    cargoPackage.set("authenticator-ffi")
     cargoProfile.set(cargoProfileName)
     abis.set(androidAbis)
     apiLevel.set(minimumSdk)
@@ -301,7 +301,7 @@ val generateUniffiKotlin = tasks.register<UniffiKotlinBindings>("generateUniffiK
     rustSources.from(rustSourceFiles)
     config.set(file("../uniffi-android.toml"))
     cargo.set(cargoExecutable)
-    cargoPackage.set("authenticator-core")
+    cargoPackage.set("authenticator-ffi")
     libraryName.set("authenticator_core")
     // AGP moves this under build/generated/ when it wires the task into the variants below.
     outputDir.convention(layout.buildDirectory.dir("generated/source/uniffi/kotlin"))

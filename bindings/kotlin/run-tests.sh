@@ -40,7 +40,7 @@ fi
 unsigned="$(grep -HnE '\b(UByte|UShort|UInt|ULong)\b' "$out/kotlin/org/authenticator/core/"*.kt |
   grep -vE 'fun allocationSize\(|^[^:]+:[0-9]+:[[:space:]]*(//|\*|/\*)|internal fun ' || true)"
 if [ -n "$unsigned" ]; then
-  log "error: unsigned types in the generated Kotlin API (use i64/i32 in authenticator-core/src/ffi.rs):"
+  log "error: unsigned types in the generated Kotlin API (use i64/i32 in crates/ffi/src):"
   printf '%s\n' "$unsigned" >&2
   exit 1
 fi

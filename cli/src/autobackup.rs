@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use authenticator_core::backup::auto::{self, BackupStatus, FolderDestination};
-use authenticator_core::backup::format::{self, KdfParams};
-use authenticator_core::time::{iso8601_utc, now};
-use authenticator_core::{Error, Vault};
 use clap::Subcommand;
+use domain::time::{iso8601_utc, now};
+use services::Error;
+use services::backup::auto::{self, BackupStatus, FolderDestination};
+use services::backup::format::{self, KdfParams};
+use storage::Vault;
 
 use crate::{CliError, CliResult, note, say};
 

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use authenticator_core::backup::{self, format};
-use authenticator_core::{Error, Vault};
+use services::Error;
+use services::backup::{self, format};
+use storage::Vault;
 use zeroize::Zeroizing;
 
 use crate::{CliError, CliResult, note, prompt, say};
@@ -265,9 +266,9 @@ pub fn add_from_image(vault: &Vault, path: &Path, group: Option<&str>) -> CliRes
     use crate::qr::Code;
     let bytes = read(path)?;
     let codes = image_codes(path, &bytes)?;
-    let group = group.map(authenticator_core::account::Name::from);
+    let group = group.map(domain::account::Name::from);
     if let [Code::Account(text)] = codes.as_slice() {
-        let mut data = authenticator_core::uri::parse(text)?;
+        let mut data = domain::uri::parse(text)?;
         data.group = group;
         let account = vault.add(&data)?;
         note!("Added {} [id {}]", account.display_name(), account.id);
@@ -290,7 +291,7 @@ pub fn add_from_image(vault: &Vault, path: &Path, group: Option<&str>) -> CliRes
 
 /// Imports `entries` (or, as a dry run, says what it would do) and prints the report.
 fn import_entries(vault: &Vault, source: &str, entries: &[backup::ImportEntry], dry_run: bool) -> CliResult<()> {
-    let report = authenticator_core::backup::import(vault, entries, dry_run)?;
+    let report = services::backup::import(vault, entries, dry_run)?;
     let verb = if dry_run { "would import" } else { "imported" };
     eprintln!(
         "{source}: {verb} {}, {} duplicate(s) skipped, {} refused",

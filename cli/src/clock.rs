@@ -1,13 +1,13 @@
 //! `authenticator time`: the offset codes use, checks against time servers the user names, and
 //! automatic or manual correction.
 
-use authenticator_core::Vault;
-use authenticator_core::clock::{self, ClockStatus, Measurement};
-use authenticator_core::push::PushClient;
-use authenticator_core::time::{DeviceClock, now_ms};
 use clap::Subcommand;
+use domain::time::{DeviceClock, now_ms};
+use net::HttpClient;
+use services::clock::{self, ClockStatus, Measurement};
+use storage::Vault;
 
-use crate::{CliResult, say};
+use crate::{CliResult, runtime, say};
 
 #[derive(Subcommand)]
 pub enum TimeCommand {
@@ -42,22 +42,20 @@ pub fn run(vault: &Vault, command: Option<TimeCommand>) -> CliResult<()> {
         }
         Some(TimeCommand::Check { ntp, https, simulate_skew_ms }) => {
             let skew = simulate_skew_ms.unwrap_or(0);
-            let device = || DeviceClock::reading(now_ms() + skew);
-            // A simulated skew shifts the offset only: the measurement's date stays this
-            // machine's, so its age reads right afterwards.
-            let unskewed = |m: Measurement| Measurement { measured_at_ms: m.measured_at_ms - skew, ..m };
-            if let Some(server) = ntp {
-                let m = clock::sntp::query(&server, device(), clock::NTP_TIMEOUT)?;
-                let status = clock::record(vault, unskewed(m))?;
-                say!("NTP {server}: {}", measured(status.last_measurement.as_ref()));
+            let check = clock::Check {
+                ntp_server: ntp.as_deref(),
+                https_url: https.as_deref(),
+                device: DeviceClock::reading(now_ms() + skew),
+                simulated_skew_ms: skew,
+            };
+            let outcome = runtime()?.block_on(clock::check(vault, &HttpClient::new()?, check))?;
+            if let (Some(server), Some(m)) = (&ntp, &outcome.ntp) {
+                say!("NTP {server}: {}", measured(Some(m)));
             }
-            if let Some(url) = https {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                let m = rt.block_on(clock::measure_https(&PushClient::new()?, &url, device()))?;
-                let status = clock::record(vault, unskewed(m))?;
-                say!("HTTPS {url}: {}", measured(status.last_measurement.as_ref()));
+            if let (Some(url), Some(m)) = (&https, &outcome.https) {
+                say!("HTTPS {url}: {}", measured(Some(m)));
             }
-            show(&clock::status(vault)?)
+            show(&outcome.status)
         }
     }
 }

@@ -13,11 +13,12 @@ mod view;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use authenticator_core::account::Name;
-use authenticator_core::backup as core_backup;
-use authenticator_core::uri::SteamUri;
-use authenticator_core::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, Vault, uri};
 use clap::{Parser, Subcommand};
+use domain::account::Name;
+use domain::uri::SteamUri;
+use domain::{Account, AccountData, Algorithm, Generator, OtpKind, OtpParams, uri};
+use services::backup as core_backup;
+use storage::Vault;
 
 #[derive(Parser)]
 #[command(
@@ -258,7 +259,7 @@ impl<E: std::error::Error + 'static> From<E> for CliError {
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), "{}", authenticator_core::text::printable(&format!($($arg)*)))?
+        writeln!(std::io::stdout(), "{}", domain::text::printable(&format!($($arg)*)))?
     }};
 }
 
@@ -267,12 +268,18 @@ macro_rules! say {
 #[macro_export]
 macro_rules! note {
     ($($arg:tt)*) => {{
-        eprintln!("{}", authenticator_core::text::printable(&format!($($arg)*)))
+        eprintln!("{}", domain::text::printable(&format!($($arg)*)))
     }};
 }
 
 /// What every command returns.
 pub type CliResult<T> = Result<T, CliError>;
+
+/// The runtime the network commands (push, sync, the clock's https check) block on: one
+/// thread, this one.
+pub fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -443,7 +450,7 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
                 return backup::export_google(vault, allow_partial, qr, png.as_deref());
             }
             let steam = if steam_as_totp { SteamUri::TotpEncoder } else { SteamUri::Scheme };
-            for line in vault.export_uris_with(steam)? {
+            for line in uri::format_all(&vault.all_account_data()?, steam) {
                 say!("{}", line.as_str());
             }
             Ok(())
@@ -469,7 +476,7 @@ fn add(vault: &Vault, args: AddArgs) -> CliResult<()> {
     let data = match args.uri {
         Some(text) => {
             let text = prompt::arg_or_stdin(text)?;
-            if authenticator_core::push::enrollment::is_push_uri(&text) {
+            if services::push::enrollment::is_push_uri(&text) {
                 return Err(CliError::msg("this is a push token; enroll it with `authenticator push enroll <uri>`"));
             }
             if core_backup::detect(text.as_bytes()) == Some(core_backup::ImportFormat::GoogleMigration) {
@@ -572,24 +579,22 @@ fn list(vault: &Vault, json: bool) -> CliResult<()> {
     Ok(())
 }
 
-/// Finds one account by id, exact name, or unambiguous part of its name.
+/// Finds one account by id, exact name, or unambiguous part of its name (the vault's search).
 fn find(vault: &Vault, query: &str) -> CliResult<Account> {
-    let accounts = vault.accounts()?;
     if let Ok(id) = query.parse::<i64>()
-        && let Some(a) = accounts.iter().find(|a| a.id == id)
+        && let Ok(account) = vault.account(id)
     {
-        return Ok(a.clone());
+        return Ok(account);
     }
     let q = query.trim().to_lowercase();
     if q.is_empty() {
         return Err(CliError::msg("give an account id or part of its name"));
     }
+    let found = vault.search(&q)?;
     let full = |a: &Account| format!("{}:{}", a.issuer, a.label).to_lowercase();
-    let exact: Vec<&Account> = accounts
-        .iter()
-        .filter(|a| a.issuer.to_lowercase() == q || a.label.to_lowercase() == q || full(a) == q)
-        .collect();
-    let matches = if exact.is_empty() { accounts.iter().filter(|a| full(a).contains(&q)).collect() } else { exact };
+    let exact: Vec<&Account> =
+        found.iter().filter(|a| a.issuer.to_lowercase() == q || a.label.to_lowercase() == q || full(a) == q).collect();
+    let matches = if exact.is_empty() { found.iter().collect() } else { exact };
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(CliError::msg(format!("no account matches '{query}' (see `authenticator list`)"))),
@@ -601,5 +606,5 @@ fn find(vault: &Vault, query: &str) -> CliResult<Account> {
 }
 
 fn now() -> u64 {
-    authenticator_core::time::now().max(0) as u64
+    domain::time::now().max(0) as u64
 }

@@ -12,7 +12,7 @@ pub fn confirm(question: &str, expected: &str) -> CliResult<()> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::msg(format!("{question}\nrefusing without confirmation: pass --yes to proceed")));
     }
-    eprint!("{}", authenticator_core::text::printable(&format!("{question} Type '{expected}' to continue: ")));
+    eprint!("{}", domain::text::printable(&format!("{question} Type '{expected}' to continue: ")));
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

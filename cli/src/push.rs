@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use authenticator_core::push::{self, DeclineReason, EnrollOptions, PushClient, PushRequest, PushToken, tiqr};
-use authenticator_core::{Error, Vault};
 use clap::Subcommand;
+use net::HttpClient;
+use services::Error;
+use services::push::{self, DeclineReason, EnrollOptions, PushRequest, PushToken, tiqr};
+use storage::Vault;
 use zeroize::Zeroizing;
 
 use crate::prompt::PinSource;
-use crate::{CliError, CliResult, note, prompt, say};
+use crate::{CliError, CliResult, note, prompt, runtime, say};
 
 #[derive(Subcommand)]
 pub enum PushCommand {
@@ -98,13 +100,9 @@ pub enum PushCommand {
     },
 }
 
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
-}
-
 pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
     let rt = runtime()?;
-    let client = PushClient::new()?;
+    let client = HttpClient::new()?;
     match command {
         PushCommand::Enroll { uri, qr, pin, allow_insecure_tls } => {
             let uri = match (uri, qr) {
@@ -283,7 +281,7 @@ fn pin_if_needed(vault: &Vault, request_id: i64, pin: PinSource) -> CliResult<Op
 }
 
 fn summary(r: &PushRequest) -> String {
-    let left = r.expires_at - authenticator_core::time::now();
+    let left = r.expires_at - domain::time::now();
     let mut line = format!("{:>4}  {} — {}: {}  (expires in {left} s)", r.id, r.serial, r.title, r.question);
     if let Some(choices) = &r.choices {
         line.push_str(&format!("  choices: {}", choices.join(" ")));
@@ -295,7 +293,7 @@ fn summary(r: &PushRequest) -> String {
 }
 
 /// Polls every `interval` seconds and asks about each request as it arrives.
-fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, interval: u64) -> CliResult<()> {
+fn watch(vault: &Vault, client: &HttpClient, rt: &tokio::runtime::Runtime, interval: u64) -> CliResult<()> {
     // PIN-locked tokens sign their polls with the locked key: ask each PIN once, keep it for
     // this session only.
     let mut pins = BTreeMap::new();
@@ -318,7 +316,7 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
             vault.pending_push_requests()?.into_iter().filter(|r| !skipped.contains(&r.id)).collect();
         for request in waiting {
             let mut ask = |question: &str| -> CliResult<Option<String>> {
-                eprint!("{}", authenticator_core::text::printable(question));
+                eprint!("{}", domain::text::printable(question));
                 std::io::stderr().flush()?;
                 Ok(lines.next().transpose()?.map(|l| l.trim().to_owned()))
             };
@@ -366,7 +364,7 @@ fn watch(vault: &Vault, client: &PushClient, rt: &tokio::runtime::Runtime, inter
 
 /// "2026-11-25 10:56:25Z" from Unix seconds.
 fn clock(unix: i64) -> String {
-    authenticator_core::time::iso8601_utc(unix).replace('T', " ").replace(".000000+00:00", "Z")
+    domain::time::iso8601_utc(unix).replace('T', " ").replace(".000000+00:00", "Z")
 }
 
 /// The one push enrollment code (`otpauth://pipush/…`, `edumfa-push://…`, `tiqrenroll://…`) in a

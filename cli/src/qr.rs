@@ -7,11 +7,11 @@
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
-use authenticator_core::backup::{self as core_backup, ImportEntry};
-use authenticator_core::push::enrollment::is_push_uri;
-use authenticator_core::push::tiqr;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, Limits};
 use qrcode::{Color, QrCode};
+use services::backup::{self as core_backup, ImportEntry};
+use services::push::enrollment::is_push_uri;
+use services::push::tiqr;
 use zeroize::Zeroizing;
 
 use crate::{CliError, CliResult};
@@ -191,12 +191,7 @@ pub fn entries(codes: &[Code]) -> CliResult<Vec<ImportEntry>> {
     let mut entries = Vec::new();
     if lines.iter().any(|l| !l.is_empty()) {
         let text = Zeroizing::new(lines.join("\n"));
-        for mut entry in core_backup::google::parse_lines(&text)? {
-            if let Some(n) = entry.name.strip_prefix("line ") {
-                entry.name = format!("QR code {n}");
-            }
-            entries.push(entry);
-        }
+        entries.extend(core_backup::google::parse_lines_named(&text, "QR code")?);
     }
     entries.extend(refused);
     Ok(entries)

@@ -5,8 +5,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use authenticator_core::vault::{DATA_KEY_LEN, PASSPHRASE_ITERATIONS};
-use authenticator_core::{DataKey, Error, Vault};
+use storage::Error;
+use storage::vault::{DATA_KEY_LEN, PASSPHRASE_ITERATIONS};
+use storage::{DataKey, Vault};
 use zeroize::Zeroizing;
 
 use crate::prompt;
@@ -117,7 +118,7 @@ impl Store {
             create_private_dir(&self.dir)?;
         }
         for name in [KEY_FILE, KDF_FILE] {
-            authenticator_core::vault::remove_stale_temporaries(&self.dir, &format!(".{name}."));
+            storage::vault::remove_stale_temporaries(&self.dir, &format!(".{name}."));
         }
         let key = match mode {
             KeyMode::KeyFile => {

@@ -1,11 +1,11 @@
 //! `authenticator sync …`: end-to-end encrypted sync through the user's WebDAV server.
 
-use authenticator_core::Vault;
-use authenticator_core::sync::{self, SyncClient, SyncSecret};
 use clap::Subcommand;
+use services::sync::{self, SyncClient, SyncSecret};
+use storage::Vault;
 use zeroize::Zeroizing;
 
-use crate::{CliError, CliResult, note, prompt, qr, say};
+use crate::{CliError, CliResult, note, prompt, qr, runtime, say};
 
 /// `authenticator sync [COMMAND]`; without a command, one round.
 #[derive(Subcommand)]
@@ -34,10 +34,6 @@ pub enum SyncCommand {
     },
     /// Leave sync: forget the server, its password and the sync key (accounts stay).
     Leave,
-}
-
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 fn secret_from(env: &str, question: &str) -> CliResult<Zeroizing<String>> {
@@ -77,7 +73,7 @@ pub fn run(vault: &Vault, command: Option<SyncCommand>) -> CliResult<()> {
                 Some(server) => say!("Server: {server} (user {})", status.user.as_deref().unwrap_or_default()),
             }
             match status.last_success {
-                Some(at) => say!("Last success: {}", authenticator_core::time::iso8601_utc(at)),
+                Some(at) => say!("Last success: {}", domain::time::iso8601_utc(at)),
                 None => say!("Last success: never"),
             }
             if let Some(error) = &status.last_error {

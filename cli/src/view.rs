@@ -3,7 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use authenticator_core::{AccountCode, OtpKind, OtpParams, Vault};
+use domain::{AccountCode, OtpKind, OtpParams};
+use storage::Vault;
 
 use crate::CliResult;
 
@@ -31,13 +32,13 @@ fn render(codes: &[AccountCode]) -> Vec<String> {
     if codes.is_empty() {
         return vec!["No accounts yet. Add one: authenticator add 'otpauth://totp/…'".to_owned()];
     }
-    let width = |c: &AccountCode| authenticator_core::text::printable(&c.account.display_name()).chars().count();
+    let width = |c: &AccountCode| domain::text::printable(&c.account.display_name()).chars().count();
     let name_width = codes.iter().map(width).max().unwrap_or(0).min(40);
     codes
         .iter()
         .map(|AccountCode { account, code }| {
             // Printed between the view's own escape sequences: nothing of the name may act as one.
-            let name: String = authenticator_core::text::printable(&account.display_name()).chars().take(40).collect();
+            let name: String = domain::text::printable(&account.display_name()).chars().take(40).collect();
             let pad = name_width.saturating_sub(name.chars().count());
             if account.params.kind() == OtpKind::Hotp {
                 return format!(

@@ -386,6 +386,12 @@ def build_parser():
         sp.add_argument("--realm", default=None, help="realm (default: the default realm)")
         return sp
 
+    def one_positional(name, arg, func):
+        """A subcommand whose only argument is the positional `arg`."""
+        sp = sub.add_parser(name)
+        sp.add_argument(arg)
+        sp.set_defaults(func=func)
+
     s = sub.add_parser("wait-ready")
     s.add_argument("--timeout", type=float, default=60)
     s.add_argument("--pid", type=int)
@@ -419,9 +425,7 @@ def build_parser():
     s.add_argument("--password", default=None, help="userstore password (default PI_USER_PASSWORD)")
     s.set_defaults(func=cmd_trigger)
 
-    s = sub.add_parser("status")
-    s.add_argument("transaction_id")
-    s.set_defaults(func=cmd_status)
+    one_positional("status", "transaction_id", cmd_status)
 
     s = user_args(sub.add_parser("finish"))
     s.add_argument("--password", default="", help='sent as pass (default "")')
@@ -439,25 +443,15 @@ def build_parser():
     s.add_argument("--priority", type=int, default=1)
     s.set_defaults(func=cmd_set_policy)
 
-    s = sub.add_parser("delete-policy")
-    s.add_argument("name")
-    s.set_defaults(func=cmd_delete_policy)
+    one_positional("delete-policy", "name", cmd_delete_policy)
 
     s = sub.add_parser("set-config", help="e.g. PushChallengeValidityTime=5")
     s.add_argument("pairs", nargs="+")
     s.set_defaults(func=cmd_set_config)
 
-    s = sub.add_parser("delete-config")
-    s.add_argument("key")
-    s.set_defaults(func=cmd_delete_config)
-
-    s = sub.add_parser("token")
-    s.add_argument("serial")
-    s.set_defaults(func=cmd_token)
-
-    s = sub.add_parser("delete-token")
-    s.add_argument("serial")
-    s.set_defaults(func=cmd_delete_token)
+    one_positional("delete-config", "key", cmd_delete_config)
+    one_positional("token", "serial", cmd_token)
+    one_positional("delete-token", "serial", cmd_delete_token)
 
     s = sub.add_parser("call")
     s.add_argument("method")

@@ -171,6 +171,15 @@ def open_challenges(phone):
     return body["result"]["value"]
 
 
+def expect_gone_and_refused(phone, ch, gone, reply_name, refused):
+    """The challenge `ch` is no longer offered (`gone`), and answering it anyway gets 200 with value
+    false (`refused`); the reply is recorded as `reply_name`."""
+    expect(open_challenges(phone) == [], gone)
+    status, body = phone.answer(ch)
+    note(reply_name, {"http_status": status, "body": redact(body)})
+    expect(status == 200 and body["result"]["value"] is False, refused, body)
+
+
 def enroll(server, bits, admin_args=(), name="enroll"):
     enrolled = run_admin(server, ["enroll-push", *admin_args])
     phone = Phone(server, enrolled["uri"], bits)
@@ -267,11 +276,8 @@ def scenario_enroll_and_accept(server, bits):
     st = run_admin(server, ["status", txid])
     note("polltransaction_accept", redact(st["response"]))
     expect(st["status"] == "accept" and st["value"] is True, "polltransaction: accept", st)
-    expect(open_challenges(phone) == [], "answered challenge is no longer offered")
-
-    status, body = phone.answer(ch)
-    note("replayed_accept_reply", {"http_status": status, "body": redact(body)})
-    expect(status == 200 and body["result"]["value"] is False, "replayed accept: 200 value false", body)
+    expect_gone_and_refused(phone, ch, "answered challenge is no longer offered",
+                            "replayed_accept_reply", "replayed accept: 200 value false")
 
     fin = run_admin(server, ["finish", txid])
     note("finish_accept_reply", redact(fin["response"]))
@@ -537,10 +543,8 @@ def scenario_expiry(server, phone):
         txid = run_admin(server, ["trigger"])["transaction_id"]
         ch = open_challenges(phone)[0]
         time.sleep(4.5)
-        expect(open_challenges(phone) == [], "expired challenge is not offered")
-        status, body = phone.answer(ch)
-        note("answer_expired_reply", {"http_status": status, "body": redact(body)})
-        expect(status == 200 and body["result"]["value"] is False, "answer after expiry: 200 value false", body)
+        expect_gone_and_refused(phone, ch, "expired challenge is not offered",
+                                "answer_expired_reply", "answer after expiry: 200 value false")
         st = run_admin(server, ["status", txid])
         note("polltransaction_expired", redact(st["response"]))
         expect(st["status"] == "pending", "polltransaction of an expired challenge: pending", st)

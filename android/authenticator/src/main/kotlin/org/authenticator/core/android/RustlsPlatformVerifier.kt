@@ -11,7 +11,7 @@ import android.content.Context
  * polling, answers), for example in `Application.onCreate()`. Later calls do nothing.
  *
  * The JNI side is `Java_org_authenticator_core_android_RustlsPlatformVerifier_nativeInit` in
- * `libauthenticator_core.so` (authenticator-core/src/android.rs), which passes the context to
+ * `libauthenticator_core.so` (crates/ffi/src/android.rs), which passes the context to
  * `rustls_platform_verifier::android::init_with_env`: see "Rust side" in android/README.md.
  */
 object RustlsPlatformVerifier {

@@ -1,6 +1,5 @@
 package org.authenticator.core.android
 
-import android.app.Application
 import android.os.Build
 import java.io.File
 import java.security.SecureRandom
@@ -11,12 +10,9 @@ import kotlin.test.assertTrue
 import org.authenticator.core.AuthException
 import org.authenticator.core.Authenticator
 import org.authenticator.core.OtpKind
-import org.junit.After
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.annotation.Config
 
 /**
@@ -25,21 +21,7 @@ import org.robolectric.annotation.Config
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [24, 34, 35])
-class BindingsTest {
-    private lateinit var context: Application
-    private lateinit var keystore: FakeAndroidKeyStore
-
-    @Before
-    fun setUp() {
-        context = RuntimeEnvironment.getApplication()
-        keystore = FakeAndroidKeyStore.install()
-    }
-
-    @After
-    fun tearDown() {
-        FakeAndroidKeyStore.uninstall()
-    }
-
+class BindingsTest : FakeKeystoreTest() {
     @Test
     fun a_vault_in_no_backup_files_gives_rfc_codes_for_totp_and_hotp_and_reopens() {
         val vault = KeystoreDataKey.vaultFile(context, KeystoreDataKey.DEFAULT_DB_NAME)

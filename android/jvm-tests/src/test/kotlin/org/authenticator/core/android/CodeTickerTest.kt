@@ -68,8 +68,11 @@ class CodeTickerTest {
         "otpauth://totp/Ticker:p$period?secret=${BindingsTest.RFC_SEED}&period=$period&issuer=Ticker"
     )
 
-    /** Emissions of the flow as (wall second, codes), collected while virtual time runs. */
-    private fun TestScope.emissions(clock: VirtualClock, runFor: Long): List<Pair<Long, List<CodeRecord>>> {
+    /**
+     * Emissions of the flow as (wall second, codes), collected from its first emission while [run]
+     * moves virtual time (and perhaps the wall clock) on; the collector is cancelled after.
+     */
+    private fun TestScope.emissionsWhile(clock: VirtualClock, run: () -> Unit): List<Pair<Long, List<CodeRecord>>> {
         val seen = mutableListOf<Pair<Long, List<CodeRecord>>>()
         val job = launch {
             auth.codeUpdates(clock::now, StandardTestDispatcher(testScheduler)).collect { codes ->
@@ -77,11 +80,18 @@ class CodeTickerTest {
             }
         }
         runCurrent()
-        advanceTimeBy(runFor)
+        run()
         runCurrent()
         job.cancel()
         return seen
     }
+
+    /** Emissions of the flow as (wall second, codes), collected while virtual time runs. */
+    private fun TestScope.emissions(clock: VirtualClock, runFor: Long) = emissionsWhile(clock) { advanceTimeBy(runFor) }
+
+    /** The start of the window of each emission's single code, collected while [run] runs. */
+    private fun TestScope.windowsWhile(clock: VirtualClock, run: () -> Unit): List<Long> =
+        emissionsWhile(clock, run).map { (_, codes) -> codes.single().validFrom }
 
     @Test
     fun emits_at_once_then_at_each_period_boundary_of_any_account_not_every_second() = runTest {
@@ -145,18 +155,11 @@ class CodeTickerTest {
     fun a_wall_clock_jumping_forward_emits_the_new_codes_within_a_second() = runTest {
         totp(30)
         val clock = VirtualClock(this, 1_000_000_000_000L)
-        val seen = mutableListOf<Long>()
-        val job = launch {
-            auth.codeUpdates(clock::now, StandardTestDispatcher(testScheduler)).collect { codes ->
-                seen += codes.single().validFrom
-            }
+        val seen = windowsWhile(clock) {
+            advanceTimeBy(5_000)
+            clock.offset += 3_600_000 // the user sets the clock an hour ahead
+            advanceTimeBy(1_001)
         }
-        runCurrent()
-        advanceTimeBy(5_000)
-        clock.offset += 3_600_000 // the user sets the clock an hour ahead
-        advanceTimeBy(1_001)
-        runCurrent()
-        job.cancel()
         assertEquals(listOf(window(1_000_000_000L), window(1_000_003_605L)), seen)
     }
 
@@ -164,17 +167,10 @@ class CodeTickerTest {
     fun a_wall_clock_jumping_back_emits_the_codes_of_the_earlier_time() = runTest {
         totp(30)
         val clock = VirtualClock(this, 1_000_000_020_000L)
-        val seen = mutableListOf<Long>()
-        val job = launch {
-            auth.codeUpdates(clock::now, StandardTestDispatcher(testScheduler)).collect { codes ->
-                seen += codes.single().validFrom
-            }
+        val seen = windowsWhile(clock) {
+            clock.offset -= 120_000 // back two minutes (network time correcting a fast clock)
+            advanceTimeBy(1_001)
         }
-        runCurrent()
-        clock.offset -= 120_000 // back two minutes (network time correcting a fast clock)
-        advanceTimeBy(1_001)
-        runCurrent()
-        job.cancel()
         assertEquals(listOf(window(1_000_000_020L), window(999_999_900L)), seen)
     }
 

@@ -1,6 +1,5 @@
 package org.authenticator.core.android
 
-import android.app.Application
 import java.io.File
 import java.security.SecureRandom
 import kotlin.test.assertContains
@@ -21,12 +20,9 @@ import org.authenticator.core.android.docs.onPush
 import org.authenticator.core.android.docs.openVault
 import org.authenticator.core.android.docs.showCodes
 import org.authenticator.core.android.docs.whatToDo
-import org.junit.After
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.annotation.Config
 
 /**
@@ -36,20 +32,7 @@ import org.robolectric.annotation.Config
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34])
-class DocsTest {
-    private lateinit var context: Application
-
-    @Before
-    fun setUp() {
-        context = RuntimeEnvironment.getApplication()
-        FakeAndroidKeyStore.install()
-    }
-
-    @After
-    fun tearDown() {
-        FakeAndroidKeyStore.uninstall()
-    }
-
+class DocsTest : FakeKeystoreTest() {
     @Test
     fun every_kotlin_block_of_the_doc_is_a_compiled_snippet_and_every_snippet_is_in_the_doc() {
         val repo = File(System.getProperty("repo.dir") ?: error("repo.dir not set (run through Maven)"))

@@ -1,7 +1,7 @@
 package org.authenticator.core.android
 
-import android.app.Application
 import android.content.pm.PackageManager
+import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import java.io.File
 import java.util.concurrent.CountDownLatch
@@ -15,12 +15,9 @@ import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
-import org.junit.After
-import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 
@@ -31,22 +28,9 @@ import org.robolectric.annotation.Config
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [24, 34, 35])
-class KeystoreDataKeyTest {
-    private lateinit var context: Application
-    private lateinit var keystore: FakeAndroidKeyStore
+class KeystoreDataKeyTest : FakeKeystoreTest() {
     private val dir: File get() = File(context.noBackupFilesDir, "authenticator-core")
     private val keyFile: File get() = File(dir, "data-key.v1.bin")
-
-    @Before
-    fun setUp() {
-        context = RuntimeEnvironment.getApplication()
-        keystore = FakeAndroidKeyStore.install()
-    }
-
-    @After
-    fun tearDown() {
-        FakeAndroidKeyStore.uninstall()
-    }
 
     private fun deviceHasStrongBox() {
         shadowOf(context.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
@@ -174,9 +158,11 @@ class KeystoreDataKeyTest {
         assertEquals(0, keystore.refused.size)
     }
 
-    @Test
-    @Config(sdk = [34, 35])
-    fun user_authentication_from_api_30_is_time_based_with_strong_biometric_or_device_credential() {
+    /**
+     * Makes the key with user authentication for 45 s and checks what every API level sets for it;
+     * returns its spec for the checks of one level.
+     */
+    private fun authenticationBoundSpec(): KeyGenParameterSpec {
         KeystoreDataKey.getOrCreate(
             context,
             KeystoreDataKey.Options(requireUserAuthentication = true, authenticationValiditySeconds = 45),
@@ -184,24 +170,24 @@ class KeystoreDataKeyTest {
         val spec = keystore.generated.single().spec
         assertTrue(spec.isUserAuthenticationRequired)
         assertEquals(45, spec.userAuthenticationValidityDurationSeconds)
+        assertFalse(spec.isInvalidatedByBiometricEnrollment)
+        return spec
+    }
+
+    @Test
+    @Config(sdk = [34, 35])
+    fun user_authentication_from_api_30_is_time_based_with_strong_biometric_or_device_credential() {
+        val spec = authenticationBoundSpec()
         assertEquals(
             KeyProperties.AUTH_BIOMETRIC_STRONG or KeyProperties.AUTH_DEVICE_CREDENTIAL,
             spec.userAuthenticationType,
         )
-        assertFalse(spec.isInvalidatedByBiometricEnrollment)
     }
 
     @Test
     @Config(sdk = [24])
     fun user_authentication_before_api_30_uses_the_validity_duration() {
-        KeystoreDataKey.getOrCreate(
-            context,
-            KeystoreDataKey.Options(requireUserAuthentication = true, authenticationValiditySeconds = 45),
-        )
-        val spec = keystore.generated.single().spec
-        assertTrue(spec.isUserAuthenticationRequired)
-        assertEquals(45, spec.userAuthenticationValidityDurationSeconds)
-        assertFalse(spec.isInvalidatedByBiometricEnrollment)
+        authenticationBoundSpec()
     }
 
     @Test
@@ -233,36 +219,31 @@ class KeystoreDataKeyTest {
         assertEquals(listOf("notes"), e.files)
     }
 
+    /** Makes the key, rewrites its file as [damage] returns it, and expects the next call to find it corrupt. */
+    private fun corruptAfterDamage(damage: (ByteArray) -> ByteArray): DataKeyException.WrappedKeyCorrupt {
+        KeystoreDataKey.getOrCreate(context)
+        keyFile.writeBytes(damage(keyFile.readBytes()))
+        return assertFailsWith<DataKeyException.WrappedKeyCorrupt> { KeystoreDataKey.getOrCreate(context) }
+    }
+
     @Test
     fun a_truncated_key_file_is_corrupt() {
-        KeystoreDataKey.getOrCreate(context)
-        keyFile.writeBytes(keyFile.readBytes().copyOf(30))
-        assertFailsWith<DataKeyException.WrappedKeyCorrupt> { KeystoreDataKey.getOrCreate(context) }
+        corruptAfterDamage { it.copyOf(30) }
     }
 
     @Test
     fun an_unknown_format_version_is_corrupt() {
-        KeystoreDataKey.getOrCreate(context)
-        val bytes = keyFile.readBytes().also { it[0] = 2 }
-        keyFile.writeBytes(bytes)
-        assertFailsWith<DataKeyException.WrappedKeyCorrupt> { KeystoreDataKey.getOrCreate(context) }
+        corruptAfterDamage { it.also { bytes -> bytes[0] = 2 } }
     }
 
     @Test
     fun an_impossible_iv_length_is_corrupt() {
-        KeystoreDataKey.getOrCreate(context)
-        val bytes = keyFile.readBytes().also { it[1] = 40 }
-        keyFile.writeBytes(bytes)
-        assertFailsWith<DataKeyException.WrappedKeyCorrupt> { KeystoreDataKey.getOrCreate(context) }
+        corruptAfterDamage { it.also { bytes -> bytes[1] = 40 } }
     }
 
     @Test
     fun a_flipped_ciphertext_bit_fails_authentication_and_is_corrupt() {
-        KeystoreDataKey.getOrCreate(context)
-        val bytes = keyFile.readBytes()
-        bytes[20] = (bytes[20].toInt() xor 1).toByte()
-        keyFile.writeBytes(bytes)
-        val e = assertFailsWith<DataKeyException.WrappedKeyCorrupt> { KeystoreDataKey.getOrCreate(context) }
+        val e = corruptAfterDamage { it.also { bytes -> bytes[20] = (bytes[20].toInt() xor 1).toByte() } }
         assertIs<javax.crypto.AEADBadTagException>(e.cause)
     }
 

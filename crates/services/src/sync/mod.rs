@@ -1,0 +1,298 @@
+//! End-to-end encrypted sync of the accounts through the user's own WebDAV server.
+//!
+//! - `domain::sync`: hybrid logical clocks, the replicated state and its merge (pure).
+//! - [`object`]: the sealed objects the server stores (it sees only ciphertext, sizes, count).
+//! - [`webdav`]: the transport (conditional PUTs, size caps, timeouts).
+//! - this module: setup and one sync round over a vault.
+
+pub mod object;
+pub mod webdav;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use domain::sync as model;
+use model::State;
+use object::{KEY, KeyObject, MANIFEST, Manifest};
+use storage::crypto::Key;
+use storage::crypto::kdf::Argon2Params;
+use storage::vault::VaultAccess;
+use webdav::{Expect, Folder};
+
+/// How often a round starts over when another device switched the manifest meanwhile.
+const ATTEMPTS: usize = 6;
+/// How long a weak ETag lasts on Apache (one second after the write), with a margin.
+const WEAK_ETAG_WAIT: Duration = Duration::from_millis(1100);
+
+/// What a new sync passphrase is stretched with (RFC 9106's second recommendation, as backups).
+pub fn passphrase_params() -> Argon2Params {
+    Argon2Params::default()
+}
+
+/// How the sync key is given at setup.
+#[derive(Debug, Clone, Copy)]
+pub enum SyncSecret<'a> {
+    /// A passphrase, stretched with Argon2id (the first device draws the salt).
+    Passphrase(&'a str),
+    /// A pairing code from a device already set up ([`pairing_code`]).
+    PairingCode(&'a str),
+}
+
+/// The settings kept (sealed) in the vault.
+#[derive(Serialize, Deserialize)]
+struct Settings {
+    url: String,
+    user: String,
+    password: String,
+    #[serde(with = "hex::serde")]
+    key: [u8; 32],
+}
+
+impl Drop for Settings {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.password);
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
+/// A sync client: the one HTTP client, with sync's request timeout. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SyncClient {
+    http: net::HttpClient,
+    timeout: Duration,
+}
+
+impl SyncClient {
+    /// Over its own HTTP client, with [`webdav::REQUEST_TIMEOUT`].
+    pub fn new() -> Result<Self> {
+        Ok(Self::over(net::HttpClient::new()?))
+    }
+
+    /// Over `http` (the app's one client), with [`webdav::REQUEST_TIMEOUT`].
+    pub fn over(http: net::HttpClient) -> Self {
+        Self { http, timeout: webdav::REQUEST_TIMEOUT }
+    }
+
+    /// With another whole-request timeout (tests of slow servers).
+    pub fn with_timeout(timeout: Duration) -> Result<Self> {
+        Ok(Self { timeout, ..Self::new()? })
+    }
+
+    fn folder(&self, s: &Settings) -> Result<Folder> {
+        Folder::new(self.http.clone(), self.timeout, &s.url, &s.user, &s.password)
+    }
+}
+
+/// Sync's status, for a settings screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// The server folder, when sync is set up.
+    pub server: Option<String>,
+    /// The user name on the server.
+    pub user: Option<String>,
+    /// Unix seconds of the last successful round.
+    pub last_success: Option<i64>,
+    /// Why the last round failed (cleared by a success).
+    pub last_error: Option<String>,
+    /// Changes made here that no round has put on the server yet.
+    pub pending_changes: u64,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncReport {
+    /// Accounts added, changed or removed here.
+    pub changed_here: usize,
+    /// Whether the round wrote a new state to the server.
+    pub uploaded: bool,
+    /// The manifest generation now current.
+    pub generation: u64,
+}
+
+fn settings_of(vault: &impl VaultAccess) -> Result<Settings> {
+    let plain = vault.with_vault(|v| v.sync_settings())?.ok_or(Error::SyncNotSetUp)?;
+    serde_json::from_slice(&plain).map_err(|_| Error::Corrupt("the sync settings are damaged".into()))
+}
+
+/// Sets sync up on this device: checks the server and the secret (the first device writes the
+/// key object; later ones must match it: [`Error::SyncWrongSecret`]), then stores the settings
+/// sealed in the vault. The first round is the caller's ([`sync_now`]).
+pub async fn setup(
+    vault: &impl VaultAccess,
+    client: &SyncClient,
+    url: &str,
+    user: &str,
+    password: &str,
+    secret: SyncSecret<'_>,
+) -> Result<()> {
+    let probe = Settings { url: url.to_owned(), user: user.to_owned(), password: password.to_owned(), key: [0; 32] };
+    let folder = client.folder(&probe)?;
+    folder.ensure().await?;
+    let mut key = None;
+    for _ in 0..2 {
+        if let Some((bytes, _)) = folder.get(KEY).await? {
+            let object = KeyObject::parse(&bytes)?;
+            let candidate = match secret {
+                SyncSecret::Passphrase(p) => object.derive(p)?,
+                SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
+            };
+            object.verify(&candidate)?;
+            key = Some(candidate);
+            break;
+        }
+        let salt = storage::crypto::random_array::<16>()?;
+        let params = passphrase_params();
+        let candidate = match secret {
+            SyncSecret::Passphrase(p) => storage::crypto::kdf::argon2id(p.as_bytes(), &salt, params)?,
+            SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
+        };
+        match folder.put(KEY, KeyObject::new(&candidate, salt, params)?.to_bytes(), &Expect::Absent).await {
+            Ok(()) => {
+                key = Some(candidate);
+                break;
+            }
+            // Another device created it meanwhile: read theirs.
+            Err(Error::SyncConflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let key = key.ok_or(Error::SyncConflict)?;
+    let mut settings = probe;
+    settings.key = *key.expose();
+    let json = Zeroizing::new(serde_json::to_vec(&settings)?);
+    Ok(vault.with_vault(|v| v.set_sync_settings(Some(&json)))?)
+}
+
+/// Leaves sync: forgets the server, its password and the sync key. Accounts stay.
+pub fn leave(vault: &impl VaultAccess) -> Result<()> {
+    Ok(vault.with_vault(|v| v.set_sync_settings(None))?)
+}
+
+/// The pairing code of this device's sync key, to set up another device without the passphrase.
+pub fn pairing_code(vault: &impl VaultAccess) -> Result<Zeroizing<String>> {
+    let settings = settings_of(vault)?;
+    Ok(object::pairing_code(&Key::from_bytes(settings.key)))
+}
+
+/// Sync's status.
+pub fn status(vault: &impl VaultAccess) -> Result<SyncStatus> {
+    let settings = match settings_of(vault) {
+        Ok(s) => Some(s),
+        Err(Error::SyncNotSetUp) => None,
+        Err(e) => return Err(e),
+    };
+    let (progress, pending) = vault.with_vault(|v| Ok::<_, Error>((v.sync_progress()?, v.pending_sync_changes()?)))?;
+    Ok(SyncStatus {
+        server: settings.as_ref().map(|s| s.url.clone()),
+        user: settings.as_ref().map(|s| s.user.clone()),
+        last_success: progress.last_success,
+        last_error: progress.last_error,
+        pending_changes: pending,
+    })
+}
+
+/// One sync round: read the server's state, merge this device's into it, write the result
+/// (a new state object, then the manifest switched with `If-Match`), then merge it here. On any
+/// error the local accounts are unchanged; the outcome is recorded for [`status`].
+pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncReport> {
+    let result = round(vault, client).await;
+    let recorded = match &result {
+        Ok(report) => vault.with_vault(|v| v.set_sync_progress(Ok(report.generation))),
+        Err(Error::SyncNotSetUp) => Ok(()),
+        Err(e) => vault.with_vault(|v| v.set_sync_progress(Err(&e.to_string()))),
+    };
+    let report = result?;
+    recorded?;
+    Ok(report)
+}
+
+async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncReport> {
+    let settings = settings_of(vault)?;
+    let key = Key::from_bytes(settings.key);
+    let folder = client.folder(&settings)?;
+    let seen = vault.with_vault(|v| v.sync_progress())?.generation;
+    let mut attempt = 0;
+    while attempt < ATTEMPTS {
+        attempt += 1;
+        let local = vault.with_vault(|v| v.sync_state())?;
+        let (manifest, etag) = match folder.get(MANIFEST).await? {
+            // Apache gives a weak ETag for a second after a write, and refuses If-Match on it
+            // (RFC 9110 compares If-Match strongly): wait it out, then read again.
+            Some((_, Some(etag))) if etag.starts_with("W/") && attempt < ATTEMPTS => {
+                tokio::time::sleep(WEAK_ETAG_WAIT).await;
+                continue;
+            }
+            Some((bytes, etag)) => (Some(Manifest::open(&key, &bytes)?), etag),
+            None if seen > 0 => return Err(Error::SyncTampered("the sync data is gone from the server")),
+            None => (None, None),
+        };
+        let remote = match &manifest {
+            Some(m) if m.generation < seen => {
+                return Err(Error::SyncTampered("the server returned an older manifest than already seen"));
+            }
+            Some(m) => match folder.get(&m.state).await? {
+                Some((bytes, _)) => object::open_state(&key, &m.state, m.generation, &bytes)?,
+                // Switched and cleaned up by another device between our two reads: read again.
+                None => continue,
+            },
+            None => State::default(),
+        };
+        let generation = manifest.as_ref().map_or(0, |m| m.generation);
+        let merged = remote.merge(&local.state);
+        if merged == remote {
+            let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, Some(local.through)))?;
+            return Ok(SyncReport { changed_here, uploaded: false, generation });
+        }
+        let next = Manifest {
+            generation: generation + 1,
+            state: object::state_name(generation + 1)?,
+            previous: manifest.as_ref().map(|m| m.state.clone()),
+        };
+        folder
+            .put(&next.state, object::seal_state(&key, &next.state, next.generation, &merged)?, &Expect::Absent)
+            .await?;
+        let expect = match (&manifest, etag) {
+            (None, _) => Expect::Absent,
+            (Some(_), Some(etag)) => Expect::Unchanged(etag),
+            (Some(_), None) => return Err(Error::Protocol("the sync server gives no ETag".into())),
+        };
+        match folder.put(MANIFEST, next.seal(&key)?, &expect).await {
+            Ok(()) => {}
+            Err(Error::SyncConflict) => {
+                let _ = folder.delete(&next.state).await;
+                // Another device switched first: back off a random moment, then merge theirs.
+                let jitter = u64::from(storage::crypto::random_array::<1>()?[0]);
+                tokio::time::sleep(Duration::from_millis(100 + 2 * jitter)).await;
+                continue;
+            }
+            Err(e) => {
+                let _ = folder.delete(&next.state).await;
+                return Err(e);
+            }
+        }
+        // Apache's mod_dav_fs checks If-Match and writes without a lock: two PUTs racing can
+        // both succeed, the later replacing the earlier. Read the manifest back: if another
+        // device's replaced ours, merge again from theirs.
+        match folder.get(MANIFEST).await? {
+            Some((bytes, _)) if Manifest::open(&key, &bytes)?.state == next.state => {}
+            _ => {
+                let _ = folder.delete(&next.state).await;
+                continue;
+            }
+        }
+        // The state before the one just replaced is no longer referenced by anyone.
+        if let Some(old) = manifest.as_ref().and_then(|m| m.previous.as_deref()) {
+            let _ = folder.delete(old).await;
+        }
+        // This device's changes stay pending until a round reads them back from the server:
+        // two conditional PUTs racing on one server (Apache's mod_dav_fs checks If-Match and
+        // writes without a lock) can both succeed, the later one replacing the earlier. Marked
+        // synced only once seen there, a change lost that way is simply uploaded again.
+        let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, None))?;
+        return Ok(SyncReport { changed_here, uploaded: true, generation: next.generation });
+    }
+    Err(Error::SyncConflict)
+}

@@ -1,0 +1,396 @@
+//! Sync against a real WebDAV server (Apache httpd with mod_dav_fs, started by
+//! tests/webdav/server.sh for each test), and against hostile servers on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use domain::{AccountData, Algorithm, OtpKind, OtpParams, Secret};
+use services::Error;
+use services::sync::{self, SyncClient, SyncSecret};
+use storage::{DataKey, Vault};
+
+/// An Apache WebDAV server in its own work folder, stopped on drop.
+struct Apache {
+    work: tempfile::TempDir,
+    url: String,
+    password: String,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/webdav/server.sh")
+}
+
+impl Apache {
+    fn start() -> Self {
+        let work = tempfile::Builder::new().prefix("sync-apache-").tempdir().unwrap();
+        let out = Command::new("bash").arg(script()).arg("start").arg(work.path()).output().unwrap();
+        assert!(out.status.success(), "apache did not start: {}", String::from_utf8_lossy(&out.stderr));
+        let url = std::fs::read_to_string(work.path().join("url")).unwrap().trim().to_owned();
+        let password = std::fs::read_to_string(work.path().join("password")).unwrap();
+        Self { work, url, password }
+    }
+
+    fn objects(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> =
+            std::fs::read_dir(self.work.path().join("dav")).unwrap().map(|e| e.unwrap().path()).collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(script()).arg("stop").arg(self.work.path()).status();
+    }
+}
+
+struct Device {
+    _dir: tempfile::TempDir,
+    vault: Vault,
+}
+
+impl Device {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path().join("vault.db"), &DataKey::from_bytes([7; 32])).unwrap();
+        Self { _dir: dir, vault }
+    }
+
+    fn add(&self, issuer: &str, hotp: bool) -> i64 {
+        let params = if hotp {
+            OtpParams::new(OtpKind::Hotp, Algorithm::Sha1, 6, 30, 0).unwrap()
+        } else {
+            OtpParams::totp(Algorithm::Sha256, 8, 30).unwrap()
+        };
+        let data = AccountData {
+            issuer: issuer.into(),
+            label: "alice".into(),
+            params,
+            secret: Secret::from_bytes(format!("secret of {issuer} ......").into_bytes()).unwrap(),
+            group: None,
+        };
+        self.vault.add(&data).unwrap().id
+    }
+
+    fn id(&self, issuer: &str) -> i64 {
+        self.vault.accounts().unwrap().into_iter().find(|a| a.issuer == issuer).unwrap().id
+    }
+
+    /// What a user sees: names, group, counter and code, in list order.
+    fn listing(&self) -> Vec<String> {
+        self.vault
+            .codes(1_700_000_000)
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let a = c.account;
+                format!("{}|{}|{:?}|{}|{}", a.issuer, a.label, a.group, a.params.counter(), c.code.value)
+            })
+            .collect()
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn client() -> SyncClient {
+    SyncClient::new().unwrap()
+}
+
+fn setup(rt: &tokio::runtime::Runtime, d: &Device, server: &Apache, passphrase: &str) -> Result<(), Error> {
+    rt.block_on(sync::setup(
+        &d.vault,
+        &client(),
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(passphrase),
+    ))
+}
+
+fn sync_now(rt: &tokio::runtime::Runtime, d: &Device) {
+    rt.block_on(sync::sync_now(&d.vault, &client())).unwrap();
+}
+
+#[test]
+fn apache_answers_412_to_failing_conditional_puts() {
+    let server = Apache::start();
+    let http = reqwest::blocking::Client::new();
+    let put = |header: (&str, &str)| {
+        http.put(format!("{}probe", server.url))
+            .basic_auth("sync", Some(&server.password))
+            .header(header.0, header.1)
+            .body("x")
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(put(("If-None-Match", "*")), 201);
+    assert_eq!(put(("If-None-Match", "*")), 412);
+    assert_eq!(put(("If-Match", "\"not-the-etag\"")), 412);
+}
+
+#[test]
+fn two_devices_edit_concurrently_and_converge_to_the_same_list_and_codes() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Bank", true);
+    two.add("Mail", false);
+    setup(&rt, &one, &server, "correct horse battery").unwrap();
+    setup(&rt, &two, &server, "correct horse battery").unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    assert_eq!(one.listing(), two.listing());
+    assert_eq!(one.listing().len(), 3);
+
+    // Concurrent edits on both, then both sync at the same moment (one of them meets a 412).
+    one.vault.rename(one.id("GitHub"), &"GitHub Inc".into(), &"alice".into()).unwrap();
+    one.vault.take_code(one.id("Bank"), 0).unwrap();
+    two.vault.take_code(two.id("Bank"), 0).unwrap();
+    two.vault.take_code(two.id("Bank"), 0).unwrap();
+    two.vault.remove(two.id("Mail")).unwrap();
+    two.add("Cloud", false);
+    let c = client();
+    let (a, b) = rt.block_on(async { tokio::join!(sync::sync_now(&one.vault, &c), sync::sync_now(&two.vault, &c)) });
+    a.unwrap();
+    b.unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    assert_eq!(one.listing(), two.listing());
+    let issuers: Vec<String> = one.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+    assert!(issuers.contains(&"GitHub Inc".into()) && issuers.contains(&"Cloud".into()));
+    assert!(!issuers.contains(&"Mail".into()));
+    assert_eq!(one.vault.account(one.id("Bank")).unwrap().params.counter(), 2);
+    // A change counts as synced once a round reads it back from the server (two conditional
+    // PUTs racing on Apache can both succeed): one more round settles what the last upload sent.
+    sync_now(&rt, &one);
+    let status = sync::status(&one.vault).unwrap();
+    assert_eq!((status.pending_changes, status.last_error), (0, None));
+    // The server holds the key object, the manifest and at most two state objects, all sealed.
+    let objects = server.objects();
+    assert!(objects.len() <= 4, "{objects:?}");
+    for object in objects {
+        let bytes = std::fs::read(object).unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"GitHub" || w == b"secret"));
+    }
+}
+
+#[test]
+fn three_devices_syncing_in_varied_orders_converge() {
+    let server = Apache::start();
+    let rt = rt();
+    let devices = [Device::new(), Device::new(), Device::new()];
+    for (i, d) in devices.iter().enumerate() {
+        d.add(&format!("Account {i}"), i == 0);
+        setup(&rt, d, &server, "three devices").unwrap();
+    }
+    for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+        for &i in &order {
+            sync_now(&rt, &devices[i]);
+        }
+    }
+    // Concurrent edits of the same account everywhere, then all three sync at once.
+    for (i, d) in devices.iter().enumerate() {
+        d.vault.rename(d.id("Account 0"), &format!("Renamed by {i}").as_str().into(), &"alice".into()).unwrap();
+        d.vault.take_code(d.id(&format!("Renamed by {i}")), 0).unwrap();
+        d.add(&format!("Late {i}"), false);
+    }
+    let c = client();
+    let results = rt.block_on(async {
+        tokio::join!(
+            sync::sync_now(&devices[0].vault, &c),
+            sync::sync_now(&devices[1].vault, &c),
+            sync::sync_now(&devices[2].vault, &c)
+        )
+    });
+    results.0.unwrap();
+    results.1.unwrap();
+    results.2.unwrap();
+    for &i in &[1, 0, 2, 1] {
+        sync_now(&rt, &devices[i]);
+    }
+    let first = devices[0].listing();
+    assert_eq!(first.len(), 6);
+    assert_eq!(devices[1].listing(), first);
+    assert_eq!(devices[2].listing(), first);
+    // Each took one HOTP code: the maximum, 1, never a code given twice on one device.
+    assert!(first.iter().any(|l| l.starts_with("Renamed by") && l.contains("|1|")));
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_at_setup_and_nothing_is_stored() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    setup(&rt, &one, &server, "the right one").unwrap();
+    two.add("Mine", false);
+    let before = two.listing();
+    assert!(matches!(setup(&rt, &two, &server, "the wrong one"), Err(Error::SyncWrongSecret)));
+    assert!(matches!(rt.block_on(sync::sync_now(&two.vault, &client())), Err(Error::SyncNotSetUp)));
+    assert_eq!(two.listing(), before);
+    // The pairing code of the first device works instead.
+    let code = sync::pairing_code(&one.vault).unwrap();
+    rt.block_on(sync::setup(
+        &two.vault,
+        &client(),
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::PairingCode(&code),
+    ))
+    .unwrap();
+    let wrong = "AAAA-".repeat(13);
+    let three = Device::new();
+    let r = rt.block_on(sync::setup(
+        &three.vault,
+        &client(),
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::PairingCode(&wrong),
+    ));
+    assert!(matches!(r, Err(Error::SyncWrongSecret)));
+}
+
+#[test]
+fn a_tampered_or_replayed_object_is_refused_and_nothing_is_applied() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "tamper test").unwrap();
+    setup(&rt, &two, &server, "tamper test").unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    let old_manifest = std::fs::read(server.work.path().join("dav/manifest")).unwrap();
+    one.vault.rename(one.id("GitHub"), &"Changed".into(), &"alice".into()).unwrap();
+    sync_now(&rt, &one);
+
+    // A flipped byte in the current state object.
+    let state = server.objects().into_iter().filter(|p| p.to_string_lossy().contains("state-")).max().unwrap();
+    let good = std::fs::read(&state).unwrap();
+    let mut bad = good.clone();
+    let at = bad.len() / 2;
+    bad[at] ^= 1;
+    std::fs::write(&state, &bad).unwrap();
+    let before = two.listing();
+    let r = rt.block_on(sync::sync_now(&two.vault, &client()));
+    assert!(matches!(r, Err(Error::SyncTampered(_))), "{r:?}");
+    assert_eq!(two.listing(), before);
+    assert!(sync::status(&two.vault).unwrap().last_error.unwrap().contains("refused"));
+    std::fs::write(&state, &good).unwrap();
+    sync_now(&rt, &two);
+    assert_eq!(two.listing(), one.listing());
+
+    // The server rolls the manifest back to an older generation: refused.
+    std::fs::write(server.work.path().join("dav/manifest"), &old_manifest).unwrap();
+    let before = two.listing();
+    let r = rt.block_on(sync::sync_now(&two.vault, &client()));
+    assert!(matches!(r, Err(Error::SyncTampered(_))), "{r:?}");
+    assert_eq!(two.listing(), before);
+}
+
+/// How a hostile server misbehaves once setup is done.
+#[derive(Clone, Copy)]
+enum Hostile {
+    Status(u16),
+    Conflict,
+    Slow,
+    Silent,
+}
+
+/// A hostile WebDAV server: lets setup through (MKCOL, the key object), then misbehaves.
+fn hostile(mode: Hostile) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/dav/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    let Ok(n) = stream.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let line = head.lines().next().unwrap_or_default().to_owned();
+                let status = if line.starts_with("MKCOL") {
+                    201
+                } else if line.contains("/dav/key ") {
+                    if line.starts_with("GET") { 404 } else { 201 }
+                } else {
+                    match mode {
+                        Hostile::Status(s) => s,
+                        Hostile::Conflict if line.starts_with("GET") => 404,
+                        Hostile::Conflict if line.contains("/dav/manifest ") => 412,
+                        Hostile::Conflict => 201,
+                        Hostile::Slow => {
+                            std::thread::sleep(Duration::from_secs(5));
+                            200
+                        }
+                        Hostile::Silent => return,
+                    }
+                };
+                let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
+    let rt = rt();
+    let quick = SyncClient::with_timeout(Duration::from_secs(1)).unwrap();
+    for (mode, expect) in [
+        (Hostile::Status(500), "status 500"),
+        (Hostile::Status(401), "status 401"),
+        (Hostile::Conflict, "conflict"),
+        (Hostile::Slow, "timeout"),
+        (Hostile::Silent, "no answer"),
+    ] {
+        let device = Device::new();
+        device.add("GitHub", true);
+        let url = hostile(mode);
+        rt.block_on(sync::setup(&device.vault, &quick, &url, "u", "p", SyncSecret::Passphrase("hostile"))).unwrap();
+        let before = (device.listing(), device.vault.pending_sync_changes().unwrap());
+        let r = rt.block_on(sync::sync_now(&device.vault, &quick));
+        let ok = match (&r, mode) {
+            (Err(Error::SyncServer { status }), Hostile::Status(s)) => *status == s,
+            (Err(Error::SyncConflict), Hostile::Conflict) => true,
+            (Err(Error::Net(net::Error::Network(m))), Hostile::Slow) => m.contains("timed out"),
+            (Err(Error::Net(net::Error::Network(_))), Hostile::Silent) => true,
+            _ => false,
+        };
+        assert!(ok, "{expect}: {r:?}");
+        assert_eq!((device.listing(), device.vault.pending_sync_changes().unwrap()), before, "{expect}");
+        assert!(sync::status(&device.vault).unwrap().last_error.is_some());
+    }
+}

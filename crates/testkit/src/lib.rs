@@ -1,0 +1,7 @@
+//! Test support shared by the crates' integration and unit tests (a dev-dependency only):
+//! child processes and temp folders ([`process`]), raw HTTP on loopback ([`wire`]), and a real
+//! NTP server ([`chrony`]).
+
+pub mod chrony;
+pub mod process;
+pub mod wire;
