@@ -411,14 +411,14 @@ impl Authenticator {
         passphrase: Option<String>,
         pairing_code: Option<String>,
     ) -> FfiResult<()> {
-        let vault = self.vault.clone();
+        let (vault, client) = (self.vault.clone(), sync::SyncClient::over(self.client.clone()));
         spawn(async move {
             let secret = match (&passphrase, &pairing_code) {
                 (Some(p), None) => sync::SyncSecret::Passphrase(p),
                 (None, Some(c)) => sync::SyncSecret::PairingCode(c),
                 _ => return Err(Error::InvalidInput("give a sync passphrase or a pairing code, not both".into())),
             };
-            sync::setup(&*vault, &sync::SyncClient::new()?, &url, &user, &password, secret).await
+            sync::setup(&*vault, &client, &url, &user, &password, secret).await
         })
         .await
     }
@@ -427,7 +427,8 @@ impl Authenticator {
     /// to both. On any error the local accounts are unchanged.
     pub async fn sync_now(&self) -> FfiResult<SyncResult> {
         let vault = self.vault.clone();
-        let report = spawn(async move { sync::sync_now(&*vault, &sync::SyncClient::new()?).await }).await?;
+        let client = sync::SyncClient::over(self.client.clone());
+        let report = spawn(async move { sync::sync_now(&*vault, &client).await }).await?;
         Ok(SyncResult {
             changed_here: count_i32(report.changed_here),
             uploaded: report.uploaded,
