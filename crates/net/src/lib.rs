@@ -159,8 +159,9 @@ impl Request {
     }
 }
 
-/// A reply, its body read in full (within the cap).
-#[derive(Debug, Clone)]
+/// A reply, its body read in full (within the cap). `Debug` shows the body's length, never
+/// its bytes.
+#[derive(Clone)]
 pub struct Response {
     /// The HTTP status.
     pub status: u16,
@@ -174,6 +175,18 @@ pub struct Response {
     pub sent_at: Instant,
     /// From sending the request to the reply's last byte.
     pub round_trip: Duration,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("date", &self.date)
+            .field("etag", &self.etag)
+            .field("round_trip", &self.round_trip)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Response {
@@ -285,6 +298,21 @@ mod tests {
         let err = check_url("https://bücher.example/ttype/push").unwrap_err();
         assert!(matches!(&err, Error::UnicodeHost(url) if url == "https://bücher.example/ttype/push"), "{err:?}");
         assert!(err.to_string().contains("xn--"));
+    }
+
+    #[test]
+    fn debug_shows_a_replys_length_never_its_body() {
+        let started = Instant::now();
+        let response = Response {
+            status: 200,
+            body: b"secret=JBSWY3DPEHPK3PXP".to_vec(),
+            date: None,
+            etag: None,
+            sent_at: started,
+            round_trip: Duration::ZERO,
+        };
+        let shown = format!("{response:?}");
+        assert!(shown.contains("<23 bytes>") && !shown.contains("JBSWY3DP"), "{shown}");
     }
 
     #[test]

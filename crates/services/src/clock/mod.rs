@@ -191,21 +191,25 @@ pub async fn check(vault: &impl VaultAccess, client: &HttpClient, check: Check<'
         return Err(Error::InvalidInput("name an NTP server or an https URL".into()));
     }
     let dated = |m: Measurement| Measurement { measured_at_ms: m.measured_at_ms - check.simulated_skew_ms, ..m };
-    let mut outcome = CheckOutcome { ntp: None, https: None, status: vault.with_vault(status)? };
+    let (mut ntp, mut https, mut last) = (None, None, None);
     if let Some(server) = check.ntp_server {
         let (server, device) = (server.to_owned(), check.device);
         let m = tokio::task::spawn_blocking(move || sntp::query(&server, device, NTP_TIMEOUT))
             .await
             .map_err(|_| Error::InvalidInput("the time check was interrupted".into()))??;
-        outcome.status = vault.with_vault(|v| record(v, dated(m)))?;
-        outcome.ntp = outcome.status.last_measurement;
+        let status = vault.with_vault(|v| record(v, dated(m)))?;
+        ntp = status.last_measurement;
+        last = Some(status);
     }
     if let Some(url) = check.https_url {
         let m = measure_https(client, url, check.device).await?;
-        outcome.status = vault.with_vault(|v| record(v, dated(m)))?;
-        outcome.https = outcome.status.last_measurement;
+        let status = vault.with_vault(|v| record(v, dated(m)))?;
+        https = status.last_measurement;
+        last = Some(status);
     }
-    Ok(outcome)
+    // At least one source was named (checked above), so one was recorded.
+    let status = last.ok_or_else(|| Error::InvalidInput("name an NTP server or an https URL".into()))?;
+    Ok(CheckOutcome { ntp, https, status })
 }
 
 /// A server's time as a reply carried it.
