@@ -79,7 +79,8 @@ fn folder(vault: &Vault) -> CliResult<PathBuf> {
 }
 
 fn now_into(vault: &Vault, dir: &Path) -> CliResult<()> {
-    let name = auto::run(vault, &FolderDestination::new(dir))?;
+    let destination = auto::folder_destination(vault)?.unwrap_or_else(|| FolderDestination::new(dir));
+    let name = auto::run(vault, &destination)?;
     note!("Backed up and verified: {}", dir.join(name).display());
     Ok(())
 }
@@ -89,8 +90,8 @@ fn now_into(vault: &Vault, dir: &Path) -> CliResult<()> {
 /// True when it warned.
 pub fn at_exit(vault: &Vault) -> bool {
     let Ok(status) = auto::status(vault, now()) else { return false };
-    if let (Some(dir), true) = (status.folder, status.pending_changes)
-        && let Err(e) = auto::run(vault, &FolderDestination::new(dir))
+    if let (Ok(Some(destination)), true) = (auto::folder_destination(vault), status.pending_changes)
+        && let Err(e) = auto::run(vault, &destination)
     {
         note!(
             "warning: {e}; your changes are saved in the vault but not backed up (see `authenticator backup status`)"

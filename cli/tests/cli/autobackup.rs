@@ -131,10 +131,14 @@ fn a_vanished_folder_never_blocks_the_change_and_every_command_warns_until_it_wo
     }
     assert!(home.ok(&["backup", "status"]).contains("WARNING"));
     home.run(&["backup", "now"]).refused();
+    // A folder made anew at the path is another folder: refused until the user chooses it.
     std::fs::create_dir(&folder).unwrap();
     let run = home.run(&["list"]);
     assert!(run.stderr.contains("warning"), "a read-only command does not write the backup: {run:?}");
-    home.ok(&["backup", "now"]);
+    let run = home.run(&["backup", "now"]);
+    run.refused();
+    assert!(run.stderr.contains("not the folder chosen"), "{run:?}");
+    home.cli(["backup", "enable", folder.to_str().unwrap()]).env(PASSWORD_ENV, PASSWORD).run().ok();
     let run = home.run(&["list"]);
     assert!(!run.stderr.contains("warning"), "{run:?}");
     assert_eq!(restores(&folder.join(files(&folder).0.pop().unwrap())), 2);
@@ -246,4 +250,40 @@ fn enabling_refuses_a_short_password_or_no_copies_and_changes_nothing() {
     assert!(!run.status.success() && run.stderr.contains("--keep"), "{run:?}");
     assert_eq!(status(&home)["enabled"], false);
     assert!(home.run(&["backup", "now"]).refused_in_one_line().contains("backup enable DIR"));
+}
+
+#[test]
+fn a_folder_swapped_for_a_symlink_gets_nothing_and_every_command_says_so() {
+    let (home, folder) = home_with_backups("auto-symlink", 10);
+    let elsewhere = home.path().parent().unwrap().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::rename(&folder, home.path().parent().unwrap().join("moved")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &folder).unwrap();
+    let run = home.run(&["add", &totp_uri("Bank", "bob")]);
+    run.ok();
+    assert!(run.stderr.contains("not the folder chosen"), "{run:?}");
+    assert_eq!(home.accounts().len(), 2, "the change is committed");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through the symlink");
+    let run = home.run(&["list"]);
+    assert!(run.stderr.contains("not the folder chosen"), "{run:?}");
+    assert_eq!(status(&home)["last_failure"].as_str(), Some("destination_gone"));
+}
+
+#[test]
+fn files_named_like_future_backups_never_push_the_real_copies_out() {
+    let (home, folder) = home_with_backups("auto-junk", 2);
+    let junk: Vec<String> =
+        (1..=5).map(|year| format!("authenticator-backup-{}0101-000000-000.json", 2100 + year)).collect();
+    for name in &junk {
+        std::fs::write(folder.join(name), b"junk").unwrap();
+    }
+    home.add(&totp_uri("Bank", "bob"));
+    home.add(&totp_uri("Mail", "carol"));
+    let (backups, _) = files(&folder);
+    for name in &junk {
+        assert!(backups.contains(name), "never deleted: {name} ({backups:?})");
+    }
+    let ours: Vec<&String> = backups.iter().filter(|n| !junk.contains(n)).collect();
+    assert_eq!(ours.len(), 2, "the newest 2 real copies: {backups:?}");
+    assert_eq!(restores(&folder.join(ours[1])), 3);
 }

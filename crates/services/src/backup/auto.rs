@@ -19,9 +19,15 @@
 //!   back and decrypted with the kept key, compared with the accounts it must hold, and only
 //!   then renamed to its name. A failed copy is deleted (best effort) and never counted; a
 //!   `.partial` left by a killed process is deleted by a later run once 10 minutes old.
-//! - **Rotation.** Only after a verified copy got its name, the oldest good names beyond the
-//!   newest `keep` are deleted, never the new copy: so the only verified copy is never deleted,
-//!   and a failure deletes nothing.
+//! - **Rotation.** Only after a verified copy got its name, the oldest copies beyond the newest
+//!   `keep` are deleted, never the new copy: so the only verified copy is never deleted, and a
+//!   failure deletes nothing. Only copies this vault wrote are counted and deleted: their names
+//!   are recorded in the vault (`meta.backup_written`, at most [`MAX_WRITTEN`]), so files named
+//!   like backups that someone else put there (junk named like future backups, another vault's
+//!   copies) are never deleted and never push a real copy out.
+//! - **The folder chosen.** [`enable`] records the folder's identity (device and inode); a
+//!   [`FolderDestination::chosen`] refuses a path where another folder or a symlink now stands
+//!   (`destination_gone`, "not the folder chosen"), so backups never follow a swapped folder.
 //! - **Status.** Last success, last failure with its typed reason ([`BackupFailure`]), and a
 //!   [`BackupStatus::warning`] while the last attempt failed or no backup succeeded for
 //!   [`STALE_AFTER_SECONDS`]: the CLI prints it on every command, apps show it.
@@ -49,6 +55,13 @@ const PARTIAL: &str = ".partial";
 const STALE_PARTIAL_MS: i64 = 10 * 60 * 1000;
 const SETTINGS: &str = "backup";
 const KEY: &str = "backup_key";
+/// The names of the copies this vault wrote and has not deleted (a JSON array): what rotation
+/// may delete. Kept when backups are turned off, so copies made before stay this vault's.
+const WRITTEN: &str = "backup_written";
+/// The chosen folder's [`folder_identity`] (CLI, desktops).
+const FOLDER_ID: &str = "backup_folder_id";
+/// Names remembered at most (the newest); a copy forgotten is never deleted, only left.
+pub const MAX_WRITTEN: usize = 1000;
 
 domain::foreign_type! { $ backup_failure_definition {
 /// Why a backup failed, for a UI to branch on.
@@ -177,12 +190,52 @@ pub trait BackupDestination: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct FolderDestination {
     dir: std::path::PathBuf,
+    /// The identity ([`folder_identity`]) the folder had when it was chosen, checked before
+    /// every write, listing and deletion.
+    identity: Option<String>,
+}
+
+/// The identity of the folder at `dir` (`device:inode` on Unix), following no symlink: None
+/// when it is missing, is a symlink, or the platform has no such notion.
+pub fn folder_identity(dir: &std::path::Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(dir).ok().filter(std::fs::Metadata::is_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!("{}:{}", meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
 }
 
 impl FolderDestination {
     /// The folder `dir` (it must exist when backups run: a missing one is "destination gone").
     pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self { dir: dir.into(), identity: None }
+    }
+
+    /// The folder `dir` that had `identity` when it was chosen: if another folder or a symlink
+    /// stands at its path now, every operation fails with "destination gone" and moves nothing.
+    pub fn chosen(dir: impl Into<std::path::PathBuf>, identity: Option<String>) -> Self {
+        Self { dir: dir.into(), identity }
+    }
+
+    fn check(&self) -> Result<(), DestinationError> {
+        let Some(expected) = &self.identity else { return Ok(()) };
+        match std::fs::symlink_metadata(&self.dir) {
+            Err(e) => Err(self.error(e)),
+            Ok(_) if folder_identity(&self.dir).as_ref() == Some(expected) => Ok(()),
+            Ok(_) => Err(DestinationError::Gone {
+                detail: format!(
+                    "{}: not the folder chosen for backups any more (another folder or a symlink stands at its \
+                     path); nothing was written: choose the folder again with `backup enable`",
+                    self.dir.display()
+                ),
+            }),
+        }
     }
 
     fn sync_dir(&self) -> std::io::Result<()> {
@@ -204,6 +257,7 @@ impl FolderDestination {
 impl BackupDestination for FolderDestination {
     fn write(&self, name: String, bytes: Vec<u8>) -> Result<(), DestinationError> {
         use std::io::Write;
+        self.check()?;
         let path = self.dir.join(name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -221,12 +275,14 @@ impl BackupDestination for FolderDestination {
     }
 
     fn rename(&self, from: String, to: String) -> Result<(), DestinationError> {
+        self.check()?;
         std::fs::rename(self.dir.join(from), self.dir.join(to))
             .and_then(|()| self.sync_dir())
             .map_err(|e| self.error(e))
     }
 
     fn list(&self) -> Result<Vec<String>, DestinationError> {
+        self.check()?;
         let entries = std::fs::read_dir(&self.dir).and_then(|dir| dir.collect::<std::io::Result<Vec<_>>>());
         Ok(entries
             .map_err(|e| self.error(e))?
@@ -236,6 +292,7 @@ impl BackupDestination for FolderDestination {
     }
 
     fn delete(&self, name: String) -> Result<(), DestinationError> {
+        self.check()?;
         std::fs::remove_file(self.dir.join(name)).map_err(|e| self.error(e))
     }
 }
@@ -329,7 +386,36 @@ pub fn enable(vault: &Vault, password: &str, keep: i32, folder: Option<&str>, kd
     status.backed_up_version = -1;
     status.last_attempt_at = None;
     vault.set_sealed_setting(KEY, Some(&key.to_bytes()))?;
+    vault.set_setting(FOLDER_ID, folder.and_then(|f| folder_identity(std::path::Path::new(f))).as_deref())?;
     save(vault, &status)
+}
+
+/// The folder backups go into (CLI, desktops), held to the identity it had when it was chosen;
+/// None when the app supplies the destination. A vault from before identities were recorded
+/// records the folder's identity now.
+pub fn folder_destination(vault: &Vault) -> Result<Option<FolderDestination>> {
+    let Some(folder) = settings(vault)?.and_then(|s| s.folder) else { return Ok(None) };
+    let identity = match vault.setting(FOLDER_ID)? {
+        Some(identity) => Some(identity),
+        None => {
+            let identity = folder_identity(std::path::Path::new(&folder));
+            vault.set_setting(FOLDER_ID, identity.as_deref())?;
+            identity
+        }
+    };
+    Ok(Some(FolderDestination::chosen(folder, identity)))
+}
+
+/// The names of the copies this vault wrote (only backup names; anything else is dropped).
+fn written(vault: &Vault) -> Result<Vec<String>> {
+    let Some(text) = vault.setting(WRITTEN)? else { return Ok(Vec::new()) };
+    let v: Value = serde_json::from_str(&text).map_err(|_| Error::Corrupt("meta.backup_written is not JSON".into()))?;
+    let names = v.as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(names.iter().filter_map(Value::as_str).filter(|n| is_backup_name(n)).map(str::to_owned).collect())
+}
+
+fn set_written(vault: &Vault, names: &[String]) -> Result<()> {
+    Ok(vault.set_setting(WRITTEN, Some(&Value::from(names.to_vec()).to_string()))?)
 }
 
 /// Changes the password of automatic backups: a new key (and salt), used from the next backup
@@ -342,6 +428,7 @@ pub fn change_password(vault: &Vault, password: &str, kdf: KdfParams) -> Result<
 /// Turns automatic backups off: forgets the key and the status. Copies made stay.
 pub fn disable(vault: &Vault) -> Result<()> {
     vault.set_sealed_setting(KEY, None)?;
+    vault.set_setting(FOLDER_ID, None)?;
     Ok(vault.set_setting(SETTINGS, None)?)
 }
 
@@ -378,21 +465,30 @@ pub fn wait_seconds(vault: &Vault, now: i64) -> Result<Option<u64>> {
 /// only held to read the accounts and to record the outcome, never while bytes move. A failed
 /// attempt is recorded and returned as [`Error::BackupFailed`].
 pub fn run(access: &impl VaultAccess, destination: &dyn BackupDestination) -> Result<String> {
-    let (accounts, key, version, keep) = access.with_vault(|v| -> Result<_> {
+    let (accounts, key, version, keep, ours) = access.with_vault(|v| -> Result<_> {
         let keep = settings(v)?.ok_or(Error::BackupsOff)?.keep;
         let key = v.sealed_setting(KEY)?.ok_or(Error::BackupsOff)?;
-        Ok((v.all_account_data()?, BackupKey::from_bytes(&key)?, v.accounts_version()?, keep))
+        Ok((v.all_account_data()?, BackupKey::from_bytes(&key)?, v.accounts_version()?, keep, written(v)?))
     })?;
     let now_ms = domain::time::now_ms();
-    let outcome = write_copy(&accounts, &key, destination, keep.max(1) as usize, now_ms);
+    let outcome = write_copy(&accounts, &key, destination, keep.max(1) as usize, &ours, now_ms);
     access.with_vault(|v| {
-        // Turned off meanwhile: nothing to record.
+        if let Ok(placed) = &outcome {
+            // Merged with what another process recorded meanwhile.
+            let mut names: Vec<String> =
+                written(v)?.into_iter().filter(|n| !placed.forgotten.contains(n) && *n != placed.name).collect();
+            names.push(placed.name.clone());
+            names.sort();
+            let excess = names.len().saturating_sub(MAX_WRITTEN);
+            set_written(v, &names[excess..])?;
+        }
+        // Turned off meanwhile: nothing more to record.
         let Some(mut status) = settings(v)? else { return Ok(()) };
         let now = now_ms / 1000;
         status.last_attempt_at = Some(now);
         status.last_attempt_failed = outcome.is_err();
         match &outcome {
-            Ok(name) => {
+            Ok(Placed { name, .. }) => {
                 status.last_success_at = Some(now);
                 status.last_success_name = Some(name.clone());
                 status.backed_up_version = version;
@@ -405,7 +501,7 @@ pub fn run(access: &impl VaultAccess, destination: &dyn BackupDestination) -> Re
         }
         save(v, &status)
     })?;
-    outcome.map_err(|(failure, detail)| Error::BackupFailed { failure, detail })
+    outcome.map(|placed| placed.name).map_err(|(failure, detail)| Error::BackupFailed { failure, detail })
 }
 
 /// Records that no destination was there to back up to (phones before the shell set one). Not
@@ -521,13 +617,21 @@ pub fn is_backup_name(name: &str) -> bool {
 
 type Failed = (BackupFailure, String);
 
+/// A verified copy in place, and the names of ours that are no longer there to remember.
+struct Placed {
+    name: String,
+    /// Deleted by rotation, or gone from the destination.
+    forgotten: Vec<String>,
+}
+
 fn write_copy(
     accounts: &[AccountData],
     key: &BackupKey,
     destination: &dyn BackupDestination,
     keep: usize,
+    ours: &[String],
     now_ms: i64,
-) -> std::result::Result<String, Failed> {
+) -> std::result::Result<Placed, Failed> {
     let failed = |e: DestinationError| (e.failure(), e.to_string());
     let bytes = format::encrypt_with(accounts, key).map_err(|e| (BackupFailure::Other, e.to_string()))?;
     let existing = destination.list().map_err(failed)?;
@@ -552,14 +656,19 @@ fn write_copy(
         let _ = destination.delete(partial);
         return Err(e);
     }
-    // Rotation, only now that a verified copy has its name; never the new copy.
-    let mut good: Vec<&String> = existing.iter().filter(|n| is_backup_name(n) && **n != name).collect();
+    // Rotation, only now that a verified copy has its name; never the new copy, and only copies
+    // this vault wrote (a file named like a backup may be anyone's).
+    let present: std::collections::HashSet<&String> = existing.iter().collect();
+    let mut forgotten: Vec<String> = ours.iter().filter(|n| !present.contains(n)).cloned().collect();
+    let mut good: Vec<&String> = ours.iter().filter(|n| present.contains(n) && **n != name).collect();
     good.sort();
     let excess = good.len().saturating_sub(keep.saturating_sub(1));
     for old in &good[..excess] {
-        let _ = destination.delete((*old).clone());
+        if destination.delete((*old).clone()).is_ok() {
+            forgotten.push((*old).clone());
+        }
     }
-    Ok(name)
+    Ok(Placed { name, forgotten })
 }
 
 fn verify(

@@ -151,16 +151,85 @@ fn rotation_keeps_the_newest_and_never_touches_other_files() {
     );
     assert_eq!(names.len(), 5, "the stale partial is gone: {names:?}");
 
-    // Even when the clock went back and the new copy sorts oldest, it is kept.
+    // Even when the clock went back and the new copy sorts oldest, it is kept: a copy this vault
+    // wrote an hour "later" is deleted instead.
     let copy = made[4].clone();
     let later = name_at(now + 3_600_000);
     let bytes = destination.blobs.lock().unwrap()[&copy].clone();
     destination.blobs.lock().unwrap().insert(later.clone(), bytes);
+    let mut ours = written(&vault).unwrap();
+    ours.push(later);
+    set_written(&vault, &ours).unwrap();
     let mut key_vault = status(&vault, 0).unwrap();
     key_vault.keep = 1;
     save(&vault, &key_vault).unwrap();
     let new = run(&vault, &destination).unwrap();
     assert_eq!(destination.good(), [new], "keep 1: the verified new copy, only");
+}
+
+#[test]
+fn rotation_deletes_only_copies_this_vault_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(&dir);
+    vault.add(&account("GitHub")).unwrap();
+    enable(&vault, PASSWORD, 2, None, FAST).unwrap();
+    let destination = Memory::default();
+    // Junk named like backups from the coming years, and a real copy of another vault's.
+    let year_ms = 366 * 86_400_000;
+    let junk: Vec<String> = (1..=5).map(|i| name_at(domain::time::now_ms() + i * year_ms)).collect();
+    for name in &junk {
+        destination.blobs.lock().unwrap().insert(name.clone(), b"junk".to_vec());
+    }
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = self::vault(&other_dir);
+    other.add(&account("Bank")).unwrap();
+    enable(&other, PASSWORD, 10, None, FAST).unwrap();
+    let theirs = run(&other, &destination).unwrap();
+
+    let made: Vec<String> = (0..4).map(|_| run(&vault, &destination).unwrap()).collect();
+    let names = destination.names();
+    for name in junk.iter().chain([&theirs]) {
+        assert!(names.contains(name), "{name} is not this vault's: never deleted ({names:?})");
+    }
+    assert!(names.contains(&made[2]) && names.contains(&made[3]), "the newest 2 of ours: {names:?}");
+    assert!(!names.contains(&made[0]) && !names.contains(&made[1]), "older ones of ours rotated: {names:?}");
+    assert_eq!(written(&vault).unwrap(), made[2..], "the vault remembers what it may delete");
+
+    // A copy of ours the user deleted is forgotten, not sought.
+    destination.blobs.lock().unwrap().remove(&made[3]);
+    let next = run(&vault, &destination).unwrap();
+    assert_eq!(written(&vault).unwrap(), [made[2].clone(), next]);
+}
+
+#[test]
+fn the_names_remembered_are_bounded_and_only_backup_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(&dir);
+    vault.add(&account("GitHub")).unwrap();
+    enable(&vault, PASSWORD, 1, None, FAST).unwrap();
+    let mut names: Vec<String> = (0..MAX_WRITTEN as i64 + 50).map(|i| name_at(i * 1000)).collect();
+    names.push("../../etc/passwd".into());
+    vault.set_setting(WRITTEN, Some(&Value::from(names).to_string())).unwrap();
+    assert_eq!(written(&vault).unwrap().len(), MAX_WRITTEN + 50, "the path is dropped");
+    let destination = Memory::default();
+    let made = run(&vault, &destination).unwrap();
+    let kept = written(&vault).unwrap();
+    assert_eq!(kept, [made], "the names not in the destination are forgotten");
+    // Over the bound (copies kept beyond it), the newest names are remembered.
+    let mut status = status(&vault, 0).unwrap();
+    status.keep = 5000;
+    save(&vault, &status).unwrap();
+    let many: Vec<String> = (0..MAX_WRITTEN as i64 + 50).map(|i| name_at(i * 1000)).collect();
+    for name in &many {
+        destination.blobs.lock().unwrap().insert(name.clone(), b"old".to_vec());
+    }
+    set_written(&vault, &many).unwrap();
+    let newest = run(&vault, &destination).unwrap();
+    let kept = written(&vault).unwrap();
+    assert_eq!(kept.len(), MAX_WRITTEN);
+    assert_eq!(kept.last(), Some(&newest));
+    assert_eq!(kept[0], many[51], "the oldest forgotten (and left in place, never deleted)");
+    assert_eq!(destination.names().len(), MAX_WRITTEN + 50 + 2);
 }
 
 #[test]
@@ -267,6 +336,56 @@ fn a_folder_gets_whole_private_files_and_a_vanished_folder_is_destination_gone()
         other => panic!("{other:?}"),
     }
     assert_eq!(vault.accounts().unwrap().len(), 2, "the change stands");
+}
+
+#[test]
+fn a_folder_swapped_for_a_symlink_or_another_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(&dir);
+    vault.add(&account("GitHub")).unwrap();
+    let folder = dir.path().join("backups");
+    std::fs::create_dir(&folder).unwrap();
+    enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
+    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::rename(&folder, dir.path().join("moved")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &folder).unwrap();
+    vault.add(&account("Bank")).unwrap();
+    for swapped in ["a symlink", "another folder"] {
+        match run(&vault, &folder_destination(&vault).unwrap().unwrap()) {
+            Err(Error::BackupFailed { failure: BackupFailure::DestinationGone, detail }) => {
+                assert!(detail.contains("not the folder chosen"), "{swapped}: {detail}")
+            }
+            other => panic!("{swapped}: {other:?}"),
+        }
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "{swapped}: nothing written there");
+        let status = status(&vault, domain::time::now()).unwrap();
+        assert!(status.warning.unwrap().contains("not the folder chosen"), "{swapped}: backup status says so");
+        std::fs::remove_file(&folder).unwrap_or_else(|_| std::fs::remove_dir(&folder).unwrap());
+        std::fs::create_dir(&folder).unwrap();
+    }
+    // Chosen again, it is the folder.
+    enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
+    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+}
+
+#[test]
+fn a_folder_chosen_before_identities_were_recorded_is_held_to_the_one_found_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(&dir);
+    vault.add(&account("GitHub")).unwrap();
+    let folder = dir.path().join("backups");
+    std::fs::create_dir(&folder).unwrap();
+    enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
+    vault.set_setting(FOLDER_ID, None).unwrap();
+    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+    assert_eq!(vault.setting(FOLDER_ID).unwrap(), folder_identity(&folder));
+    std::fs::rename(&folder, dir.path().join("moved")).unwrap();
+    std::fs::create_dir(&folder).unwrap();
+    vault.add(&account("Bank")).unwrap();
+    assert!(run(&vault, &folder_destination(&vault).unwrap().unwrap()).is_err());
 }
 
 #[test]
