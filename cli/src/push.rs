@@ -5,6 +5,7 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use clap::Subcommand;
+use domain::RequestState;
 use net::HttpClient;
 use services::Error;
 use services::push::{self, DeclineReason, EnrollOptions, PushRequest, PushToken, tiqr};
@@ -150,6 +151,16 @@ pub fn run(vault: &Vault, command: PushCommand) -> CliResult<()> {
             let request = tiqr::scan(vault, &text)?;
             if json {
                 say!("{}", request.to_json());
+            } else if request.state != RequestState::Pending {
+                // A code scanned again after its answer: no Approve to offer.
+                say!(
+                    "{:>4}  {} — {}: {}  (already {})",
+                    request.id,
+                    request.serial,
+                    request.title,
+                    request.question,
+                    request.state.as_str()
+                );
             } else {
                 say!("{}", summary(&request));
                 note!(

@@ -153,6 +153,9 @@ fn tiqr_enroll_sign_in_and_replay(server: &Server) {
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("alice", &tx), "the login did not complete");
     assert!(matches!(phone.approve(request.id, None, None), Err(Error::Storage(storage::Error::AlreadyAnswered))));
+    // Scanned again after the answer: the same request, shown as answered.
+    let again = push::tiqr::scan(&phone.vault, &code).unwrap();
+    assert_eq!((again.id, again.state), (request.id, push::RequestState::Approved));
     // The same response sent again (the request forced open in the vault) is refused by the server.
     reopen_request(&phone.db(), request.id);
     assert!(matches!(phone.approve(request.id, None, None), Err(Error::InvalidChallenge)), "replay");
@@ -208,9 +211,19 @@ fn cli_tiqr_enroll_scan_approve(server: &Server) {
     assert!(home.ok(&["push", "list"]).contains("[tiqr, ocra-secret]"));
     let (tx, code) = tiqr_sign_in(server, "alice");
     let request: Value = serde_json::from_str(&home.ok(&["push", "scan", &code, "--json"])).unwrap();
+    assert_eq!(request["state"], "pending");
     home.ok(&["push", "approve", &request["id"].to_string()]);
     assert_eq!(server.status(&tx), "accept");
     assert!(server.finish("alice", &tx));
+    // The answered code scanned again: shown as answered, with no Approve offered.
+    let again = home.run(&["push", "scan", &code], b"");
+    let (stdout, stderr) = (String::from_utf8_lossy(&again.stdout), String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success() && stdout.contains("(already approved)") && !stderr.contains("Approve with"),
+        "{stdout} {stderr}"
+    );
+    let again: Value = serde_json::from_str(&home.ok(&["push", "scan", &code, "--json"])).unwrap();
+    assert_eq!((again["id"].clone(), again["state"].as_str()), (request["id"].clone(), Some("approved")));
     let (_tx, code) = tiqr_sign_in(server, "alice");
     let request: Value = serde_json::from_str(&home.ok(&["push", "scan", &code, "--json"])).unwrap();
     home.ok(&["push", "deny", &request["id"].to_string()]);

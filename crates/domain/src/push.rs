@@ -195,6 +195,7 @@ impl PushRequest {
             "needs_pin": self.requires_pin,
             "received_at": self.received_at,
             "expires_at": self.expires_at,
+            "state": self.state.as_str(),
         })
     }
 }

@@ -335,7 +335,8 @@ impl Authenticator {
 
     /// A scanned tiqr sign-in code (`tiqrauth://…` or its https form) as a pending request, for
     /// an identity enrolled here (else `UnknownIdentity`). Scanning the same code again returns
-    /// the same request. Approve or deny it like a push request.
+    /// the same request in its state: once answered, show it as answered (its `state` is not
+    /// `Pending`), without Approve. Approve or deny a pending one like a push request.
     pub fn scan_sign_in(&self, uri: String) -> FfiResult<PushRequest> {
         push::tiqr::scan(&*self.vault, &uri).map_err(AuthError::from)
     }
