@@ -9,7 +9,8 @@
 #      eduMFA 2.9.5 (tests/privacyidea/pi-server.sh install, tests/edumfa/edumfa-server.sh
 #      install) and cryptography + PyNaCl
 #      (tests/independent/venv.sh install);
-#   3. Swift 6 (ios/provision-swift.sh) when no swift is on PATH.
+#   3. Swift 6 (ios/provision-swift.sh) when no swift is on PATH;
+#   4. cargo-audit and the RustSec advisory database from ../shared/rustsec (scripts/audit.sh).
 # Tests and suite scripts install nothing: a missing piece fails them with a pointer here.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,4 +28,5 @@ bash tests/privacyidea/pi-server.sh install
 bash tests/edumfa/edumfa-server.sh install
 bash tests/independent/venv.sh install >/dev/null
 if [ "$swift_chroot" = 1 ]; then bash ios/provision-swift.sh; fi
+bash scripts/audit.sh install
 log "ready"
