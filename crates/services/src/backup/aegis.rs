@@ -109,7 +109,7 @@ struct Info {
 
 /// Reads an Aegis export; encrypted vaults need `password`.
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
-    let file: VaultFile = serde_json::from_slice(strip_bom(bytes)).map_err(|e| json_error("the vault", &e))?;
+    let file: VaultFile = super::typed(strip_bom(bytes)).map_err(|e| json_error("the vault", &e))?;
     match file.version {
         Some(VAULT_VERSION) => {}
         Some(v) => return Err(invalid(format!("unsupported Aegis vault version {v}"))),
@@ -127,7 +127,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
             let slots = password_slots(&slots)?;
             let password = password.ok_or(Error::PasswordRequired)?;
             let plaintext = decrypt(&params, &slots, ciphertext, password)?;
-            serde_json::from_slice(&plaintext).map_err(|e| json_error("the decrypted db", &e))?
+            super::typed(&plaintext).map_err(|e| json_error("the decrypted db", &e))?
         }
     };
     let groups: Vec<Group> = db.groups.into_iter().filter_map(|g| serde_json::from_value(g).ok()).collect();

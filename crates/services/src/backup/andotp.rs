@@ -60,7 +60,7 @@ pub fn could_be_encrypted(bytes: &[u8]) -> bool {
 
 /// Reads a plain andOTP backup.
 pub fn parse_plain(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
-    let entries: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| json_error("the andOTP backup", &e))?;
+    let entries: Vec<Value> = super::typed(bytes).map_err(|e| json_error("the andOTP backup", &e))?;
     Ok(entries.iter().enumerate().map(|(i, e)| entry_of(i, e)).collect())
 }
 

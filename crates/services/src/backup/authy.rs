@@ -73,7 +73,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
         prefs::parse(bytes).map_err(|e| Error::InvalidImport(format!("the Authy file is not valid XML: {e}")))?;
     let tokens =
         prefs.string(TOKENS_KEY).ok_or_else(|| Error::InvalidImport("the file holds no Authy tokens".into()))?;
-    let tokens: Vec<Value> = serde_json::from_str(tokens).map_err(|e| json_error("the Authy tokens", &e))?;
+    let tokens: Vec<Value> = super::typed(tokens.as_bytes()).map_err(|e| json_error("the Authy tokens", &e))?;
     let tokens: Vec<std::result::Result<Token, String>> = tokens
         .into_iter()
         .map(|t| serde_json::from_value(t).map_err(|e| json_error("the token", &e).to_string()))

@@ -477,8 +477,8 @@ pub fn run(access: &impl VaultAccess, destination: &dyn BackupDestination) -> Re
             // Merged with what another process recorded meanwhile.
             let mut names: Vec<String> =
                 written(v)?.into_iter().filter(|n| !placed.forgotten.contains(n) && *n != placed.name).collect();
+            // Oldest first: names are appended as copies are made.
             names.push(placed.name.clone());
-            names.sort();
             let excess = names.len().saturating_sub(MAX_WRITTEN);
             set_written(v, &names[excess..])?;
         }
@@ -658,9 +658,13 @@ fn write_copy(
     }
     // Rotation, only now that a verified copy has its name; never the new copy, and only copies
     // this vault wrote (a file named like a backup may be anyone's).
-    let present: std::collections::HashSet<&String> = existing.iter().collect();
-    let mut forgotten: Vec<String> = ours.iter().filter(|n| !present.contains(n)).cloned().collect();
-    let mut good: Vec<&String> = ours.iter().filter(|n| present.contains(n) && **n != name).collect();
+    // A sorted list and binary search: the one sort of `&String` the rotation has anyway (each
+    // new sort or hash table instantiated costs kilobytes of the phones' library).
+    let mut present: Vec<&String> = existing.iter().collect();
+    present.sort();
+    let there = |n: &&String| present.binary_search(n).is_ok();
+    let mut forgotten: Vec<String> = ours.iter().filter(|n| !there(n)).cloned().collect();
+    let mut good: Vec<&String> = ours.iter().filter(|n| there(n) && **n != name).collect();
     good.sort();
     let excess = good.len().saturating_sub(keep.saturating_sub(1));
     for old in &good[..excess] {

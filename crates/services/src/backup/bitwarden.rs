@@ -43,7 +43,7 @@ struct Login {
 /// Reads Bitwarden's unencrypted JSON export.
 pub fn parse_json(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let file: Export = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    let file: Export = super::typed(bytes).map_err(|e| json_error("the export", &e))?;
     if file.encrypted || file.password_protected == Some(true) {
         return Err(Error::InvalidImport(ENCRYPTED.into()));
     }

@@ -37,7 +37,7 @@ pub fn is_duo(json: &Value) -> bool {
 /// Reads the accounts file.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let accounts: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| json_error("the accounts file", &e))?;
+    let accounts: Vec<Value> = super::typed(bytes).map_err(|e| json_error("the accounts file", &e))?;
     Ok(accounts.iter().enumerate().map(|(i, value)| entry_of(i, value)).collect())
 }
 

@@ -63,7 +63,7 @@ pub fn parse(text: &str) -> Vec<ImportEntry> {
             };
             // A codeDisplay that is not the JSON Ente writes only loses the tags.
             let display: CodeDisplay =
-                code_display(line).and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
+                code_display(line).and_then(|d| super::typed(d.as_bytes()).ok()).unwrap_or_default();
             if display.trashed {
                 let entry = ImportEntry::account(data);
                 return ImportEntry::refused(entry.name, "in Ente's trash (deleted there)");
@@ -99,7 +99,7 @@ struct KdfParams {
 /// Reads the encrypted export with `password`.
 pub fn parse_encrypted(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let file: Encrypted = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    let file: Encrypted = super::typed(bytes).map_err(|e| json_error("the export", &e))?;
     if file.version != 1 {
         return Err(Error::InvalidImport(format!("unsupported Ente Auth export version {}", file.version)));
     }

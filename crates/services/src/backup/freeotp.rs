@@ -64,7 +64,7 @@ fn token_json(pref: &prefs::Pref) -> Option<Value> {
     if pref.kind != Kind::String || pref.name == "tokenOrder" {
         return None;
     }
-    let value: Value = serde_json::from_str(&pref.value).ok()?;
+    let value: Value = super::typed(pref.value.as_bytes()).ok()?;
     (value.get("secret").is_some() && value.get("type").is_some()).then_some(value)
 }
 
@@ -74,7 +74,7 @@ pub fn parse_prefs(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let mut tokens: Vec<(String, Value)> =
         prefs.entries.iter().filter_map(|p| token_json(p).map(|t| (p.name.clone(), t))).collect();
     let order: Vec<String> =
-        prefs.string("tokenOrder").and_then(|o| serde_json::from_str::<Vec<String>>(o).ok()).unwrap_or_default();
+        prefs.string("tokenOrder").and_then(|o| super::typed::<Vec<String>>(o.as_bytes()).ok()).unwrap_or_default();
     // Listed tokens first in the listed order, then any the order forgot, in file order.
     tokens.sort_by_key(|(id, _)| order.iter().position(|o| o == id).unwrap_or(usize::MAX));
     Ok(tokens.iter().enumerate().map(|(i, (_, token))| entry_of(i, token)).collect())
@@ -83,7 +83,7 @@ pub fn parse_prefs(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
 /// Reads FreeOTP+'s JSON export.
 pub fn parse_plus(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let file: Export = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    let file: Export = super::typed(bytes).map_err(|e| json_error("the export", &e))?;
     Ok(file.tokens.iter().enumerate().map(|(i, token)| entry_of(i, token)).collect())
 }
 

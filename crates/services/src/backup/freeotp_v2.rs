@@ -118,7 +118,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
         javaser::read_string_map(bytes).map_err(|e| invalid(format!("the FreeOTP backup cannot be read: {e}")))?;
     let value = |key: &str| map.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_ref());
     let master = value(MASTER_KEY).ok_or_else(|| invalid("the FreeOTP backup has no master key"))?;
-    let master: MasterKey = serde_json::from_str(master).map_err(|e| json_error("the master key", &e))?;
+    let master: MasterKey = super::typed(master.as_bytes()).map_err(|e| json_error("the master key", &e))?;
     let hash = match master.algorithm.to_ascii_lowercase().as_str() {
         "pbkdf2withhmacsha1" => Pbkdf2Hash::Sha1,
         "pbkdf2withhmacsha256" => Pbkdf2Hash::Sha256,
@@ -160,13 +160,13 @@ fn entry_of(index: usize, key: &str, params: Option<&str>, master_key: &[u8]) ->
     let Some(params) = params else {
         return ImportEntry::refused(noun, "the token has no parameters");
     };
-    let token: Token = match serde_json::from_str(params) {
+    let token: Token = match super::typed(params.as_bytes()) {
         Ok(token) => token,
         Err(e) => return ImportEntry::refused(noun, json_error("the token", &e).to_string()),
     };
-    let secret = serde_json::from_str::<TokenKey>(key)
+    let secret = super::typed::<TokenKey>(key.as_bytes())
         .ok()
-        .and_then(|k| serde_json::from_str::<EncryptedKey>(&k.key).ok())
+        .and_then(|k| super::typed::<EncryptedKey>(k.key.as_bytes()).ok())
         .ok_or_else(|| "the token's key cannot be read".to_owned())
         .and_then(|k| k.open(master_key).ok_or_else(|| "the token's key does not open: damaged or modified".to_owned()))
         .and_then(|secret| Secret::from_bytes(secret.to_vec()).map_err(|e| e.to_string()));

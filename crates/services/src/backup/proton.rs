@@ -39,7 +39,7 @@ pub fn is_proton(json: &Value) -> bool {
 /// Reads the export.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let file: Export = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    let file: Export = super::typed(bytes).map_err(|e| json_error("the export", &e))?;
     if let Some(version) = file.version.filter(|&v| v != 1) {
         return Err(Error::InvalidImport(format!("unsupported Proton Authenticator export version {version}")));
     }

@@ -73,7 +73,7 @@ pub fn is_database(bytes: &[u8]) -> bool {
 /// Reads a plain Stratum backup.
 pub fn parse_plain(bytes: &[u8]) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let backup: Backup = serde_json::from_slice(bytes).map_err(|e| json_error("the Stratum backup", &e))?;
+    let backup: Backup = super::typed(bytes).map_err(|e| json_error("the Stratum backup", &e))?;
     Ok(backup.authenticators.iter().enumerate().map(|(i, a)| entry_of(i, a)).collect())
 }
 

@@ -67,7 +67,7 @@ pub fn parse_backup(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEn
         None => decrypt(&ciphertext, BUILT_IN_PASSWORD).ok_or(Error::PasswordRequired)?,
     };
     let object: serde_json::Map<String, Value> =
-        serde_json::from_slice(&plaintext).map_err(|e| json_error("the decrypted backup", &e))?;
+        super::typed(&plaintext).map_err(|e| json_error("the decrypted backup", &e))?;
     let list = object.keys().next().ok_or_else(|| invalid("the decrypted backup holds no accounts"))?;
     parse_list(list)
 }
@@ -93,13 +93,13 @@ fn decrypt(ciphertext: &[u8], password: &str) -> Option<Zeroizing<Vec<u8>>> {
 
 /// The accounts' list: JSON objects, or JSON strings each holding one.
 fn parse_list(list: &str) -> Result<Vec<ImportEntry>> {
-    let items: Vec<Value> = serde_json::from_str(list).map_err(|e| json_error("the list of accounts", &e))?;
+    let items: Vec<Value> = super::typed(list.as_bytes()).map_err(|e| json_error("the list of accounts", &e))?;
     Ok(items.iter().enumerate().map(|(i, item)| entry_of(i, item)).collect())
 }
 
 fn entry_of(index: usize, item: &Value) -> ImportEntry {
     let parsed = match item {
-        Value::String(text) => serde_json::from_str::<Account>(text),
+        Value::String(text) => super::typed::<Account>(text.as_bytes()),
         other => serde_json::from_value::<Account>(other.clone()),
     };
     let account = match parsed {

@@ -63,7 +63,7 @@ struct Otp {
 /// Reads a 2FAS export; encrypted vaults need `password`.
 pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let file: Export = serde_json::from_slice(bytes).map_err(|e| json_error("the export", &e))?;
+    let file: Export = super::typed(bytes).map_err(|e| json_error("the export", &e))?;
     let groups: Vec<(String, String)> = file
         .groups
         .into_iter()
@@ -76,7 +76,7 @@ pub fn parse(bytes: &[u8], password: Option<&str>) -> Result<Vec<ImportEntry>> {
             let password = password.ok_or(Error::PasswordRequired)?;
             let plaintext = decrypt(&sealed, file.reference.as_deref(), password)?;
             let services: Vec<Value> =
-                serde_json::from_slice(&plaintext).map_err(|e| json_error("the decrypted services", &e))?;
+                super::typed(&plaintext).map_err(|e| json_error("the decrypted services", &e))?;
             Ok(entries(&services, &groups))
         }
         None | Some(Value::Null) | Some(Value::String(_)) => {
