@@ -472,7 +472,8 @@ fn search(image: &GrayImage) -> CliResult<(Vec<Found>, usize)> {
     // with few finder patterns in all, the whole image is searched too, as one region.
     let expected = (finders / 3.0).round() as usize;
     let decoded = found.iter().filter(|(_, text)| text.is_ok()).count();
-    if decoded < expected && finders <= MAX_FINDERS_PER_REGION && crowded == 0 {
+    let whole = (width * height) as f64 * finders.max(3.0).powi(2);
+    if decoded < expected && finders <= MAX_FINDERS_PER_REGION && crowded == 0 && work + whole <= MAX_SEARCH_WORK {
         found.extend(decode_grids(width, height, |x, y| image.as_raw()[y * width + x], (0, 0)));
     }
     Ok((found, crowded))

@@ -798,3 +798,18 @@ fn an_image_at_the_40_megapixel_cap_is_searched_within_budget() {
     assert!(m.cpu < QR_CPU_LIMIT, "{:?} of CPU", m.cpu);
     assert!(m.peak_rss < 256 * MIB, "peak RSS {} MiB", m.peak_rss / MIB);
 }
+
+#[test]
+fn more_than_250_codes_in_one_image_are_refused_naming_the_cap() {
+    let texts: Vec<String> = (0..251).map(numbered_uri).collect();
+    let dir = temp("cap-codes");
+    let file = dir.path().join("codes.png");
+    sheet(&texts, 26, 3, false).save(&file).unwrap();
+    let home = Home::new("qr-cap-codes");
+    let m = measured(home.cli(["import", arg(&file)]), Duration::from_secs(120));
+    eprintln!("251 codes: {:?} CPU, peak RSS {} MiB", m.cpu, m.peak_rss / MIB);
+    let stderr = m.run.refused_in_one_line();
+    assert!(stderr.contains("more than 250 QR codes: refused; split it into several images"), "{stderr}");
+    assert!(m.cpu < QR_CPU_LIMIT, "{:?} of CPU", m.cpu);
+    assert!(home.accounts().is_empty(), "nothing imported");
+}
