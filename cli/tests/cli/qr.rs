@@ -813,3 +813,52 @@ fn more_than_250_codes_in_one_image_are_refused_naming_the_cap() {
     assert!(m.cpu < QR_CPU_LIMIT, "{:?} of CPU", m.cpu);
     assert!(home.accounts().is_empty(), "nothing imported");
 }
+
+/// The headers of a progressive JPEG of `width` × `height` in colour (3 components, no
+/// subsampling), a scan header and no data: enough for a decoder to size its buffers.
+fn progressive_jpeg_headers(width: u16, height: u16) -> Vec<u8> {
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xff, marker];
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+    let mut quantisation = vec![0u8];
+    quantisation.extend([1u8; 64]);
+    let mut frame = vec![8];
+    frame.extend_from_slice(&height.to_be_bytes());
+    frame.extend_from_slice(&width.to_be_bytes());
+    frame.push(3);
+    for id in 1..=3 {
+        frame.extend_from_slice(&[id, 0x11, 0]);
+    }
+    let mut huffman = vec![0u8, 1];
+    huffman.extend([0u8; 15]);
+    huffman.push(0);
+    let mut jpeg = vec![0xff, 0xd8];
+    jpeg.extend(segment(0xdb, &quantisation));
+    jpeg.extend(segment(0xc2, &frame)); // SOF2: progressive DCT
+    jpeg.extend(segment(0xc4, &huffman));
+    jpeg.extend(segment(0xda, &[1, 1, 0, 0, 0, 0]));
+    jpeg.extend([0u8; 16]);
+    jpeg.extend([0xff, 0xd9]);
+    jpeg
+}
+
+#[test]
+fn a_progressive_jpeg_too_large_to_decode_within_budget_is_refused_from_its_header() {
+    // 7000 × 5000 = 35 megapixels, under the pixel cap, but decoded whole as coefficients it
+    // would take 2 bytes × 3 components × 35 million: refused before.
+    let dir = temp("progressive");
+    let file = dir.path().join("progressive.jpg");
+    std::fs::write(&file, progressive_jpeg_headers(7000, 5000)).unwrap();
+    let home = Home::new("qr-progressive");
+    let m = measured(home.cli(["import", arg(&file)]), Duration::from_secs(60));
+    eprintln!("progressive 35 MP: {:?} CPU, peak RSS {} MiB", m.cpu, m.peak_rss / MIB);
+    let stderr = m.run.refused_in_one_line();
+    assert!(
+        stderr.contains("a progressive JPEG of 7000×5000 pixels; progressive JPEGs are read up to about 27 megapixels"),
+        "{stderr}"
+    );
+    assert!(m.peak_rss < 64 * MIB, "refused from its header: peak RSS {} MiB", m.peak_rss / MIB);
+}
