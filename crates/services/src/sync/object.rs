@@ -69,6 +69,11 @@ impl KeyObject {
         Ok(Self { salt: *salt, params, check: rest.to_vec() })
     }
 
+    /// The Argon2id parameters a passphrase is stretched with.
+    pub fn params(&self) -> Argon2Params {
+        self.params
+    }
+
     /// The bytes to store.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = KEY_MAGIC.to_vec();
@@ -131,6 +136,12 @@ impl Manifest {
 /// A fresh, unique name for the state object of `generation`.
 pub fn state_name(generation: u64) -> Result<String> {
     Ok(format!("state-{generation}-{}", hex::encode(storage::crypto::random_array::<8>()?)))
+}
+
+/// The generation a state object's name gives (`state-<generation>-<random>`), if it is one.
+pub fn state_generation(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix("state-").filter(|_| valid_state_name(name))?;
+    rest.split('-').next()?.parse().ok()
 }
 
 fn valid_state_name(name: &str) -> bool {
