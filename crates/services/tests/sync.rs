@@ -454,7 +454,7 @@ fn a_random_key_sets_up_the_first_device_and_others_join_with_its_pairing_code()
 }
 
 #[test]
-fn a_new_folder_stretches_the_passphrase_with_the_raised_argon2id_cost() {
+fn a_new_folder_stretches_the_passphrase_with_the_raised_argon2id_cost_and_others_can_join() {
     let server = Apache::start();
     let rt = rt();
     let device = Device::new();
@@ -471,6 +471,17 @@ fn a_new_folder_stretches_the_passphrase_with_the_raised_argon2id_cost() {
     let key_object = KeyObject::parse(&std::fs::read(server.work.path().join("dav/key")).unwrap()).unwrap();
     assert_eq!(key_object.params(), sync::passphrase_params());
     assert_eq!(sync::passphrase_params(), Argon2Params { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 });
+    // Another device joins with the passphrase: the cost fits its key-derivation budget.
+    let other = Device::new();
+    rt.block_on(sync::setup(
+        &other.vault,
+        &production,
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(STRONG),
+    ))
+    .unwrap();
 }
 
 #[test]

@@ -86,9 +86,10 @@ impl KeyObject {
     }
 
     /// The sync key from `passphrase` (Argon2id with this object's salt and parameters, within
-    /// the per-file key-derivation budget: a server cannot make a device derive for long).
+    /// the strong per-file key-derivation budget, 256 MiB and 3.5 s: a server cannot make a
+    /// device derive for long; the sync key's own cost, 256 MiB × 4 passes, fits).
     pub fn derive(&self, passphrase: &str) -> Result<Key> {
-        Ok(kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::per_file())?)
+        Ok(kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::strong_file())?)
     }
 
     /// Whether `key` is the key this object was made for.
