@@ -21,11 +21,9 @@
 //! lower bound and its cost stays bounded. A passphrase is [acceptable](Strength::acceptable)
 //! from [`MIN_GUESSES_LOG10`] (10^12 guesses) up; below that, [`Weakness`] says why.
 
-use std::collections::HashMap;
-
 /// The fewest guesses (log10) an acceptable passphrase needs: 10^12. At the sync key's Argon2id
-/// cost (256 MiB, 4 passes) a GPU tries well under 100 a second, so 10^12 takes over 300 GPU-years
-/// (docs/security.md, "Sync passphrase").
+/// cost (256 MiB, 4 passes) a high-end GPU tries at most about 600 a second (its memory
+/// bandwidth bounds it), so 10^12 takes about 50 GPU-years (docs/security.md, "Sync passphrase").
 pub const MIN_GUESSES_LOG10: f64 = 12.0;
 
 /// Characters estimated; any beyond them only add guesses.
@@ -174,18 +172,24 @@ fn weakness_of(pieces: &[Piece], chars: usize) -> Weakness {
     }
 }
 
-/// The word lists, as one map from a word to its rank in its list (1 = most common) and kind.
-struct Words(HashMap<&'static str, (usize, Kind)>);
+/// The word lists. A lookup scans them (a few hundred lines): no table is built, which keeps
+/// the code small, and an estimate of a 100-character passphrase still takes milliseconds.
+struct Words;
 
 impl Words {
     fn new() -> Self {
-        let mut map = HashMap::new();
-        for (list, kind) in [(FAMOUS, Kind::Famous), (WORDS, Kind::Word), (COMMON, Kind::Word)] {
-            for (i, w) in list.lines().enumerate() {
-                map.entry(w).or_insert((i + 1, kind));
-            }
-        }
-        Self(map)
+        Self
+    }
+
+    /// The rank of `word` in the first list that has it (1 = most common), and its kind.
+    fn get(&self, word: &str) -> Option<(usize, Kind)> {
+        // No common word or password is longer than 16 bytes; no famous phrase than 43.
+        let lists: &[(&str, Kind)] = match word.len() {
+            0..=16 => &[(FAMOUS, Kind::Famous), (WORDS, Kind::Word), (COMMON, Kind::Word)],
+            17..=43 => &[(FAMOUS, Kind::Famous)],
+            _ => &[],
+        };
+        lists.iter().find_map(|&(list, kind)| list.lines().position(|w| w == word).map(|i| (i + 1, kind)))
     }
 }
 
@@ -355,7 +359,7 @@ fn dictionary(chars: &[char], words: &Words, out: &mut Vec<Piece>) {
                     Some(rest) if !reversed && !rest.is_empty() => rest,
                     _ => text.as_str(),
                 };
-                if let Some(&(rank, kind)) = words.0.get(word) {
+                if let Some((rank, kind)) = words.get(word) {
                     let log10 = (rank as f64).log10() + case + extra;
                     if cheapest.is_none_or(|c| log10 < c.log10) {
                         cheapest = Some(Piece { start, end, log10, kind });
@@ -570,6 +574,12 @@ mod tests {
 
     fn weakness(p: &str) -> Option<Weakness> {
         estimate(p).weakness
+    }
+
+    #[test]
+    fn the_lists_hold_no_word_longer_than_their_lookup_assumes() {
+        assert!(COMMON.lines().chain(WORDS.lines()).all(|w| w.len() <= 16));
+        assert!(FAMOUS.lines().all(|w| w.len() <= 43));
     }
 
     #[test]

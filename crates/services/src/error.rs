@@ -156,8 +156,10 @@ pub enum Error {
     /// nothing was stored or written. The weakness says why.
     #[error(
         "this sync passphrase is too easy to guess offline ({weakness}: about 10^{} guesses, 10^{} needed); use four or more random words, or a random sync key and its pairing code",
-        guesses_log10.floor(),
-        domain::passphrase::MIN_GUESSES_LOG10
+        // As whole numbers: formatting an f64 would bring 18 KB of float printing into the
+        // phones' library.
+        guesses_log10.floor() as i64,
+        domain::passphrase::MIN_GUESSES_LOG10 as i64
     )]
     WeakSyncPassphrase {
         /// Why it is too weak.
