@@ -606,3 +606,81 @@ fn rekeying_with_a_new_passphrase_lets_others_join_with_it_and_refuses_a_weak_on
     sync_now(&rt, &two);
     assert_eq!(two.listing(), one.listing());
 }
+
+/// A TCP proxy in front of Apache that, while `refuse` is set, answers a PUT of the manifest
+/// with 500 (and closes the connection) instead of forwarding it.
+fn refusing_proxy(target: &str, refuse: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use std::net::TcpStream;
+    use std::sync::atomic::Ordering;
+    let target = target.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let Ok(mut server) = TcpStream::connect(&target) else { continue };
+            let refuse = refuse.clone();
+            let mut back_client = client.try_clone().unwrap();
+            let mut back_server = server.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut back_server, &mut back_client);
+                let _ = back_client.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if refuse.load(Ordering::SeqCst) && buf[..n].windows(17).any(|w| w == b"PUT /dav/manifest") {
+                        let _ = client.write_all(b"HTTP/1.1 500 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        break;
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = client.shutdown(std::net::Shutdown::Both);
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/dav/")
+}
+
+#[test]
+fn a_rekey_interrupted_after_the_new_key_object_is_finished_by_the_next_round() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = Apache::start();
+    let refuse = Arc::new(AtomicBool::new(false));
+    let proxy = refusing_proxy(&server.url, refuse.clone());
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    rt.block_on(sync::setup(&one.vault, &client(), &proxy, "sync", &server.password, SyncSecret::Passphrase(STRONG)))
+        .unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &one);
+    setup(&rt, &two, &server, STRONG).unwrap();
+    sync_now(&rt, &two);
+    let old = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+
+    refuse.store(true, Ordering::SeqCst);
+    let r = rt.block_on(sync::rekey(&one.vault, &client(), SyncSecret::RandomKey));
+    assert!(r.is_err(), "the manifest could not be switched: {r:?}");
+    let key = std::fs::read(server.work.path().join("dav/key")).unwrap();
+    assert!(!opens_under(&old, "key", &key), "the new key object was written before the failure");
+
+    refuse.store(false, Ordering::SeqCst);
+    sync_now(&rt, &one);
+    let new = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+    assert_ne!(old.expose(), new.expose());
+    for path in server.objects() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(opens_under(&new, &name, &bytes) && !opens_under(&old, &name, &bytes), "{name}");
+    }
+    assert!(matches!(rt.block_on(sync::sync_now(&two.vault, &client())), Err(Error::SyncKeyChanged)));
+}
