@@ -13,7 +13,8 @@ pub enum SyncCommand {
     /// Set sync up with a WebDAV folder (server password: AUTHENTICATOR_WEBDAV_PASSWORD or asked
     /// without echo; sync passphrase: AUTHENTICATOR_SYNC_PASSPHRASE or asked, or a pairing code
     /// from another device with --pairing-code, read from AUTHENTICATOR_SYNC_PAIRING_CODE or
-    /// asked), then sync once.
+    /// asked, or a random key with --random-key), then sync once. A new passphrase must be hard
+    /// to guess (four or more random words); a weak one is refused and nothing is stored.
     Setup {
         /// The folder's URL (https; http only on this machine).
         url: String,
@@ -21,8 +22,12 @@ pub enum SyncCommand {
         #[arg(long, default_value = "")]
         user: String,
         /// Join with a pairing code instead of the sync passphrase.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "random_key")]
         pairing_code: bool,
+        /// The first device: a random sync key instead of a passphrase (the others join with its
+        /// pairing code, `sync pair`).
+        #[arg(long)]
+        random_key: bool,
     },
     /// Show whether sync is set up, the last success and error, and pending changes.
     Status,
@@ -34,6 +39,14 @@ pub enum SyncCommand {
     },
     /// Leave sync: forget the server, its password and the sync key (accounts stay).
     Leave,
+    /// Change the sync key, after a device was lost: a new passphrase (AUTHENTICATOR_SYNC_PASSPHRASE
+    /// or asked twice) or a random key with --random-key. The server keeps nothing under the old
+    /// key; the other devices must set up again with the new passphrase or pairing code.
+    Rekey {
+        /// A random key instead of a passphrase (then show its pairing code with `sync pair`).
+        #[arg(long)]
+        random_key: bool,
+    },
 }
 
 fn secret_from(env: &str, question: &str) -> CliResult<Zeroizing<String>> {
@@ -49,22 +62,57 @@ fn secret_from(env: &str, question: &str) -> CliResult<Zeroizing<String>> {
     }
 }
 
+/// A new sync passphrase: from AUTHENTICATOR_SYNC_PASSPHRASE, or asked twice without echo.
+fn new_passphrase() -> CliResult<Zeroizing<String>> {
+    if std::env::var_os("AUTHENTICATOR_SYNC_PASSPHRASE").is_some() {
+        return secret_from("AUTHENTICATOR_SYNC_PASSPHRASE", "");
+    }
+    let first = secret_from("AUTHENTICATOR_SYNC_PASSPHRASE", "New sync passphrase: ")?;
+    let again = prompt::hidden("The new sync passphrase again: ")?;
+    if *first != *again {
+        return Err(CliError::msg("the two passphrases differ: nothing was changed"));
+    }
+    Ok(first)
+}
+
 /// Runs a sync command (`None`: one round).
 pub fn run(vault: &Vault, command: Option<SyncCommand>) -> CliResult<()> {
     let client = SyncClient::new()?;
     match command {
         None => round(vault, &client),
-        Some(SyncCommand::Setup { url, user, pairing_code }) => {
+        Some(SyncCommand::Setup { url, user, pairing_code, random_key }) => {
             let password = secret_from("AUTHENTICATOR_WEBDAV_PASSWORD", "WebDAV server password: ")?;
-            let secret = if pairing_code {
+            let given = if random_key {
+                Zeroizing::new(String::new())
+            } else if pairing_code {
                 secret_from("AUTHENTICATOR_SYNC_PAIRING_CODE", "Pairing code: ")?
             } else {
                 secret_from("AUTHENTICATOR_SYNC_PASSPHRASE", "Sync passphrase: ")?
             };
-            let secret = if pairing_code { SyncSecret::PairingCode(&secret) } else { SyncSecret::Passphrase(&secret) };
+            let secret = match (random_key, pairing_code) {
+                (true, _) => SyncSecret::RandomKey,
+                (false, true) => SyncSecret::PairingCode(&given),
+                (false, false) => SyncSecret::Passphrase(&given),
+            };
             runtime()?.block_on(sync::setup(vault, &client, &url, &user, &password, secret))?;
             note!("Sync is set up with {url}");
+            if random_key {
+                note!(
+                    "The sync key is random: set up the other devices with its pairing code (`authenticator sync pair`)."
+                );
+            }
             round(vault, &client)
+        }
+        Some(SyncCommand::Rekey { random_key }) => {
+            let given = if random_key { Zeroizing::new(String::new()) } else { new_passphrase()? };
+            let secret = if random_key { SyncSecret::RandomKey } else { SyncSecret::Passphrase(&given) };
+            let report = runtime()?.block_on(sync::rekey(vault, &client, secret))?;
+            note!(
+                "The sync key is changed (generation {}): nothing on the server is under the old key. Set the other devices up again with {}; change the WebDAV password too if a lost device knew it.",
+                report.generation,
+                if random_key { "the new pairing code (`authenticator sync pair`)" } else { "the new passphrase" }
+            );
+            Ok(())
         }
         Some(SyncCommand::Status) => {
             let status = sync::status(vault)?;

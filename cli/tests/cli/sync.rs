@@ -174,3 +174,59 @@ fn kill_9_during_an_upload_then_syncing_again_loses_and_duplicates_nothing() {
     a.ok(&["sync"]);
     assert!(a.ok(&["sync", "status"]).contains("Pending changes: 0"));
 }
+
+#[test]
+fn a_weak_passphrase_is_refused_at_setup_with_its_reason_and_nothing_is_stored() {
+    let server = Apache::start();
+    let home = Home::new("sync-weak");
+    home.ok(&["add", &totp_uri("GitHub", "alice")]);
+    for (weak, reason) in [("dragon", "a common password"), ("aaaaaaaaaaaaaaaa", "repeated characters")] {
+        let run = home
+            .cli(["sync", "setup", &server.url, "--user", "sync"])
+            .env("AUTHENTICATOR_WEBDAV_PASSWORD", &server.password)
+            .env("AUTHENTICATOR_SYNC_PASSPHRASE", weak)
+            .run();
+        let stderr = run.refused_in_one_line();
+        assert!(stderr.contains(reason) && stderr.contains("pairing code"), "{stderr}");
+        assert!(!stderr.contains(weak), "the passphrase is never echoed: {stderr}");
+    }
+    assert!(home.ok(&["sync", "status"]).contains("not set up"));
+    let on_server: Vec<_> = std::fs::read_dir(server.work.path().join("dav")).unwrap().collect();
+    assert!(on_server.is_empty(), "nothing written to the server: {on_server:?}");
+    assert_eq!(uris(&home).len(), 1);
+}
+
+#[test]
+fn rekey_through_the_terminal_app_locks_the_other_device_out_until_it_joins_with_the_new_code() {
+    let server = Apache::start();
+    let (a, b) = (Home::new("sync-rekey-a"), Home::new("sync-rekey-b"));
+    a.ok(&["add", &totp_uri("GitHub", "alice")]);
+    b.ok(&["add", &hotp_uri("Bank", "bob", 2)]);
+    a.cli(["sync", "setup", &server.url, "--user", "sync", "--random-key"])
+        .env("AUTHENTICATOR_WEBDAV_PASSWORD", &server.password)
+        .run()
+        .ok();
+    let join = |home: &Home| {
+        let pair = a.ok(&["sync", "pair", "--yes"]);
+        let code = pair.lines().last().unwrap().trim().to_owned();
+        home.cli(["sync", "setup", &server.url, "--user", "sync", "--pairing-code"])
+            .env("AUTHENTICATOR_WEBDAV_PASSWORD", &server.password)
+            .env("AUTHENTICATOR_SYNC_PAIRING_CODE", &code)
+            .run()
+            .ok()
+            .to_owned()
+    };
+    join(&b);
+    a.ok(&["sync"]);
+    assert_eq!(uris(&a), uris(&b));
+
+    let rekeyed = a.cli(["sync", "rekey", "--random-key"]).run();
+    assert!(rekeyed.ok().contains("changed") || rekeyed.stderr.contains("changed"), "{}", rekeyed.stderr);
+    let locked = b.run(&["sync"]);
+    assert!(locked.refused_in_one_line().contains("set sync up again"), "{}", locked.stderr);
+    b.ok(&["add", &totp_uri("Mail", "bob")]);
+    join(&b);
+    a.ok(&["sync"]);
+    assert_eq!(uris(&a), uris(&b));
+    assert_eq!(uris(&a).len(), 3);
+}

@@ -5,6 +5,7 @@
 //! - `otp/`: code generation (TOTP, HOTP, Steam, OCRA), validated parameters, secrets, and
 //!   [`AccountError`], why an account definition was refused.
 //! - `uri/`: `otpauth://` parsing and formatting.
+//! - `passphrase`: how many guesses a passphrase needs (a strength estimate).
 //! - `account`: the account model; `text`: cleaned names and excerpts; `time`: clocks.
 //! - `codec/`: encodings without domain knowledge (base32, base64, CSV, query strings,
 //!   protobuf, RFC 8785).
@@ -39,6 +40,7 @@ pub mod clock;
 pub mod codec;
 mod error;
 pub mod otp;
+pub mod passphrase;
 pub mod push;
 pub mod sync;
 pub mod text;

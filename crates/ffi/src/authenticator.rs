@@ -401,8 +401,11 @@ impl Authenticator {
 
     /// Sets up end-to-end encrypted sync with a WebDAV folder (`url`: https, or http on
     /// loopback), as `user` with the server `password`. Give the sync passphrase (the first
-    /// device draws the salt; later ones must give the same: `Sync { problem: WrongSecret }`)
-    /// or a pairing code from a device already set up. Does not sync: call `sync_now`.
+    /// device draws the salt, and a weak new passphrase is refused with `WeakPassphrase`; later
+    /// ones must give the same: `Sync { problem: WrongSecret }`), or a pairing code from a
+    /// device already set up, or neither: the first device of a folder then draws a random key,
+    /// whose pairing code (`sync_pairing_code`) sets up the others. Does not sync: call
+    /// `sync_now`.
     #[uniffi::method(default(passphrase = None, pairing_code = None))]
     pub async fn setup_sync(
         &self,
@@ -417,6 +420,7 @@ impl Authenticator {
             let secret = match (&passphrase, &pairing_code) {
                 (Some(p), None) => sync::SyncSecret::Passphrase(p),
                 (None, Some(c)) => sync::SyncSecret::PairingCode(c),
+                (None, None) => sync::SyncSecret::RandomKey,
                 _ => return Err(Error::InvalidInput("give a sync passphrase or a pairing code, not both".into())),
             };
             sync::setup(&*vault, &client, &url, &user, &password, secret).await
@@ -457,6 +461,29 @@ impl Authenticator {
     /// Leaves sync: forgets the server, its password and the sync key; the accounts stay.
     pub fn leave_sync(&self) -> FfiResult<()> {
         Ok(sync::leave(&*self.vault)?)
+    }
+
+    /// Changes the sync key, after a device was lost: to a new `passphrase` (refused with
+    /// `WeakPassphrase` when weak), or with None to a random key (show its `sync_pairing_code`).
+    /// Syncs first, then the server holds every account under the new key and nothing under the
+    /// old one; the other devices get `Sync { problem: KeyChanged }` and set up again.
+    #[uniffi::method(default(passphrase = None))]
+    pub async fn rekey_sync(&self, passphrase: Option<String>) -> FfiResult<SyncResult> {
+        let (vault, client) = (self.vault.clone(), sync::SyncClient::over(self.client.clone()));
+        let passphrase = passphrase.map(zeroize::Zeroizing::new);
+        let report = spawn(async move {
+            let secret = match &passphrase {
+                Some(p) => sync::SyncSecret::Passphrase(p),
+                None => sync::SyncSecret::RandomKey,
+            };
+            sync::rekey(&*vault, &client, secret).await
+        })
+        .await?;
+        Ok(SyncResult {
+            changed_here: count_i32(report.changed_here),
+            uploaded: report.uploaded,
+            generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
+        })
     }
 }
 

@@ -237,6 +237,18 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// A new sync passphrase is too easy to guess offline (the storage server holds what an
+    /// offline attack needs): nothing was stored or written. Offer a random key and its pairing
+    /// code instead, or ask for four or more random words.
+    #[error("{detail}")]
+    WeakPassphrase {
+        /// Why, in a few words ("a common password or word", "too short: 6 characters", …).
+        reason: String,
+        /// log10 of the guesses an attacker needs (the estimate; 12 are needed).
+        guesses_log10: f64,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// A backup password is too short.
     #[error("{detail}")]
     WeakPassword {
@@ -331,6 +343,9 @@ pub enum SyncProblem {
     Conflict,
     /// The server answered with an HTTP error (`status`; 401: wrong user or password).
     ServerError,
+    /// The sync key was changed on another device (a lost device was locked out): set sync up
+    /// again with the new passphrase or pairing code.
+    KeyChanged,
 }
 
 impl From<Error> for AuthError {
@@ -363,6 +378,10 @@ impl From<Error> for AuthError {
             Error::SyncWrongSecret => AuthError::Sync { problem: SyncProblem::WrongSecret, status: 0, detail },
             Error::SyncTampered(_) => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
             Error::SyncConflict => AuthError::Sync { problem: SyncProblem::Conflict, status: 0, detail },
+            Error::SyncKeyChanged => AuthError::Sync { problem: SyncProblem::KeyChanged, status: 0, detail },
+            Error::WeakSyncPassphrase { weakness, guesses_log10 } => {
+                AuthError::WeakPassphrase { reason: weakness.to_string(), guesses_log10, detail }
+            }
             Error::SyncServer { status } => {
                 AuthError::Sync { problem: SyncProblem::ServerError, status: i32::from(status), detail }
             }

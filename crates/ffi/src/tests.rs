@@ -202,3 +202,20 @@ fn a_change_schedules_a_backup_that_reports_its_outcome() {
     assert!(!app.backup_status().unwrap().enabled);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_weak_sync_passphrase_and_a_changed_sync_key_are_typed_errors() {
+    let weak = services::sync::check_passphrase("dragon").unwrap_err();
+    match AuthError::from(weak) {
+        AuthError::WeakPassphrase { reason, guesses_log10, detail } => {
+            assert_eq!(reason, "a common password or word");
+            assert!(guesses_log10 < 12.0, "{guesses_log10}");
+            assert!(detail.contains("pairing code") && !detail.contains("dragon"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        AuthError::from(Error::SyncKeyChanged),
+        AuthError::Sync { problem: SyncProblem::KeyChanged, status: 0, .. }
+    ));
+}

@@ -48,8 +48,7 @@ fn one_round(c: &mut Criterion) {
     let ids = vault.add_all(&accounts).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let client = SyncClient::new().unwrap();
-    rt.block_on(sync::setup(&vault, &client, &url, "sync", &password, SyncSecret::Passphrase("bench passphrase")))
-        .unwrap();
+    rt.block_on(sync::setup(&vault, &client, &url, "sync", &password, SyncSecret::RandomKey)).unwrap();
     rt.block_on(sync::sync_now(&vault, &client)).unwrap();
 
     let mut group = c.benchmark_group("sync");

@@ -152,6 +152,28 @@ pub enum Error {
     /// not applied. The reason says which, in a few words.
     #[error("refused the sync server's data: {0}; nothing was applied")]
     SyncTampered(&'static str),
+    /// A new sync passphrase an offline attacker (the storage server) would guess: refused, and
+    /// nothing was stored or written. The weakness says why.
+    #[error(
+        "this sync passphrase is too easy to guess offline ({weakness}: about 10^{} guesses, 10^{} needed); use four or more random words, or a random sync key and its pairing code",
+        // As whole numbers: formatting an f64 would bring 18 KB of float printing into the
+        // phones' library.
+        guesses_log10.floor() as i64,
+        domain::passphrase::MIN_GUESSES_LOG10 as i64
+    )]
+    WeakSyncPassphrase {
+        /// Why it is too weak.
+        weakness: domain::passphrase::Weakness,
+        /// The estimated guesses, log10.
+        guesses_log10: f64,
+    },
+    /// The sync key was changed on another device (`sync rekey`, after a device was lost): this
+    /// device's key no longer opens the server's data. Nothing was applied; set sync up again
+    /// with the new passphrase or pairing code.
+    #[error(
+        "the sync key was changed on another device: set sync up again with the new passphrase or pairing code; nothing was applied"
+    )]
+    SyncKeyChanged,
     /// Other devices kept writing at the same time; the round gave up and changed nothing here.
     #[error("other devices were syncing at the same time; try again")]
     SyncConflict,

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use domain::{AccountData, Algorithm, OtpKind, OtpParams, Secret};
 use services::Error;
+use services::sync::object::{self, KeyObject, Manifest};
 use services::sync::{self, SyncClient, SyncSecret};
+use storage::crypto::Key;
+use storage::crypto::kdf::Argon2Params;
 use storage::{DataKey, Vault};
 
 /// An Apache WebDAV server in its own work folder, stopped on drop.
@@ -97,8 +100,15 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
+/// Cheap Argon2id for the many folders these tests make; the apps use `passphrase_params()`
+/// (the tests of the cost use it too).
+const FAST: Argon2Params = Argon2Params { memory_kib: 256, iterations: 1, parallelism: 1 };
+
+/// A passphrase strong enough for a new folder (four random words).
+const STRONG: &str = "gravel mosaic uphill lantern";
+
 fn client() -> SyncClient {
-    SyncClient::new().unwrap()
+    SyncClient::new().unwrap().with_passphrase_params(FAST)
 }
 
 fn setup(rt: &tokio::runtime::Runtime, d: &Device, server: &Apache, passphrase: &str) -> Result<(), Error> {
@@ -143,8 +153,8 @@ fn two_devices_edit_concurrently_and_converge_to_the_same_list_and_codes() {
     one.add("GitHub", false);
     one.add("Bank", true);
     two.add("Mail", false);
-    setup(&rt, &one, &server, "correct horse battery").unwrap();
-    setup(&rt, &two, &server, "correct horse battery").unwrap();
+    setup(&rt, &one, &server, STRONG).unwrap();
+    setup(&rt, &two, &server, STRONG).unwrap();
     sync_now(&rt, &one);
     sync_now(&rt, &two);
     sync_now(&rt, &one);
@@ -190,7 +200,7 @@ fn three_devices_syncing_in_varied_orders_converge() {
     let devices = [Device::new(), Device::new(), Device::new()];
     for (i, d) in devices.iter().enumerate() {
         d.add(&format!("Account {i}"), i == 0);
-        setup(&rt, d, &server, "three devices").unwrap();
+        setup(&rt, d, &server, STRONG).unwrap();
     }
     for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
         for &i in &order {
@@ -230,7 +240,7 @@ fn a_wrong_passphrase_is_refused_at_setup_and_nothing_is_stored() {
     let server = Apache::start();
     let rt = rt();
     let (one, two) = (Device::new(), Device::new());
-    setup(&rt, &one, &server, "the right one").unwrap();
+    setup(&rt, &one, &server, STRONG).unwrap();
     two.add("Mine", false);
     let before = two.listing();
     assert!(matches!(setup(&rt, &two, &server, "the wrong one"), Err(Error::SyncWrongSecret)));
@@ -266,8 +276,8 @@ fn a_tampered_or_replayed_object_is_refused_and_nothing_is_applied() {
     let rt = rt();
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
-    setup(&rt, &one, &server, "tamper test").unwrap();
-    setup(&rt, &two, &server, "tamper test").unwrap();
+    setup(&rt, &one, &server, STRONG).unwrap();
+    setup(&rt, &two, &server, STRONG).unwrap();
     sync_now(&rt, &one);
     sync_now(&rt, &two);
     let old_manifest = std::fs::read(server.work.path().join("dav/manifest")).unwrap();
@@ -368,7 +378,7 @@ fn hostile(mode: Hostile) -> String {
 #[test]
 fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
     let rt = rt();
-    let quick = SyncClient::with_timeout(Duration::from_secs(1)).unwrap();
+    let quick = SyncClient::with_timeout(Duration::from_secs(1)).unwrap().with_passphrase_params(FAST);
     for (mode, expect) in [
         (Hostile::Status(500), "status 500"),
         (Hostile::Status(401), "status 401"),
@@ -379,7 +389,7 @@ fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
         let device = Device::new();
         device.add("GitHub", true);
         let url = hostile(mode);
-        rt.block_on(sync::setup(&device.vault, &quick, &url, "u", "p", SyncSecret::Passphrase("hostile"))).unwrap();
+        rt.block_on(sync::setup(&device.vault, &quick, &url, "u", "p", SyncSecret::Passphrase(STRONG))).unwrap();
         let before = (device.listing(), device.vault.pending_sync_changes().unwrap());
         let r = rt.block_on(sync::sync_now(&device.vault, &quick));
         let ok = match (&r, mode) {
@@ -393,4 +403,284 @@ fn a_hostile_server_gives_typed_errors_and_leaves_the_vault_unchanged() {
         assert_eq!((device.listing(), device.vault.pending_sync_changes().unwrap()), before, "{expect}");
         assert!(sync::status(&device.vault).unwrap().last_error.is_some());
     }
+}
+
+#[test]
+fn a_weak_new_passphrase_is_refused_with_its_reason_and_nothing_is_stored_or_written() {
+    let server = Apache::start();
+    let rt = rt();
+    let device = Device::new();
+    device.add("GitHub", false);
+    for (weak, reason) in [
+        ("a", "too short: 1 character"),
+        ("dragon", "a common password"),
+        ("qwertyuiop", "a keyboard pattern"),
+        ("correct horse battery staple", "well-known"),
+    ] {
+        let r = setup(&rt, &device, &server, weak);
+        let Err(e @ Error::WeakSyncPassphrase { .. }) = r else { panic!("{weak}: {r:?}") };
+        let message = e.to_string();
+        assert!(message.contains(reason) && message.contains("pairing code"), "{message}");
+        assert!(weak.len() < 2 || !message.contains(weak), "the message never quotes the passphrase: {message}");
+    }
+    assert!(server.objects().is_empty(), "nothing on the server: {:?}", server.objects());
+    assert_eq!(sync::status(&device.vault).unwrap().server, None, "nothing in the vault");
+}
+
+#[test]
+fn a_random_key_sets_up_the_first_device_and_others_join_with_its_pairing_code() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    let random = |d: &Device| {
+        rt.block_on(sync::setup(&d.vault, &client(), &server.url, "sync", &server.password, SyncSecret::RandomKey))
+    };
+    random(&one).unwrap();
+    sync_now(&rt, &one);
+    assert!(matches!(random(&two), Err(Error::InvalidInput(_))), "a second random key for the same folder");
+    let code = sync::pairing_code(&one.vault).unwrap();
+    rt.block_on(sync::setup(
+        &two.vault,
+        &client(),
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::PairingCode(&code),
+    ))
+    .unwrap();
+    sync_now(&rt, &two);
+    assert_eq!(two.listing(), one.listing());
+}
+
+#[test]
+fn a_new_folder_stretches_the_passphrase_with_the_raised_argon2id_cost_and_others_can_join() {
+    let server = Apache::start();
+    let rt = rt();
+    let device = Device::new();
+    let production = SyncClient::new().unwrap();
+    rt.block_on(sync::setup(
+        &device.vault,
+        &production,
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(STRONG),
+    ))
+    .unwrap();
+    let key_object = KeyObject::parse(&std::fs::read(server.work.path().join("dav/key")).unwrap()).unwrap();
+    assert_eq!(key_object.params(), sync::passphrase_params());
+    assert_eq!(sync::passphrase_params(), Argon2Params { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 });
+    // Another device joins with the passphrase: the cost fits its key-derivation budget.
+    let other = Device::new();
+    rt.block_on(sync::setup(
+        &other.vault,
+        &production,
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(STRONG),
+    ))
+    .unwrap();
+}
+
+#[test]
+fn a_folder_made_with_the_former_argon2id_cost_still_opens_with_its_passphrase() {
+    let server = Apache::start();
+    let rt = rt();
+    let (old, new) = (Device::new(), Device::new());
+    old.add("GitHub", true);
+    // RFC 9106's second recommendation, what the key object of folders made before held.
+    let former = SyncClient::new().unwrap().with_passphrase_params(Argon2Params::default());
+    rt.block_on(sync::setup(
+        &old.vault,
+        &former,
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(STRONG),
+    ))
+    .unwrap();
+    sync_now(&rt, &old);
+    let production = SyncClient::new().unwrap();
+    rt.block_on(sync::setup(
+        &new.vault,
+        &production,
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::Passphrase(STRONG),
+    ))
+    .unwrap();
+    sync_now(&rt, &new);
+    assert_eq!(new.listing(), old.listing());
+    let key_object = KeyObject::parse(&std::fs::read(server.work.path().join("dav/key")).unwrap()).unwrap();
+    assert_eq!(key_object.params(), Argon2Params::default(), "joining keeps the folder's parameters");
+}
+
+/// Whether `bytes`, the object `name` on the server, opens (or verifies) under `key`.
+fn opens_under(key: &Key, name: &str, bytes: &[u8]) -> bool {
+    match name {
+        "key" => KeyObject::parse(bytes).unwrap().verify(key).is_ok(),
+        "manifest" => Manifest::open(key, bytes).is_ok(),
+        state => object::open_state(key, state, object::state_generation(state).unwrap(), bytes).is_ok(),
+    }
+}
+
+#[test]
+fn rekeying_removes_the_old_keys_objects_and_a_device_with_the_old_key_must_rejoin() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Bank", true);
+    two.add("Mail", false);
+    setup(&rt, &one, &server, STRONG).unwrap();
+    setup(&rt, &two, &server, STRONG).unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    two.add("Late", false);
+    sync_now(&rt, &two);
+    // Made after two's last round: only on one, not yet on the server.
+    one.add("Unsent", false);
+    let old = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+
+    rt.block_on(sync::rekey(&one.vault, &client(), SyncSecret::RandomKey)).unwrap();
+    let new = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+    assert_ne!(old.expose(), new.expose());
+    let objects = server.objects();
+    assert!(objects.len() <= 4, "{objects:?}");
+    for path in objects {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(opens_under(&new, &name, &bytes), "{name} is under the new key");
+        assert!(!opens_under(&old, &name, &bytes), "{name} is not under the old key");
+    }
+
+    let before = two.listing();
+    let r = rt.block_on(sync::sync_now(&two.vault, &client()));
+    assert!(matches!(r, Err(Error::SyncKeyChanged)), "{r:?}");
+    assert_eq!(two.listing(), before, "nothing applied");
+    assert!(sync::status(&two.vault).unwrap().last_error.unwrap().contains("set sync up again"));
+
+    two.add("WhileLockedOut", false);
+    let code = sync::pairing_code(&one.vault).unwrap();
+    rt.block_on(sync::setup(
+        &two.vault,
+        &client(),
+        &server.url,
+        "sync",
+        &server.password,
+        SyncSecret::PairingCode(&code),
+    ))
+    .unwrap();
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    assert_eq!(one.listing(), two.listing());
+    let issuers: Vec<String> = one.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+    for issuer in ["GitHub", "Bank", "Mail", "Late", "Unsent", "WhileLockedOut"] {
+        assert!(issuers.contains(&issuer.to_owned()), "{issuer} in {issuers:?}");
+    }
+    assert_eq!(issuers.len(), 6);
+}
+
+#[test]
+fn rekeying_with_a_new_passphrase_lets_others_join_with_it_and_refuses_a_weak_one() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, STRONG).unwrap();
+    sync_now(&rt, &one);
+    let r = rt.block_on(sync::rekey(&one.vault, &client(), SyncSecret::Passphrase("dragon")));
+    assert!(matches!(r, Err(Error::WeakSyncPassphrase { .. })), "{r:?}");
+    setup(&rt, &two, &server, STRONG).unwrap();
+    sync_now(&rt, &two);
+
+    let renewed = "tundra crumb oyster plank vivid";
+    rt.block_on(sync::rekey(&one.vault, &client(), SyncSecret::Passphrase(renewed))).unwrap();
+    assert!(matches!(rt.block_on(sync::sync_now(&two.vault, &client())), Err(Error::SyncKeyChanged)));
+    assert!(matches!(setup(&rt, &two, &server, STRONG), Err(Error::SyncWrongSecret)), "the old passphrase");
+    setup(&rt, &two, &server, renewed).unwrap();
+    sync_now(&rt, &two);
+    assert_eq!(two.listing(), one.listing());
+}
+
+/// A TCP proxy in front of Apache that, while `refuse` is set, answers a PUT of the manifest
+/// with 500 (and closes the connection) instead of forwarding it.
+fn refusing_proxy(target: &str, refuse: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use std::net::TcpStream;
+    use std::sync::atomic::Ordering;
+    let target = target.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let Ok(mut server) = TcpStream::connect(&target) else { continue };
+            let refuse = refuse.clone();
+            let mut back_client = client.try_clone().unwrap();
+            let mut back_server = server.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut back_server, &mut back_client);
+                let _ = back_client.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if refuse.load(Ordering::SeqCst) && buf[..n].windows(17).any(|w| w == b"PUT /dav/manifest") {
+                        let _ = client.write_all(b"HTTP/1.1 500 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        break;
+                    }
+                    if server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = client.shutdown(std::net::Shutdown::Both);
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/dav/")
+}
+
+#[test]
+fn a_rekey_interrupted_after_the_new_key_object_is_finished_by_the_next_round() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = Apache::start();
+    let refuse = Arc::new(AtomicBool::new(false));
+    let proxy = refusing_proxy(&server.url, refuse.clone());
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    rt.block_on(sync::setup(&one.vault, &client(), &proxy, "sync", &server.password, SyncSecret::Passphrase(STRONG)))
+        .unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &one);
+    setup(&rt, &two, &server, STRONG).unwrap();
+    sync_now(&rt, &two);
+    let old = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+
+    refuse.store(true, Ordering::SeqCst);
+    let r = rt.block_on(sync::rekey(&one.vault, &client(), SyncSecret::RandomKey));
+    assert!(r.is_err(), "the manifest could not be switched: {r:?}");
+    let key = std::fs::read(server.work.path().join("dav/key")).unwrap();
+    assert!(!opens_under(&old, "key", &key), "the new key object was written before the failure");
+
+    refuse.store(false, Ordering::SeqCst);
+    sync_now(&rt, &one);
+    let new = object::parse_pairing_code(&sync::pairing_code(&one.vault).unwrap()).unwrap();
+    assert_ne!(old.expose(), new.expose());
+    for path in server.objects() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(opens_under(&new, &name, &bytes) && !opens_under(&old, &name, &bytes), "{name}");
+    }
+    assert!(matches!(rt.block_on(sync::sync_now(&two.vault, &client())), Err(Error::SyncKeyChanged)));
 }

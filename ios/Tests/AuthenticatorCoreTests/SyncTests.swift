@@ -18,7 +18,15 @@ final class SyncTests: XCTestCase {
         let tablet = try TempVault(self).open()
         _ = try phone.addAccountFromUri(uri: "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
         XCTAssertNil(try phone.syncStatus().server)
-        try await phone.setupSync(url: url, user: "sync", password: password, passphrase: "swift sync passphrase")
+        do {
+            try await phone.setupSync(url: url, user: "sync", password: password, passphrase: "dragon")
+            XCTFail("a weak passphrase was accepted")
+        } catch let error as AuthError {
+            guard case .WeakPassphrase(let reason, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(reason, "a common password or word")
+        }
+        XCTAssertNil(try phone.syncStatus().server)
+        try await phone.setupSync(url: url, user: "sync", password: password, passphrase: "swift pylon marsh cobweb")
         let result = try await phone.syncNow()
         XCTAssertTrue(result.uploaded)
         // Synced once a round reads the changes back from the server.
@@ -38,5 +46,17 @@ final class SyncTests: XCTestCase {
         XCTAssertEqual(try tablet.listAccounts().map(\.issuer), ["GitHub"])
         let now = Int64(Date().timeIntervalSince1970)
         XCTAssertEqual(try phone.codes(now: now).map(\.value), try tablet.codes(now: now).map(\.value))
+
+        // A rekey (a device was lost): the tablet must join again with the new pairing code.
+        _ = try await phone.rekeySync()
+        do {
+            _ = try await tablet.syncNow()
+            XCTFail("the old key still syncs")
+        } catch let error as AuthError {
+            guard case .Sync(.keyChanged, _, _) = error else { return XCTFail("\(error)") }
+        }
+        try await tablet.setupSync(url: url, user: "sync", password: password, pairingCode: try phone.syncPairingCode())
+        _ = try await tablet.syncNow()
+        XCTAssertEqual(try tablet.listAccounts().map(\.issuer), ["GitHub"])
     }
 }

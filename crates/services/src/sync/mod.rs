@@ -18,7 +18,7 @@ use domain::sync as model;
 use model::State;
 use object::{KEY, KeyObject, MANIFEST, Manifest};
 use storage::crypto::Key;
-use storage::crypto::kdf::Argon2Params;
+use storage::crypto::kdf::{self, Argon2Params, KdfBudget};
 use storage::vault::VaultAccess;
 use webdav::{Expect, Folder};
 
@@ -27,18 +27,53 @@ const ATTEMPTS: usize = 6;
 /// How long a weak ETag lasts on Apache (one second after the write), with a margin.
 const WEAK_ETAG_WAIT: Duration = Duration::from_millis(1100);
 
-/// What a new sync passphrase is stretched with (RFC 9106's second recommendation, as backups).
+/// What a new sync passphrase is stretched with: Argon2id over 256 MiB, 4 passes, 1 lane (four
+/// times the memory of RFC 9106's second recommendation, which backups use): the storage server
+/// holds the salt and a check value, so every guess of an offline attack costs this. A device
+/// pays it once per setup (about 0.9 s here; docs/security.md, "Sync passphrase"). Folders made
+/// with other parameters keep theirs: they are stored in the key object.
 pub fn passphrase_params() -> Argon2Params {
-    Argon2Params::default()
+    Argon2Params { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 }
 }
 
 /// How the sync key is given at setup.
 #[derive(Debug, Clone, Copy)]
 pub enum SyncSecret<'a> {
-    /// A passphrase, stretched with Argon2id (the first device draws the salt).
+    /// A passphrase, stretched with Argon2id (the first device draws the salt). A new one must
+    /// be strong ([`check_passphrase`]); joining with the passphrase of an existing folder is
+    /// not judged again.
     Passphrase(&'a str),
     /// A pairing code from a device already set up ([`pairing_code`]).
     PairingCode(&'a str),
+    /// A random key drawn here: for the first device of a folder (or a new key at
+    /// [`rekey`]); the others join with its [`pairing_code`].
+    RandomKey,
+}
+
+/// Whether `passphrase` is strong enough for a new sync key: its estimate
+/// (`domain::passphrase`) must reach 10^12 guesses, else [`Error::WeakSyncPassphrase`] says why.
+pub fn check_passphrase(passphrase: &str) -> Result<domain::passphrase::Strength> {
+    let strength = domain::passphrase::estimate(passphrase);
+    match strength.weakness {
+        Some(weakness) => Err(Error::WeakSyncPassphrase { weakness, guesses_log10: strength.guesses_log10 }),
+        None => Ok(strength),
+    }
+}
+
+/// A new sync key from `secret` and its key object. A passphrase is checked first, then
+/// stretched with `params` (within the strong per-file budget, 256 MiB).
+fn new_key(secret: SyncSecret<'_>, params: Argon2Params) -> Result<(Key, KeyObject)> {
+    let salt = storage::crypto::random_array::<16>()?;
+    let key = match secret {
+        SyncSecret::Passphrase(p) => {
+            check_passphrase(p)?;
+            kdf::argon2id_within(p.as_bytes(), &salt, params, &mut KdfBudget::strong_file())?
+        }
+        SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
+        SyncSecret::RandomKey => Key::from_bytes(storage::crypto::random_array::<32>()?),
+    };
+    let object = KeyObject::new(&key, salt, params)?;
+    Ok((key, object))
 }
 
 /// The settings kept (sealed) in the vault.
@@ -49,6 +84,9 @@ struct Settings {
     password: String,
     #[serde(with = "hex::serde")]
     key: [u8; 32],
+    /// A key change begun here and not finished yet ([`rekey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rekey: Option<PendingRekey>,
 }
 
 impl Drop for Settings {
@@ -58,11 +96,28 @@ impl Drop for Settings {
     }
 }
 
+/// The new key of a key change, kept until the server holds only objects under it.
+#[derive(Serialize, Deserialize)]
+struct PendingRekey {
+    #[serde(with = "hex::serde")]
+    key: [u8; 32],
+    /// The new key object, as it goes to the server.
+    #[serde(with = "hex::serde")]
+    key_object: Vec<u8>,
+}
+
+impl Drop for PendingRekey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
 /// A sync client: the one HTTP client, with sync's request timeout. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct SyncClient {
     http: net::HttpClient,
     timeout: Duration,
+    passphrase_params: Argon2Params,
 }
 
 impl SyncClient {
@@ -73,12 +128,19 @@ impl SyncClient {
 
     /// Over `http` (the app's one client), with [`webdav::REQUEST_TIMEOUT`].
     pub fn over(http: net::HttpClient) -> Self {
-        Self { http, timeout: webdav::REQUEST_TIMEOUT }
+        Self { http, timeout: webdav::REQUEST_TIMEOUT, passphrase_params: passphrase_params() }
     }
 
     /// With another whole-request timeout (tests of slow servers).
     pub fn with_timeout(timeout: Duration) -> Result<Self> {
         Ok(Self { timeout, ..Self::new()? })
+    }
+
+    /// With other Argon2id parameters for a *new* passphrase key: tests and benchmarks only,
+    /// which set up many folders (weaker parameters than [`passphrase_params`] make a weaker
+    /// key; the apps never call this).
+    pub fn with_passphrase_params(self, params: Argon2Params) -> Self {
+        Self { passphrase_params: params, ..self }
     }
 
     fn folder(&self, s: &Settings) -> Result<Folder> {
@@ -118,8 +180,8 @@ fn settings_of(vault: &impl VaultAccess) -> Result<Settings> {
 }
 
 /// Sets sync up on this device: checks the server and the secret (the first device writes the
-/// key object; later ones must match it: [`Error::SyncWrongSecret`]), then stores the settings
-/// sealed in the vault. The first round is the caller's ([`sync_now`]).
+/// key object, and a new passphrase must pass [`check_passphrase`]; later ones must match it:
+/// [`Error::SyncWrongSecret`]), then stores the settings sealed in the vault. The first round is the caller's ([`sync_now`]).
 pub async fn setup(
     vault: &impl VaultAccess,
     client: &SyncClient,
@@ -128,28 +190,37 @@ pub async fn setup(
     password: &str,
     secret: SyncSecret<'_>,
 ) -> Result<()> {
-    let probe = Settings { url: url.to_owned(), user: user.to_owned(), password: password.to_owned(), key: [0; 32] };
+    let probe = Settings {
+        url: url.to_owned(),
+        user: user.to_owned(),
+        password: password.to_owned(),
+        key: [0; 32],
+        rekey: None,
+    };
     let folder = client.folder(&probe)?;
-    folder.ensure().await?;
     let mut key = None;
-    for _ in 0..2 {
+    for attempt in 0..2 {
         if let Some((bytes, _)) = folder.get(KEY).await? {
             let object = KeyObject::parse(&bytes)?;
             let candidate = match secret {
                 SyncSecret::Passphrase(p) => object.derive(p)?,
                 SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
+                SyncSecret::RandomKey => {
+                    return Err(Error::InvalidInput(
+                        "this folder holds sync data already: join it with its passphrase or pairing code".into(),
+                    ));
+                }
             };
             object.verify(&candidate)?;
             key = Some(candidate);
             break;
         }
-        let salt = storage::crypto::random_array::<16>()?;
-        let params = passphrase_params();
-        let candidate = match secret {
-            SyncSecret::Passphrase(p) => storage::crypto::kdf::argon2id(p.as_bytes(), &salt, params)?,
-            SyncSecret::PairingCode(c) => object::parse_pairing_code(c)?,
-        };
-        match folder.put(KEY, KeyObject::new(&candidate, salt, params)?.to_bytes(), &Expect::Absent).await {
+        // The first device: a weak passphrase is refused before anything is written.
+        let (candidate, object) = new_key(secret, client.passphrase_params)?;
+        if attempt == 0 {
+            folder.ensure().await?;
+        }
+        match folder.put(KEY, object.to_bytes(), &Expect::Absent).await {
             Ok(()) => {
                 key = Some(candidate);
                 break;
@@ -198,7 +269,12 @@ pub fn status(vault: &impl VaultAccess) -> Result<SyncStatus> {
 /// (a new state object, then the manifest switched with `If-Match`), then merge it here. On any
 /// error the local accounts are unchanged; the outcome is recorded for [`status`].
 pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncReport> {
-    let result = round(vault, client).await;
+    let result = async {
+        // A key change interrupted here (a crash, the network) is finished first.
+        finish_rekey(vault, client).await?;
+        round(vault, client).await
+    }
+    .await;
     let recorded = match &result {
         Ok(report) => vault.with_vault(|v| v.set_sync_progress(Ok(report.generation))),
         Err(Error::SyncNotSetUp) => Ok(()),
@@ -225,7 +301,7 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
                 tokio::time::sleep(WEAK_ETAG_WAIT).await;
                 continue;
             }
-            Some((bytes, etag)) => (Some(Manifest::open(&key, &bytes)?), etag),
+            Some((bytes, etag)) => (Some(open_manifest(&folder, &key, &bytes).await?), etag),
             None if seen > 0 => return Err(Error::SyncTampered("the sync data is gone from the server")),
             None => (None, None),
         };
@@ -295,4 +371,154 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
         return Ok(SyncReport { changed_here, uploaded: true, generation: next.generation });
     }
     Err(Error::SyncConflict)
+}
+
+/// Opens the manifest; when it does not open, tells a changed sync key (the key object is
+/// intact but no longer made for this device's key: [`Error::SyncKeyChanged`]) from tampering.
+async fn open_manifest(folder: &Folder, key: &Key, bytes: &[u8]) -> Result<Manifest> {
+    let error = match Manifest::open(key, bytes) {
+        Ok(manifest) => return Ok(manifest),
+        Err(e) => e,
+    };
+    match folder.get(KEY).await {
+        Ok(Some((object, _))) if KeyObject::parse(&object).is_ok_and(|o| o.verify(key).is_err()) => {
+            Err(Error::SyncKeyChanged)
+        }
+        _ => Err(error),
+    }
+}
+
+/// Changes the sync key, after a device was lost: a new passphrase (which must pass
+/// [`check_passphrase`]) or a random key ([`SyncSecret::RandomKey`]; show its [`pairing_code`]).
+///
+/// First a round under the old key, so that nothing another device published is left behind;
+/// then the new key object, a new state of every account sealed under the new key and a
+/// manifest pointing at it replace the old ones, and every state object sealed under the old
+/// key is deleted. Devices still holding the old key get [`Error::SyncKeyChanged`] at their next
+/// round and must set up again; their own changes then merge in. The new key is kept in the
+/// vault before the server is touched, so an interrupted change is finished by the next
+/// [`sync_now`] (or `rekey`). A pairing code is not a new key: refused.
+pub async fn rekey(vault: &impl VaultAccess, client: &SyncClient, secret: SyncSecret<'_>) -> Result<SyncReport> {
+    if matches!(secret, SyncSecret::PairingCode(_)) {
+        return Err(Error::InvalidInput(
+            "a new sync key is a new passphrase or a random key, not a pairing code".into(),
+        ));
+    }
+    // Refuse a weak passphrase before any round or derivation.
+    if let SyncSecret::Passphrase(p) = secret {
+        check_passphrase(p)?;
+    }
+    sync_now(vault, client).await?;
+    let (key, object) = new_key(secret, client.passphrase_params)?;
+    let mut settings = settings_of(vault)?;
+    settings.rekey = Some(PendingRekey { key: *key.expose(), key_object: object.to_bytes() });
+    let json = Zeroizing::new(serde_json::to_vec(&settings)?);
+    vault.with_vault(|v| v.set_sync_settings(Some(&json)))?;
+    sync_now(vault, client).await
+}
+
+/// Finishes the key change kept in the settings, if any (idempotent: each step checks what the
+/// server holds already). Then the settings hold only the new key.
+async fn finish_rekey(vault: &impl VaultAccess, client: &SyncClient) -> Result<()> {
+    let mut settings = settings_of(vault)?;
+    let Some(pending) = settings.rekey.take() else { return Ok(()) };
+    let (old, new) = (Key::from_bytes(settings.key), Key::from_bytes(pending.key));
+    let folder = client.folder(&settings)?;
+
+    // 1. The key object: replaced with If-Match, unless it is the new one already.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if attempt > ATTEMPTS {
+            return Err(Error::SyncConflict);
+        }
+        let Some((bytes, etag)) = folder.get(KEY).await? else {
+            return Err(Error::SyncTampered("the sync data is gone from the server"));
+        };
+        let current = KeyObject::parse(&bytes)?;
+        if current.verify(&new).is_ok() {
+            break;
+        }
+        if current.verify(&old).is_err() {
+            // Another device changed the key meanwhile: this change is void.
+            let json = Zeroizing::new(serde_json::to_vec(&settings)?);
+            vault.with_vault(|v| v.set_sync_settings(Some(&json)))?;
+            return Err(Error::SyncKeyChanged);
+        }
+        match etag {
+            Some(etag) if !etag.starts_with("W/") => {
+                match folder.put(KEY, pending.key_object.clone(), &Expect::Unchanged(etag)).await {
+                    Ok(()) | Err(Error::SyncConflict) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Some(_) => tokio::time::sleep(WEAK_ETAG_WAIT).await,
+            None => return Err(Error::Protocol("the sync server gives no ETag".into())),
+        }
+    }
+
+    // 2. The manifest and the state it names, under the new key: the server's state (under the
+    //    old key) merged with this device's, as a new generation.
+    let mut current = None;
+    for _ in 0..ATTEMPTS {
+        let local = vault.with_vault(|v| v.sync_state())?;
+        let (remote, generation, etag) = match folder.get(MANIFEST).await? {
+            Some((_, Some(etag))) if etag.starts_with("W/") => {
+                tokio::time::sleep(WEAK_ETAG_WAIT).await;
+                continue;
+            }
+            Some((bytes, etag)) => {
+                if let Ok(done) = Manifest::open(&new, &bytes) {
+                    current = Some(done);
+                    break;
+                }
+                let m = Manifest::open(&old, &bytes)?;
+                let Some((state, _)) = folder.get(&m.state).await? else { continue };
+                (object::open_state(&old, &m.state, m.generation, &state)?, m.generation, etag)
+            }
+            None => (State::default(), 0, None),
+        };
+        let next = Manifest { generation: generation + 1, state: object::state_name(generation + 1)?, previous: None };
+        let merged = remote.merge(&local.state);
+        folder
+            .put(&next.state, object::seal_state(&new, &next.state, next.generation, &merged)?, &Expect::Absent)
+            .await?;
+        let expect = etag.map_or(Expect::Absent, Expect::Unchanged);
+        match folder.put(MANIFEST, next.seal(&new)?, &expect).await {
+            Ok(()) => {}
+            Err(Error::SyncConflict) => {
+                let _ = folder.delete(&next.state).await;
+                continue;
+            }
+            Err(e) => {
+                let _ = folder.delete(&next.state).await;
+                return Err(e);
+            }
+        }
+        // Read back (Apache's If-Match races, as in a round).
+        match folder.get(MANIFEST).await? {
+            Some((bytes, _)) if Manifest::open(&new, &bytes).is_ok_and(|m| m.state == next.state) => {
+                current = Some(next);
+                break;
+            }
+            _ => {
+                let _ = folder.delete(&next.state).await;
+            }
+        }
+    }
+    let current = current.ok_or(Error::SyncConflict)?;
+
+    // 3. This device keeps only the new key.
+    settings.key = pending.key;
+    let json = Zeroizing::new(serde_json::to_vec(&settings)?);
+    vault.with_vault(|v| v.set_sync_settings(Some(&json)))?;
+
+    // 4. Every state object of an older generation (all under the old key) goes.
+    for name in folder.list().await? {
+        let keep = name == current.state || current.previous.as_deref() == Some(name.as_str());
+        if !keep && object::state_generation(&name).is_some_and(|g| g <= current.generation) {
+            folder.delete(&name).await?;
+        }
+    }
+    Ok(())
 }

@@ -69,6 +69,11 @@ impl KeyObject {
         Ok(Self { salt: *salt, params, check: rest.to_vec() })
     }
 
+    /// The Argon2id parameters a passphrase is stretched with.
+    pub fn params(&self) -> Argon2Params {
+        self.params
+    }
+
     /// The bytes to store.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = KEY_MAGIC.to_vec();
@@ -81,9 +86,10 @@ impl KeyObject {
     }
 
     /// The sync key from `passphrase` (Argon2id with this object's salt and parameters, within
-    /// the per-file key-derivation budget: a server cannot make a device derive for long).
+    /// the strong per-file key-derivation budget, 256 MiB and 3.5 s: a server cannot make a
+    /// device derive for long; the sync key's own cost, 256 MiB × 4 passes, fits).
     pub fn derive(&self, passphrase: &str) -> Result<Key> {
-        Ok(kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::per_file())?)
+        Ok(kdf::argon2id_within(passphrase.as_bytes(), &self.salt, self.params, &mut KdfBudget::strong_file())?)
     }
 
     /// Whether `key` is the key this object was made for.
@@ -131,6 +137,12 @@ impl Manifest {
 /// A fresh, unique name for the state object of `generation`.
 pub fn state_name(generation: u64) -> Result<String> {
     Ok(format!("state-{generation}-{}", hex::encode(storage::crypto::random_array::<8>()?)))
+}
+
+/// The generation a state object's name gives (`state-<generation>-<random>`), if it is one.
+pub fn state_generation(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix("state-").filter(|_| valid_state_name(name))?;
+    rest.split('-').next()?.parse().ok()
 }
 
 fn valid_state_name(name: &str) -> bool {

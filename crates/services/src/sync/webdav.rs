@@ -117,4 +117,52 @@ impl Folder {
             status => Err(Error::SyncServer { status }),
         }
     }
+
+    /// The names of the objects in the folder (`PROPFIND`, depth 1), the folder itself left out.
+    pub async fn list(&self) -> Result<Vec<String>> {
+        let propfind = Method::from_bytes(b"PROPFIND").expect("a valid method");
+        let body =
+            br#"<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>"#;
+        let response = self
+            .http
+            .request(propfind, &self.base, true)?
+            .basic_auth(&self.user, &self.password)
+            .timeout(self.timeout)
+            .header("depth", "1")
+            .header("content-type", "application/xml")
+            .body(body.to_vec())
+            .send(MAX_OBJECT_BYTES)
+            .await?;
+        if !response.is_success() {
+            return Err(Error::SyncServer { status: response.status });
+        }
+        Ok(hrefs(&String::from_utf8_lossy(&response.body)))
+    }
+}
+
+/// The last path segment of every `<href>` (any namespace prefix) in a multistatus reply, the
+/// empty ones (the folder itself) left out.
+fn hrefs(xml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for tag in xml.split('<').skip(1) {
+        let Some((head, text)) = tag.split_once('>') else { continue };
+        let local = head.rsplit(':').next().unwrap_or(head);
+        if local.eq_ignore_ascii_case("href") {
+            let name = text.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+            let folder = text.trim().ends_with('/');
+            if !name.is_empty() && !folder {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hrefs_of_a_multistatus_are_the_objects_names() {
+        let xml = r#"<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href></D:response><D:response><D:href>/dav/key</D:href></D:response><d:response><d:href> /dav/state-3-ab </d:href></d:response><response><href>/dav/sub/</href></response></D:multistatus>"#;
+        assert_eq!(super::hrefs(xml), ["key", "state-3-ab"]);
+    }
 }

@@ -18,6 +18,7 @@ func whatToDo(_ error: AuthError) -> String {
     case .WrongPin: return "Wrong PIN"
     case .LockedOut(let retryAfterSeconds, _): return "Too many wrong PINs: wait \(retryAfterSeconds) s"
     case .WeakPin(_, let detail), .WeakPassword(_, let detail): return "Choose a longer one: \(detail)"
+    case .WeakPassphrase(let reason, _, _): return "Too easy to guess (\(reason)): use a random key and its pairing code"
     case .PasswordRequired, .WrongPassword: return "Enter the backup's password"
     case .ForgedRequest: return "A forged request was dropped"
     case .Network: return "No connection to the server: try again"

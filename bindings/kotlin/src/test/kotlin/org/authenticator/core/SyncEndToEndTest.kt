@@ -40,7 +40,12 @@ class SyncEndToEndTest {
                 phone.addAccountFromUri("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
                 phone.addAccountFromUri("otpauth://hotp/Bank:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=4")
                 assertNull(phone.syncStatus().server)
-                phone.setupSync(url, "sync", password, passphrase = "kotlin sync passphrase")
+                val weak = assertThrows<AuthException.WeakPassphrase> {
+                    runBlocking { phone.setupSync(url, "sync", password, passphrase = "dragon") }
+                }
+                assertEquals("a common password or word", weak.reason)
+                assertNull(phone.syncStatus().server, "nothing stored")
+                phone.setupSync(url, "sync", password, passphrase = "kotlin ember walrus quilt")
                 assertEquals(2L, phone.syncStatus().pendingChanges)
                 assertEquals(true, phone.syncNow().uploaded)
                 // Synced once a round reads the changes back from the server.
@@ -62,6 +67,30 @@ class SyncEndToEndTest {
 
                 tablet.leaveSync()
                 assertThrows<AuthException.Sync> { runBlocking { tablet.syncNow() } }
+            }
+        }
+    }
+
+    @Test
+    fun `a random key sets sync up, and after a rekey the other device must join again`() = runBlocking<Unit> {
+        val (url, password) = server()
+        device("phone").use { phone ->
+            device("tablet").use { tablet ->
+                phone.addAccountFromUri("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+                phone.setupSync(url, "sync", password)
+                phone.syncNow()
+                tablet.setupSync(url, "sync", password, pairingCode = phone.syncPairingCode())
+                tablet.syncNow()
+                val old = phone.syncPairingCode()
+                phone.rekeySync()
+                val changed = assertThrows<AuthException.Sync> { runBlocking { tablet.syncNow() } }
+                assertEquals(SyncProblem.KEY_CHANGED, changed.problem)
+                assertThrows<AuthException.Sync> {
+                    runBlocking { tablet.setupSync(url, "sync", password, pairingCode = old) }
+                }
+                tablet.setupSync(url, "sync", password, pairingCode = phone.syncPairingCode())
+                tablet.syncNow()
+                assertEquals(listOf("GitHub"), tablet.listAccounts().map { it.issuer })
             }
         }
     }

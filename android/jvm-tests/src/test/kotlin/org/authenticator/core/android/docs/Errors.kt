@@ -30,6 +30,7 @@ fun whatToDo(e: AuthException): String = when (e) {
     is AuthException.WrongPin -> "Wrong PIN"
     is AuthException.LockedOut -> "Too many wrong PINs: wait ${e.retryAfterSeconds} s"
     is AuthException.WeakPin, is AuthException.WeakPassword -> "Choose a longer one: ${e.message}"
+    is AuthException.WeakPassphrase -> "Too easy to guess (${e.reason}): use a random key and its pairing code"
     is AuthException.PasswordRequired, is AuthException.WrongPassword -> "Enter the backup's password"
     is AuthException.ForgedRequest -> "A forged request was dropped"
     is AuthException.Network -> "No connection to the server: try again"
