@@ -111,5 +111,11 @@ fn round(vault: &Vault, client: &SyncClient) -> CliResult<()> {
         if report.uploaded { "changes uploaded" } else { "nothing to upload" },
         report.generation
     );
+    if !report.refused.is_empty() {
+        note!("Refused {} record(s) another device published (not applied here):", report.refused.len());
+        for r in &report.refused {
+            note!("  account {}: {}", r.account, r.reason);
+        }
+    }
     Ok(())
 }

@@ -153,6 +153,63 @@ impl Record {
     }
 }
 
+/// Longest issuer, label or group a record from another device may carry, in characters.
+pub const MAX_NAME_CHARS: usize = 512;
+/// How far ahead of this device's clock a record's clock reading may be (7 days, in ms): a
+/// stamp further ahead would win every later edit for as long.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// Why a record from another device is refused: checked as an import checks an account (code
+/// parameters in range, secret length, names cleaned and bounded), plus the uid and clocks.
+/// Never names or carries the record's values.
+pub fn check_record(uid: &str, record: &Record, now_ms: u64) -> Result<(), &'static str> {
+    if uid.len() != 2 * ID_LEN || !uid.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err("its id is not 32 lowercase hex digits");
+    }
+    let latest_allowed =
+        ((now_ms.saturating_add(MAX_CLOCK_AHEAD_MS).min(u64::MAX >> 16) << 16) | 0xFFFF).min(i64::MAX as u64);
+    if record.latest().hlc > latest_allowed {
+        return Err("its clock is more than 7 days ahead of this device's");
+    }
+    let Record::Live(f) = record else { return Ok(()) };
+    let e = &f.entry.value;
+    let kind: crate::OtpKind = e.kind.parse().map_err(|_| "its code kind is unknown")?;
+    let algorithm: crate::Algorithm = e.algorithm.parse().map_err(|_| "its algorithm is unknown")?;
+    if !crate::otp::DIGITS_RANGE.contains(&e.digits) {
+        return Err("its number of digits is out of range (4 to 10)");
+    }
+    if !crate::otp::PERIOD_RANGE.contains(&e.period) {
+        return Err("its period is out of range (1 to 3600 s)");
+    }
+    if f.counter > i64::MAX as u64 {
+        return Err("its HOTP counter is beyond 2^63 - 1");
+    }
+    crate::OtpParams::new(kind, algorithm, e.digits, e.period, f.counter)
+        .map_err(|_| "its code parameters are invalid")?;
+    if e.secret.is_empty() || e.secret.len() > crate::otp::MAX_SECRET_BYTES {
+        return Err("its secret is empty or longer than 1 KiB");
+    }
+    let names = [Some(f.issuer.value.as_str()), Some(f.label.value.as_str()), f.group.value.as_deref()];
+    for name in names.into_iter().flatten() {
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err("a name is longer than 512 characters");
+        }
+        if crate::text::clean(name) != name {
+            return Err("a name holds control, invisible or surrounding white-space characters");
+        }
+    }
+    Ok(())
+}
+
+/// A record another device published that this device refused ([`check_record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The account's uid as published (cut to 32 characters), never a name or secret.
+    pub account: String,
+    /// Why.
+    pub reason: &'static str,
+}
+
 /// Every account a vault knows, by uid (hex), tombstones included.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
@@ -173,6 +230,25 @@ impl State {
     /// The largest clock reading in the state (0 when empty).
     pub fn max_hlc(&self) -> Hlc {
         self.records.values().map(|r| r.latest().hlc).max().unwrap_or(0)
+    }
+
+    /// Splits a state read from the server into the records this device accepts and the ones
+    /// it refuses (with the refused records themselves, kept aside, never applied).
+    pub fn screen(mut self, now_ms: u64) -> (State, Vec<Refused>, BTreeMap<String, Record>) {
+        let mut refused = Vec::new();
+        let mut aside = BTreeMap::new();
+        for (uid, record) in std::mem::take(&mut self.records) {
+            match check_record(&uid, &record, now_ms) {
+                Ok(()) => {
+                    self.records.insert(uid, record);
+                }
+                Err(reason) => {
+                    refused.push(Refused { account: crate::text::excerpt(&uid), reason });
+                    aside.insert(uid, record);
+                }
+            }
+        }
+        (self, refused, aside)
     }
 
     /// Live accounts in list order: by position, then uid (the same on every device).
@@ -254,6 +330,55 @@ mod tests {
         renamed.issuer = Lww::new("Renamed".into(), stamp(10, 2));
         assert_eq!(removed.merge(&Record::Live(Box::new(renamed.clone()))), removed);
         assert_eq!(Record::Live(Box::new(renamed)).merge(&removed), removed);
+    }
+
+    #[test]
+    fn a_peer_record_is_checked_as_an_import_checks_an_account() {
+        let now = 1_800_000_000_000;
+        let uid = "0123456789abcdef0123456789abcdef";
+        let good = fields("GitHub", stamp(now << 16, 1), 5);
+        assert_eq!(check_record(uid, &Record::Live(Box::new(good.clone())), now), Ok(()));
+        let refused = |f: Fields| check_record(uid, &Record::Live(Box::new(f)), now).unwrap_err();
+        let mut f = good.clone();
+        f.counter = u64::MAX;
+        assert!(refused(f).contains("counter"));
+        let mut f = good.clone();
+        f.label.value = "x".repeat(20_000);
+        assert!(refused(f).contains("longer than 512"));
+        let mut f = good.clone();
+        f.issuer.value = "Git\u{1b}]0;pwned\u{7}Hub".into();
+        assert!(refused(f).contains("control"));
+        let mut f = good.clone();
+        f.entry.value.digits = 11;
+        assert!(refused(f).contains("digits"));
+        let mut f = good.clone();
+        f.entry.value.period = 0;
+        assert!(refused(f).contains("period"));
+        let mut f = good.clone();
+        f.entry.value.secret = vec![1; 1025];
+        assert!(refused(f).contains("secret"));
+        let mut f = good.clone();
+        f.entry.value.algorithm = "MD5".into();
+        assert!(refused(f).contains("algorithm"));
+        let mut f = good.clone();
+        f.order.stamp.hlc = (now + MAX_CLOCK_AHEAD_MS + 1000) << 16;
+        assert!(refused(f).contains("ahead"));
+        assert!(check_record("../key", &Record::Removed(stamp(1, 1)), now).unwrap_err().contains("id"));
+        assert_eq!(check_record(uid, &Record::Removed(stamp(now << 16, 1)), now), Ok(()));
+    }
+
+    #[test]
+    fn screening_keeps_the_good_records_and_sets_the_bad_ones_aside() {
+        let now = 1_800_000_000_000;
+        let mut bad = fields("Bad", stamp(1, 1), 0);
+        bad.label.value = "x".repeat(600);
+        let mut state = State::default();
+        state.records.insert("01".repeat(16), Record::Live(Box::new(fields("Good", stamp(1, 1), 0))));
+        state.records.insert("02".repeat(16), Record::Live(Box::new(bad)));
+        let (accepted, refused, aside) = state.screen(now);
+        assert_eq!(accepted.records.keys().collect::<Vec<_>>(), [&"01".repeat(16)]);
+        assert_eq!(refused, [Refused { account: "02".repeat(16), reason: "a name is longer than 512 characters" }]);
+        assert!(aside.contains_key(&"02".repeat(16)));
     }
 
     fn arb_stamp() -> impl Strategy<Value = Stamp> {

@@ -433,6 +433,8 @@ impl Authenticator {
             changed_here: count_i32(report.changed_here),
             uploaded: report.uploaded,
             generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
+            refused: count_i32(report.refused.len()),
+            refused_reasons: report.refused.iter().map(|r| format!("account {}: {}", r.account, r.reason)).collect(),
         })
     }
 

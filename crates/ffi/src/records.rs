@@ -173,6 +173,11 @@ pub struct SyncResult {
     pub uploaded: bool,
     /// The server's state generation now current.
     pub generation: i64,
+    /// How many records another device published were refused (out of range, too long,
+    /// unclean names); they are not applied here, the rest of the round went ahead.
+    pub refused: i32,
+    /// For each refused record: `account <uid>: <why>` (never a name or secret).
+    pub refused_reasons: Vec<String>,
 }
 
 /// Sync's status, for a settings screen.

@@ -298,6 +298,117 @@ fn a_tampered_or_replayed_object_is_refused_and_nothing_is_applied() {
     assert_eq!(two.listing(), before);
 }
 
+/// What a peer holding the sync key can do: open the current state and publish a new one, as a
+/// device would (a new state object, then the manifest pointing at it), straight into the
+/// server's folder.
+struct Peer {
+    key: storage::crypto::Key,
+    dav: PathBuf,
+}
+
+impl Peer {
+    fn of(device: &Device, server: &Apache) -> Self {
+        let code = sync::pairing_code(&device.vault).unwrap();
+        Self { key: sync::object::parse_pairing_code(&code).unwrap(), dav: server.work.path().join("dav") }
+    }
+
+    fn read(&self) -> (sync::object::Manifest, domain::sync::State) {
+        let manifest =
+            sync::object::Manifest::open(&self.key, &std::fs::read(self.dav.join("manifest")).unwrap()).unwrap();
+        let bytes = std::fs::read(self.dav.join(&manifest.state)).unwrap();
+        let state = sync::object::open_state(&self.key, &manifest.state, manifest.generation, &bytes).unwrap();
+        (manifest, state)
+    }
+
+    fn publish(&self, state: &domain::sync::State) {
+        let (old, _) = self.read();
+        let generation = old.generation + 1;
+        let next = sync::object::Manifest {
+            generation,
+            state: sync::object::state_name(generation).unwrap(),
+            previous: Some(old.state),
+        };
+        let sealed = sync::object::seal_state(&self.key, &next.state, generation, state).unwrap();
+        std::fs::write(self.dav.join(&next.state), sealed).unwrap();
+        std::fs::write(self.dav.join("manifest"), next.seal(&self.key).unwrap()).unwrap();
+    }
+}
+
+fn peer_account(issuer: &str, label: &str, counter: u64) -> domain::sync::Record {
+    use domain::sync::{Entry, Fields, Lww, Record, Stamp};
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let at = Stamp { hlc: now_ms << 16, device: [0xEE; 16] };
+    let entry = Entry {
+        kind: "hotp".into(),
+        algorithm: "SHA1".into(),
+        digits: 6,
+        period: 30,
+        secret: b"peer secret .........".to_vec(),
+    };
+    Record::Live(Box::new(Fields {
+        entry: Lww::new(entry, at),
+        issuer: Lww::new(issuer.into(), at),
+        label: Lww::new(label.into(), at),
+        group: Lww::new(None, at),
+        order: Lww::new(9, at),
+        counter,
+    }))
+}
+
+#[test]
+fn a_peer_publishing_bad_records_among_good_ones_has_only_the_bad_ones_refused_and_sync_goes_on() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", true);
+    setup(&rt, &one, &server, "hostile peer test").unwrap();
+    setup(&rt, &two, &server, "hostile peer test").unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+
+    // The peer publishes: the existing account with counter 2^64 - 1, a 20,000-character label,
+    // a name with raw ESC bytes, and one good new account.
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let github = state.records.keys().next().unwrap().clone();
+    let domain::sync::Record::Live(mut f) = state.records[&github].clone() else { panic!("live") };
+    f.counter = u64::MAX;
+    f.issuer.stamp.hlc += 1;
+    state.records.insert(github.clone(), domain::sync::Record::Live(f));
+    state.records.insert("aa".repeat(16), peer_account("Long", &"x".repeat(20_000), 0));
+    state.records.insert("bb".repeat(16), peer_account("Esc\u{1b}]0;owned\u{7}", "alice", 0));
+    state.records.insert("cc".repeat(16), peer_account("Good from peer", "alice", 3));
+    peer.publish(&state);
+
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    let mut refused: Vec<(String, &str)> = report.refused.iter().map(|r| (r.account.clone(), r.reason)).collect();
+    let mut expected = vec![
+        (github.clone(), "its HOTP counter is beyond 2^63 - 1"),
+        ("aa".repeat(16), "a name is longer than 512 characters"),
+        ("bb".repeat(16), "a name holds control, invisible or surrounding white-space characters"),
+    ];
+    refused.sort();
+    expected.sort();
+    assert_eq!(refused, expected);
+    let listing = two.listing();
+    assert_eq!(listing.len(), 2, "{listing:?}");
+    assert!(listing.iter().any(|l| l.starts_with("Good from peer|alice|None|3|")), "{listing:?}");
+    assert!(listing.iter().any(|l| l.starts_with("GitHub|alice|None|0|")), "{listing:?}");
+
+    // The next rounds are not stuck: a change here goes up and is settled, on both devices.
+    two.vault.take_code(two.id("GitHub"), 0).unwrap();
+    sync_now(&rt, &two);
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    sync_now(&rt, &one);
+    for d in [&one, &two] {
+        let status = sync::status(&d.vault).unwrap();
+        assert_eq!((status.pending_changes, status.last_error), (0, None));
+    }
+    assert_eq!(one.listing(), two.listing());
+    assert!(one.listing().iter().any(|l| l.starts_with("GitHub|alice|None|1|")));
+}
+
 /// How a hostile server misbehaves once setup is done.
 #[derive(Clone, Copy)]
 enum Hostile {

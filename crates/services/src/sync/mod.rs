@@ -102,8 +102,12 @@ pub struct SyncStatus {
 }
 
 /// What one round did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncReport {
+    /// Records another device published that this device refused (out of range, too long,
+    /// unclean names: [`model::check_record`]), each with why. They are never applied here; the
+    /// rest of the round went ahead.
+    pub refused: Vec<model::Refused>,
     /// Accounts added, changed or removed here.
     pub changed_here: usize,
     /// Whether the round wrote a new state to the server.
@@ -209,6 +213,10 @@ pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<S
     Ok(report)
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncReport> {
     let settings = settings_of(vault)?;
     let key = Key::from_bytes(settings.key);
@@ -229,7 +237,7 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             None if seen > 0 => return Err(Error::SyncTampered("the sync data is gone from the server")),
             None => (None, None),
         };
-        let remote = match &manifest {
+        let raw = match &manifest {
             Some(m) if m.generation < seen => {
                 return Err(Error::SyncTampered("the server returned an older manifest than already seen"));
             }
@@ -241,10 +249,18 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             None => State::default(),
         };
         let generation = manifest.as_ref().map_or(0, |m| m.generation);
+        // Every record from another device is checked as an import is; a bad one is refused
+        // alone. Refused records of accounts this device does not have stay on the server as
+        // they are (never applied here); for one it has, its own record replaces the bad one.
+        let (remote, refused, aside) = raw.clone().screen(now_ms());
         let merged = remote.merge(&local.state);
-        if merged == remote {
+        let mut upload = merged.clone();
+        for (uid, record) in aside {
+            upload.records.entry(uid).or_insert(record);
+        }
+        if upload == raw {
             let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, Some(local.through)))?;
-            return Ok(SyncReport { changed_here, uploaded: false, generation });
+            return Ok(SyncReport { refused, changed_here, uploaded: false, generation });
         }
         let next = Manifest {
             generation: generation + 1,
@@ -252,7 +268,7 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             previous: manifest.as_ref().map(|m| m.state.clone()),
         };
         folder
-            .put(&next.state, object::seal_state(&key, &next.state, next.generation, &merged)?, &Expect::Absent)
+            .put(&next.state, object::seal_state(&key, &next.state, next.generation, &upload)?, &Expect::Absent)
             .await?;
         let expect = match (&manifest, etag) {
             (None, _) => Expect::Absent,
@@ -292,7 +308,7 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
         // writes without a lock) can both succeed, the later one replacing the earlier. Marked
         // synced only once seen there, a change lost that way is simply uploaded again.
         let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, None))?;
-        return Ok(SyncReport { changed_here, uploaded: true, generation: next.generation });
+        return Ok(SyncReport { refused, changed_here, uploaded: true, generation: next.generation });
     }
     Err(Error::SyncConflict)
 }

@@ -236,7 +236,8 @@ impl Vault {
         take!("label", theirs.label, label, true);
         take!("group", theirs.group, group, true);
         take!("order", theirs.order, order, false);
-        let counter = account.params.counter().max(theirs.counter);
+        // The CHECK on `counter` takes 0 to 2^63 - 1; sync screens records, this is the last guard.
+        let counter = account.params.counter().max(theirs.counter).min(i64::MAX as u64);
         let params = OtpParams::new(
             account.params.kind(),
             account.params.algorithm(),
