@@ -363,6 +363,8 @@ impl From<Error> for AuthError {
             Error::SyncWrongSecret => AuthError::Sync { problem: SyncProblem::WrongSecret, status: 0, detail },
             Error::SyncTampered(_) => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
             Error::SyncConflict => AuthError::Sync { problem: SyncProblem::Conflict, status: 0, detail },
+            // The detail names the object and says the next round republishes.
+            Error::SyncStateMissing { .. } => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
             Error::SyncServer { status } => {
                 AuthError::Sync { problem: SyncProblem::ServerError, status: i32::from(status), detail }
             }

@@ -409,6 +409,69 @@ fn a_peer_publishing_bad_records_among_good_ones_has_only_the_bad_ones_refused_a
     assert!(one.listing().iter().any(|l| l.starts_with("GitHub|alice|None|1|")));
 }
 
+#[test]
+fn a_state_object_deleted_on_the_server_is_named_and_the_next_round_republishes() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    two.add("Mail", true);
+    setup(&rt, &one, &server, "lost object test").unwrap();
+    setup(&rt, &two, &server, "lost object test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    let (manifest, _) = Peer::of(&one, &server).read();
+    for object in server.objects() {
+        if object.file_name().unwrap().to_string_lossy().starts_with("state-") {
+            std::fs::remove_file(object).unwrap();
+        }
+    }
+
+    let r = rt.block_on(sync::sync_now(&two.vault, &client()));
+    assert!(matches!(&r, Err(Error::SyncStateMissing { object }) if *object == manifest.state), "{r:?}");
+    let last_error = sync::status(&two.vault).unwrap().last_error.unwrap();
+    assert!(last_error.contains(&manifest.state) && last_error.contains("next round republishes"), "{last_error}");
+    assert_eq!(two.listing().len(), 2, "nothing was applied");
+
+    // The next round republishes; every device carries on from it.
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert!(report.uploaded && report.generation > manifest.generation);
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    assert_eq!(one.listing(), two.listing());
+    assert_eq!(one.listing().len(), 2);
+    assert_eq!(sync::status(&two.vault).unwrap().last_error, None);
+}
+
+#[test]
+fn state_objects_no_manifest_references_are_removed_once_past_the_grace_period() {
+    let server = Apache::start();
+    let rt = rt();
+    let one = Device::new();
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "orphan test").unwrap();
+    sync_now(&rt, &one);
+    // Left by failed rounds: one two hours ago, one just now (maybe a round under way).
+    let dav = server.work.path().join("dav");
+    std::fs::write(dav.join("state-7-0123456789abcdef"), b"AUTHSYNC1S left by a failed round").unwrap();
+    std::fs::write(dav.join("state-8-fedcba9876543210"), b"AUTHSYNC1S a round under way").unwrap();
+    let aged = Command::new("touch").args(["-d", "2 hours ago"]).arg(dav.join("state-7-0123456789abcdef")).status();
+    assert!(aged.unwrap().success());
+
+    one.vault.rename(one.id("GitHub"), &"GitHub Inc".into(), &"alice".into()).unwrap();
+    sync_now(&rt, &one);
+    let names: Vec<String> =
+        server.objects().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(!names.contains(&"state-7-0123456789abcdef".to_owned()), "{names:?}");
+    assert!(names.contains(&"state-8-fedcba9876543210".to_owned()), "{names:?}");
+    let (manifest, _) = Peer::of(&one, &server).read();
+    assert!(names.contains(&manifest.state) && names.contains(manifest.previous.as_ref().unwrap()), "{names:?}");
+    assert!(names.contains(&"key".to_owned()) && names.contains(&"manifest".to_owned()));
+    sync_now(&rt, &one);
+    assert_eq!(sync::status(&one.vault).unwrap().last_error, None);
+}
+
 /// How a hostile server misbehaves once setup is done.
 #[derive(Clone, Copy)]
 enum Hostile {

@@ -24,6 +24,9 @@ use webdav::{Expect, Folder};
 
 /// How often a round starts over when another device switched the manifest meanwhile.
 const ATTEMPTS: usize = 6;
+/// How old an object no manifest references must be before a round removes it (one left by a
+/// round that failed between its two PUTs): a concurrent round's new state is never that old.
+pub const ORPHAN_GRACE_SECS: i64 = 3600;
 /// How long a weak ETag lasts on Apache (one second after the write), with a margin.
 const WEAK_ETAG_WAIT: Duration = Duration::from_millis(1100);
 
@@ -114,6 +117,40 @@ pub struct SyncReport {
     pub uploaded: bool,
     /// The manifest generation now current.
     pub generation: u64,
+}
+
+/// What this device remembers between rounds (sealed in the vault, opaque to it).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Memory {
+    /// A state object the manifest pointed to that the server did not have, reported by the last
+    /// round: the next round republishes this device's state in its place.
+    #[serde(default)]
+    missing: Option<String>,
+}
+
+fn memory_of(vault: &impl VaultAccess) -> Result<Memory> {
+    let plain = vault.with_vault(|v| v.sync_memory())?;
+    // Damaged or from a newer build: start afresh (it holds hints, never data).
+    Ok(plain.and_then(|p| serde_json::from_slice(&p).ok()).unwrap_or_default())
+}
+
+fn remember(vault: &impl VaultAccess, memory: &Memory) -> Result<()> {
+    let json = Zeroizing::new(serde_json::to_vec(memory)?);
+    Ok(vault.with_vault(|v| v.set_sync_memory(&json))?)
+}
+
+/// Removes the state objects no manifest references (left by rounds that failed between their
+/// two PUTs) once older than [`ORPHAN_GRACE_SECS`] by the server's clock. Best effort: a server
+/// that cannot list its folder still syncs.
+async fn remove_orphans(folder: &Folder, keep: &[&str]) {
+    let Ok((objects, server_now)) = folder.list().await else { return };
+    let now = server_now.unwrap_or_else(domain::time::now);
+    for (name, modified) in objects {
+        let old = modified.is_some_and(|m| now - m > ORPHAN_GRACE_SECS);
+        if name.starts_with("state-") && !keep.contains(&name.as_str()) && old {
+            let _ = folder.delete(&name).await;
+        }
+    }
 }
 
 fn settings_of(vault: &impl VaultAccess) -> Result<Settings> {
@@ -243,8 +280,22 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             }
             Some(m) => match folder.get(&m.state).await? {
                 Some((bytes, _)) => object::open_state(&key, &m.state, m.generation, &bytes)?,
-                // Switched and cleaned up by another device between our two reads: read again.
-                None => continue,
+                None => {
+                    // Switched and cleaned up by another device between our two reads: read again.
+                    let again = folder.get(MANIFEST).await?;
+                    if !matches!(&again, Some((bytes, _)) if Manifest::open(&key, bytes).ok().as_ref() == Some(m)) {
+                        continue;
+                    }
+                    // The manifest still points to it: the server lost it. Say so once; the
+                    // next round republishes this device's state in its place.
+                    let mut memory = memory_of(vault)?;
+                    if memory.missing.as_deref() != Some(m.state.as_str()) {
+                        memory.missing = Some(m.state.clone());
+                        remember(vault, &memory)?;
+                        return Err(Error::SyncStateMissing { object: m.state.clone() });
+                    }
+                    State::default()
+                }
             },
             None => State::default(),
         };
@@ -302,6 +353,12 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
         // The state before the one just replaced is no longer referenced by anyone.
         if let Some(old) = manifest.as_ref().and_then(|m| m.previous.as_deref()) {
             let _ = folder.delete(old).await;
+        }
+        let replaced = next.previous.as_deref().unwrap_or_default();
+        remove_orphans(&folder, &[next.state.as_str(), replaced]).await;
+        let mut memory = memory_of(vault)?;
+        if memory.missing.take().is_some() {
+            remember(vault, &memory)?;
         }
         // This device's changes stay pending until a round reads them back from the server:
         // two conditional PUTs racing on one server (Apache's mod_dav_fs checks If-Match and

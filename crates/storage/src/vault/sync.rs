@@ -14,6 +14,7 @@ use domain::otp::{OtpParams, Secret};
 use domain::sync::{Entry, Fields, Hlc, ID_LEN, Lww, Record, Stamp, State, hlc_next};
 
 const SETTINGS_AAD: &[u8] = b"meta.sync_settings";
+const MEMORY_AAD: &[u8] = b"meta.sync_memory";
 
 /// The fields of an account that have a stamp of their own.
 const ENTRY: &str = "entry";
@@ -321,7 +322,7 @@ impl Vault {
             Some(plain) => set_meta(&tx, "sync_settings", self.sealer.seal(plain, SETTINGS_AAD)?)?,
             None => {
                 tx.execute(
-                    "DELETE FROM meta WHERE key IN ('sync_settings', 'sync_generation', 'sync_last_success', 'sync_last_error')",
+                    "DELETE FROM meta WHERE key IN ('sync_settings', 'sync_generation', 'sync_last_success', 'sync_last_error', 'sync_memory')",
                     [],
                 )?;
                 tx.execute("UPDATE sync_clock SET pending = 1", [])?;
@@ -329,6 +330,20 @@ impl Vault {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// What the sync service remembers between rounds (other devices last seen, an object to
+    /// republish), unsealed; `None` before the first round.
+    pub fn sync_memory(&self) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let Some(sealed) = meta::<Vec<u8>>(&self.conn, "sync_memory")? else { return Ok(None) };
+        let plain =
+            self.sealer.open(&sealed, MEMORY_AAD).ok_or(Error::Corrupt("sync's memory does not open".into()))?;
+        Ok(Some(plain))
+    }
+
+    /// Stores what the sync service remembers, sealed under the data key (opaque to the vault).
+    pub fn set_sync_memory(&self, memory: &[u8]) -> Result<()> {
+        set_meta(&self.conn, "sync_memory", self.sealer.seal(memory, MEMORY_AAD)?)
     }
 
     /// Sync's progress.
