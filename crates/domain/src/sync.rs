@@ -201,6 +201,26 @@ pub fn check_record(uid: &str, record: &Record, now_ms: u64) -> Result<(), &'sta
     Ok(())
 }
 
+fn latest_allowed(now_ms: u64) -> Hlc {
+    ((now_ms.saturating_add(MAX_CLOCK_AHEAD_MS).min(u64::MAX >> 16) << 16) | 0xFFFF).min(i64::MAX as u64)
+}
+
+/// Why a device entry is refused: its id, clock and size, as [`check_record`] checks records.
+pub fn check_device(id: &str, entry: &DeviceEntry, now_ms: u64) -> Result<(), &'static str> {
+    if !is_id(id) || !entry.seen.keys().all(|k| is_id(k)) {
+        return Err("its device id is not 32 lowercase hex digits");
+    }
+    if entry.seen.len() > MAX_DEVICES {
+        return Err("it notes more than 256 devices");
+    }
+    let limit = latest_allowed(now_ms);
+    let ahead_s = (now_ms.saturating_add(MAX_CLOCK_AHEAD_MS) / 1000) as i64;
+    if entry.hlc > limit || entry.at > ahead_s || entry.seen.values().any(|s| s.hlc > limit || s.at > ahead_s) {
+        return Err("its clock is more than 7 days ahead of this device's");
+    }
+    Ok(())
+}
+
 /// A record another device published that this device refused ([`check_record`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
@@ -210,11 +230,50 @@ pub struct Refused {
     pub reason: &'static str,
 }
 
-/// Every account a vault knows, by uid (hex), tombstones included.
+/// How long a tombstone is kept at most, and how long a device's entry stays without a round
+/// (90 days, in ms). A device away longer counts as gone; see [`State::compact`].
+pub const MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
+/// Most device entries (and notes per entry) a state may carry.
+pub const MAX_DEVICES: usize = 256;
+
+/// What a device publishes about itself: when it last synced, and the other devices' entries as
+/// it saw them then. Newer entries (by `hlc`) replace older ones in a merge.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceEntry {
+    /// The device's clock reading when it wrote the entry (after every record it had).
+    pub hlc: Hlc,
+    /// Its wall clock then, Unix seconds.
+    pub at: i64,
+    /// The generation of the state it wrote the entry into.
+    pub generation: u64,
+    /// The other devices' entries it had seen then, by device id (hex).
+    #[serde(default)]
+    pub seen: BTreeMap<String, Seen>,
+}
+
+/// One device's note of another's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Seen {
+    /// The other device's entry clock reading.
+    pub hlc: Hlc,
+    /// The generation it named.
+    pub generation: u64,
+    /// When the noting device saw it (its wall clock, Unix seconds).
+    pub at: i64,
+}
+
+/// Every account a vault knows, by uid (hex), tombstones included, and the devices' entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     /// Records by account uid, as lowercase hex.
     pub records: BTreeMap<String, Record>,
+    /// Device entries by device id, as lowercase hex (absent from states of older builds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub devices: BTreeMap<String, DeviceEntry>,
+}
+
+fn is_id(hex: &str) -> bool {
+    hex.len() == 2 * ID_LEN && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl State {
@@ -224,7 +283,58 @@ impl State {
         for (uid, theirs) in &other.records {
             records.entry(uid.clone()).and_modify(|ours| *ours = ours.merge(theirs)).or_insert_with(|| theirs.clone());
         }
-        Self { records }
+        let mut devices = self.devices.clone();
+        for (id, theirs) in &other.devices {
+            devices
+                .entry(id.clone())
+                .and_modify(|ours| {
+                    if theirs > ours {
+                        *ours = theirs.clone();
+                    }
+                })
+                .or_insert_with(|| theirs.clone());
+        }
+        Self { records, devices }
+    }
+
+    /// Whether every device with an entry has seen the removal `stamp`: its writer published an
+    /// entry after it (an entry's clock passes every record its device had), and every other
+    /// device noted that entry or a later one.
+    pub fn removal_seen_by_all(&self, stamp: &Stamp) -> bool {
+        let writer = hex::encode(stamp.device);
+        self.devices.get(&writer).is_some_and(|w| w.hlc > stamp.hlc)
+            && self
+                .devices
+                .iter()
+                .filter(|(id, _)| **id != writer)
+                .all(|(_, e)| e.seen.get(&writer).is_some_and(|s| s.hlc > stamp.hlc))
+    }
+
+    /// Sync hygiene before an upload at wall-clock `now_ms`: drops the entries of devices not
+    /// seen for [`MAX_AGE_MS`] (but `keep`'s, this device's) and their notes, then every
+    /// tombstone all remaining devices have seen ([`Self::removal_seen_by_all`]) or older than
+    /// [`MAX_AGE_MS`] by its clock. Returns how many tombstones went.
+    pub fn compact(&mut self, now_ms: u64, keep: &str) -> usize {
+        let horizon_s = (now_ms.saturating_sub(MAX_AGE_MS) / 1000) as i64;
+        self.devices.retain(|id, e| id == keep || e.at >= horizon_s);
+        let known: Vec<String> = self.devices.keys().cloned().collect();
+        for e in self.devices.values_mut() {
+            e.seen.retain(|id, _| known.contains(id));
+        }
+        let horizon = (now_ms.saturating_sub(MAX_AGE_MS)) << 16;
+        let before = self.records.len();
+        let gone: Vec<String> = self
+            .records
+            .iter()
+            .filter_map(|(uid, r)| match r {
+                Record::Removed(s) if s.hlc < horizon || self.removal_seen_by_all(s) => Some(uid.clone()),
+                _ => None,
+            })
+            .collect();
+        for uid in gone {
+            self.records.remove(&uid);
+        }
+        before - self.records.len()
     }
 
     /// The largest clock reading in the state (0 when empty).
@@ -237,6 +347,18 @@ impl State {
     pub fn screen(mut self, now_ms: u64) -> (State, Vec<Refused>, BTreeMap<String, Record>) {
         let mut refused = Vec::new();
         let mut aside = BTreeMap::new();
+        for (id, entry) in std::mem::take(&mut self.devices) {
+            match check_device(&id, &entry, now_ms) {
+                Ok(()) => {
+                    self.devices.insert(id, entry);
+                }
+                Err(reason) => refused.push(Refused { account: crate::text::excerpt(&id), reason }),
+            }
+        }
+        if self.devices.len() > MAX_DEVICES {
+            refused.push(Refused { account: String::new(), reason: "the state names more than 256 devices" });
+            self.devices.clear();
+        }
         for (uid, record) in std::mem::take(&mut self.records) {
             match check_record(&uid, &record, now_ms) {
                 Ok(()) => {
@@ -381,6 +503,61 @@ mod tests {
         assert!(aside.contains_key(&"02".repeat(16)));
     }
 
+    fn entry(hlc: Hlc, at: i64, seen: &[(u8, Hlc)]) -> DeviceEntry {
+        let seen = seen.iter().map(|&(d, h)| (hex::encode([d; ID_LEN]), Seen { hlc: h, generation: 1, at })).collect();
+        DeviceEntry { hlc, at, generation: 1, seen }
+    }
+
+    #[test]
+    fn a_tombstone_goes_once_every_device_has_seen_it_or_it_is_older_than_90_days() {
+        let now_ms = 1_800_000_000_000u64;
+        let at = (now_ms / 1000) as i64;
+        let t = (now_ms - 1000) << 16;
+        let removal = |d: u8| Record::Removed(stamp(t, d));
+        let mut state = State::default();
+        state.records.insert("01".repeat(16), removal(1));
+        state.records.insert("02".repeat(16), Record::Removed(stamp((now_ms - MAX_AGE_MS - 1) << 16, 3)));
+        // Device 1's entry is older than its removal: it has not published since.
+        state.devices.insert(hex::encode([1; ID_LEN]), entry(t - 1, at, &[]));
+        state.devices.insert(hex::encode([2; ID_LEN]), entry(t + 5, at, &[(1, t - 1)]));
+        let mut s = state.clone();
+        assert_eq!(s.compact(now_ms, "me"), 1, "only the one older than 90 days");
+        // Device 1 publishes after the removal; device 2 has not noted that entry yet.
+        state.devices.insert(hex::encode([1; ID_LEN]), entry(t + 1, at, &[(2, t + 5)]));
+        let mut s = state.clone();
+        assert_eq!(s.compact(now_ms, "me"), 1);
+        assert!(s.records.contains_key(&"01".repeat(16)));
+        // Device 2 notes it: every device has seen the removal.
+        state.devices.insert(hex::encode([2; ID_LEN]), entry(t + 6, at, &[(1, t + 1)]));
+        let mut s = state.clone();
+        assert_eq!(s.compact(now_ms, "me"), 2);
+        assert!(s.records.is_empty());
+    }
+
+    #[test]
+    fn a_device_not_seen_for_90_days_is_dropped_and_no_longer_holds_tombstones_back() {
+        let now_ms = 1_800_000_000_000u64;
+        let at = (now_ms / 1000) as i64;
+        let t = (now_ms - 1000) << 16;
+        let mut state = State::default();
+        state.records.insert("01".repeat(16), Record::Removed(stamp(t, 1)));
+        state.devices.insert(hex::encode([1; ID_LEN]), entry(t + 1, at, &[]));
+        let gone_since = at - (MAX_AGE_MS / 1000) as i64 - 1;
+        state.devices.insert(hex::encode([2; ID_LEN]), entry(t - 9, gone_since, &[]));
+        assert!(!state.removal_seen_by_all(&stamp(t, 1)));
+        assert_eq!(state.compact(now_ms, "me"), 1);
+        assert_eq!(state.devices.keys().collect::<Vec<_>>(), [&hex::encode([1; ID_LEN])]);
+    }
+
+    #[test]
+    fn the_newer_device_entry_wins_a_merge() {
+        let (mut a, mut b) = (State::default(), State::default());
+        a.devices.insert("d".into(), entry(5, 1, &[]));
+        b.devices.insert("d".into(), entry(7, 2, &[]));
+        assert_eq!(a.merge(&b).devices["d"].hlc, 7);
+        assert_eq!(b.merge(&a), a.merge(&b));
+    }
+
     fn arb_stamp() -> impl Strategy<Value = Stamp> {
         (0u64..6, 0u8..3).prop_map(|(h, d)| stamp(h, d))
     }
@@ -411,8 +588,21 @@ mod tests {
     }
 
     fn arb_state() -> impl Strategy<Value = State> {
-        prop::collection::btree_map(prop::sample::select(vec!["01", "02", "03", "04"]), arb_record(), 0..4)
-            .prop_map(|m| State { records: m.into_iter().map(|(k, v)| (k.to_string(), v)).collect() })
+        let devices = prop::collection::btree_map(
+            prop::sample::select(vec!["d1", "d2"]),
+            (0u64..4, 0i64..3, 0u64..3).prop_map(|(hlc, at, generation)| DeviceEntry {
+                hlc,
+                at,
+                generation,
+                seen: BTreeMap::new(),
+            }),
+            0..2,
+        );
+        (prop::collection::btree_map(prop::sample::select(vec!["01", "02", "03", "04"]), arb_record(), 0..4), devices)
+            .prop_map(|(m, d)| State {
+                records: m.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                devices: d.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            })
     }
 
     proptest! {

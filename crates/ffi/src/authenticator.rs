@@ -435,6 +435,7 @@ impl Authenticator {
             generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
             refused: count_i32(report.refused.len()),
             refused_reasons: report.refused.iter().map(|r| format!("account {}: {}", r.account, r.reason)).collect(),
+            removed_while_away: count_i32(report.removed_while_away),
         })
     }
 
@@ -447,6 +448,18 @@ impl Authenticator {
             last_success: s.last_success,
             last_error: s.last_error,
             pending_changes: i64::try_from(s.pending_changes).unwrap_or(i64::MAX),
+            devices: s
+                .devices
+                .into_iter()
+                .map(|d| SyncDeviceRecord {
+                    device: d.device,
+                    this_device: d.this_device,
+                    last_seen: d.last_seen,
+                    generation: i64::try_from(d.generation).unwrap_or(i64::MAX),
+                    stale: d.stale,
+                })
+                .collect(),
+            warnings: s.warnings,
         })
     }
 

@@ -472,6 +472,177 @@ fn state_objects_no_manifest_references_are_removed_once_past_the_grace_period()
     assert_eq!(sync::status(&one.vault).unwrap().last_error, None);
 }
 
+/// The manifest and state objects in the server's folder, to put back later.
+fn snapshot(server: &Apache) -> Vec<(PathBuf, Vec<u8>)> {
+    server
+        .objects()
+        .into_iter()
+        .filter(|p| p.file_name().unwrap() != "key")
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Replaces the server's manifest and state objects with `snapshot`'s.
+fn restore(server: &Apache, snapshot: &[(PathBuf, Vec<u8>)]) {
+    for p in server.objects() {
+        if p.file_name().unwrap() != "key" {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    for (p, bytes) in snapshot {
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn a_server_showing_one_device_an_old_state_is_reported_as_a_fork_and_nothing_is_lost() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "fork test").unwrap();
+    setup(&rt, &two, &server, "fork test").unwrap();
+    for d in [&one, &two, &one, &two] {
+        sync_now(&rt, d);
+    }
+    let status = sync::status(&one.vault).unwrap();
+    assert_eq!(status.devices.len(), 2, "{status:?}");
+    assert!(status.devices[0].this_device && !status.devices[1].this_device);
+    assert!(status.devices.iter().all(|d| (now_secs() - d.last_seen).abs() < 60 && !d.stale));
+    assert_eq!(status.warnings, Vec::<String>::new());
+
+    // The server keeps today's state aside; two moves on; then the server shows one the old
+    // state (one edits and uploads onto it), and afterwards two's history again.
+    let old = snapshot(&server);
+    two.add("Mail", false);
+    sync_now(&rt, &two);
+    let moved = snapshot(&server);
+    restore(&server, &old);
+    one.vault.rename(one.id("GitHub"), &"GitHub Inc".into(), &"alice".into()).unwrap();
+    sync_now(&rt, &one);
+    assert_eq!(sync::status(&one.vault).unwrap().warnings, Vec::<String>::new(), "not visible yet");
+    restore(&server, &moved);
+    sync_now(&rt, &one);
+    let warnings = sync::status(&one.vault).unwrap().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("lacks this device's last upload"), "{warnings:?}");
+
+    // Nothing was lost: one uploaded again, and both devices converge.
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    assert_eq!(one.listing(), two.listing());
+    let issuers: Vec<String> = two.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+    assert_eq!(issuers.len(), 2);
+    assert!(issuers.contains(&"GitHub Inc".to_owned()) && issuers.contains(&"Mail".to_owned()));
+    // Once the server's state carries one's upload again, the warning is gone.
+    assert_eq!(sync::status(&one.vault).unwrap().warnings, Vec::<String>::new());
+}
+
+#[test]
+fn a_device_not_seen_for_over_14_days_is_reported_stale() {
+    let server = Apache::start();
+    let rt = rt();
+    let one = Device::new();
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "stale test").unwrap();
+    sync_now(&rt, &one);
+    // Another device's entry says it last synced 20 days ago.
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let at = now_secs() - 20 * 86_400;
+    let entry =
+        domain::sync::DeviceEntry { hlc: (at as u64 * 1000) << 16, at, generation: 1, seen: Default::default() };
+    state.devices.insert("ab".repeat(16), entry);
+    peer.publish(&state);
+    sync_now(&rt, &one);
+    let status = sync::status(&one.vault).unwrap();
+    let away = status.devices.iter().find(|d| d.device == "ab".repeat(16)).unwrap();
+    assert!(away.stale && !away.this_device && away.last_seen == at, "{away:?}");
+    assert_eq!(status.warnings.len(), 1, "{:?}", status.warnings);
+    assert!(status.warnings[0].starts_with("device abababab has not synced for 20 days"), "{:?}", status.warnings);
+}
+
+fn tombstones(server: &Apache, device: &Device) -> usize {
+    let (_, state) = Peer::of(device, server).read();
+    state.records.values().filter(|r| matches!(r, domain::sync::Record::Removed(_))).count()
+}
+
+#[test]
+fn a_tombstone_every_device_has_seen_is_compacted_and_the_account_stays_removed() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Doomed", false);
+    setup(&rt, &one, &server, "compaction test").unwrap();
+    setup(&rt, &two, &server, "compaction test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    one.vault.remove(one.id("Doomed")).unwrap();
+    sync_now(&rt, &one);
+    assert_eq!(tombstones(&server, &one), 1, "two has not seen the removal yet");
+    sync_now(&rt, &two);
+    assert_eq!(tombstones(&server, &one), 0, "two saw it: every device has");
+    for d in [&one, &two, &one, &two] {
+        sync_now(&rt, d);
+    }
+    assert_eq!(tombstones(&server, &one), 0);
+    for d in [&one, &two] {
+        assert_eq!(d.listing().len(), 1);
+        assert!(d.listing()[0].starts_with("GitHub|"));
+        assert_eq!(d.vault.sync_state().unwrap().state.records.len(), 1, "no tombstone kept here either");
+        assert_eq!(sync::status(&d.vault).unwrap().pending_changes, 0);
+        let report = rt.block_on(sync::sync_now(&d.vault, &client())).unwrap();
+        assert!(!report.uploaded, "settled: nothing to upload");
+    }
+}
+
+#[test]
+fn a_device_away_longer_than_tombstones_are_kept_does_not_bring_removed_accounts_back() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Doomed", false);
+    setup(&rt, &one, &server, "away test").unwrap();
+    setup(&rt, &two, &server, "away test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    // two goes away for 100 days; meanwhile one removes Doomed, and its tombstone outlives the
+    // 90 days it is kept (the state then carries neither it nor two's entry).
+    two.vault.execute_for_test(&format!(
+        "UPDATE meta SET value = {} WHERE key = 'sync_last_success'",
+        now_secs() - 100 * 86_400
+    ));
+    one.vault.remove(one.id("Doomed")).unwrap();
+    sync_now(&rt, &one);
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    state.records.retain(|_, r| !matches!(r, domain::sync::Record::Removed(_)));
+    let two_id = hex::encode(two.vault.sync_device().unwrap());
+    state.devices.remove(&two_id);
+    peer.publish(&state);
+    two.add("Added while away", false);
+
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert_eq!(report.removed_while_away, 1);
+    sync_now(&rt, &one);
+    for d in [&one, &two] {
+        let issuers: Vec<String> = d.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+        assert!(!issuers.contains(&"Doomed".to_owned()), "{issuers:?}");
+        assert!(issuers.contains(&"Added while away".to_owned()) && issuers.contains(&"GitHub".to_owned()));
+    }
+}
+
 /// How a hostile server misbehaves once setup is done.
 #[derive(Clone, Copy)]
 enum Hostile {

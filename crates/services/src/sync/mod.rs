@@ -27,6 +27,11 @@ const ATTEMPTS: usize = 6;
 /// How old an object no manifest references must be before a round removes it (one left by a
 /// round that failed between its two PUTs): a concurrent round's new state is never that old.
 pub const ORPHAN_GRACE_SECS: i64 = 3600;
+/// How often a device republishes its entry when it has nothing else to upload (1 day), so the
+/// others see it is alive.
+pub const HEARTBEAT_SECS: i64 = 24 * 3600;
+/// After how long without a round another device is reported as not seen (14 days).
+pub const STALE_SECS: i64 = 14 * 24 * 3600;
 /// How long a weak ETag lasts on Apache (one second after the write), with a margin.
 const WEAK_ETAG_WAIT: Duration = Duration::from_millis(1100);
 
@@ -102,6 +107,26 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Changes made here that no round has put on the server yet.
     pub pending_changes: u64,
+    /// The devices syncing through the server, as the last round saw them (this one first).
+    pub devices: Vec<DeviceStatus>,
+    /// What looks wrong: a fork or freeze the last round saw, devices not seen for
+    /// [`STALE_SECS`]. Empty when all is well.
+    pub warnings: Vec<String>,
+}
+
+/// One device syncing through the server, for a settings screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStatus {
+    /// Its id (32 hex digits; the first 8 are enough to tell devices apart).
+    pub device: String,
+    /// Whether it is this device.
+    pub this_device: bool,
+    /// When it last published its entry (its clock, Unix seconds).
+    pub last_seen: i64,
+    /// The generation it wrote then.
+    pub generation: u64,
+    /// Not seen for longer than [`STALE_SECS`].
+    pub stale: bool,
 }
 
 /// What one round did.
@@ -117,6 +142,9 @@ pub struct SyncReport {
     pub uploaded: bool,
     /// The manifest generation now current.
     pub generation: u64,
+    /// Accounts removed here because this device was away longer than tombstones are kept
+    /// (90 days) and the server no longer carries them: they were removed on other devices.
+    pub removed_while_away: usize,
 }
 
 /// What this device remembers between rounds (sealed in the vault, opaque to it).
@@ -126,6 +154,45 @@ struct Memory {
     /// round: the next round republishes this device's state in its place.
     #[serde(default)]
     missing: Option<String>,
+    /// The newest entry of this device known to have been on the server: a later state
+    /// without it means the server showed this device another history (or lost an upload).
+    #[serde(default)]
+    confirmed: model::Hlc,
+    /// The devices' entries in the last state read or written (this device's included).
+    #[serde(default)]
+    devices: std::collections::BTreeMap<String, model::DeviceEntry>,
+    /// The fork or freeze the last round saw, if any.
+    #[serde(default)]
+    fork: Option<String>,
+}
+
+/// Checks the devices' entries in a state just read against what this device knows: a state
+/// whose entry of this device is older than one this device saw on the server, or than another
+/// device noted, is from another history than the one this device wrote to (a fork, or an
+/// old state replayed to it). Remembers the entries for [`status`].
+fn watch_devices(memory: &mut Memory, remote: &State, me: &str, generation: u64) {
+    let ours = remote.devices.get(me).map_or(0, |e| e.hlc);
+    let noted = remote.devices.iter().filter(|(id, _)| *id != me).filter_map(|(_, e)| e.seen.get(me)).map(|s| s.hlc);
+    let newest_known = noted.chain([memory.confirmed]).max().unwrap_or(0);
+    memory.fork = (ours < newest_known).then(|| {
+        format!(
+            "the server's state (generation {generation}) lacks this device's last upload: another device wrote at the same instant, or the server is showing devices different histories (a fork, or an old state replayed); this device uploaded again"
+        )
+    });
+    memory.confirmed = memory.confirmed.max(ours);
+    memory.devices = remote.devices.clone();
+}
+
+/// Whether this device's entry, published now, would note a removal another device published
+/// that its entry on the server does not note yet (so that tombstones can be compacted).
+fn acknowledges(remote: &State, me: &str) -> bool {
+    remote.records.values().any(|r| {
+        let model::Record::Removed(t) = r else { return false };
+        let writer = hex::encode(t.device);
+        writer != me
+            && remote.devices.get(&writer).is_some_and(|w| w.hlc > t.hlc)
+            && remote.devices.get(me).and_then(|e| e.seen.get(&writer)).is_none_or(|s| s.hlc <= t.hlc)
+    })
 }
 
 fn memory_of(vault: &impl VaultAccess) -> Result<Memory> {
@@ -226,7 +293,33 @@ pub fn status(vault: &impl VaultAccess) -> Result<SyncStatus> {
         Err(e) => return Err(e),
     };
     let (progress, pending) = vault.with_vault(|v| Ok::<_, Error>((v.sync_progress()?, v.pending_sync_changes()?)))?;
+    let memory = if settings.is_some() { memory_of(vault)? } else { Memory::default() };
+    let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
+    let now = domain::time::now();
+    let mut devices: Vec<DeviceStatus> = memory
+        .devices
+        .iter()
+        .map(|(id, e)| DeviceStatus {
+            device: id.clone(),
+            this_device: *id == me,
+            last_seen: e.at,
+            generation: e.generation,
+            stale: *id != me && now - e.at > STALE_SECS,
+        })
+        .collect();
+    devices.sort_by_key(|d| (!d.this_device, std::cmp::Reverse(d.last_seen)));
+    let mut warnings: Vec<String> = memory.fork.into_iter().collect();
+    for d in devices.iter().filter(|d| d.stale) {
+        warnings.push(format!(
+            "device {} has not synced for {} days (last seen {}): it is off or offline, or the server is showing it (or this device) an old state",
+            &d.device[..8],
+            (now - d.last_seen) / 86_400,
+            domain::time::iso8601_utc(d.last_seen)
+        ));
+    }
     Ok(SyncStatus {
+        devices,
+        warnings,
         server: settings.as_ref().map(|s| s.url.clone()),
         user: settings.as_ref().map(|s| s.user.clone()),
         last_success: progress.last_success,
@@ -300,19 +393,99 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             None => State::default(),
         };
         let generation = manifest.as_ref().map_or(0, |m| m.generation);
+        let republish = manifest.is_some() && raw == State::default() && generation > 0;
+        let (now_ms, now) = (now_ms(), domain::time::now());
+        let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
+        let last_success = vault.with_vault(|v| v.sync_progress())?.last_success;
         // Every record from another device is checked as an import is; a bad one is refused
         // alone. Refused records of accounts this device does not have stay on the server as
         // they are (never applied here); for one it has, its own record replaces the bad one.
-        let (remote, refused, aside) = raw.clone().screen(now_ms());
+        let (remote, refused, aside) = raw.clone().screen(now_ms);
+        let mut memory = memory_of(vault)?;
+        watch_devices(&mut memory, &remote, &me, generation);
+        let mut local = local;
+        // Removals the server no longer carries were compacted (every device had seen them, or
+        // older than model::MAX_AGE_MS): forget them here too, unless made here and not yet
+        // read back from the server.
+        let compacted_elsewhere: Vec<String> = if manifest.is_some() && !republish {
+            local
+                .state
+                .records
+                .iter()
+                .filter(|(uid, r)| {
+                    matches!(r, model::Record::Removed(_))
+                        && !remote.records.contains_key(*uid)
+                        && !local.pending.contains(*uid)
+                })
+                .map(|(uid, _)| uid.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // A device away longer than tombstones are kept may have missed removals whose
+        // tombstones are gone: an account it had synced that the server no longer carries was
+        // removed elsewhere, and goes here too (reported), instead of coming back.
+        let away = last_success.is_some_and(|t| (now - t) as u64 * 1000 > model::MAX_AGE_MS);
+        let removed_while_away: Vec<String> = if away && manifest.is_some() && !republish {
+            local
+                .state
+                .records
+                .iter()
+                .filter(|(uid, r)| {
+                    matches!(r, model::Record::Live(_))
+                        && !remote.records.contains_key(*uid)
+                        && !local.pending.contains(*uid)
+                })
+                .map(|(uid, _)| uid.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for uid in compacted_elsewhere.iter().chain(&removed_while_away) {
+            local.state.records.remove(uid);
+        }
         let merged = remote.merge(&local.state);
         let mut upload = merged.clone();
         for (uid, record) in aside {
             upload.records.entry(uid).or_insert(record);
         }
-        if upload == raw {
-            let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, Some(local.through)))?;
-            return Ok(SyncReport { refused, changed_here, uploaded: false, generation });
+        let ours = remote.devices.get(&me);
+        let heartbeat = ours.is_none_or(|e| e.at + HEARTBEAT_SECS < now || e.hlc < memory.confirmed);
+        if upload == raw && !heartbeat && !acknowledges(&remote, &me) {
+            let changed_here = vault.with_vault(|v| {
+                v.forget_tombstones(&compacted_elsewhere)?;
+                let gone = v.forget_synced_accounts(&removed_while_away)?;
+                Ok::<_, Error>(gone + v.apply_sync_state(&merged, Some(local.through))?)
+            })?;
+            remember(vault, &memory)?;
+            let removed_while_away = removed_while_away.len();
+            return Ok(SyncReport { refused, changed_here, uploaded: false, generation, removed_while_away });
         }
+        // This device's entry: when it synced, and the other devices' entries it saw.
+        let clock = [merged.max_hlc(), memory.confirmed]
+            .into_iter()
+            .chain(merged.devices.values().map(|e| e.hlc))
+            .max()
+            .unwrap_or(0);
+        let entry = model::DeviceEntry {
+            hlc: model::hlc_next(clock, now_ms),
+            at: now,
+            generation: generation + 1,
+            seen: remote
+                .devices
+                .iter()
+                .filter(|(id, _)| **id != me)
+                .map(|(id, e)| (id.clone(), model::Seen { hlc: e.hlc, generation: e.generation, at: now }))
+                .collect(),
+        };
+        upload.devices.insert(me.clone(), entry.clone());
+        let tombstones = |s: &State| -> Vec<String> {
+            s.records.iter().filter(|(_, r)| matches!(r, model::Record::Removed(_))).map(|(u, _)| u.clone()).collect()
+        };
+        let before = tombstones(&upload);
+        upload.compact(now_ms, &me);
+        let compacted: Vec<String> =
+            before.into_iter().filter(|u| !upload.records.contains_key(u)).chain(compacted_elsewhere).collect();
         let next = Manifest {
             generation: generation + 1,
             state: object::state_name(generation + 1)?,
@@ -356,16 +529,28 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
         }
         let replaced = next.previous.as_deref().unwrap_or_default();
         remove_orphans(&folder, &[next.state.as_str(), replaced]).await;
-        let mut memory = memory_of(vault)?;
-        if memory.missing.take().is_some() {
-            remember(vault, &memory)?;
-        }
+        memory.missing = None;
+        memory.confirmed = memory.confirmed.max(entry.hlc);
+        memory.devices = upload.devices.clone();
+        remember(vault, &memory)?;
         // This device's changes stay pending until a round reads them back from the server:
         // two conditional PUTs racing on one server (Apache's mod_dav_fs checks If-Match and
         // writes without a lock) can both succeed, the later one replacing the earlier. Marked
         // synced only once seen there, a change lost that way is simply uploaded again.
-        let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, None))?;
-        return Ok(SyncReport { refused, changed_here, uploaded: true, generation: next.generation });
+        let changed_here = vault.with_vault(|v| {
+            let gone = v.forget_synced_accounts(&removed_while_away)?;
+            let changed = v.apply_sync_state(&merged, None)?;
+            v.forget_tombstones(&compacted)?;
+            Ok::<_, Error>(gone + changed)
+        })?;
+        let removed_while_away = removed_while_away.len();
+        return Ok(SyncReport {
+            refused,
+            changed_here,
+            uploaded: true,
+            generation: next.generation,
+            removed_while_away,
+        });
     }
     Err(Error::SyncConflict)
 }

@@ -28,6 +28,8 @@ pub struct SyncSnapshot {
     pub state: State,
     /// The largest clock reading of this device's writes in the state.
     pub through: Hlc,
+    /// The accounts (uid, hex) with a change here that no round has read back from the server.
+    pub pending: std::collections::BTreeSet<String>,
 }
 
 /// Sync's progress, as stored.
@@ -164,7 +166,12 @@ impl Vault {
             }
         }
         let through = stamps.values().filter(|s| s.device == me).map(|s| s.hlc).max().unwrap_or(0);
-        Ok(SyncSnapshot { state, through })
+        let pending = tx
+            .prepare_cached("SELECT DISTINCT uid FROM sync_clock WHERE pending = 1")?
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|uid| uid.map(hex::encode))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SyncSnapshot { state, through, pending })
     }
 
     /// Merges `merged` into the accounts in one transaction, field by field: a value replaces
@@ -298,6 +305,31 @@ impl Vault {
         }
         put_stamp(tx, uid, "order", &f.order.stamp, false)?;
         Ok(true)
+    }
+
+    /// Forgets the tombstones of `uids` (hex): removals every device has seen, or too old to
+    /// keep, that sync compacted away.
+    pub fn forget_tombstones(&self, uids: &[String]) -> Result<()> {
+        let tx = self.begin_write()?;
+        for uid in uids.iter().filter_map(|u| hex::decode(u).ok()) {
+            tx.execute("DELETE FROM sync_clock WHERE uid = ?1 AND field = 'removed'", [uid])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the accounts of `uids` (hex) here without a tombstone: accounts removed on other
+    /// devices whose tombstones are gone (sync's answer to a device away longer than they are
+    /// kept). Returns how many went.
+    pub fn forget_synced_accounts(&self, uids: &[String]) -> Result<usize> {
+        let tx = self.begin_write()?;
+        let mut gone = 0;
+        for uid in uids.iter().filter_map(|u| hex::decode(u).ok()) {
+            gone += tx.execute("DELETE FROM accounts WHERE uid = ?1", [&uid])?;
+            tx.execute("DELETE FROM sync_clock WHERE uid = ?1", [&uid])?;
+        }
+        tx.commit()?;
+        Ok(gone)
     }
 
     /// How many of this device's changes no sync round has put on the server yet.
