@@ -557,9 +557,14 @@ fn a_device_not_seen_for_over_14_days_is_reported_stale() {
     let peer = Peer::of(&one, &server);
     let (_, mut state) = peer.read();
     let at = now_secs() - 20 * 86_400;
-    let entry =
-        domain::sync::DeviceEntry { hlc: (at as u64 * 1000) << 16, at, generation: 1, seen: Default::default() };
-    state.devices.insert("ab".repeat(16), entry);
+    let entry = domain::sync::DeviceEntry {
+        device: "ab".repeat(16),
+        hlc: (at as u64 * 1000) << 16,
+        at,
+        generation: 1,
+        seen: Vec::new(),
+    };
+    state.put_device(entry);
     peer.publish(&state);
     sync_now(&rt, &one);
     let status = sync::status(&one.vault).unwrap();
@@ -629,7 +634,7 @@ fn a_device_away_longer_than_tombstones_are_kept_does_not_bring_removed_accounts
     let (_, mut state) = peer.read();
     state.records.retain(|_, r| !matches!(r, domain::sync::Record::Removed(_)));
     let two_id = hex::encode(two.vault.sync_device().unwrap());
-    state.devices.remove(&two_id);
+    state.devices.retain(|e| e.device != two_id);
     peer.publish(&state);
     two.add("Added while away", false);
 

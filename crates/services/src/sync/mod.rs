@@ -107,7 +107,8 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Changes made here that no round has put on the server yet.
     pub pending_changes: u64,
-    /// The devices syncing through the server, as the last round saw them (this one first).
+    /// The devices syncing through the server, as the last round saw them (this one first,
+    /// then the others by id).
     pub devices: Vec<DeviceStatus>,
     /// What looks wrong: a fork or freeze the last round saw, devices not seen for
     /// [`STALE_SECS`]. Empty when all is well.
@@ -160,7 +161,7 @@ struct Memory {
     confirmed: model::Hlc,
     /// The devices' entries in the last state read or written (this device's included).
     #[serde(default)]
-    devices: std::collections::BTreeMap<String, model::DeviceEntry>,
+    devices: Vec<model::DeviceEntry>,
     /// The fork or freeze the last round saw, if any.
     #[serde(default)]
     fork: Option<String>,
@@ -171,8 +172,8 @@ struct Memory {
 /// device noted, is from another history than the one this device wrote to (a fork, or an
 /// old state replayed to it). Remembers the entries for [`status`].
 fn watch_devices(memory: &mut Memory, remote: &State, me: &str, generation: u64) {
-    let ours = remote.devices.get(me).map_or(0, |e| e.hlc);
-    let noted = remote.devices.iter().filter(|(id, _)| *id != me).filter_map(|(_, e)| e.seen.get(me)).map(|s| s.hlc);
+    let ours = remote.device(me).map_or(0, |e| e.hlc);
+    let noted = remote.devices.iter().filter(|e| e.device != me).filter_map(|e| e.saw(me)).map(|s| s.hlc);
     let newest_known = noted.chain([memory.confirmed]).max().unwrap_or(0);
     memory.fork = (ours < newest_known).then(|| {
         format!(
@@ -190,8 +191,8 @@ fn acknowledges(remote: &State, me: &str) -> bool {
         let model::Record::Removed(t) = r else { return false };
         let writer = hex::encode(t.device);
         writer != me
-            && remote.devices.get(&writer).is_some_and(|w| w.hlc > t.hlc)
-            && remote.devices.get(me).and_then(|e| e.seen.get(&writer)).is_none_or(|s| s.hlc <= t.hlc)
+            && remote.device(&writer).is_some_and(|w| w.hlc > t.hlc)
+            && remote.device(me).and_then(|e| e.saw(&writer)).is_none_or(|s| s.hlc <= t.hlc)
     })
 }
 
@@ -296,18 +297,19 @@ pub fn status(vault: &impl VaultAccess) -> Result<SyncStatus> {
     let memory = if settings.is_some() { memory_of(vault)? } else { Memory::default() };
     let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
     let now = domain::time::now();
-    let mut devices: Vec<DeviceStatus> = memory
-        .devices
-        .iter()
-        .map(|(id, e)| DeviceStatus {
-            device: id.clone(),
-            this_device: *id == me,
+    // This device first, then the others by id.
+    let (mine, others): (Vec<_>, Vec<_>) = memory.devices.iter().partition(|e| e.device == me);
+    let devices: Vec<DeviceStatus> = mine
+        .into_iter()
+        .chain(others)
+        .map(|e| DeviceStatus {
+            this_device: e.device == me,
+            device: e.device.clone(),
             last_seen: e.at,
             generation: e.generation,
-            stale: *id != me && now - e.at > STALE_SECS,
+            stale: e.device != me && now - e.at > STALE_SECS,
         })
         .collect();
-    devices.sort_by_key(|d| (!d.this_device, std::cmp::Reverse(d.last_seen)));
     let mut warnings: Vec<String> = memory.fork.into_iter().collect();
     for d in devices.iter().filter(|d| d.stale) {
         warnings.push(format!(
@@ -341,6 +343,118 @@ pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<S
     let report = result?;
     recorded?;
     Ok(report)
+}
+
+/// What a round does with the server's state, decided without I/O (kept out of the async
+/// round, whose every local costs the phones' library bytes at each await).
+struct Plan {
+    refused: Vec<model::Refused>,
+    /// The merge to apply here.
+    merged: State,
+    /// The state to upload and this device's entry in it; None when nothing needs uploading.
+    upload: Option<(State, model::DeviceEntry)>,
+    /// Tombstones to forget here (compacted on the server, or by this upload).
+    compacted: Vec<String>,
+    /// Accounts to remove here: removed elsewhere while this device was away.
+    removed_while_away: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn plan(
+    raw: &State,
+    local: &mut storage::vault::SyncSnapshot,
+    memory: &mut Memory,
+    me: &str,
+    generation: u64,
+    has_manifest: bool,
+    last_success: Option<i64>,
+) -> Plan {
+    let republish = has_manifest && *raw == State::default() && generation > 0;
+    let (now_ms, now) = (now_ms(), domain::time::now());
+    // Every record from another device is checked as an import is; a bad one is refused
+    // alone. Refused records of accounts this device does not have stay on the server as
+    // they are (never applied here); for one it has, its own record replaces the bad one.
+    let (remote, refused, aside) = raw.clone().screen(now_ms);
+    watch_devices(memory, &remote, me, generation);
+    // Removals the server no longer carries were compacted (every device had seen them, or
+    // older than model::MAX_AGE_MS): forget them here too, unless made here and not yet
+    // read back from the server.
+    let compacted_elsewhere: Vec<String> = if has_manifest && !republish {
+        local
+            .state
+            .records
+            .iter()
+            .filter(|(uid, r)| {
+                matches!(r, model::Record::Removed(_))
+                    && !remote.records.contains_key(*uid)
+                    && !local.pending.contains(*uid)
+            })
+            .map(|(uid, _)| uid.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A device away longer than tombstones are kept may have missed removals whose
+    // tombstones are gone: an account it had synced that the server no longer carries was
+    // removed elsewhere, and goes here too (reported), instead of coming back.
+    let away = last_success.is_some_and(|t| (now - t) as u64 * 1000 > model::MAX_AGE_MS);
+    let removed_while_away: Vec<String> = if away && has_manifest && !republish {
+        local
+            .state
+            .records
+            .iter()
+            .filter(|(uid, r)| {
+                matches!(r, model::Record::Live(_))
+                    && !remote.records.contains_key(*uid)
+                    && !local.pending.contains(*uid)
+            })
+            .map(|(uid, _)| uid.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !compacted_elsewhere.is_empty() || !removed_while_away.is_empty() {
+        for (uid, r) in std::mem::take(&mut local.state.records) {
+            if !compacted_elsewhere.contains(&uid) && !removed_while_away.contains(&uid) {
+                local.state.records.insert(uid, r);
+            }
+        }
+    }
+    let merged = remote.merge(&local.state);
+    let mut upload = merged.clone();
+    for (uid, record) in aside {
+        upload.records.entry(uid).or_insert(record);
+    }
+    let ours = remote.device(me);
+    let heartbeat = ours.is_none_or(|e| e.at + HEARTBEAT_SECS < now || e.hlc < memory.confirmed);
+    if upload == *raw && !heartbeat && !acknowledges(&remote, me) {
+        return Plan { refused, merged, upload: None, compacted: compacted_elsewhere, removed_while_away };
+    }
+    // This device's entry: when it synced, and the other devices' entries it saw.
+    let clock =
+        [merged.max_hlc(), memory.confirmed].into_iter().chain(merged.devices.iter().map(|e| e.hlc)).max().unwrap_or(0);
+    let entry = model::DeviceEntry {
+        device: me.to_owned(),
+        hlc: model::hlc_next(clock, now_ms),
+        at: now,
+        generation: generation + 1,
+        seen: remote
+            .devices
+            .iter()
+            .filter(|e| e.device != me)
+            .map(|e| model::Seen { device: e.device.clone(), hlc: e.hlc, generation: e.generation, at: now })
+            .collect(),
+    };
+    upload.put_device(entry.clone());
+    let tombstones = |s: &State| -> Vec<String> {
+        s.records.iter().filter(|(_, r)| matches!(r, model::Record::Removed(_))).map(|(u, _)| u.clone()).collect()
+    };
+    let before = tombstones(&upload);
+    upload.compact(now_ms, me);
+    let compacted: Vec<String> =
+        before.into_iter().filter(|u| !upload.records.contains_key(u)).chain(compacted_elsewhere).collect();
+    Plan { refused, merged, upload: Some((upload, entry)), compacted, removed_while_away }
 }
 
 fn now_ms() -> u64 {
@@ -393,99 +507,22 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             None => State::default(),
         };
         let generation = manifest.as_ref().map_or(0, |m| m.generation);
-        let republish = manifest.is_some() && raw == State::default() && generation > 0;
-        let (now_ms, now) = (now_ms(), domain::time::now());
         let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
         let last_success = vault.with_vault(|v| v.sync_progress())?.last_success;
-        // Every record from another device is checked as an import is; a bad one is refused
-        // alone. Refused records of accounts this device does not have stay on the server as
-        // they are (never applied here); for one it has, its own record replaces the bad one.
-        let (remote, refused, aside) = raw.clone().screen(now_ms);
         let mut memory = memory_of(vault)?;
-        watch_devices(&mut memory, &remote, &me, generation);
         let mut local = local;
-        // Removals the server no longer carries were compacted (every device had seen them, or
-        // older than model::MAX_AGE_MS): forget them here too, unless made here and not yet
-        // read back from the server.
-        let compacted_elsewhere: Vec<String> = if manifest.is_some() && !republish {
-            local
-                .state
-                .records
-                .iter()
-                .filter(|(uid, r)| {
-                    matches!(r, model::Record::Removed(_))
-                        && !remote.records.contains_key(*uid)
-                        && !local.pending.contains(*uid)
-                })
-                .map(|(uid, _)| uid.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        // A device away longer than tombstones are kept may have missed removals whose
-        // tombstones are gone: an account it had synced that the server no longer carries was
-        // removed elsewhere, and goes here too (reported), instead of coming back.
-        let away = last_success.is_some_and(|t| (now - t) as u64 * 1000 > model::MAX_AGE_MS);
-        let removed_while_away: Vec<String> = if away && manifest.is_some() && !republish {
-            local
-                .state
-                .records
-                .iter()
-                .filter(|(uid, r)| {
-                    matches!(r, model::Record::Live(_))
-                        && !remote.records.contains_key(*uid)
-                        && !local.pending.contains(*uid)
-                })
-                .map(|(uid, _)| uid.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for uid in compacted_elsewhere.iter().chain(&removed_while_away) {
-            local.state.records.remove(uid);
-        }
-        let merged = remote.merge(&local.state);
-        let mut upload = merged.clone();
-        for (uid, record) in aside {
-            upload.records.entry(uid).or_insert(record);
-        }
-        let ours = remote.devices.get(&me);
-        let heartbeat = ours.is_none_or(|e| e.at + HEARTBEAT_SECS < now || e.hlc < memory.confirmed);
-        if upload == raw && !heartbeat && !acknowledges(&remote, &me) {
+        let Plan { refused, merged, upload, compacted, removed_while_away } =
+            plan(&raw, &mut local, &mut memory, &me, generation, manifest.is_some(), last_success);
+        let Some((upload, entry)) = upload else {
             let changed_here = vault.with_vault(|v| {
-                v.forget_tombstones(&compacted_elsewhere)?;
+                v.forget_tombstones(&compacted)?;
                 let gone = v.forget_synced_accounts(&removed_while_away)?;
                 Ok::<_, Error>(gone + v.apply_sync_state(&merged, Some(local.through))?)
             })?;
             remember(vault, &memory)?;
             let removed_while_away = removed_while_away.len();
             return Ok(SyncReport { refused, changed_here, uploaded: false, generation, removed_while_away });
-        }
-        // This device's entry: when it synced, and the other devices' entries it saw.
-        let clock = [merged.max_hlc(), memory.confirmed]
-            .into_iter()
-            .chain(merged.devices.values().map(|e| e.hlc))
-            .max()
-            .unwrap_or(0);
-        let entry = model::DeviceEntry {
-            hlc: model::hlc_next(clock, now_ms),
-            at: now,
-            generation: generation + 1,
-            seen: remote
-                .devices
-                .iter()
-                .filter(|(id, _)| **id != me)
-                .map(|(id, e)| (id.clone(), model::Seen { hlc: e.hlc, generation: e.generation, at: now }))
-                .collect(),
         };
-        upload.devices.insert(me.clone(), entry.clone());
-        let tombstones = |s: &State| -> Vec<String> {
-            s.records.iter().filter(|(_, r)| matches!(r, model::Record::Removed(_))).map(|(u, _)| u.clone()).collect()
-        };
-        let before = tombstones(&upload);
-        upload.compact(now_ms, &me);
-        let compacted: Vec<String> =
-            before.into_iter().filter(|u| !upload.records.contains_key(u)).chain(compacted_elsewhere).collect();
         let next = Manifest {
             generation: generation + 1,
             state: object::state_name(generation + 1)?,

@@ -29,7 +29,7 @@ pub struct SyncSnapshot {
     /// The largest clock reading of this device's writes in the state.
     pub through: Hlc,
     /// The accounts (uid, hex) with a change here that no round has read back from the server.
-    pub pending: std::collections::BTreeSet<String>,
+    pub pending: Vec<String>,
 }
 
 /// Sync's progress, as stored.
