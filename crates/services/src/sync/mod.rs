@@ -348,6 +348,7 @@ pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<S
 /// What a round does with the server's state, decided without I/O (kept out of the async
 /// round, whose every local costs the phones' library bytes at each await).
 struct Plan {
+    /// Records from other devices refused, with why.
     refused: Vec<model::Refused>,
     /// The merge to apply here.
     merged: State,
@@ -398,7 +399,8 @@ fn plan(
     // A device away longer than tombstones are kept may have missed removals whose
     // tombstones are gone: an account it had synced that the server no longer carries was
     // removed elsewhere, and goes here too (reported), instead of coming back.
-    let away = last_success.is_some_and(|t| (now - t) as u64 * 1000 > model::MAX_AGE_MS);
+    // (A last success in the future, after the clock went back, is not an absence.)
+    let away = last_success.is_some_and(|t| now.saturating_sub(t) > (model::MAX_AGE_MS / 1000) as i64);
     let removed_while_away: Vec<String> = if away && has_manifest && !republish {
         local
             .state
