@@ -648,6 +648,34 @@ fn a_device_away_longer_than_tombstones_are_kept_does_not_bring_removed_accounts
     }
 }
 
+#[test]
+fn a_last_success_in_the_future_after_the_clock_went_back_is_not_an_absence() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Kept", false);
+    setup(&rt, &one, &server, "clock back test").unwrap();
+    setup(&rt, &two, &server, "clock back test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    two.vault.execute_for_test(&format!(
+        "UPDATE meta SET value = {} WHERE key = 'sync_last_success'",
+        now_secs() + 2 * 86_400
+    ));
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let kept =
+        state.records.iter().find(|(_, r)| matches!(r, domain::sync::Record::Live(f) if f.issuer.value == "Kept"));
+    let kept = kept.unwrap().0.clone();
+    state.records.remove(&kept);
+    peer.publish(&state);
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert_eq!(report.removed_while_away, 0);
+    assert_eq!(two.listing().len(), 2, "{:?}", two.listing());
+}
+
 /// How a hostile server misbehaves once setup is done.
 #[derive(Clone, Copy)]
 enum Hostile {
