@@ -128,6 +128,22 @@ pub fn run(vault: &Vault, command: Option<SyncCommand>) -> CliResult<()> {
                 say!("Last error: {error}");
             }
             say!("Pending changes: {}", status.pending_changes);
+            if !status.devices.is_empty() {
+                say!("Devices (last seen):");
+                for d in &status.devices {
+                    say!(
+                        "  {}{}: {}, generation {}{}",
+                        &d.device[..8],
+                        if d.this_device { " (this device)" } else { "" },
+                        domain::time::iso8601_utc(d.last_seen),
+                        d.generation,
+                        if d.stale { " (not seen for over 14 days)" } else { "" }
+                    );
+                }
+            }
+            for warning in &status.warnings {
+                say!("Warning: {warning}");
+            }
             Ok(())
         }
         Some(SyncCommand::Pair { yes }) => {
@@ -159,5 +175,17 @@ fn round(vault: &Vault, client: &SyncClient) -> CliResult<()> {
         if report.uploaded { "changes uploaded" } else { "nothing to upload" },
         report.generation
     );
+    if report.removed_while_away > 0 {
+        note!(
+            "Removed {} account(s) here that other devices removed while this one was away for over 90 days.",
+            report.removed_while_away
+        );
+    }
+    if !report.refused.is_empty() {
+        note!("Refused {} record(s) another device published (not applied here):", report.refused.len());
+        for r in &report.refused {
+            note!("  account {}: {}", r.account, r.reason);
+        }
+    }
     Ok(())
 }

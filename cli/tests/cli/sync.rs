@@ -73,6 +73,11 @@ fn setup_sync_status_pair_and_leave_through_the_terminal_app() {
     assert_eq!(uris(&a).len(), 3);
     let status = a.ok(&["sync", "status"]);
     assert!(status.contains("Pending changes: 0") && status.contains(&server.url), "{status}");
+    // Last seen per device: this one and the other, no warning.
+    let devices: Vec<&str> = status.lines().skip_while(|l| *l != "Devices (last seen):").skip(1).collect();
+    assert_eq!(devices.len(), 2, "{status}");
+    assert!(devices[0].contains("(this device)") && !devices[1].contains("(this device)"), "{status}");
+    assert!(!status.contains("Warning"), "{status}");
 
     let wrong = b
         .cli(["sync", "setup", &server.url, "--user", "sync"])

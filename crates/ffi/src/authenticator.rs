@@ -433,12 +433,7 @@ impl Authenticator {
     pub async fn sync_now(&self) -> FfiResult<SyncResult> {
         let vault = self.vault.clone();
         let client = sync::SyncClient::over(self.client.clone());
-        let report = spawn(async move { sync::sync_now(&*vault, &client).await }).await?;
-        Ok(SyncResult {
-            changed_here: count_i32(report.changed_here),
-            uploaded: report.uploaded,
-            generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
-        })
+        Ok(sync_result(spawn(async move { sync::sync_now(&*vault, &client).await }).await?))
     }
 
     /// Sync's status: server, last success and error, changes not yet on the server.
@@ -450,6 +445,18 @@ impl Authenticator {
             last_success: s.last_success,
             last_error: s.last_error,
             pending_changes: i64::try_from(s.pending_changes).unwrap_or(i64::MAX),
+            devices: s
+                .devices
+                .into_iter()
+                .map(|d| SyncDeviceRecord {
+                    device: d.device,
+                    this_device: d.this_device,
+                    last_seen: d.last_seen,
+                    generation: i64::try_from(d.generation).unwrap_or(i64::MAX),
+                    stale: d.stale,
+                })
+                .collect(),
+            warnings: s.warnings,
         })
     }
 
@@ -479,11 +486,18 @@ impl Authenticator {
             sync::rekey(&*vault, &client, secret).await
         })
         .await?;
-        Ok(SyncResult {
-            changed_here: count_i32(report.changed_here),
-            uploaded: report.uploaded,
-            generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
-        })
+        Ok(sync_result(report))
+    }
+}
+
+fn sync_result(report: sync::SyncReport) -> SyncResult {
+    SyncResult {
+        changed_here: count_i32(report.changed_here),
+        uploaded: report.uploaded,
+        generation: i64::try_from(report.generation).unwrap_or(i64::MAX),
+        refused: count_i32(report.refused.len()),
+        refused_reasons: report.refused.iter().map(|r| format!("account {}: {}", r.account, r.reason)).collect(),
+        removed_while_away: count_i32(report.removed_while_away),
     }
 }
 

@@ -382,6 +382,8 @@ impl From<Error> for AuthError {
             Error::WeakSyncPassphrase { weakness, guesses_log10 } => {
                 AuthError::WeakPassphrase { reason: weakness.to_string(), guesses_log10, detail }
             }
+            // The detail names the object and says the next round republishes.
+            Error::SyncStateMissing { .. } => AuthError::Sync { problem: SyncProblem::Tampered, status: 0, detail },
             Error::SyncServer { status } => {
                 AuthError::Sync { problem: SyncProblem::ServerError, status: i32::from(status), detail }
             }

@@ -173,6 +173,14 @@ pub struct SyncResult {
     pub uploaded: bool,
     /// The server's state generation now current.
     pub generation: i64,
+    /// How many records another device published were refused (out of range, too long,
+    /// unclean names); they are not applied here, the rest of the round went ahead.
+    pub refused: i32,
+    /// For each refused record: `account <uid>: <why>` (never a name or secret).
+    pub refused_reasons: Vec<String>,
+    /// Accounts removed here because this device was away longer than removals are kept (90
+    /// days) and they were removed on other devices meanwhile.
+    pub removed_while_away: i32,
 }
 
 /// Sync's status, for a settings screen.
@@ -188,6 +196,26 @@ pub struct SyncStatusRecord {
     pub last_error: Option<String>,
     /// Changes made here that are not on the server yet.
     pub pending_changes: i64,
+    /// The devices syncing through the server as the last round saw them, this one first.
+    pub devices: Vec<SyncDeviceRecord>,
+    /// What looks wrong (a fork or freeze seen, devices not seen for 14 days); empty when all
+    /// is well.
+    pub warnings: Vec<String>,
+}
+
+/// One device syncing through the server ("last seen").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncDeviceRecord {
+    /// Its id (32 hex digits; the first 8 tell devices apart).
+    pub device: String,
+    /// Whether it is this device.
+    pub this_device: bool,
+    /// When it last synced (its clock, Unix seconds).
+    pub last_seen: i64,
+    /// The state generation it wrote then.
+    pub generation: i64,
+    /// Not seen for more than 14 days.
+    pub stale: bool,
 }
 
 /// `now` from the app: Unix seconds, not before 1970.

@@ -177,6 +177,15 @@ pub enum Error {
     /// Other devices kept writing at the same time; the round gave up and changed nothing here.
     #[error("other devices were syncing at the same time; try again")]
     SyncConflict,
+    /// The state object the server's manifest points to is not on the server (deleted, or lost
+    /// in a restore): nothing was applied. The next round republishes this device's state.
+    #[error(
+        "the sync server has lost the state object '{object}' its manifest points to (deleted, or lost in a restore); nothing was applied, and the next round republishes this device's accounts there"
+    )]
+    SyncStateMissing {
+        /// The missing object's name.
+        object: String,
+    },
     /// The sync server answered with an HTTP error status.
     #[error("the sync server answered HTTP {status}{}", if *status == 401 { " (wrong user name or server password)" } else { "" })]
     SyncServer {

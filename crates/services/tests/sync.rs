@@ -308,6 +308,384 @@ fn a_tampered_or_replayed_object_is_refused_and_nothing_is_applied() {
     assert_eq!(two.listing(), before);
 }
 
+/// What a peer holding the sync key can do: open the current state and publish a new one, as a
+/// device would (a new state object, then the manifest pointing at it), straight into the
+/// server's folder.
+struct Peer {
+    key: storage::crypto::Key,
+    dav: PathBuf,
+}
+
+impl Peer {
+    fn of(device: &Device, server: &Apache) -> Self {
+        let code = sync::pairing_code(&device.vault).unwrap();
+        Self { key: sync::object::parse_pairing_code(&code).unwrap(), dav: server.work.path().join("dav") }
+    }
+
+    fn read(&self) -> (sync::object::Manifest, domain::sync::State) {
+        let manifest =
+            sync::object::Manifest::open(&self.key, &std::fs::read(self.dav.join("manifest")).unwrap()).unwrap();
+        let bytes = std::fs::read(self.dav.join(&manifest.state)).unwrap();
+        let state = sync::object::open_state(&self.key, &manifest.state, manifest.generation, &bytes).unwrap();
+        (manifest, state)
+    }
+
+    fn publish(&self, state: &domain::sync::State) {
+        let (old, _) = self.read();
+        let generation = old.generation + 1;
+        let next = sync::object::Manifest {
+            generation,
+            state: sync::object::state_name(generation).unwrap(),
+            previous: Some(old.state),
+        };
+        let sealed = sync::object::seal_state(&self.key, &next.state, generation, state).unwrap();
+        std::fs::write(self.dav.join(&next.state), sealed).unwrap();
+        std::fs::write(self.dav.join("manifest"), next.seal(&self.key).unwrap()).unwrap();
+    }
+}
+
+fn peer_account(issuer: &str, label: &str, counter: u64) -> domain::sync::Record {
+    use domain::sync::{Entry, Fields, Lww, Record, Stamp};
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let at = Stamp { hlc: now_ms << 16, device: [0xEE; 16] };
+    let entry = Entry {
+        kind: "hotp".into(),
+        algorithm: "SHA1".into(),
+        digits: 6,
+        period: 30,
+        secret: b"peer secret .........".to_vec(),
+    };
+    Record::Live(Box::new(Fields {
+        entry: Lww::new(entry, at),
+        issuer: Lww::new(issuer.into(), at),
+        label: Lww::new(label.into(), at),
+        group: Lww::new(None, at),
+        order: Lww::new(9, at),
+        counter,
+    }))
+}
+
+#[test]
+fn a_peer_publishing_bad_records_among_good_ones_has_only_the_bad_ones_refused_and_sync_goes_on() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", true);
+    setup(&rt, &one, &server, "hostile peer test").unwrap();
+    setup(&rt, &two, &server, "hostile peer test").unwrap();
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+
+    // The peer publishes: the existing account with counter 2^64 - 1, a 20,000-character label,
+    // a name with raw ESC bytes, and one good new account.
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let github = state.records.keys().next().unwrap().clone();
+    let domain::sync::Record::Live(mut f) = state.records[&github].clone() else { panic!("live") };
+    f.counter = u64::MAX;
+    f.issuer.stamp.hlc += 1;
+    state.records.insert(github.clone(), domain::sync::Record::Live(f));
+    state.records.insert("aa".repeat(16), peer_account("Long", &"x".repeat(20_000), 0));
+    state.records.insert("bb".repeat(16), peer_account("Esc\u{1b}]0;owned\u{7}", "alice", 0));
+    state.records.insert("cc".repeat(16), peer_account("Good from peer", "alice", 3));
+    peer.publish(&state);
+
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    let mut refused: Vec<(String, &str)> = report.refused.iter().map(|r| (r.account.clone(), r.reason)).collect();
+    let mut expected = vec![
+        (github.clone(), "its HOTP counter is beyond 2^63 - 1"),
+        ("aa".repeat(16), "a name is longer than 512 characters"),
+        ("bb".repeat(16), "a name holds control, invisible or surrounding white-space characters"),
+    ];
+    refused.sort();
+    expected.sort();
+    assert_eq!(refused, expected);
+    let listing = two.listing();
+    assert_eq!(listing.len(), 2, "{listing:?}");
+    assert!(listing.iter().any(|l| l.starts_with("Good from peer|alice|None|3|")), "{listing:?}");
+    assert!(listing.iter().any(|l| l.starts_with("GitHub|alice|None|0|")), "{listing:?}");
+
+    // The next rounds are not stuck: a change here goes up and is settled, on both devices.
+    two.vault.take_code(two.id("GitHub"), 0).unwrap();
+    sync_now(&rt, &two);
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    sync_now(&rt, &one);
+    for d in [&one, &two] {
+        let status = sync::status(&d.vault).unwrap();
+        assert_eq!((status.pending_changes, status.last_error), (0, None));
+    }
+    assert_eq!(one.listing(), two.listing());
+    assert!(one.listing().iter().any(|l| l.starts_with("GitHub|alice|None|1|")));
+}
+
+#[test]
+fn a_state_object_deleted_on_the_server_is_named_and_the_next_round_republishes() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    two.add("Mail", true);
+    setup(&rt, &one, &server, "lost object test").unwrap();
+    setup(&rt, &two, &server, "lost object test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    let (manifest, _) = Peer::of(&one, &server).read();
+    for object in server.objects() {
+        if object.file_name().unwrap().to_string_lossy().starts_with("state-") {
+            std::fs::remove_file(object).unwrap();
+        }
+    }
+
+    let r = rt.block_on(sync::sync_now(&two.vault, &client()));
+    assert!(matches!(&r, Err(Error::SyncStateMissing { object }) if *object == manifest.state), "{r:?}");
+    let last_error = sync::status(&two.vault).unwrap().last_error.unwrap();
+    assert!(last_error.contains(&manifest.state) && last_error.contains("next round republishes"), "{last_error}");
+    assert_eq!(two.listing().len(), 2, "nothing was applied");
+
+    // The next round republishes; every device carries on from it.
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert!(report.uploaded && report.generation > manifest.generation);
+    sync_now(&rt, &one);
+    sync_now(&rt, &two);
+    assert_eq!(one.listing(), two.listing());
+    assert_eq!(one.listing().len(), 2);
+    assert_eq!(sync::status(&two.vault).unwrap().last_error, None);
+}
+
+#[test]
+fn state_objects_no_manifest_references_are_removed_once_past_the_grace_period() {
+    let server = Apache::start();
+    let rt = rt();
+    let one = Device::new();
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "orphan test").unwrap();
+    sync_now(&rt, &one);
+    // Left by failed rounds: one two hours ago, one just now (maybe a round under way).
+    let dav = server.work.path().join("dav");
+    std::fs::write(dav.join("state-7-0123456789abcdef"), b"AUTHSYNC1S left by a failed round").unwrap();
+    std::fs::write(dav.join("state-8-fedcba9876543210"), b"AUTHSYNC1S a round under way").unwrap();
+    let aged = Command::new("touch").args(["-d", "2 hours ago"]).arg(dav.join("state-7-0123456789abcdef")).status();
+    assert!(aged.unwrap().success());
+
+    one.vault.rename(one.id("GitHub"), &"GitHub Inc".into(), &"alice".into()).unwrap();
+    sync_now(&rt, &one);
+    let names: Vec<String> =
+        server.objects().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(!names.contains(&"state-7-0123456789abcdef".to_owned()), "{names:?}");
+    assert!(names.contains(&"state-8-fedcba9876543210".to_owned()), "{names:?}");
+    let (manifest, _) = Peer::of(&one, &server).read();
+    assert!(names.contains(&manifest.state) && names.contains(manifest.previous.as_ref().unwrap()), "{names:?}");
+    assert!(names.contains(&"key".to_owned()) && names.contains(&"manifest".to_owned()));
+    sync_now(&rt, &one);
+    assert_eq!(sync::status(&one.vault).unwrap().last_error, None);
+}
+
+/// The manifest and state objects in the server's folder, to put back later.
+fn snapshot(server: &Apache) -> Vec<(PathBuf, Vec<u8>)> {
+    server
+        .objects()
+        .into_iter()
+        .filter(|p| p.file_name().unwrap() != "key")
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Replaces the server's manifest and state objects with `snapshot`'s.
+fn restore(server: &Apache, snapshot: &[(PathBuf, Vec<u8>)]) {
+    for p in server.objects() {
+        if p.file_name().unwrap() != "key" {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    for (p, bytes) in snapshot {
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn a_server_showing_one_device_an_old_state_is_reported_as_a_fork_and_nothing_is_lost() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "fork test").unwrap();
+    setup(&rt, &two, &server, "fork test").unwrap();
+    for d in [&one, &two, &one, &two] {
+        sync_now(&rt, d);
+    }
+    let status = sync::status(&one.vault).unwrap();
+    assert_eq!(status.devices.len(), 2, "{status:?}");
+    assert!(status.devices[0].this_device && !status.devices[1].this_device);
+    assert!(status.devices.iter().all(|d| (now_secs() - d.last_seen).abs() < 60 && !d.stale));
+    assert_eq!(status.warnings, Vec::<String>::new());
+
+    // The server keeps today's state aside; two moves on; then the server shows one the old
+    // state (one edits and uploads onto it), and afterwards two's history again.
+    let old = snapshot(&server);
+    two.add("Mail", false);
+    sync_now(&rt, &two);
+    let moved = snapshot(&server);
+    restore(&server, &old);
+    one.vault.rename(one.id("GitHub"), &"GitHub Inc".into(), &"alice".into()).unwrap();
+    sync_now(&rt, &one);
+    assert_eq!(sync::status(&one.vault).unwrap().warnings, Vec::<String>::new(), "not visible yet");
+    restore(&server, &moved);
+    sync_now(&rt, &one);
+    let warnings = sync::status(&one.vault).unwrap().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("lacks this device's last upload"), "{warnings:?}");
+
+    // Nothing was lost: one uploaded again, and both devices converge.
+    sync_now(&rt, &two);
+    sync_now(&rt, &one);
+    assert_eq!(one.listing(), two.listing());
+    let issuers: Vec<String> = two.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+    assert_eq!(issuers.len(), 2);
+    assert!(issuers.contains(&"GitHub Inc".to_owned()) && issuers.contains(&"Mail".to_owned()));
+    // Once the server's state carries one's upload again, the warning is gone.
+    assert_eq!(sync::status(&one.vault).unwrap().warnings, Vec::<String>::new());
+}
+
+#[test]
+fn a_device_not_seen_for_over_14_days_is_reported_stale() {
+    let server = Apache::start();
+    let rt = rt();
+    let one = Device::new();
+    one.add("GitHub", false);
+    setup(&rt, &one, &server, "stale test").unwrap();
+    sync_now(&rt, &one);
+    // Another device's entry says it last synced 20 days ago.
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let at = now_secs() - 20 * 86_400;
+    let entry = domain::sync::DeviceEntry {
+        device: "ab".repeat(16),
+        hlc: (at as u64 * 1000) << 16,
+        at,
+        generation: 1,
+        seen: Vec::new(),
+    };
+    state.put_device(entry);
+    peer.publish(&state);
+    sync_now(&rt, &one);
+    let status = sync::status(&one.vault).unwrap();
+    let away = status.devices.iter().find(|d| d.device == "ab".repeat(16)).unwrap();
+    assert!(away.stale && !away.this_device && away.last_seen == at, "{away:?}");
+    assert_eq!(status.warnings.len(), 1, "{:?}", status.warnings);
+    assert!(status.warnings[0].starts_with("device abababab has not synced for 20 days"), "{:?}", status.warnings);
+}
+
+fn tombstones(server: &Apache, device: &Device) -> usize {
+    let (_, state) = Peer::of(device, server).read();
+    state.records.values().filter(|r| matches!(r, domain::sync::Record::Removed(_))).count()
+}
+
+#[test]
+fn a_tombstone_every_device_has_seen_is_compacted_and_the_account_stays_removed() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Doomed", false);
+    setup(&rt, &one, &server, "compaction test").unwrap();
+    setup(&rt, &two, &server, "compaction test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    one.vault.remove(one.id("Doomed")).unwrap();
+    sync_now(&rt, &one);
+    assert_eq!(tombstones(&server, &one), 1, "two has not seen the removal yet");
+    sync_now(&rt, &two);
+    assert_eq!(tombstones(&server, &one), 0, "two saw it: every device has");
+    for d in [&one, &two, &one, &two] {
+        sync_now(&rt, d);
+    }
+    assert_eq!(tombstones(&server, &one), 0);
+    for d in [&one, &two] {
+        assert_eq!(d.listing().len(), 1);
+        assert!(d.listing()[0].starts_with("GitHub|"));
+        assert_eq!(d.vault.sync_state().unwrap().state.records.len(), 1, "no tombstone kept here either");
+        assert_eq!(sync::status(&d.vault).unwrap().pending_changes, 0);
+        let report = rt.block_on(sync::sync_now(&d.vault, &client())).unwrap();
+        assert!(!report.uploaded, "settled: nothing to upload");
+    }
+}
+
+#[test]
+fn a_device_away_longer_than_tombstones_are_kept_does_not_bring_removed_accounts_back() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Doomed", false);
+    setup(&rt, &one, &server, "away test").unwrap();
+    setup(&rt, &two, &server, "away test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    // two goes away for 100 days; meanwhile one removes Doomed, and its tombstone outlives the
+    // 90 days it is kept (the state then carries neither it nor two's entry).
+    two.vault.execute_for_test(&format!(
+        "UPDATE meta SET value = {} WHERE key = 'sync_last_success'",
+        now_secs() - 100 * 86_400
+    ));
+    one.vault.remove(one.id("Doomed")).unwrap();
+    sync_now(&rt, &one);
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    state.records.retain(|_, r| !matches!(r, domain::sync::Record::Removed(_)));
+    let two_id = hex::encode(two.vault.sync_device().unwrap());
+    state.devices.retain(|e| e.device != two_id);
+    peer.publish(&state);
+    two.add("Added while away", false);
+
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert_eq!(report.removed_while_away, 1);
+    sync_now(&rt, &one);
+    for d in [&one, &two] {
+        let issuers: Vec<String> = d.vault.accounts().unwrap().into_iter().map(|a| a.issuer).collect();
+        assert!(!issuers.contains(&"Doomed".to_owned()), "{issuers:?}");
+        assert!(issuers.contains(&"Added while away".to_owned()) && issuers.contains(&"GitHub".to_owned()));
+    }
+}
+
+#[test]
+fn a_last_success_in_the_future_after_the_clock_went_back_is_not_an_absence() {
+    let server = Apache::start();
+    let rt = rt();
+    let (one, two) = (Device::new(), Device::new());
+    one.add("GitHub", false);
+    one.add("Kept", false);
+    setup(&rt, &one, &server, "clock back test").unwrap();
+    setup(&rt, &two, &server, "clock back test").unwrap();
+    for d in [&one, &two, &one] {
+        sync_now(&rt, d);
+    }
+    two.vault.execute_for_test(&format!(
+        "UPDATE meta SET value = {} WHERE key = 'sync_last_success'",
+        now_secs() + 2 * 86_400
+    ));
+    let peer = Peer::of(&one, &server);
+    let (_, mut state) = peer.read();
+    let kept =
+        state.records.iter().find(|(_, r)| matches!(r, domain::sync::Record::Live(f) if f.issuer.value == "Kept"));
+    let kept = kept.unwrap().0.clone();
+    state.records.remove(&kept);
+    peer.publish(&state);
+    let report = rt.block_on(sync::sync_now(&two.vault, &client())).unwrap();
+    assert_eq!(report.removed_while_away, 0);
+    assert_eq!(two.listing().len(), 2, "{:?}", two.listing());
+}
+
 /// How a hostile server misbehaves once setup is done.
 #[derive(Clone, Copy)]
 enum Hostile {

@@ -42,8 +42,13 @@ final class SyncTests: XCTestCase {
             guard case .Sync(.wrongSecret, _, _) = error else { return XCTFail("\(error)") }
         }
         try await tablet.setupSync(url: url, user: "sync", password: password, pairingCode: try phone.syncPairingCode())
-        _ = try await tablet.syncNow()
+        let joined = try await tablet.syncNow()
+        XCTAssertEqual(joined.refused, 0)
         XCTAssertEqual(try tablet.listAccounts().map(\.issuer), ["GitHub"])
+        // Last seen per device: the tablet first, then the phone; nothing to warn about.
+        let seen = try tablet.syncStatus()
+        XCTAssertEqual(seen.devices.map(\.thisDevice), [true, false])
+        XCTAssertEqual(seen.warnings, [])
         let now = Int64(Date().timeIntervalSince1970)
         XCTAssertEqual(try phone.codes(now: now).map(\.value), try tablet.codes(now: now).map(\.value))
 

@@ -24,6 +24,14 @@ use webdav::{Expect, Folder};
 
 /// How often a round starts over when another device switched the manifest meanwhile.
 const ATTEMPTS: usize = 6;
+/// How old an object no manifest references must be before a round removes it (one left by a
+/// round that failed between its two PUTs): a concurrent round's new state is never that old.
+pub const ORPHAN_GRACE_SECS: i64 = 3600;
+/// How often a device republishes its entry when it has nothing else to upload (1 day), so the
+/// others see it is alive.
+pub const HEARTBEAT_SECS: i64 = 24 * 3600;
+/// After how long without a round another device is reported as not seen (14 days).
+pub const STALE_SECS: i64 = 14 * 24 * 3600;
 /// How long a weak ETag lasts on Apache (one second after the write), with a margin.
 const WEAK_ETAG_WAIT: Duration = Duration::from_millis(1100);
 
@@ -161,17 +169,118 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Changes made here that no round has put on the server yet.
     pub pending_changes: u64,
+    /// The devices syncing through the server, as the last round saw them (this one first,
+    /// then the others by id).
+    pub devices: Vec<DeviceStatus>,
+    /// What looks wrong: a fork or freeze the last round saw, devices not seen for
+    /// [`STALE_SECS`]. Empty when all is well.
+    pub warnings: Vec<String>,
+}
+
+/// One device syncing through the server, for a settings screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStatus {
+    /// Its id (32 hex digits; the first 8 are enough to tell devices apart).
+    pub device: String,
+    /// Whether it is this device.
+    pub this_device: bool,
+    /// When it last published its entry (its clock, Unix seconds).
+    pub last_seen: i64,
+    /// The generation it wrote then.
+    pub generation: u64,
+    /// Not seen for longer than [`STALE_SECS`].
+    pub stale: bool,
 }
 
 /// What one round did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SyncReport {
+    /// Records another device published that this device refused (out of range, too long,
+    /// unclean names: [`model::check_record`]), each with why. They are never applied here; the
+    /// rest of the round went ahead.
+    pub refused: Vec<model::Refused>,
     /// Accounts added, changed or removed here.
     pub changed_here: usize,
     /// Whether the round wrote a new state to the server.
     pub uploaded: bool,
     /// The manifest generation now current.
     pub generation: u64,
+    /// Accounts removed here because this device was away longer than tombstones are kept
+    /// (90 days) and the server no longer carries them: they were removed on other devices.
+    pub removed_while_away: usize,
+}
+
+/// What this device remembers between rounds (sealed in the vault, opaque to it).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Memory {
+    /// A state object the manifest pointed to that the server did not have, reported by the last
+    /// round: the next round republishes this device's state in its place.
+    #[serde(default)]
+    missing: Option<String>,
+    /// The newest entry of this device known to have been on the server: a later state
+    /// without it means the server showed this device another history (or lost an upload).
+    #[serde(default)]
+    confirmed: model::Hlc,
+    /// The devices' entries in the last state read or written (this device's included).
+    #[serde(default)]
+    devices: Vec<model::DeviceEntry>,
+    /// The fork or freeze the last round saw, if any.
+    #[serde(default)]
+    fork: Option<String>,
+}
+
+/// Checks the devices' entries in a state just read against what this device knows: a state
+/// whose entry of this device is older than one this device saw on the server, or than another
+/// device noted, is from another history than the one this device wrote to (a fork, or an
+/// old state replayed to it). Remembers the entries for [`status`].
+fn watch_devices(memory: &mut Memory, remote: &State, me: &str, generation: u64) {
+    let ours = remote.device(me).map_or(0, |e| e.hlc);
+    let noted = remote.devices.iter().filter(|e| e.device != me).filter_map(|e| e.saw(me)).map(|s| s.hlc);
+    let newest_known = noted.chain([memory.confirmed]).max().unwrap_or(0);
+    memory.fork = (ours < newest_known).then(|| {
+        format!(
+            "the server's state (generation {generation}) lacks this device's last upload: another device wrote at the same instant, or the server is showing devices different histories (a fork, or an old state replayed); this device uploaded again"
+        )
+    });
+    memory.confirmed = memory.confirmed.max(ours);
+    memory.devices = remote.devices.clone();
+}
+
+/// Whether this device's entry, published now, would note a removal another device published
+/// that its entry on the server does not note yet (so that tombstones can be compacted).
+fn acknowledges(remote: &State, me: &str) -> bool {
+    remote.records.values().any(|r| {
+        let model::Record::Removed(t) = r else { return false };
+        let writer = hex::encode(t.device);
+        writer != me
+            && remote.device(&writer).is_some_and(|w| w.hlc > t.hlc)
+            && remote.device(me).and_then(|e| e.saw(&writer)).is_none_or(|s| s.hlc <= t.hlc)
+    })
+}
+
+fn memory_of(vault: &impl VaultAccess) -> Result<Memory> {
+    let plain = vault.with_vault(|v| v.sync_memory())?;
+    // Damaged or from a newer build: start afresh (it holds hints, never data).
+    Ok(plain.and_then(|p| serde_json::from_slice(&p).ok()).unwrap_or_default())
+}
+
+fn remember(vault: &impl VaultAccess, memory: &Memory) -> Result<()> {
+    let json = Zeroizing::new(serde_json::to_vec(memory)?);
+    Ok(vault.with_vault(|v| v.set_sync_memory(&json))?)
+}
+
+/// Removes the state objects no manifest references (left by rounds that failed between their
+/// two PUTs) once older than [`ORPHAN_GRACE_SECS`] by the server's clock. Best effort: a server
+/// that cannot list its folder still syncs.
+async fn remove_orphans(folder: &Folder, keep: &[&str]) {
+    let Ok((objects, server_now)) = folder.list().await else { return };
+    let now = server_now.unwrap_or_else(domain::time::now);
+    for (name, modified) in objects {
+        let old = modified.is_some_and(|m| now - m > ORPHAN_GRACE_SECS);
+        if name.starts_with("state-") && !keep.contains(&name.as_str()) && old {
+            let _ = folder.delete(&name).await;
+        }
+    }
 }
 
 fn settings_of(vault: &impl VaultAccess) -> Result<Settings> {
@@ -256,7 +365,34 @@ pub fn status(vault: &impl VaultAccess) -> Result<SyncStatus> {
         Err(e) => return Err(e),
     };
     let (progress, pending) = vault.with_vault(|v| Ok::<_, Error>((v.sync_progress()?, v.pending_sync_changes()?)))?;
+    let memory = if settings.is_some() { memory_of(vault)? } else { Memory::default() };
+    let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
+    let now = domain::time::now();
+    // This device first, then the others by id.
+    let (mine, others): (Vec<_>, Vec<_>) = memory.devices.iter().partition(|e| e.device == me);
+    let devices: Vec<DeviceStatus> = mine
+        .into_iter()
+        .chain(others)
+        .map(|e| DeviceStatus {
+            this_device: e.device == me,
+            device: e.device.clone(),
+            last_seen: e.at,
+            generation: e.generation,
+            stale: e.device != me && now - e.at > STALE_SECS,
+        })
+        .collect();
+    let mut warnings: Vec<String> = memory.fork.into_iter().collect();
+    for d in devices.iter().filter(|d| d.stale) {
+        warnings.push(format!(
+            "device {} has not synced for {} days (last seen {}): it is off or offline, or the server is showing it (or this device) an old state",
+            &d.device[..8],
+            (now - d.last_seen) / 86_400,
+            domain::time::iso8601_utc(d.last_seen)
+        ));
+    }
     Ok(SyncStatus {
+        devices,
+        warnings,
         server: settings.as_ref().map(|s| s.url.clone()),
         user: settings.as_ref().map(|s| s.user.clone()),
         last_success: progress.last_success,
@@ -285,6 +421,124 @@ pub async fn sync_now(vault: &impl VaultAccess, client: &SyncClient) -> Result<S
     Ok(report)
 }
 
+/// What a round does with the server's state, decided without I/O (kept out of the async
+/// round, whose every local costs the phones' library bytes at each await).
+struct Plan {
+    /// Records from other devices refused, with why.
+    refused: Vec<model::Refused>,
+    /// The merge to apply here.
+    merged: State,
+    /// The state to upload and this device's entry in it; None when nothing needs uploading.
+    upload: Option<(State, model::DeviceEntry)>,
+    /// Tombstones to forget here (compacted on the server, or by this upload).
+    compacted: Vec<String>,
+    /// Accounts to remove here: removed elsewhere while this device was away.
+    removed_while_away: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn plan(
+    raw: &State,
+    local: &mut storage::vault::SyncSnapshot,
+    memory: &mut Memory,
+    me: &str,
+    generation: u64,
+    has_manifest: bool,
+    last_success: Option<i64>,
+) -> Plan {
+    let republish = has_manifest && *raw == State::default() && generation > 0;
+    let (now_ms, now) = (now_ms(), domain::time::now());
+    // Every record from another device is checked as an import is; a bad one is refused
+    // alone. Refused records of accounts this device does not have stay on the server as
+    // they are (never applied here); for one it has, its own record replaces the bad one.
+    let (remote, refused, aside) = raw.clone().screen(now_ms);
+    watch_devices(memory, &remote, me, generation);
+    // Removals the server no longer carries were compacted (every device had seen them, or
+    // older than model::MAX_AGE_MS): forget them here too, unless made here and not yet
+    // read back from the server.
+    let compacted_elsewhere: Vec<String> = if has_manifest && !republish {
+        local
+            .state
+            .records
+            .iter()
+            .filter(|(uid, r)| {
+                matches!(r, model::Record::Removed(_))
+                    && !remote.records.contains_key(*uid)
+                    && !local.pending.contains(*uid)
+            })
+            .map(|(uid, _)| uid.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A device away longer than tombstones are kept may have missed removals whose
+    // tombstones are gone: an account it had synced that the server no longer carries was
+    // removed elsewhere, and goes here too (reported), instead of coming back.
+    // (A last success in the future, after the clock went back, is not an absence.)
+    let away = last_success.is_some_and(|t| now.saturating_sub(t) > (model::MAX_AGE_MS / 1000) as i64);
+    let removed_while_away: Vec<String> = if away && has_manifest && !republish {
+        local
+            .state
+            .records
+            .iter()
+            .filter(|(uid, r)| {
+                matches!(r, model::Record::Live(_))
+                    && !remote.records.contains_key(*uid)
+                    && !local.pending.contains(*uid)
+            })
+            .map(|(uid, _)| uid.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !compacted_elsewhere.is_empty() || !removed_while_away.is_empty() {
+        for (uid, r) in std::mem::take(&mut local.state.records) {
+            if !compacted_elsewhere.contains(&uid) && !removed_while_away.contains(&uid) {
+                local.state.records.insert(uid, r);
+            }
+        }
+    }
+    let merged = remote.merge(&local.state);
+    let mut upload = merged.clone();
+    for (uid, record) in aside {
+        upload.records.entry(uid).or_insert(record);
+    }
+    let ours = remote.device(me);
+    let heartbeat = ours.is_none_or(|e| e.at + HEARTBEAT_SECS < now || e.hlc < memory.confirmed);
+    if upload == *raw && !heartbeat && !acknowledges(&remote, me) {
+        return Plan { refused, merged, upload: None, compacted: compacted_elsewhere, removed_while_away };
+    }
+    // This device's entry: when it synced, and the other devices' entries it saw.
+    let clock =
+        [merged.max_hlc(), memory.confirmed].into_iter().chain(merged.devices.iter().map(|e| e.hlc)).max().unwrap_or(0);
+    let entry = model::DeviceEntry {
+        device: me.to_owned(),
+        hlc: model::hlc_next(clock, now_ms),
+        at: now,
+        generation: generation + 1,
+        seen: remote
+            .devices
+            .iter()
+            .filter(|e| e.device != me)
+            .map(|e| model::Seen { device: e.device.clone(), hlc: e.hlc, generation: e.generation, at: now })
+            .collect(),
+    };
+    upload.put_device(entry.clone());
+    let tombstones = |s: &State| -> Vec<String> {
+        s.records.iter().filter(|(_, r)| matches!(r, model::Record::Removed(_))).map(|(u, _)| u.clone()).collect()
+    };
+    let before = tombstones(&upload);
+    upload.compact(now_ms, me);
+    let compacted: Vec<String> =
+        before.into_iter().filter(|u| !upload.records.contains_key(u)).chain(compacted_elsewhere).collect();
+    Plan { refused, merged, upload: Some((upload, entry)), compacted, removed_while_away }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncReport> {
     let settings = settings_of(vault)?;
     let key = Key::from_bytes(settings.key);
@@ -305,30 +559,55 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
             None if seen > 0 => return Err(Error::SyncTampered("the sync data is gone from the server")),
             None => (None, None),
         };
-        let remote = match &manifest {
+        let raw = match &manifest {
             Some(m) if m.generation < seen => {
                 return Err(Error::SyncTampered("the server returned an older manifest than already seen"));
             }
             Some(m) => match folder.get(&m.state).await? {
                 Some((bytes, _)) => object::open_state(&key, &m.state, m.generation, &bytes)?,
-                // Switched and cleaned up by another device between our two reads: read again.
-                None => continue,
+                None => {
+                    // Switched and cleaned up by another device between our two reads: read again.
+                    let again = folder.get(MANIFEST).await?;
+                    if !matches!(&again, Some((bytes, _)) if Manifest::open(&key, bytes).ok().as_ref() == Some(m)) {
+                        continue;
+                    }
+                    // The manifest still points to it: the server lost it. Say so once; the
+                    // next round republishes this device's state in its place.
+                    let mut memory = memory_of(vault)?;
+                    if memory.missing.as_deref() != Some(m.state.as_str()) {
+                        memory.missing = Some(m.state.clone());
+                        remember(vault, &memory)?;
+                        return Err(Error::SyncStateMissing { object: m.state.clone() });
+                    }
+                    State::default()
+                }
             },
             None => State::default(),
         };
         let generation = manifest.as_ref().map_or(0, |m| m.generation);
-        let merged = remote.merge(&local.state);
-        if merged == remote {
-            let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, Some(local.through)))?;
-            return Ok(SyncReport { changed_here, uploaded: false, generation });
-        }
+        let me = hex::encode(vault.with_vault(|v| v.sync_device())?);
+        let last_success = vault.with_vault(|v| v.sync_progress())?.last_success;
+        let mut memory = memory_of(vault)?;
+        let mut local = local;
+        let Plan { refused, merged, upload, compacted, removed_while_away } =
+            plan(&raw, &mut local, &mut memory, &me, generation, manifest.is_some(), last_success);
+        let Some((upload, entry)) = upload else {
+            let changed_here = vault.with_vault(|v| {
+                v.forget_tombstones(&compacted)?;
+                let gone = v.forget_synced_accounts(&removed_while_away)?;
+                Ok::<_, Error>(gone + v.apply_sync_state(&merged, Some(local.through))?)
+            })?;
+            remember(vault, &memory)?;
+            let removed_while_away = removed_while_away.len();
+            return Ok(SyncReport { refused, changed_here, uploaded: false, generation, removed_while_away });
+        };
         let next = Manifest {
             generation: generation + 1,
             state: object::state_name(generation + 1)?,
             previous: manifest.as_ref().map(|m| m.state.clone()),
         };
         folder
-            .put(&next.state, object::seal_state(&key, &next.state, next.generation, &merged)?, &Expect::Absent)
+            .put(&next.state, object::seal_state(&key, &next.state, next.generation, &upload)?, &Expect::Absent)
             .await?;
         let expect = match (&manifest, etag) {
             (None, _) => Expect::Absent,
@@ -363,12 +642,30 @@ async fn round(vault: &impl VaultAccess, client: &SyncClient) -> Result<SyncRepo
         if let Some(old) = manifest.as_ref().and_then(|m| m.previous.as_deref()) {
             let _ = folder.delete(old).await;
         }
+        let replaced = next.previous.as_deref().unwrap_or_default();
+        remove_orphans(&folder, &[next.state.as_str(), replaced]).await;
+        memory.missing = None;
+        memory.confirmed = memory.confirmed.max(entry.hlc);
+        memory.devices = upload.devices.clone();
+        remember(vault, &memory)?;
         // This device's changes stay pending until a round reads them back from the server:
         // two conditional PUTs racing on one server (Apache's mod_dav_fs checks If-Match and
         // writes without a lock) can both succeed, the later one replacing the earlier. Marked
         // synced only once seen there, a change lost that way is simply uploaded again.
-        let changed_here = vault.with_vault(|v| v.apply_sync_state(&merged, None))?;
-        return Ok(SyncReport { changed_here, uploaded: true, generation: next.generation });
+        let changed_here = vault.with_vault(|v| {
+            let gone = v.forget_synced_accounts(&removed_while_away)?;
+            let changed = v.apply_sync_state(&merged, None)?;
+            v.forget_tombstones(&compacted)?;
+            Ok::<_, Error>(gone + changed)
+        })?;
+        let removed_while_away = removed_while_away.len();
+        return Ok(SyncReport {
+            refused,
+            changed_here,
+            uploaded: true,
+            generation: next.generation,
+            removed_while_away,
+        });
     }
     Err(Error::SyncConflict)
 }
@@ -514,7 +811,7 @@ async fn finish_rekey(vault: &impl VaultAccess, client: &SyncClient) -> Result<(
     vault.with_vault(|v| v.set_sync_settings(Some(&json)))?;
 
     // 4. Every state object of an older generation (all under the old key) goes.
-    for name in folder.list().await? {
+    for (name, _) in folder.list().await?.0 {
         let keep = name == current.state || current.previous.as_deref() == Some(name.as_str());
         if !keep && object::state_generation(&name).is_some_and(|g| g <= current.generation) {
             folder.delete(&name).await?;

@@ -45,6 +45,30 @@ impl std::fmt::Debug for Folder {
 const NOT_FOUND: u16 = 404;
 const METHOD_NOT_ALLOWED: u16 = 405;
 const PRECONDITION_FAILED: u16 = 412;
+const MULTI_STATUS: u16 = 207;
+
+/// The members of a `PROPFIND` answer: the last segment of each `href` that is not a folder,
+/// with its `getlastmodified`. A tolerant scan (any namespace prefix), not an XML parser: only
+/// names the sync writes are ever acted on.
+fn multistatus(xml: &str) -> Vec<(String, Option<i64>)> {
+    let text_after = |part: &str, tag: &str| -> Option<String> {
+        let at = part.find(tag)?;
+        let rest = &part[at + tag.len()..];
+        let rest = rest.strip_prefix('>').or_else(|| rest.find('>').map(|i| &rest[i + 1..]))?;
+        Some(rest[..rest.find('<')?].trim().to_owned())
+    };
+    xml.split("response>")
+        .filter_map(|part| {
+            let href = text_after(part, "href")?;
+            if href.ends_with('/') {
+                return None;
+            }
+            let name = href.rsplit('/').next()?.to_owned();
+            let modified = text_after(part, "getlastmodified").and_then(|d| net::http_date::parse(&d));
+            Some((name, modified))
+        })
+        .collect()
+}
 
 impl Folder {
     /// The folder at `url` (https, or http on loopback), as `user`; each request may take up to
@@ -109,20 +133,11 @@ impl Folder {
         }
     }
 
-    /// Deletes `name`; a missing object is fine.
-    pub async fn delete(&self, name: &str) -> Result<()> {
-        let response = self.send(Method::DELETE, name, None).await?;
-        match response.status {
-            s if response.is_success() || s == NOT_FOUND => Ok(()),
-            status => Err(Error::SyncServer { status }),
-        }
-    }
-
-    /// The names of the objects in the folder (`PROPFIND`, depth 1), the folder itself left out.
-    pub async fn list(&self) -> Result<Vec<String>> {
+    /// The objects in the folder (`PROPFIND`, depth 1), each with its last modification in
+    /// Unix seconds when the server gives one, and the server's clock (its `Date`).
+    pub async fn list(&self) -> Result<(Vec<(String, Option<i64>)>, Option<i64>)> {
         let propfind = Method::from_bytes(b"PROPFIND").expect("a valid method");
-        let body =
-            br#"<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>"#;
+        let body = br#"<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><getlastmodified/></prop></propfind>"#;
         let response = self
             .http
             .request(propfind, &self.base, true)?
@@ -133,36 +148,31 @@ impl Folder {
             .body(body.to_vec())
             .send(MAX_OBJECT_BYTES)
             .await?;
-        if !response.is_success() {
+        if response.status != MULTI_STATUS {
             return Err(Error::SyncServer { status: response.status });
         }
-        Ok(hrefs(&String::from_utf8_lossy(&response.body)))
+        Ok((multistatus(&String::from_utf8_lossy(&response.body)), response.date))
     }
-}
 
-/// The last path segment of every `<href>` (any namespace prefix) in a multistatus reply, the
-/// empty ones (the folder itself) left out.
-fn hrefs(xml: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for tag in xml.split('<').skip(1) {
-        let Some((head, text)) = tag.split_once('>') else { continue };
-        let local = head.rsplit(':').next().unwrap_or(head);
-        if local.eq_ignore_ascii_case("href") {
-            let name = text.trim().trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-            let folder = text.trim().ends_with('/');
-            if !name.is_empty() && !folder {
-                names.push(name.to_owned());
-            }
+    /// Deletes `name`; a missing object is fine.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        let response = self.send(Method::DELETE, name, None).await?;
+        match response.status {
+            s if response.is_success() || s == NOT_FOUND => Ok(()),
+            status => Err(Error::SyncServer { status }),
         }
     }
-    names
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn hrefs_of_a_multistatus_are_the_objects_names() {
-        let xml = r#"<?xml version="1.0"?><D:multistatus xmlns:D="DAV:"><D:response><D:href>/dav/</D:href></D:response><D:response><D:href>/dav/key</D:href></D:response><d:response><d:href> /dav/state-3-ab </d:href></d:response><response><href>/dav/sub/</href></response></D:multistatus>"#;
-        assert_eq!(super::hrefs(xml), ["key", "state-3-ab"]);
+    fn a_propfind_answer_lists_the_objects_with_their_modification_times() {
+        let xml = r#"<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">
+<D:response><D:href>/dav/</D:href><D:propstat><D:prop><lp1:getlastmodified xmlns:lp1="DAV:">Fri, 04 Dec 2026 01:00:00 GMT</lp1:getlastmodified></D:prop></D:propstat></D:response>
+<D:response><D:href>/dav/state-3-ab</D:href><D:propstat><D:prop><lp1:getlastmodified>Thu, 01 Jan 1970 00:01:40 GMT</lp1:getlastmodified></D:prop></D:propstat></D:response>
+<D:response><D:href>/dav/key</D:href><D:propstat><D:prop><D:getlastmodified/></D:prop></D:propstat></D:response>
+</D:multistatus>"#;
+        assert_eq!(super::multistatus(xml), [("state-3-ab".to_owned(), Some(100)), ("key".to_owned(), None)]);
     }
 }

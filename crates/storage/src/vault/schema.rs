@@ -51,6 +51,9 @@
 //!   - `sync_settings` (BLOB, since version 8): the sync service's settings (server, user, server
 //!     password, sync key), opaque to the vault, sealed under the data key with
 //!     `meta.sync_settings` as associated data. Absent when sync is not set up.
+//!   - `sync_memory` (BLOB): what the sync service remembers between rounds (other devices last
+//!     seen, an object to republish), opaque to the vault, sealed under the data key with
+//!     `meta.sync_memory` as associated data. Absent before the first round.
 //!   - `sync_generation` (INTEGER), `sync_last_success` (INTEGER, Unix seconds),
 //!     `sync_last_error` (TEXT, a typed error's message, never a secret): sync's progress.
 //!

@@ -14,6 +14,7 @@ use domain::otp::{OtpParams, Secret};
 use domain::sync::{Entry, Fields, Hlc, ID_LEN, Lww, Record, Stamp, State, hlc_next};
 
 const SETTINGS_AAD: &[u8] = b"meta.sync_settings";
+const MEMORY_AAD: &[u8] = b"meta.sync_memory";
 
 /// The fields of an account that have a stamp of their own.
 const ENTRY: &str = "entry";
@@ -27,6 +28,8 @@ pub struct SyncSnapshot {
     pub state: State,
     /// The largest clock reading of this device's writes in the state.
     pub through: Hlc,
+    /// The accounts (uid, hex) with a change here that no round has read back from the server.
+    pub pending: Vec<String>,
 }
 
 /// Sync's progress, as stored.
@@ -163,7 +166,12 @@ impl Vault {
             }
         }
         let through = stamps.values().filter(|s| s.device == me).map(|s| s.hlc).max().unwrap_or(0);
-        Ok(SyncSnapshot { state, through })
+        let pending = tx
+            .prepare_cached("SELECT DISTINCT uid FROM sync_clock WHERE pending = 1")?
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|uid| uid.map(hex::encode))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SyncSnapshot { state, through, pending })
     }
 
     /// Merges `merged` into the accounts in one transaction, field by field: a value replaces
@@ -236,7 +244,8 @@ impl Vault {
         take!("label", theirs.label, label, true);
         take!("group", theirs.group, group, true);
         take!("order", theirs.order, order, false);
-        let counter = account.params.counter().max(theirs.counter);
+        // The CHECK on `counter` takes 0 to 2^63 - 1; sync screens records, this is the last guard.
+        let counter = account.params.counter().max(theirs.counter).min(i64::MAX as u64);
         let params = OtpParams::new(
             account.params.kind(),
             account.params.algorithm(),
@@ -298,6 +307,31 @@ impl Vault {
         Ok(true)
     }
 
+    /// Forgets the tombstones of `uids` (hex): removals every device has seen, or too old to
+    /// keep, that sync compacted away.
+    pub fn forget_tombstones(&self, uids: &[String]) -> Result<()> {
+        let tx = self.begin_write()?;
+        for uid in uids.iter().filter_map(|u| hex::decode(u).ok()) {
+            tx.execute("DELETE FROM sync_clock WHERE uid = ?1 AND field = 'removed'", [uid])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the accounts of `uids` (hex) here without a tombstone: accounts removed on other
+    /// devices whose tombstones are gone (sync's answer to a device away longer than they are
+    /// kept). Returns how many went.
+    pub fn forget_synced_accounts(&self, uids: &[String]) -> Result<usize> {
+        let tx = self.begin_write()?;
+        let mut gone = 0;
+        for uid in uids.iter().filter_map(|u| hex::decode(u).ok()) {
+            gone += tx.execute("DELETE FROM accounts WHERE uid = ?1", [&uid])?;
+            tx.execute("DELETE FROM sync_clock WHERE uid = ?1", [&uid])?;
+        }
+        tx.commit()?;
+        Ok(gone)
+    }
+
     /// How many of this device's changes no sync round has put on the server yet.
     pub fn pending_sync_changes(&self) -> Result<u64> {
         let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM sync_clock WHERE pending = 1", [], |r| r.get(0))?;
@@ -320,7 +354,7 @@ impl Vault {
             Some(plain) => set_meta(&tx, "sync_settings", self.sealer.seal(plain, SETTINGS_AAD)?)?,
             None => {
                 tx.execute(
-                    "DELETE FROM meta WHERE key IN ('sync_settings', 'sync_generation', 'sync_last_success', 'sync_last_error')",
+                    "DELETE FROM meta WHERE key IN ('sync_settings', 'sync_generation', 'sync_last_success', 'sync_last_error', 'sync_memory')",
                     [],
                 )?;
                 tx.execute("UPDATE sync_clock SET pending = 1", [])?;
@@ -328,6 +362,20 @@ impl Vault {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// What the sync service remembers between rounds (other devices last seen, an object to
+    /// republish), unsealed; `None` before the first round.
+    pub fn sync_memory(&self) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let Some(sealed) = meta::<Vec<u8>>(&self.conn, "sync_memory")? else { return Ok(None) };
+        let plain =
+            self.sealer.open(&sealed, MEMORY_AAD).ok_or(Error::Corrupt("sync's memory does not open".into()))?;
+        Ok(Some(plain))
+    }
+
+    /// Stores what the sync service remembers, sealed under the data key (opaque to the vault).
+    pub fn set_sync_memory(&self, memory: &[u8]) -> Result<()> {
+        set_meta(&self.conn, "sync_memory", self.sealer.seal(memory, MEMORY_AAD)?)
     }
 
     /// Sync's progress.

@@ -6,6 +6,7 @@ import java.util.UUID
 import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
+import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
@@ -60,8 +61,15 @@ class SyncEndToEndTest {
                 }
                 assertEquals(SyncProblem.WRONG_SECRET, wrong.problem)
                 tablet.setupSync(url, "sync", password, pairingCode = phone.syncPairingCode())
-                tablet.syncNow()
+                val joined = tablet.syncNow()
+                assertEquals(0, joined.refused)
+                assertEquals(emptyList<String>(), joined.refusedReasons)
                 assertEquals(listOf("GitHub", "Bank"), tablet.listAccounts().map { it.issuer })
+                // Last seen per device: the tablet first, then the phone; nothing to warn about.
+                val seen = tablet.syncStatus()
+                assertEquals(listOf(true, false), seen.devices.map { it.thisDevice })
+                assertTrue(seen.devices.none { it.stale })
+                assertEquals(emptyList<String>(), seen.warnings)
                 val now = System.currentTimeMillis() / 1000
                 assertEquals(phone.codes(now).map { it.value }, tablet.codes(now).map { it.value })
 
