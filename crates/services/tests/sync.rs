@@ -426,8 +426,8 @@ fn a_state_object_deleted_on_the_server_is_named_and_the_next_round_republishes(
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
     two.add("Mail", true);
-    setup(&rt, &one, &server, "lost object test").unwrap();
-    setup(&rt, &two, &server, "lost object test").unwrap();
+    setup(&rt, &one, &server, "lost object test: juniper quartz lantern").unwrap();
+    setup(&rt, &two, &server, "lost object test: juniper quartz lantern").unwrap();
     for d in [&one, &two, &one] {
         sync_now(&rt, d);
     }
@@ -460,7 +460,7 @@ fn state_objects_no_manifest_references_are_removed_once_past_the_grace_period()
     let rt = rt();
     let one = Device::new();
     one.add("GitHub", false);
-    setup(&rt, &one, &server, "orphan test").unwrap();
+    setup(&rt, &one, &server, "orphan test: juniper quartz lantern").unwrap();
     sync_now(&rt, &one);
     // Left by failed rounds: one two hours ago, one just now (maybe a round under way).
     let dav = server.work.path().join("dav");
@@ -517,8 +517,8 @@ fn a_server_showing_one_device_an_old_state_is_reported_as_a_fork_and_nothing_is
     let rt = rt();
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
-    setup(&rt, &one, &server, "fork test").unwrap();
-    setup(&rt, &two, &server, "fork test").unwrap();
+    setup(&rt, &one, &server, "fork test: juniper quartz lantern").unwrap();
+    setup(&rt, &two, &server, "fork test: juniper quartz lantern").unwrap();
     for d in [&one, &two, &one, &two] {
         sync_now(&rt, d);
     }
@@ -561,7 +561,7 @@ fn a_device_not_seen_for_over_14_days_is_reported_stale() {
     let rt = rt();
     let one = Device::new();
     one.add("GitHub", false);
-    setup(&rt, &one, &server, "stale test").unwrap();
+    setup(&rt, &one, &server, "stale test: juniper quartz lantern").unwrap();
     sync_now(&rt, &one);
     // Another device's entry says it last synced 20 days ago.
     let peer = Peer::of(&one, &server);
@@ -596,8 +596,8 @@ fn a_tombstone_every_device_has_seen_is_compacted_and_the_account_stays_removed(
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
     one.add("Doomed", false);
-    setup(&rt, &one, &server, "compaction test").unwrap();
-    setup(&rt, &two, &server, "compaction test").unwrap();
+    setup(&rt, &one, &server, "compaction test: juniper quartz lantern").unwrap();
+    setup(&rt, &two, &server, "compaction test: juniper quartz lantern").unwrap();
     for d in [&one, &two, &one] {
         sync_now(&rt, d);
     }
@@ -627,8 +627,8 @@ fn a_device_away_longer_than_tombstones_are_kept_does_not_bring_removed_accounts
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
     one.add("Doomed", false);
-    setup(&rt, &one, &server, "away test").unwrap();
-    setup(&rt, &two, &server, "away test").unwrap();
+    setup(&rt, &one, &server, "away test: juniper quartz lantern").unwrap();
+    setup(&rt, &two, &server, "away test: juniper quartz lantern").unwrap();
     for d in [&one, &two, &one] {
         sync_now(&rt, d);
     }
@@ -665,8 +665,8 @@ fn a_last_success_in_the_future_after_the_clock_went_back_is_not_an_absence() {
     let (one, two) = (Device::new(), Device::new());
     one.add("GitHub", false);
     one.add("Kept", false);
-    setup(&rt, &one, &server, "clock back test").unwrap();
-    setup(&rt, &two, &server, "clock back test").unwrap();
+    setup(&rt, &one, &server, "clock back test: juniper quartz lantern").unwrap();
+    setup(&rt, &two, &server, "clock back test: juniper quartz lantern").unwrap();
     for d in [&one, &two, &one] {
         sync_now(&rt, d);
     }
