@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::Vault;
 use crate::error::{Error, Result};
-use domain::clock::{ClockMode, ClockState, Correction, Measurement};
+use domain::clock::{Basis, ClockMode, ClockState, Correction, MAX_ONE_SOURCE_SECONDS, Measurement, TimeSource};
 
 impl Vault {
     /// The clock's mode, offsets and last measurement.
@@ -35,8 +35,12 @@ impl Vault {
             }
             Ok(())
         };
-        text("clock_correction", state.correction.map(|c| format!("{} {}", c.seconds, c.measurement.to_text())))?;
+        text("clock_correction", state.correction.map(|c| c.to_text()))?;
         text("clock_measurement", state.last.map(|m| m.to_text()))?;
+        text("clock_proposal", state.proposal.map(|m| m.to_text()))?;
+        text("clock_hint", state.hint.map(|m| m.to_text()))?;
+        let disagreement = state.disagreement.iter().map(Measurement::to_text).collect::<Vec<_>>().join(";");
+        text("clock_disagreement", Some(disagreement).filter(|t| !t.is_empty()))?;
         drop(put);
         tx.commit().map_err(Error::from)?;
         Ok(out)
@@ -67,10 +71,37 @@ pub(super) fn read(conn: &Connection) -> Result<ClockState> {
         _ if manual_offset != 0 => ClockMode::Manual,
         _ => ClockMode::Automatic,
     };
-    let correction = text("clock_correction")?.and_then(|t| {
-        let (seconds, measurement) = t.split_once(' ')?;
-        Some(Correction { seconds: seconds.parse().ok()?, measurement: Measurement::from_text(measurement)? })
-    });
-    let last = text("clock_measurement")?.and_then(|t| Measurement::from_text(&t));
-    Ok(ClockState { mode, manual_offset, correction, last })
+    let measurement =
+        |key: &str| -> Result<Option<Measurement>> { Ok(text(key)?.and_then(|t| Measurement::from_text(&t))) };
+    let mut state = ClockState {
+        mode,
+        manual_offset,
+        correction: None,
+        last: measurement("clock_measurement")?,
+        proposal: measurement("clock_proposal")?,
+        disagreement: text("clock_disagreement")?
+            .map(|t| t.split(';').filter_map(Measurement::from_text).collect())
+            .unwrap_or_default(),
+        hint: measurement("clock_hint")?,
+    };
+    let stored = text("clock_correction")?;
+    state.correction = stored.as_deref().and_then(Correction::from_text);
+    // Before the corrections' basis was stored (issue 22), the latest measurement of any source
+    // was the correction (`seconds measurement`). A push server's time becomes a hint; one
+    // source's correction over 2 min a proposal, not in force; a smaller one stays.
+    let legacy = stored.as_deref().filter(|_| state.correction.is_none()).and_then(|t| t.split_once(' '));
+    if let Some(m) = legacy.and_then(|(_, m)| Measurement::from_text(m)) {
+        if m.source == TimeSource::PrivacyIdea {
+            state.hint.get_or_insert(m);
+        } else if m.seconds().abs() > MAX_ONE_SOURCE_SECONDS {
+            state.proposal.get_or_insert(m);
+        } else {
+            state.correction = Some(Correction { seconds: m.seconds(), measurement: m, basis: Basis::OneSource });
+        }
+    }
+    if let Some(m) = state.last.filter(|m| m.source == TimeSource::PrivacyIdea) {
+        state.hint.get_or_insert(m);
+        state.last = None;
+    }
+    Ok(state)
 }
