@@ -71,7 +71,8 @@ pub fn warning(vault: &Vault) -> CliResult<Option<String>> {
 
 fn show(vault: &Vault, status: &ClockStatus) -> CliResult<()> {
     let mode = if status.automatic { "automatic" } else { "manual; automatic correction is off" };
-    let basis = vault.clock_state()?.correction.map(|c| c.basis);
+    let state = vault.clock_state()?;
+    let basis = state.correction.map(|c| c.basis);
     let source = match (status.offset_source, status.automatic, &status.last_measurement) {
         (Some(source), true, _) => {
             let why = match basis {
@@ -81,7 +82,7 @@ fn show(vault: &Vault, status: &ClockStatus) -> CliResult<()> {
             };
             format!(", measured by {}{why}", source.as_str())
         }
-        (None, true, _) if status.proposal.is_some() || !status.disagreement.is_empty() => {
+        (None, true, _) if status.proposal.is_some() || !state.disagreement.is_empty() => {
             "; nothing applied, see below".to_owned()
         }
         (None, true, Some(_)) => "; no correction needed".to_owned(),
@@ -92,11 +93,11 @@ fn show(vault: &Vault, status: &ClockStatus) -> CliResult<()> {
     if let Some(m) = &status.last_measurement {
         say!("Last measurement: {}", measured(Some(m)));
     }
-    for m in &status.disagreement {
+    for m in &state.disagreement {
         say!("Disagreeing: {}", measured(Some(m)));
     }
-    if let (Some(m), Some(seconds)) = (&status.proposal, status.proposed_offset_seconds) {
-        say!("Proposed: {seconds:+} s, from {}", measured(Some(m)));
+    if let Some(m) = &status.proposal {
+        say!("Proposed: {:+} s, from {}", m.seconds(), measured(Some(m)));
         say!("  `authenticator time accept` applies it; a check that a second source agrees with applies it too");
     }
     if let Some(m) = &status.hint {

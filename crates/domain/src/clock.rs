@@ -11,8 +11,7 @@ pub enum TimeSource {
     Ntp,
     /// The `Date` header of an HTTPS URL the user named.
     Https,
-    /// A push server (privacyIDEA, eduMFA) that push already talks to (its replies' `time`, or
-    /// `Date`): a hint, shown and never applied.
+    /// A push server's time: a hint, never applied.
     PrivacyIdea,
 }
 }}
@@ -110,28 +109,28 @@ pub struct Correction {
 }
 
 impl Correction {
-    /// As the vault stores it: `seconds`, the measurement's text, then `one`, `agreed-SOURCE`
-    /// or `accepted`.
+    /// As the vault stores it: the basis (`one`, `accepted`, or the key of the source that
+    /// agreed: `ntp`, `https`), then the measurement's text. Its seconds are the measurement's.
     pub fn to_text(&self) -> String {
         let basis = match self.basis {
-            Basis::OneSource => "one".to_owned(),
-            Basis::Agreed(source) => format!("agreed-{}", source.key()),
-            Basis::Accepted => "accepted".to_owned(),
+            Basis::OneSource => "one",
+            Basis::Agreed(source) => source.key(),
+            Basis::Accepted => "accepted",
         };
-        format!("{} {} {basis}", self.seconds, self.measurement.to_text())
+        format!("{basis} {}", self.measurement.to_text())
     }
 
-    /// Reads [`Correction::to_text`]; None when `text` is not one (also for the older form
-    /// without a basis, which the vault reads on its own).
+    /// Reads [`Correction::to_text`]; None when `text` is not one (also for the older form,
+    /// `seconds measurement`, which the vault reads on its own).
     pub fn from_text(text: &str) -> Option<Self> {
-        let (seconds, rest) = text.split_once(' ')?;
-        let (measurement, basis) = rest.rsplit_once(' ')?;
+        let (basis, measurement) = text.split_once(' ')?;
         let basis = match basis {
             "one" => Basis::OneSource,
             "accepted" => Basis::Accepted,
-            other => Basis::Agreed(TimeSource::from_key(other.strip_prefix("agreed-")?)?),
+            other => Basis::Agreed(TimeSource::from_key(other)?),
         };
-        Some(Correction { seconds: seconds.parse().ok()?, measurement: Measurement::from_text(measurement)?, basis })
+        let measurement = Measurement::from_text(measurement)?;
+        Some(Correction { seconds: measurement.seconds(), measurement, basis })
     }
 }
 
@@ -198,23 +197,13 @@ pub struct ClockStatus {
     pub offset_source: Option<TimeSource>,
     /// The offset typed in by the user, in seconds (applies in manual mode).
     pub manual_offset_seconds: i64,
-    /// The most precise NTP or HTTPS measurement of the last check, if any (a push server's
-    /// time is `hint`).
+    /// The last NTP or HTTPS measurement, if any.
     pub last_measurement: Option<Measurement>,
-    /// One line for a banner, None when all is well. In order: time sources that disagreed ("time
-    /// sources disagree (NTP: on time, HTTPS: 13 h 53 min ahead); nothing applied"); a proposal
-    /// awaiting the user; a push server's time more than 10 s from the offset in force; the last
-    /// measurement more than 10 s off ("your clock is 47 s behind; codes are corrected").
+    /// A banner line, or None.
     pub warning: Option<String>,
-    /// A correction over 2 min that one source claims, not in force until a second source
-    /// agrees or the user accepts it (`clock_accept_proposal`); None when there is none.
+    /// Over 2 min from one source: in force (rounded to seconds) once accepted.
     pub proposal: Option<Measurement>,
-    /// The seconds accepting the proposal puts in force (its offset, rounded).
-    pub proposed_offset_seconds: Option<i64>,
-    /// The last check's measurements when they disagreed beyond their uncertainty (nothing was
-    /// applied); empty otherwise.
-    pub disagreement: Vec<Measurement>,
-    /// The last push server's time (privacyIDEA's `time` or `Date`): shown, never applied.
+    /// The last push server's time: shown, never applied.
     pub hint: Option<Measurement>,
 }
 }}

@@ -257,15 +257,12 @@ impl Authenticator {
         self.with(|v| Ok(v.set_clock_offset(seconds)?))
     }
 
-    /// The offset in force, where it came from, the last measurement, a proposal awaiting the
-    /// user, sources that disagreed, a push server's time (a hint), and a banner line.
+    /// The offset in force, where it came from, the last measurement, and a banner line.
     pub fn clock_status(&self) -> FfiResult<ClockStatus> {
         self.with(clock::status)
     }
 
-    /// Puts the proposed correction (`ClockStatus.proposal`, over 2 min from one source) in
-    /// force as the user's decision, automatic correction on. `InvalidArgument` when none is
-    /// proposed.
+    /// Applies `ClockStatus.proposal` as the user's decision.
     pub fn clock_accept_proposal(&self) -> FfiResult<ClockStatus> {
         self.with(clock::accept_proposal)
     }
@@ -277,11 +274,9 @@ impl Authenticator {
 
     /// Measures the device clock against the servers the user named: an SNTP server
     /// (`host`, `host:port`) and/or the `Date` header of an https URL, the device clock reading
-    /// `now_ms` (Unix milliseconds) at the call. Both are recorded together: one source moves the
-    /// offset by at most 2 min, more needs both to agree (else a `proposal`), and sources that
-    /// disagree apply nothing. One call for both (each async export costs the phones' library
-    /// kilobytes). A failure records nothing (`TimeSource`, `ImplausibleClock`, `Network`,
-    /// `Protocol`).
+    /// `now_ms` (Unix milliseconds) at the call; both are recorded together. One call for both
+    /// (each async export costs the phones' library kilobytes). A failure records nothing
+    /// (`TimeSource`, `ImplausibleClock`, `Network`, `Protocol`).
     #[uniffi::method(default(ntp_server = None, https_url = None))]
     pub async fn check_clock(
         &self,

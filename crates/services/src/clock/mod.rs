@@ -81,9 +81,11 @@ pub fn apply(state: &mut ClockState, check: &[Measurement]) -> Result<()> {
     if let Some(m) = check.iter().find(|m| m.offset_ms.unsigned_abs() > MAX_PLAUSIBLE_OFFSET_MS as u64) {
         return Err(Error::ImplausibleClock { offset_seconds: m.seconds() });
     }
-    let (hints, check): (Vec<Measurement>, Vec<Measurement>) =
-        check.iter().partition(|m| m.source == TimeSource::PrivacyIdea);
-    state.hint = hints.last().copied().or(state.hint);
+    let mut check = check.to_vec();
+    if let Some(&hint) = check.iter().rfind(|m| m.source == TimeSource::PrivacyIdea) {
+        state.hint = Some(hint);
+    }
+    check.retain(|m| m.source != TimeSource::PrivacyIdea);
     let Some(&best) = check.iter().min_by_key(|m| m.uncertainty_ms) else { return Ok(()) };
     state.last = Some(best);
     let pending = state.proposal.take();
@@ -149,9 +151,7 @@ pub fn status(vault: &Vault) -> Result<ClockStatus> {
         last_measurement: state.last,
         warning: warning(&state),
         proposal: state.proposal,
-        proposed_offset_seconds: state.proposal.map(|m| m.seconds()),
         hint: state.hint,
-        disagreement: state.disagreement,
     })
 }
 
@@ -174,9 +174,11 @@ fn off_text(ms: i64) -> String {
 /// The banner line (see [`ClockStatus::warning`]).
 fn warning(state: &ClockState) -> Option<String> {
     if !state.disagreement.is_empty() {
-        let claims: Vec<String> =
-            state.disagreement.iter().map(|m| format!("{}: {}", m.source.as_str(), off_text(m.offset_ms))).collect();
-        return Some(format!("time sources disagree ({}); nothing applied", claims.join(", ")));
+        let mut text = "time sources disagree (".to_owned();
+        for (i, m) in state.disagreement.iter().enumerate() {
+            text += &format!("{}{}: {}", if i > 0 { ", " } else { "" }, m.source.as_str(), off_text(m.offset_ms));
+        }
+        return Some(text + "); nothing applied");
     }
     let says = |m: &Measurement| format!("{} says your clock is {}", m.source.as_str(), off_text(m.offset_ms));
     if let Some(m) = &state.proposal {
@@ -281,8 +283,13 @@ pub async fn check(vault: &impl VaultAccess, client: &HttpClient, check: Check<'
         Some(url) => Some(dated(measure_https(client, url, check.device).await?)),
         None => None,
     };
-    let measured: Vec<Measurement> = ntp.into_iter().chain(https).collect();
-    let status = vault.with_vault(|v| record(v, &measured))?;
+    let measured = [ntp, https];
+    let measured: &[Measurement] = match &measured {
+        [Some(a), Some(b)] => &[*a, *b],
+        [Some(m), None] | [None, Some(m)] => std::slice::from_ref(m),
+        [None, None] => &[],
+    };
+    let status = vault.with_vault(|v| record(v, measured))?;
     Ok(CheckOutcome { ntp, https, status })
 }
 

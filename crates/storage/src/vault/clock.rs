@@ -18,33 +18,47 @@ impl Vault {
         &self,
         f: impl FnOnce(&mut ClockState) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self.begin_write()?;
-        let mut state = read(&tx)?;
+        let (tx, mut state) = self.begin_clock_update()?;
         let out = f(&mut state)?;
-        let mode = match state.mode {
-            ClockMode::Automatic => "automatic",
-            ClockMode::Manual => "manual",
-        };
-        let mut put = tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)").map_err(Error::from)?;
-        put.execute(("clock_mode", mode)).map_err(Error::from)?;
-        put.execute(("clock_offset", state.manual_offset)).map_err(Error::from)?;
-        let mut text = |key: &str, value: Option<String>| -> Result<()> {
-            match value {
-                Some(text) => put.execute((key, text)).map(drop)?,
-                None => tx.execute("DELETE FROM meta WHERE key = ?1", [key]).map(drop)?,
-            }
-            Ok(())
-        };
-        text("clock_correction", state.correction.map(|c| c.to_text()))?;
-        text("clock_measurement", state.last.map(|m| m.to_text()))?;
-        text("clock_proposal", state.proposal.map(|m| m.to_text()))?;
-        text("clock_hint", state.hint.map(|m| m.to_text()))?;
-        let disagreement = state.disagreement.iter().map(Measurement::to_text).collect::<Vec<_>>().join(";");
-        text("clock_disagreement", Some(disagreement).filter(|t| !t.is_empty()))?;
-        drop(put);
-        tx.commit().map_err(Error::from)?;
+        write(tx, &state)?;
         Ok(out)
     }
+
+    // The generic part of `update_clock_state` is kept small: each caller gets its own copy.
+    fn begin_clock_update(&self) -> Result<(rusqlite::Transaction<'_>, ClockState)> {
+        let tx = self.begin_write()?;
+        let state = read(&tx)?;
+        Ok((tx, state))
+    }
+}
+
+/// Writes the clock state back and commits.
+fn write(tx: rusqlite::Transaction<'_>, state: &ClockState) -> Result<()> {
+    let conn: &Connection = &tx;
+    let mode = match state.mode {
+        ClockMode::Automatic => "automatic",
+        ClockMode::Manual => "manual",
+    };
+    let mut put = conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+    put.execute(("clock_mode", mode))?;
+    put.execute(("clock_offset", state.manual_offset))?;
+    let mut disagreement = String::new();
+    for m in &state.disagreement {
+        disagreement += &(m.to_text() + ";");
+    }
+    // An empty text is absent (older builds read it so too).
+    let texts = [
+        ("clock_correction", state.correction.map(|c| c.to_text())),
+        ("clock_measurement", state.last.map(|m| m.to_text())),
+        ("clock_proposal", state.proposal.map(|m| m.to_text())),
+        ("clock_hint", state.hint.map(|m| m.to_text())),
+        ("clock_disagreement", Some(disagreement)),
+    ];
+    for (key, value) in texts {
+        put.execute((key, value.unwrap_or_default()))?;
+    }
+    drop(put);
+    Ok(tx.commit()?)
 }
 
 /// Reads the clock state. Absent keys are defaults; a stored value that does not parse (written
@@ -80,8 +94,7 @@ pub(super) fn read(conn: &Connection) -> Result<ClockState> {
         last: measurement("clock_measurement")?,
         proposal: measurement("clock_proposal")?,
         disagreement: text("clock_disagreement")?
-            .map(|t| t.split(';').filter_map(Measurement::from_text).collect())
-            .unwrap_or_default(),
+            .map_or_else(Vec::new, |t| t.split(';').filter_map(Measurement::from_text).collect()),
         hint: measurement("clock_hint")?,
     };
     let stored = text("clock_correction")?;
@@ -98,10 +111,6 @@ pub(super) fn read(conn: &Connection) -> Result<ClockState> {
         } else {
             state.correction = Some(Correction { seconds: m.seconds(), measurement: m, basis: Basis::OneSource });
         }
-    }
-    if let Some(m) = state.last.filter(|m| m.source == TimeSource::PrivacyIdea) {
-        state.hint.get_or_insert(m);
-        state.last = None;
     }
     Ok(state)
 }

@@ -119,7 +119,6 @@ class ClockTest {
                     // Over 2 min from one source: proposed, not applied, until the user accepts it.
                     assertEquals(0L, status.offsetSeconds)
                     assertEquals(m, status.proposal)
-                    assertEquals(3600L, status.proposedOffsetSeconds)
                     assertTrue(status.warning!!.startsWith("HTTPS says your clock is 60 min 0 s behind; not applied"), status.warning)
                     val accepted = auth.clockAcceptProposal()
                     assertEquals(3600L, accepted.offsetSeconds)
@@ -142,7 +141,6 @@ class ClockTest {
                         httpsUrl = "http://127.0.0.1:${server.localPort}/",
                     )
                     assertEquals(0L, status.offsetSeconds)
-                    assertEquals(listOf(TimeSource.NTP, TimeSource.HTTPS), status.disagreement.map { it.source })
                     assertEquals("time sources disagree (NTP: on time, HTTPS: 13 h 53 min ahead); nothing applied", status.warning)
                     assertNull(status.proposal)
                     assertNull(status.hint)
