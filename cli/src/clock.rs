@@ -1,10 +1,10 @@
-//! `authenticator time`: the offset codes use, checks against time servers the user names, and
-//! automatic or manual correction.
+//! `authenticator time`: the offset codes use, checks against time servers the user names, the
+//! user's acceptance of a proposed correction, and automatic or manual correction.
 
 use clap::Subcommand;
 use domain::time::{DeviceClock, now_ms};
 use net::HttpClient;
-use services::clock::{self, ClockStatus, Measurement};
+use services::clock::{self, Basis, ClockStatus, Measurement};
 use storage::Vault;
 
 use crate::{CliResult, runtime, say};
@@ -25,6 +25,9 @@ pub enum TimeCommand {
         #[arg(long, hide = true, allow_negative_numbers = true, value_name = "MS")]
         simulate_skew_ms: Option<i64>,
     },
+    /// Apply the proposed correction (over 2 min, claimed by one source only: see `time`) as
+    /// your decision, and turn automatic correction on.
+    Accept,
     /// Automatic correction on (measured offsets apply) or off (the manual `offset` applies).
     Auto {
         #[arg(value_parser = ["on", "off"])]
@@ -32,13 +35,14 @@ pub enum TimeCommand {
     },
 }
 
-/// `authenticator time [check|auto]`.
+/// `authenticator time [check|accept|auto]`.
 pub fn run(vault: &Vault, command: Option<TimeCommand>) -> CliResult<()> {
     match command {
-        None => show(&clock::status(vault)?),
+        None => show(vault, &clock::status(vault)?),
+        Some(TimeCommand::Accept) => show(vault, &clock::accept_proposal(vault)?),
         Some(TimeCommand::Auto { state }) => {
             clock::set_automatic(vault, state == "on")?;
-            show(&clock::status(vault)?)
+            show(vault, &clock::status(vault)?)
         }
         Some(TimeCommand::Check { ntp, https, simulate_skew_ms }) => {
             let skew = simulate_skew_ms.unwrap_or(0);
@@ -55,7 +59,7 @@ pub fn run(vault: &Vault, command: Option<TimeCommand>) -> CliResult<()> {
             if let (Some(url), Some(m)) = (&https, &outcome.https) {
                 say!("HTTPS {url}: {}", measured(Some(m)));
             }
-            show(&outcome.status)
+            show(vault, &outcome.status)
         }
     }
 }
@@ -65,10 +69,22 @@ pub fn warning(vault: &Vault) -> CliResult<Option<String>> {
     Ok(clock::status(vault)?.warning.map(|w| format!("warning: {w}")))
 }
 
-fn show(status: &ClockStatus) -> CliResult<()> {
+fn show(vault: &Vault, status: &ClockStatus) -> CliResult<()> {
     let mode = if status.automatic { "automatic" } else { "manual; automatic correction is off" };
+    let state = vault.clock_state()?;
+    let basis = state.correction.map(|c| c.basis);
     let source = match (status.offset_source, status.automatic, &status.last_measurement) {
-        (Some(source), true, _) => format!(", measured by {}", source.as_str()),
+        (Some(source), true, _) => {
+            let why = match basis {
+                Some(Basis::Agreed(other)) => format!(" and {} agreeing", other.as_str()),
+                Some(Basis::Accepted) => ", accepted by you".to_owned(),
+                _ => String::new(),
+            };
+            format!(", measured by {}{why}", source.as_str())
+        }
+        (None, true, _) if status.proposal.is_some() || !state.disagreement.is_empty() => {
+            "; nothing applied, see below".to_owned()
+        }
         (None, true, Some(_)) => "; no correction needed".to_owned(),
         (None, true, None) => "; nothing measured yet: try `authenticator time check --ntp HOST`".to_owned(),
         _ => String::new(),
@@ -76,6 +92,16 @@ fn show(status: &ClockStatus) -> CliResult<()> {
     say!("Offset in force: {:+} s ({mode}{source})", status.offset_seconds);
     if let Some(m) = &status.last_measurement {
         say!("Last measurement: {}", measured(Some(m)));
+    }
+    for m in &state.disagreement {
+        say!("Disagreeing: {}", measured(Some(m)));
+    }
+    if let Some(m) = &status.proposal {
+        say!("Proposed: {:+} s, from {}", m.seconds(), measured(Some(m)));
+        say!("  `authenticator time accept` applies it; a check that a second source agrees with applies it too");
+    }
+    if let Some(m) = &status.hint {
+        say!("Push server (a hint, never applied): {}", measured(Some(m)));
     }
     if let Some(w) = &status.warning {
         say!("warning: {w}");

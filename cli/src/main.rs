@@ -99,7 +99,8 @@ enum Command {
         seconds: Option<i64>,
     },
     /// The clock: the offset in force, its source and age; `check` measures it against an NTP
-    /// server or an HTTPS URL; `auto on|off` chooses measured or manual correction.
+    /// server or an HTTPS URL; `accept` applies a proposed correction; `auto on|off` chooses
+    /// measured or manual correction.
     Time {
         #[command(subcommand)]
         command: Option<clock::TimeCommand>,

@@ -324,23 +324,25 @@ fn server_refusal_carries_the_servers_message(server: &Server) {
     }
 }
 
-/// Every poll measures the device clock against privacyIDEA's (the reply's `time` field): the
-/// device's error is simulated by handing the core a wrong "now", never by touching the clock.
-fn polls_measure_the_servers_clock(server: &Server) {
+/// Every poll measures the device clock against privacyIDEA's (the reply's `time` field), as a
+/// hint: shown, never applied, however often it is polled (issue 22). The device's error is
+/// simulated by handing the core a wrong "now", never by touching the clock.
+fn polls_measure_the_servers_clock_as_a_hint_never_applied(server: &Server) {
     let (serial, uri) = server.enrollment("alice", &[]);
     let phone = Phone::new("clock");
     phone.enroll(&uri, None);
-    for device_error_ms in [-90_000, 3_000, 3_600_000] {
+    for device_error_ms in [-90_000, 3_000, 3_600_000, -70_000_000, -70_000_000] {
         let device = DeviceClock::reading(now_ms() + device_error_ms);
         let report =
             phone.rt.block_on(push::poll_measuring(&phone.vault, &phone.client, &BTreeMap::new(), device)).unwrap();
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         let status = clock::status(&phone.vault).unwrap();
-        let m = status.last_measurement.expect("the poll measured the clock");
+        let m = status.hint.expect("the poll measured the clock");
         assert_eq!(m.source, TimeSource::PrivacyIdea);
         assert!((m.offset_ms + device_error_ms).abs() <= 500, "{device_error_ms}: {m:?}");
         assert!(m.uncertainty_ms < 500, "the precise `time` field, not the Date header: {m:?}");
-        assert_eq!((status.automatic, status.offset_seconds), (true, -device_error_ms / 1000), "{status:?}");
+        assert_eq!((status.automatic, status.offset_seconds, status.proposal), (true, 0, None), "{status:?}");
+        assert_eq!(status.warning.is_some(), device_error_ms.abs() > 10_000, "{status:?}");
         println!("  device off by {device_error_ms} ms: measured {} ± {} ms", m.offset_ms, m.uncertainty_ms);
     }
     server.delete_token(&serial);
@@ -361,7 +363,7 @@ fn main() {
         firebase_token_update_is_accepted,
         cli_number_matching,
         server_refusal_carries_the_servers_message,
-        polls_measure_the_servers_clock,
+        polls_measure_the_servers_clock_as_a_hint_never_applied,
     ];
     harness::main("privacyIDEA", "tests/privacyidea/pi-server.sh", "push-e2e-", scenarios)
 }

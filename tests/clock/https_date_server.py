@@ -1,11 +1,18 @@
 """A local HTTPS server for the clock tests: answers every HEAD or GET with 204 and a Date
-header (Python's http.server writes it from this machine's clock), over TLS with a certificate
-for 127.0.0.1 signed by the test CA beside this file (test-ca.pem; never trusted outside tests).
-Prints its port on stdout, then serves until killed."""
+header (this machine's clock, plus --offset SECONDS for a lying server), over TLS with a
+certificate for 127.0.0.1 signed by the test CA beside this file (test-ca.pem; never trusted
+outside tests). Prints its port on stdout, then serves until killed."""
+import argparse
+import email.utils
 import http.server
 import os
 import ssl
 import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--offset", type=float, default=0.0)
+args = parser.parse_args()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,6 +26,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     do_GET = do_HEAD
+
+    def date_time_string(self, timestamp=None):
+        return email.utils.formatdate((timestamp or time.time()) + args.offset, usegmt=True)
 
     def log_message(self, *args):
         pass

@@ -11,7 +11,7 @@ pub enum TimeSource {
     Ntp,
     /// The `Date` header of an HTTPS URL the user named.
     Https,
-    /// A privacyIDEA server that push already talks to (its replies' `time`, or `Date`).
+    /// A push server's time: a hint, never applied.
     PrivacyIdea,
 }
 }}
@@ -62,6 +62,11 @@ pub struct Measurement {
 }}
 
 impl Measurement {
+    /// The offset rounded to whole seconds: the correction it would make.
+    pub fn seconds(&self) -> i64 {
+        (self.offset_ms as f64 / 1000.0).round() as i64
+    }
+
     /// As the vault stores it: `source offset_ms uncertainty_ms measured_at_ms`.
     pub fn to_text(&self) -> String {
         format!("{} {} {} {}", self.source.key(), self.offset_ms, self.uncertainty_ms, self.measured_at_ms)
@@ -77,6 +82,21 @@ impl Measurement {
     }
 }
 
+/// A single source may set a correction of at most this many seconds (2 min) on its own;
+/// beyond it, a second source must agree, or the user accept it.
+pub const MAX_ONE_SOURCE_SECONDS: i64 = 120;
+
+/// Why a correction is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// One source measured it, within [`MAX_ONE_SOURCE_SECONDS`].
+    OneSource,
+    /// Its measurement and one of this other source agreed within their uncertainty.
+    Agreed(TimeSource),
+    /// The user accepted it (a proposal).
+    Accepted,
+}
+
 /// The correction automatic mode applies: the measurement that set it, rounded to seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Correction {
@@ -84,19 +104,48 @@ pub struct Correction {
     pub seconds: i64,
     /// The measurement it comes from.
     pub measurement: Measurement,
+    /// Why it is in force.
+    pub basis: Basis,
+}
+
+impl Correction {
+    /// As the vault stores it: the basis (`one`, `accepted`, or the key of the source that
+    /// agreed: `ntp`, `https`), then the measurement's text. Its seconds are the measurement's.
+    pub fn to_text(&self) -> String {
+        let basis = match self.basis {
+            Basis::OneSource => "one",
+            Basis::Agreed(source) => source.key(),
+            Basis::Accepted => "accepted",
+        };
+        format!("{basis} {}", self.measurement.to_text())
+    }
+
+    /// Reads [`Correction::to_text`]; None when `text` is not one (also for the older form,
+    /// `seconds measurement`, which the vault reads on its own).
+    pub fn from_text(text: &str) -> Option<Self> {
+        let (basis, measurement) = text.split_once(' ')?;
+        let basis = match basis {
+            "one" => Basis::OneSource,
+            "accepted" => Basis::Accepted,
+            other => Basis::Agreed(TimeSource::from_key(other)?),
+        };
+        let measurement = Measurement::from_text(measurement)?;
+        Some(Correction { seconds: measurement.seconds(), measurement, basis })
+    }
 }
 
 /// Automatic (measured corrections apply) or manual (the typed-in offset applies).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClockMode {
     /// Measured corrections apply.
+    #[default]
     Automatic,
     /// The offset typed in by the user applies.
     Manual,
 }
 
 /// What the vault keeps about the clock.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClockState {
     /// Which offset applies.
     pub mode: ClockMode,
@@ -105,8 +154,16 @@ pub struct ClockState {
     /// The correction measured; applies in automatic mode. None: no correction needed (or
     /// nothing measured yet).
     pub correction: Option<Correction>,
-    /// The last accepted measurement, whether or not it changed the correction.
+    /// The most precise NTP or HTTPS measurement of the last check, whether or not it changed
+    /// the correction.
     pub last: Option<Measurement>,
+    /// A correction beyond [`MAX_ONE_SOURCE_SECONDS`] that one source claimed, not in force
+    /// until a second source agrees or the user accepts it.
+    pub proposal: Option<Measurement>,
+    /// The last check's measurements when they disagreed (nothing was applied); else empty.
+    pub disagreement: Vec<Measurement>,
+    /// The last push server's time: shown, never applied.
+    pub hint: Option<Measurement>,
 }
 
 impl ClockState {
@@ -140,10 +197,13 @@ pub struct ClockStatus {
     pub offset_source: Option<TimeSource>,
     /// The offset typed in by the user, in seconds (applies in manual mode).
     pub manual_offset_seconds: i64,
-    /// The last measurement, if any.
+    /// The last NTP or HTTPS measurement, if any.
     pub last_measurement: Option<Measurement>,
-    /// One line for a banner when the last measurement says the device clock is more than 10 s
-    /// off ("your clock is 47 s behind; codes are corrected"); None otherwise.
+    /// A banner line, or None.
     pub warning: Option<String>,
+    /// Over 2 min from one source: in force (rounded to seconds) once accepted.
+    pub proposal: Option<Measurement>,
+    /// The last push server's time: shown, never applied.
+    pub hint: Option<Measurement>,
 }
 }}

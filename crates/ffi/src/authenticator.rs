@@ -257,10 +257,14 @@ impl Authenticator {
         self.with(|v| Ok(v.set_clock_offset(seconds)?))
     }
 
-    /// The offset in force, where it came from, the last measurement, and a banner line when the
-    /// device clock was measured more than 10 s off.
+    /// The offset in force, where it came from, the last measurement, and a banner line.
     pub fn clock_status(&self) -> FfiResult<ClockStatus> {
         self.with(clock::status)
+    }
+
+    /// Applies `ClockStatus.proposal` as the user's decision.
+    pub fn clock_accept_proposal(&self) -> FfiResult<ClockStatus> {
+        self.with(clock::accept_proposal)
     }
 
     /// Automatic correction on (measured offsets apply) or off (the manual offset applies).
@@ -270,8 +274,8 @@ impl Authenticator {
 
     /// Measures the device clock against the servers the user named: an SNTP server
     /// (`host`, `host:port`) and/or the `Date` header of an https URL, the device clock reading
-    /// `now_ms` (Unix milliseconds) at the call; each result is recorded. One call for both (each
-    /// async export costs the phones' library kilobytes). A failure leaves the offset unchanged
+    /// `now_ms` (Unix milliseconds) at the call; both are recorded together. One call for both
+    /// (each async export costs the phones' library kilobytes). A failure records nothing
     /// (`TimeSource`, `ImplausibleClock`, `Network`, `Protocol`).
     #[uniffi::method(default(ntp_server = None, https_url = None))]
     pub async fn check_clock(

@@ -76,6 +76,20 @@ fn every_error_names_its_problem_in_detail_and_display() {
 }
 
 #[test]
+fn accepting_a_clock_proposal_when_none_is_pending_is_an_invalid_argument() {
+    let d = dir("clock-accept");
+    let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();
+    app.set_clock_offset(7).unwrap();
+    match app.clock_accept_proposal() {
+        Err(AuthError::InvalidArgument { reason, .. }) => assert!(reason.contains("no clock correction is proposed")),
+        other => panic!("{other:?}"),
+    }
+    let status = app.clock_status().unwrap();
+    assert_eq!((status.automatic, status.offset_seconds, status.proposal), (false, 7, None));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
 fn out_of_range_numbers_are_typed_errors_not_panics() {
     let d = dir("ranges");
     let app = Authenticator::new(d.join("vault.db").display().to_string(), vec![1; 32]).unwrap();

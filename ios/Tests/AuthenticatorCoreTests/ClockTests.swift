@@ -56,6 +56,28 @@ final class ClockTests: XCTestCase {
         XCTAssertFalse(try app.codes(now: now).contains(where: \.clockCorrected))
     }
 
+    func testAnHourFromOneSourceIsProposedAndInForceOnceAccepted() async throws {
+        let app = try TempVault(self).open()
+        let server = try sntpServer()
+        let status = try await app.checkClock(nowMs: nowMs() + 3_600_000, ntpServer: server)
+        let proposal = try XCTUnwrap(status.proposal)
+        XCTAssertEqual(proposal.source, .ntp)
+        XCTAssertEqual(status.offsetSeconds, 0)
+        XCTAssertLessThanOrEqual(abs(proposal.offsetMs + 3_600_000), 500, "\(proposal)")
+        XCTAssert(status.warning?.hasPrefix("NTP says your clock is 60 min 0 s ahead; not applied") == true, "\(status)")
+        let accepted = try app.clockAcceptProposal()
+        XCTAssertEqual(accepted.offsetSeconds, -3600)
+        XCTAssertEqual(accepted.offsetSource, .ntp)
+        XCTAssertNil(accepted.proposal)
+        XCTAssertEqual(try app.clockOffset(), -3600)
+        do {
+            _ = try app.clockAcceptProposal()
+            XCTFail("a second accept found a proposal")
+        } catch let error as AuthError {
+            guard case .InvalidArgument = error else { return XCTFail("\(error)") }
+        }
+    }
+
     func testAKissOfDeathIsATimeSourceErrorAndChangesNothing() async throws {
         let app = try TempVault(self).open()
         try app.setClockOffset(seconds: 7)

@@ -10,23 +10,37 @@
 //! No source is contacted unless the user named it or push already talks to it.
 //!
 //! A measurement is refused beyond [`MAX_PLAUSIBLE_OFFSET_MS`] (a server that far off is wrong,
-//! or lying); otherwise it is kept as the last measurement, and becomes the correction when it
-//! disagrees with the current one by more than its uncertainty plus [`SIGNIFICANT_MS`] (so the
-//! correction does not jitter, and a clock within 2 s of right is left alone). The correction
-//! applies in automatic mode; in manual mode the offset the user typed applies.
+//! or lying). What one check measured (an SNTP server and/or an https URL) then decides the
+//! correction, and no single source moves it far on its own:
+//! - measurements of one check that disagree beyond their uncertainty (plus [`SIGNIFICANT_MS`])
+//!   apply nothing, and the banner says which source claims what;
+//! - a measurement that agrees with the correction in force keeps it (so codes do not jitter),
+//!   and one that says the clock is right (within its uncertainty plus 2 s) drops it;
+//! - one source may set a correction of up to [`MAX_ONE_SOURCE_SECONDS`] (2 min);
+//! - a larger one applies when a second, independent source agrees (the other of NTP and
+//!   HTTPS, in the same check or as the pending proposal); else it becomes a proposal, shown
+//!   with its source, which only the user's [`accept_proposal`] puts in force.
+//!
+//! A push server's time is a hint, never an authority: it is kept and shown, but never applied
+//! and never counted as the second source (a push server is one relying party, and the
+//! correction moves every account's codes). The correction applies in automatic mode; in manual
+//! mode the offset the user typed applies.
 
 pub mod sntp;
 
 use std::time::{Duration, Instant};
 
-pub use domain::clock::{ClockMode, ClockState, ClockStatus, Correction, Measurement, TimeSource};
+pub use domain::clock::{
+    Basis, ClockMode, ClockState, ClockStatus, Correction, MAX_ONE_SOURCE_SECONDS, Measurement, TimeSource,
+};
 
 use crate::error::{Error, Result};
 use domain::time::DeviceClock;
 use net::HttpClient;
 use storage::{Vault, VaultAccess};
 
-/// A measured offset is applied only when it exceeds its uncertainty by more than this (ms).
+/// A measured offset is applied only when it exceeds its uncertainty by more than this (ms); two
+/// measurements agree when they differ by at most their uncertainties plus this.
 pub const SIGNIFICANT_MS: i64 = 2_000;
 /// Measured offsets beyond this (24 h, in ms) are refused as implausible.
 pub const MAX_PLAUSIBLE_OFFSET_MS: i64 = 24 * 3_600_000;
@@ -61,27 +75,68 @@ pub enum TimeSourceError {
     NoDate,
 }
 
-/// Applies a measurement to the stored state: refused beyond 24 h; kept as the last
-/// measurement; made the correction when it disagrees with the current one by more than its
-/// uncertainty plus 2 s (or dropped, when it says the clock is right after all).
-pub fn apply(state: &mut ClockState, m: Measurement) -> Result<()> {
-    if m.offset_ms.unsigned_abs() > MAX_PLAUSIBLE_OFFSET_MS as u64 {
-        return Err(Error::ImplausibleClock { offset_seconds: rounded_seconds(m.offset_ms) });
+/// Applies what one check measured (or a push server's time) to the stored state, as the
+/// module's policy says. Anything beyond 24 h refuses the whole check and changes nothing.
+pub fn apply(state: &mut ClockState, check: &[Measurement]) -> Result<()> {
+    if let Some(m) = check.iter().find(|m| m.offset_ms.unsigned_abs() > MAX_PLAUSIBLE_OFFSET_MS as u64) {
+        return Err(Error::ImplausibleClock { offset_seconds: m.seconds() });
     }
-    state.last = Some(m);
-    let tolerance = m.uncertainty_ms.max(0).saturating_add(SIGNIFICANT_MS);
-    let current_ms = state.correction.map_or(0, |c| c.seconds * 1000);
-    if (m.offset_ms - current_ms).abs() <= tolerance {
+    let mut check = check.to_vec();
+    if let Some(&hint) = check.iter().rfind(|m| m.source == TimeSource::PrivacyIdea) {
+        state.hint = Some(hint);
+    }
+    check.retain(|m| m.source != TimeSource::PrivacyIdea);
+    let Some(&best) = check.iter().min_by_key(|m| m.uncertainty_ms) else { return Ok(()) };
+    state.last = Some(best);
+    let pending = state.proposal.take();
+    state.disagreement.clear();
+    if check.iter().any(|m| !agree(m, &best)) {
+        state.disagreement = check;
         return Ok(());
     }
-    state.correction =
-        (m.offset_ms.abs() > tolerance).then(|| Correction { seconds: rounded_seconds(m.offset_ms), measurement: m });
+    let second = check.iter().chain(&pending).find(|m| m.source != best.source && agree(m, &best));
+    let tolerance = best.uncertainty_ms.max(0).saturating_add(SIGNIFICANT_MS);
+    let current_ms = state.correction.map_or(0, |c| c.seconds * 1000);
+    if (best.offset_ms - current_ms).abs() <= tolerance {
+        return Ok(());
+    }
+    if best.offset_ms.abs() <= tolerance {
+        state.correction = None;
+        return Ok(());
+    }
+    let basis = match second {
+        Some(m) => Basis::Agreed(m.source),
+        None if best.seconds().abs() <= MAX_ONE_SOURCE_SECONDS => Basis::OneSource,
+        None => {
+            state.proposal = Some(best);
+            return Ok(());
+        }
+    };
+    state.correction = Some(Correction { seconds: best.seconds(), measurement: best, basis });
     Ok(())
 }
 
-/// Stores a measurement in the vault (see [`apply`]), in one transaction.
-pub fn record(vault: &Vault, m: Measurement) -> Result<ClockStatus> {
-    vault.update_clock_state(|state| apply(state, m))?;
+/// Two measurements agree when they differ by at most their uncertainties plus 2 s.
+fn agree(a: &Measurement, b: &Measurement) -> bool {
+    let slack = a.uncertainty_ms.max(0).saturating_add(b.uncertainty_ms.max(0)).saturating_add(SIGNIFICANT_MS);
+    a.offset_ms.abs_diff(b.offset_ms) <= slack as u64
+}
+
+/// Stores what one check measured in the vault (see [`apply`]), in one transaction.
+pub fn record(vault: &Vault, check: &[Measurement]) -> Result<ClockStatus> {
+    vault.update_clock_state(|state| apply(state, check))?;
+    status(vault)
+}
+
+/// Puts the proposal in force as the user's decision (and automatic correction on). Without a
+/// proposal, `InvalidInput`, and nothing changes.
+pub fn accept_proposal(vault: &Vault) -> Result<ClockStatus> {
+    vault.update_clock_state(|state| {
+        let m = state.proposal.take().ok_or_else(|| Error::InvalidInput("no clock correction is proposed".into()))?;
+        state.correction = Some(Correction { seconds: m.seconds(), measurement: m, basis: Basis::Accepted });
+        state.mode = ClockMode::Automatic;
+        Ok::<_, Error>(())
+    })?;
     status(vault)
 }
 
@@ -95,6 +150,8 @@ pub fn status(vault: &Vault) -> Result<ClockStatus> {
         manual_offset_seconds: state.manual_offset,
         last_measurement: state.last,
         warning: warning(&state),
+        proposal: state.proposal,
+        hint: state.hint,
     })
 }
 
@@ -106,14 +163,40 @@ pub fn set_automatic(vault: &Vault, automatic: bool) -> Result<()> {
     })
 }
 
-/// The banner line, when the last measurement says the device clock is more than 10 s off.
+/// "on time", "13 h 53 min ahead": what a measured offset says, for people.
+fn off_text(ms: i64) -> String {
+    match ms {
+        -999..=999 => "on time".to_owned(),
+        _ => format!("{} {}", duration_text(ms.unsigned_abs()), if ms > 0 { "behind" } else { "ahead" }),
+    }
+}
+
+/// The banner line (see [`ClockStatus::warning`]).
 fn warning(state: &ClockState) -> Option<String> {
+    if !state.disagreement.is_empty() {
+        let mut text = "time sources disagree (".to_owned();
+        for (i, m) in state.disagreement.iter().enumerate() {
+            text += &format!("{}{}: {}", if i > 0 { ", " } else { "" }, m.source.as_str(), off_text(m.offset_ms));
+        }
+        return Some(text + "); nothing applied");
+    }
+    let says = |m: &Measurement| format!("{} says your clock is {}", m.source.as_str(), off_text(m.offset_ms));
+    if let Some(m) = &state.proposal {
+        return Some(format!(
+            "{}; not applied: a correction over 2 min needs a second source or your confirmation",
+            says(m)
+        ));
+    }
+    let in_force_ms = state.offset_in_force() * 1000;
+    if let Some(m) = state.hint.filter(|m| (m.offset_ms - in_force_ms).abs() > WARNING_MS + m.uncertainty_ms.max(0)) {
+        return Some(format!("{}; a push server's clock is not applied (check against NTP or HTTPS)", says(&m)));
+    }
     let m = state.last?;
     if m.offset_ms.abs() <= WARNING_MS {
         return None;
     }
     let direction = if m.offset_ms > 0 { "behind" } else { "ahead" };
-    let corrected = (state.offset_in_force() * 1000 - m.offset_ms).abs() <= m.uncertainty_ms.max(0) + SIGNIFICANT_MS;
+    let corrected = (in_force_ms - m.offset_ms).abs() <= m.uncertainty_ms.max(0) + SIGNIFICANT_MS;
     let consequence = match (corrected, state.mode) {
         (true, _) => "codes are corrected",
         (false, ClockMode::Manual) => "codes are not corrected (automatic correction is off)",
@@ -132,15 +215,11 @@ pub fn duration_text(ms: u64) -> String {
     }
 }
 
-fn rounded_seconds(ms: i64) -> i64 {
-    (ms as f64 / 1000.0).round() as i64
-}
-
 /// Asks the SNTP server `server` (`host`, `host:port`, `[v6]:port`; port 123 by default),
 /// measuring against `device`, and records the result. Blocking: run it off a UI thread.
 pub fn check_ntp(vault: &Vault, server: &str, device: DeviceClock) -> Result<ClockStatus> {
     let m = sntp::query(server, device, NTP_TIMEOUT)?;
-    record(vault, m)
+    record(vault, &[m])
 }
 
 /// Measures the offset from the `Date` header of `url` (https; plain http only on loopback),
@@ -183,32 +262,34 @@ pub struct CheckOutcome {
 }
 
 /// The one clock check of both facades: measures against the SNTP server and/or the https URL
-/// the user named (nothing else is contacted), records each result and returns the status. The
-/// blocking SNTP exchange runs off the async threads. A failure leaves the offset unchanged
-/// (`TimeSource`, `ImplausibleClock`, network errors); naming neither server is `InvalidInput`.
+/// the user named (nothing else is contacted), records both together (see [`apply`]: they may
+/// agree, or disagree) and returns the status. The blocking SNTP exchange runs off the async
+/// threads. A failure of either records nothing (`TimeSource`, `ImplausibleClock`, network
+/// errors); naming neither server is `InvalidInput`.
 pub async fn check(vault: &impl VaultAccess, client: &HttpClient, check: Check<'_>) -> Result<CheckOutcome> {
     if check.ntp_server.is_none() && check.https_url.is_none() {
         return Err(Error::InvalidInput("name an NTP server or an https URL".into()));
     }
     let dated = |m: Measurement| Measurement { measured_at_ms: m.measured_at_ms - check.simulated_skew_ms, ..m };
-    let (mut ntp, mut https, mut last) = (None, None, None);
+    let mut ntp = None;
     if let Some(server) = check.ntp_server {
         let (server, device) = (server.to_owned(), check.device);
         let m = tokio::task::spawn_blocking(move || sntp::query(&server, device, NTP_TIMEOUT))
             .await
             .map_err(|_| Error::InvalidInput("the time check was interrupted".into()))??;
-        let status = vault.with_vault(|v| record(v, dated(m)))?;
-        ntp = status.last_measurement;
-        last = Some(status);
+        ntp = Some(dated(m));
     }
-    if let Some(url) = check.https_url {
-        let m = measure_https(client, url, check.device).await?;
-        let status = vault.with_vault(|v| record(v, dated(m)))?;
-        https = status.last_measurement;
-        last = Some(status);
-    }
-    // At least one source was named (checked above), so one was recorded.
-    let status = last.ok_or_else(|| Error::InvalidInput("name an NTP server or an https URL".into()))?;
+    let https = match check.https_url {
+        Some(url) => Some(dated(measure_https(client, url, check.device).await?)),
+        None => None,
+    };
+    let measured = [ntp, https];
+    let measured: &[Measurement] = match &measured {
+        [Some(a), Some(b)] => &[*a, *b],
+        [Some(m), None] | [None, Some(m)] => std::slice::from_ref(m),
+        [None, None] => &[],
+    };
+    let status = vault.with_vault(|v| record(v, measured))?;
     Ok(CheckOutcome { ntp, https, status })
 }
 
@@ -239,12 +320,12 @@ pub fn from_server_time(source: TimeSource, sent_ms: i64, round_trip: Duration, 
     }
 }
 
-/// Records what a push server's reply says about the time, when it says anything. Called
-/// whenever push talks to a server: it costs no traffic. An implausible time is not recorded
-/// (and the push call is not failed for it).
+/// Records what a push server's reply says about the time, when it says anything, as a hint
+/// (shown, never applied). Called whenever push talks to a server: it costs no traffic. An
+/// implausible time is not recorded (and the push call is not failed for it).
 pub fn from_server_reply(vault: &Vault, sent_ms: i64, round_trip: Duration, server: Option<ServerTime>) {
     if let Some(server) = server {
-        let _ = record(vault, from_server_time(TimeSource::PrivacyIdea, sent_ms, round_trip, server));
+        let _ = record(vault, &[from_server_time(TimeSource::PrivacyIdea, sent_ms, round_trip, server)]);
     }
 }
 

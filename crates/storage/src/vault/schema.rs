@@ -25,11 +25,22 @@
 //!   - `clock_mode` (TEXT, no migration: absent in older vaults): `automatic` (the measured
 //!     correction applies) or `manual` (`clock_offset` applies). Absent: `manual` when a non-zero
 //!     `clock_offset` is stored (so an offset set before keeps working), else `automatic`.
-//!   - `clock_measurement` (TEXT): the last accepted measurement, as `source offset_ms
+//!   - `clock_measurement` (TEXT): the last NTP or HTTPS measurement (before issue 22 also a
+//!     push server's, until the next check), as `source offset_ms
 //!     uncertainty_ms measured_at_ms` (source `ntp`, `https` or `privacy_idea`; offset = server
 //!     time minus device time; times in Unix ms by the device clock). See `domain::clock`.
-//!   - `clock_correction` (TEXT): the correction automatic mode applies, as `seconds` and then
-//!     the measurement that set it, in the form above; absent when none is needed.
+//!   - `clock_correction` (TEXT): the correction automatic mode applies (its measurement's
+//!     offset, rounded to seconds), as its basis, `one` (one source, at most 2 min), `ntp` /
+//!     `https` (this second source agreed) or `accepted` (the user accepted a proposal), then
+//!     the measurement in the form above; absent when none is needed. Vaults from before issue
+//!     22 store `seconds measurement`: such a correction from a push server is read as
+//!     `clock_hint`, one over 2 min as `clock_proposal` (not in force), a smaller one as `one`.
+//!   - `clock_proposal` (TEXT, since issue 22): a measurement claiming a correction over 2 min,
+//!     not in force until a second source agrees or the user accepts it.
+//!   - `clock_disagreement` (TEXT, since issue 22): the last check's measurements, `;`-separated,
+//!     when they disagreed (nothing was applied).
+//!   - `clock_hint` (TEXT, since issue 22): the last push server's time, shown, never applied.
+//!     An empty text is absent (since issue 22 cleared values are written so, not deleted).
 //!     Nothing here names a server.
 //!     A clock value that does not parse counts as absent: settings never lock the vault.
 //!   - `accounts_version` (INTEGER, since version 6): a change counter of the accounts. Triggers

@@ -231,3 +231,27 @@ fn a_poll_reply_with_more_than_100_challenges_is_refused() {
     assert_protocol_error(&report.failures[0].1, "more than 100 challenges");
     assert!(report.rejected.is_empty(), "no item is looked at: {report:?}");
 }
+
+#[test]
+fn a_push_servers_time_70000_s_ahead_polled_repeatedly_is_shown_and_never_applied() {
+    // privacyIDEA's `time` field, 70,000 s ahead of this machine's clock, on every reply.
+    let ahead = domain::time::now_ms() as f64 / 1000.0 + 70_000.0;
+    let server = Hostile::json(&format!(r#"{{"result":{{"status":true,"value":[]}},"time":{ahead},"detail":{{}}}}"#));
+    let f = fixture_at(&server.url, None);
+    let (rt, client) = (runtime(), HttpClient::new().unwrap());
+    for _ in 0..3 {
+        let report = rt.block_on(poll(&f.vault, &client, &BTreeMap::new())).unwrap();
+        assert!(report.failures.is_empty(), "{report:?}");
+    }
+    assert_eq!(server.requests().len(), 3);
+    let s = crate::clock::status(&f.vault).unwrap();
+    let hint = s.hint.expect("the push server's time is shown");
+    assert!((hint.offset_ms - 70_000_000).abs() < 2_000, "{hint:?}");
+    assert_eq!((s.offset_seconds, s.offset_source, s.proposal, s.last_measurement), (0, None, None, None), "{s:?}");
+    assert_eq!(f.vault.clock_offset().unwrap(), 0);
+    let warning = s.warning.unwrap();
+    assert!(
+        warning.starts_with("privacyIDEA says your clock is 19 h 26 min behind; a push server's clock is not applied"),
+        "{warning}"
+    );
+}

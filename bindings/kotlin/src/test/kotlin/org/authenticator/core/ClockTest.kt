@@ -88,35 +88,63 @@ class ClockTest {
             }
         }
 
-    @Test
-    fun `the Date header of a URL measures the clock`() =
-        runBlocking<Unit> {
-            // A raw HTTP server (the JDK's HttpServer writes its own Date): an hour ahead.
-            val server = ServerSocket(0, 10, InetAddress.getLoopbackAddress())
-            val format = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
-            thread(isDaemon = true) {
-                while (!server.isClosed) {
-                    val connection = runCatching { server.accept() }.getOrNull() ?: break
-                    connection.use {
-                        val input = it.getInputStream().bufferedReader(Charsets.US_ASCII)
-                        while (!input.readLine().isNullOrEmpty()) {}
-                        val date = format.format(ZonedDateTime.now(ZoneOffset.UTC).plusHours(1))
-                        it.getOutputStream().write("HTTP/1.1 204 No Content\r\nDate: $date\r\nConnection: close\r\n\r\n".toByteArray())
-                    }
+    /** A raw HTTP server (the JDK's HttpServer writes its own Date) whose Date is `offsetSeconds` off. */
+    private fun dateServer(offsetSeconds: Long): ServerSocket {
+        val server = ServerSocket(0, 10, InetAddress.getLoopbackAddress())
+        val format = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+        thread(isDaemon = true) {
+            while (!server.isClosed) {
+                val connection = runCatching { server.accept() }.getOrNull() ?: break
+                connection.use {
+                    val input = it.getInputStream().bufferedReader(Charsets.US_ASCII)
+                    while (!input.readLine().isNullOrEmpty()) {}
+                    val date = format.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(offsetSeconds))
+                    it.getOutputStream().write("HTTP/1.1 204 No Content\r\nDate: $date\r\nConnection: close\r\n\r\n".toByteArray())
                 }
             }
-            try {
+        }
+        return server
+    }
+
+    @Test
+    fun `the Date header of a URL measures the clock, and an hour from one source waits for the user`() =
+        runBlocking<Unit> {
+            dateServer(3600).use { server ->
                 openVault(dir).use { auth ->
                     val url = "http://127.0.0.1:${server.localPort}/"
                     val status = auth.checkClock(System.currentTimeMillis(), httpsUrl = url)
                     val m = assertNotNull(status.lastMeasurement)
                     assertEquals(TimeSource.HTTPS, m.source)
                     assertTrue(abs(m.offsetMs - 3_600_000) <= 1_000, "$m")
-                    assertEquals(3600L, status.offsetSeconds)
+                    // Over 2 min from one source: proposed, not applied, until the user accepts it.
+                    assertEquals(0L, status.offsetSeconds)
+                    assertEquals(m, status.proposal)
+                    assertTrue(status.warning!!.startsWith("HTTPS says your clock is 60 min 0 s behind; not applied"), status.warning)
+                    val accepted = auth.clockAcceptProposal()
+                    assertEquals(3600L, accepted.offsetSeconds)
+                    assertEquals(TimeSource.HTTPS, accepted.offsetSource)
+                    assertNull(accepted.proposal)
+                    assertThrows<AuthException.InvalidArgument> { auth.clockAcceptProposal() }
                     assertThrows<AuthException.Protocol> { runBlocking { auth.checkClock(0, httpsUrl = "http://time.example.com/") } }
                 }
-            } finally {
-                server.close()
+            }
+        }
+
+    @Test
+    fun `NTP and a Date 50,000 s off in one check apply nothing and the banner says who claims what`() =
+        runBlocking<Unit> {
+            dateServer(-50_000).use { server ->
+                openVault(dir).use { auth ->
+                    val status = auth.checkClock(
+                        System.currentTimeMillis(),
+                        ntpServer = "127.0.0.1:${sntpServer()}",
+                        httpsUrl = "http://127.0.0.1:${server.localPort}/",
+                    )
+                    assertEquals(0L, status.offsetSeconds)
+                    assertEquals("time sources disagree (NTP: on time, HTTPS: 13 h 53 min ahead); nothing applied", status.warning)
+                    assertNull(status.proposal)
+                    assertNull(status.hint)
+                }
             }
         }
 }
