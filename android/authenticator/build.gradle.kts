@@ -74,8 +74,10 @@ abstract class CargoNdkBuild : DefaultTask() {
             // Identical code folding (lld): -49 KB; unwind tables only where a panic can unwind
             // (-149 KB, with the C flags below): see docs/performance.md ("The shipped library") and
             // bindings/generate.sh, which builds the measured library with the same flags.
+            // The legacy-import AES (RustCrypto `aes`, CBC only) in its compact software form.
             val packFlags =
-                "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C force-unwind-tables=no"
+                "-C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C force-unwind-tables=no" +
+                    " --cfg aes_force_soft --cfg aes_compact"
             environment("CFLAGS", "-fno-asynchronous-unwind-tables -fno-unwind-tables")
             environment("CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS", "$pageFlags $packFlags")
             environment("CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS", "$pageFlags $packFlags")
