@@ -457,41 +457,29 @@ fn plan(
     // Removals the server no longer carries were compacted (every device had seen them, or
     // older than model::MAX_AGE_MS): forget them here too, unless made here and not yet
     // read back from the server.
-    let compacted_elsewhere: Vec<String> = if has_manifest && !republish {
-        local
-            .state
-            .records
-            .iter()
+    // The records here, removals or live ones, that the server no longer carries and that do
+    // not wait here to be uploaded.
+    let gone_from_server = |removals: bool| -> Vec<String> {
+        if !has_manifest || republish {
+            return Vec::new();
+        }
+        let records = local.state.records.iter();
+        records
             .filter(|(uid, r)| {
-                matches!(r, model::Record::Removed(_))
+                matches!(r, model::Record::Removed(_)) == removals
                     && !remote.records.contains_key(*uid)
                     && !local.pending.contains(*uid)
             })
             .map(|(uid, _)| uid.clone())
             .collect()
-    } else {
-        Vec::new()
     };
+    let compacted_elsewhere = gone_from_server(true);
     // A device away longer than tombstones are kept may have missed removals whose
     // tombstones are gone: an account it had synced that the server no longer carries was
     // removed elsewhere, and goes here too (reported), instead of coming back.
     // (A last success in the future, after the clock went back, is not an absence.)
     let away = last_success.is_some_and(|t| now.saturating_sub(t) > (model::MAX_AGE_MS / 1000) as i64);
-    let removed_while_away: Vec<String> = if away && has_manifest && !republish {
-        local
-            .state
-            .records
-            .iter()
-            .filter(|(uid, r)| {
-                matches!(r, model::Record::Live(_))
-                    && !remote.records.contains_key(*uid)
-                    && !local.pending.contains(*uid)
-            })
-            .map(|(uid, _)| uid.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let removed_while_away = if away { gone_from_server(false) } else { Vec::new() };
     if !compacted_elsewhere.is_empty() || !removed_while_away.is_empty() {
         for (uid, r) in std::mem::take(&mut local.state.records) {
             if !compacted_elsewhere.contains(&uid) && !removed_while_away.contains(&uid) {
