@@ -6,6 +6,8 @@
 //!   [`AccountError`], why an account definition was refused.
 //! - `uri/`: `otpauth://` parsing and formatting.
 //! - `passphrase`: how many guesses a passphrase needs (a strength estimate).
+//! - `webauthn`: the bytes a passkey authenticator writes (authenticator data, COSE key,
+//!   `none` attestation).
 //! - `account`: the account model; `text`: cleaned names and excerpts; `time`: clocks.
 //! - `codec/`: encodings without domain knowledge (base32, base64, CSV, query strings,
 //!   protobuf, RFC 8785).
@@ -46,6 +48,7 @@ pub mod sync;
 pub mod text;
 pub mod time;
 pub mod uri;
+pub mod webauthn;
 
 pub use account::{Account, AccountCode, AccountData};
 pub use error::Error;

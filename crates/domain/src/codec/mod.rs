@@ -1,12 +1,13 @@
 //! Encodings shared across the crates, with no domain knowledge: base32 (OTP secrets, push
 //! signatures), tolerant base64 (other apps' exports), CSV (password manager exports), query
 //! strings (otpauth and enrollment URIs, Google migration links), the protobuf wire format
-//! (Google migration payloads) and RFC 8785 canonical JSON (signed push capabilities, our backup
-//! header). The codecs only importers need (Android prefs XML, Java serialization, ZIP) live
+//! (Google migration payloads), RFC 8785 canonical JSON (signed push capabilities, our backup
+//! header) and a CBOR writer (what a passkey authenticator writes). The codecs only importers need (Android prefs XML, Java serialization, ZIP) live
 //! beside the importers, in the services crate.
 
 pub mod base32;
 pub mod base64;
+pub mod cbor;
 pub mod csv;
 pub mod protobuf;
 pub mod query;
