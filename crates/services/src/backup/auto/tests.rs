@@ -338,15 +338,26 @@ fn a_folder_gets_whole_private_files_and_a_vanished_folder_is_destination_gone()
     assert_eq!(vault.accounts().unwrap().len(), 2, "the change stands");
 }
 
-#[test]
-fn a_folder_swapped_for_a_symlink_or_another_folder_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = vault(&dir);
+/// A vault with one account and automatic backups on into `<dir>/backups`, keeping 2.
+fn vault_backing_up_into_a_folder(dir: &tempfile::TempDir) -> (Vault, std::path::PathBuf) {
+    let vault = vault(dir);
     vault.add(&account("GitHub")).unwrap();
     let folder = dir.path().join("backups");
     std::fs::create_dir(&folder).unwrap();
     enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
-    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+    (vault, folder)
+}
+
+/// One backup into the folder the vault chose, as the CLI makes it.
+fn into_its_folder(vault: &Vault) -> Result<String> {
+    run(vault, &folder_destination(vault).unwrap().unwrap())
+}
+
+#[test]
+fn a_folder_swapped_for_a_symlink_or_another_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, folder) = vault_backing_up_into_a_folder(&dir);
+    into_its_folder(&vault).unwrap();
 
     let elsewhere = dir.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
@@ -354,7 +365,7 @@ fn a_folder_swapped_for_a_symlink_or_another_folder_is_refused() {
     std::os::unix::fs::symlink(&elsewhere, &folder).unwrap();
     vault.add(&account("Bank")).unwrap();
     for swapped in ["a symlink", "another folder"] {
-        match run(&vault, &folder_destination(&vault).unwrap().unwrap()) {
+        match into_its_folder(&vault) {
             Err(Error::BackupFailed { failure: BackupFailure::DestinationGone, detail }) => {
                 assert!(detail.contains("not the folder chosen"), "{swapped}: {detail}")
             }
@@ -368,24 +379,20 @@ fn a_folder_swapped_for_a_symlink_or_another_folder_is_refused() {
     }
     // Chosen again, it is the folder.
     enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
-    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+    into_its_folder(&vault).unwrap();
 }
 
 #[test]
 fn a_folder_chosen_before_identities_were_recorded_is_held_to_the_one_found_first() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = vault(&dir);
-    vault.add(&account("GitHub")).unwrap();
-    let folder = dir.path().join("backups");
-    std::fs::create_dir(&folder).unwrap();
-    enable(&vault, PASSWORD, 2, folder.to_str(), FAST).unwrap();
+    let (vault, folder) = vault_backing_up_into_a_folder(&dir);
     vault.set_setting(FOLDER_ID, None).unwrap();
-    run(&vault, &folder_destination(&vault).unwrap().unwrap()).unwrap();
+    into_its_folder(&vault).unwrap();
     assert_eq!(vault.setting(FOLDER_ID).unwrap(), folder_identity(&folder));
     std::fs::rename(&folder, dir.path().join("moved")).unwrap();
     std::fs::create_dir(&folder).unwrap();
     vault.add(&account("Bank")).unwrap();
-    assert!(run(&vault, &folder_destination(&vault).unwrap().unwrap()).is_err());
+    assert!(into_its_folder(&vault).is_err());
 }
 
 #[test]
