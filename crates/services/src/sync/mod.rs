@@ -44,8 +44,8 @@ pub fn passphrase_params() -> Argon2Params {
     Argon2Params { memory_kib: 256 * 1024, iterations: 4, parallelism: 1 }
 }
 
-/// How the sync key is given at setup.
-#[derive(Debug, Clone, Copy)]
+/// How the sync key is given at setup. Its `Debug` names the kind, never the secret.
+#[derive(Clone, Copy)]
 pub enum SyncSecret<'a> {
     /// A passphrase, stretched with Argon2id (the first device draws the salt). A new one must
     /// be strong ([`check_passphrase`]); joining with the passphrase of an existing folder is
@@ -56,6 +56,16 @@ pub enum SyncSecret<'a> {
     /// A random key drawn here: for the first device of a folder (or a new key at
     /// [`rekey`]); the others join with its [`pairing_code`].
     RandomKey,
+}
+
+impl std::fmt::Debug for SyncSecret<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Passphrase(_) => "Passphrase(…)",
+            Self::PairingCode(_) => "PairingCode(…)",
+            Self::RandomKey => "RandomKey",
+        })
+    }
 }
 
 /// Whether `passphrase` is strong enough for a new sync key: its estimate
@@ -806,4 +816,20 @@ async fn finish_rekey(vault: &impl VaultAccess, client: &SyncClient) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SyncSecret;
+
+    #[test]
+    fn a_sync_secret_debugs_as_its_kind_never_its_text() {
+        let shown = format!(
+            "{:?} {:?} {:?}",
+            SyncSecret::Passphrase("tulip kettle orbit marble"),
+            SyncSecret::PairingCode("AB12-CD34"),
+            SyncSecret::RandomKey
+        );
+        assert_eq!(shown, "Passphrase(…) PairingCode(…) RandomKey");
+    }
 }
