@@ -75,24 +75,6 @@ fn finder_patterns() -> (Vec<bool>, usize, usize) {
 /// A 1-bit greyscale PNG of `dark`, written by hand (stored deflate blocks): quick to make at
 /// 40 megapixels even in an unoptimised build.
 fn png_1bit((dark, width, height): &(Vec<bool>, usize, usize), path: &Path) -> PathBuf {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xffff_ffffu32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
     let mut raw = Vec::with_capacity((width.div_ceil(8) + 1) * height);
     for row in dark.chunks_exact(*width) {
         raw.push(0);
@@ -100,29 +82,7 @@ fn png_1bit((dark, width, height): &(Vec<bool>, usize, usize), path: &Path) -> P
             bits.iter().enumerate().fold(0xffu8, |byte, (i, d)| if *d { byte & !(0x80 >> i) } else { byte })
         }));
     }
-    let mut zlib = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        zlib.push(u8::from(i == blocks.len() - 1));
-        let len = block.len() as u16;
-        zlib.extend_from_slice(&len.to_le_bytes());
-        zlib.extend_from_slice(&(!len).to_le_bytes());
-        zlib.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&(*width as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(*height as u32).to_be_bytes());
-    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]);
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib);
-    chunk(&mut png, b"IEND", &[]);
+    let png = testkit::png::one_bit_grey(*width as u32, *height as u32, &raw);
     std::fs::write(path, png).unwrap();
     path.to_owned()
 }

@@ -367,55 +367,13 @@ const MIB: u64 = 1024 * 1024;
 /// A valid 1-bit greyscale PNG, all white, written by hand (stored deflate blocks): large in
 /// pixels, small in bytes (`width`/8 bytes a row), the shape of a decompression bomb.
 fn white_png(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xffff_ffffu32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
     let row_bytes = width.div_ceil(8) as usize;
     let mut raw = Vec::with_capacity((row_bytes + 1) * height as usize);
     for _ in 0..height {
         raw.push(0); // filter: none
         raw.extend(std::iter::repeat_n(0xffu8, row_bytes));
     }
-    // zlib: header, stored blocks of up to 65,535 bytes, Adler-32.
-    let mut zlib = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        zlib.push(u8::from(i == blocks.len() - 1));
-        let len = block.len() as u16;
-        zlib.extend_from_slice(&len.to_le_bytes());
-        zlib.extend_from_slice(&(!len).to_le_bytes());
-        zlib.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]); // 1 bit, greyscale, deflate, adaptive, no interlace
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib);
-    chunk(&mut png, b"IEND", &[]);
-    png
+    testkit::png::one_bit_grey(width, height, &raw)
 }
 
 #[test]
@@ -459,22 +417,6 @@ fn images_over_40_megapixels_are_refused_before_decoding() {
 // ---------------------------------------------------------------------------------------------
 // Issue 22, item 3: chunks that inflate (PNG iCCP, zTXt, iTXt) and JPEG APP segments cost no
 // more than the image's pixels. The files are made here, chunk by chunk with their CRCs.
-
-/// A PNG chunk: length, type, data, CRC-32 of type and data.
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut out = (data.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = 0xffff_ffffu32;
-    for &b in &out[4..] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    out.extend_from_slice(&(!crc).to_be_bytes());
-    out
-}
 
 /// `mib` MiB of zeros as a zlib stream (about 1 KiB per MiB), compressed a MiB at a time so
 /// that the test never holds the inflated bytes.
@@ -538,7 +480,7 @@ fn a_png_colour_profile_that_inflates_to_a_gibibyte_costs_what_its_pixels_cost()
     let mut iccp = b"hostile profile\0\0".to_vec();
     iccp.extend(zlib_of_zeros(1024));
     let file = dir.path().join("iccp.png");
-    std::fs::write(&file, with_chunks_after_header(&png, &[png_chunk(b"iCCP", &iccp)])).unwrap();
+    std::fs::write(&file, with_chunks_after_header(&png, &[testkit::png::chunk(b"iCCP", &iccp)])).unwrap();
     let size = std::fs::metadata(&file).unwrap().len();
     assert!(size < 2 * MIB, "{size} bytes");
     imports_one_account_within(&file, "a 1 GiB iCCP profile");
@@ -554,7 +496,8 @@ fn png_compressed_text_chunks_are_not_inflated() {
     let mut itxt = b"XML:com.adobe.xmp\0\x01\0\0\0".to_vec();
     itxt.extend(zlib_of_zeros(1024));
     // Several of them, within the 16 MiB file cap: 8 chunks of 1 GiB each.
-    let chunks: Vec<Vec<u8>> = (0..4).flat_map(|_| [png_chunk(b"zTXt", &ztxt), png_chunk(b"iTXt", &itxt)]).collect();
+    let chunks: Vec<Vec<u8>> =
+        (0..4).flat_map(|_| [testkit::png::chunk(b"zTXt", &ztxt), testkit::png::chunk(b"iTXt", &itxt)]).collect();
     let file = dir.path().join("text.png");
     std::fs::write(&file, with_chunks_after_header(&png, &chunks)).unwrap();
     assert!(std::fs::metadata(&file).unwrap().len() < 16 * MIB);
