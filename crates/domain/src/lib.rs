@@ -6,6 +6,7 @@
 //!   [`AccountError`], why an account definition was refused.
 //! - `uri/`: `otpauth://` parsing and formatting.
 //! - `passphrase`: how many guesses a passphrase needs (a strength estimate).
+//! - `psl`: the Public Suffix List (registrable domains).
 //! - `webauthn`: the bytes a passkey authenticator writes (authenticator data, COSE key,
 //!   `none` attestation).
 //! - `account`: the account model; `text`: cleaned names and excerpts; `time`: clocks.
@@ -43,6 +44,7 @@ pub mod codec;
 mod error;
 pub mod otp;
 pub mod passphrase;
+pub mod psl;
 pub mod push;
 pub mod sync;
 pub mod text;
