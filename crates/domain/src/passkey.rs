@@ -263,6 +263,104 @@ impl GetRequest {
     }
 }
 
+crate::foreign_type! { $ passkey_info_definition {
+/// A passkey stored here, as lists show it: never its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyInfo {
+    /// The local row id (for rename and remove).
+    pub id: i64,
+    /// The credential id, as relying parties know it.
+    pub credential_id: Vec<u8>,
+    /// The relying party id (`example.org`).
+    pub rp_id: String,
+    /// The relying party's display name (may be empty).
+    pub rp_name: String,
+    /// `user.name` at registration (`alice@example.org`).
+    pub user_name: String,
+    /// `user.displayName` at registration.
+    pub user_display_name: String,
+    /// The user handle the relying party gave (`user.id`), returned with every assertion.
+    pub user_handle: Vec<u8>,
+    /// The user's own name for it; empty for none (show `user_name` at `rp_id`).
+    pub name: String,
+    /// Unix seconds of its creation.
+    pub created_at: i64,
+    /// Unix seconds of its last use, None until then.
+    pub last_used_at: Option<i64>,
+}
+}}
+
+/// What only signing needs: the private key and the PRF secrets. Wiped on drop; its `Debug`
+/// shows nothing.
+#[derive(Clone)]
+pub struct PasskeySecret {
+    /// The ES256 private key, PKCS#8 DER.
+    pub private_key: zeroize::Zeroizing<Vec<u8>>,
+    /// The PRF secret of ceremonies with user verification (CredRandomWithUV).
+    pub prf_with_uv: zeroize::Zeroizing<[u8; 32]>,
+    /// The PRF secret of ceremonies without (CredRandomWithoutUV).
+    pub prf_without_uv: zeroize::Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for PasskeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasskeySecret(..)")
+    }
+}
+
+impl PasskeySecret {
+    /// The PRF secret for a ceremony with or without user verification.
+    pub fn prf_secret(&self, user_verified: bool) -> &[u8; 32] {
+        if user_verified { &self.prf_with_uv } else { &self.prf_without_uv }
+    }
+}
+
+/// A whole passkey: what the vault stores, backups carry and sync moves.
+#[derive(Debug, Clone)]
+pub struct PasskeyData {
+    /// Its identity across devices (16 random bytes drawn when it was made).
+    pub uid: [u8; 16],
+    /// The credential id.
+    pub credential_id: Vec<u8>,
+    /// The relying party id.
+    pub rp_id: String,
+    /// The relying party's display name.
+    pub rp_name: String,
+    /// `user.name`.
+    pub user_name: String,
+    /// `user.displayName`.
+    pub user_display_name: String,
+    /// The user handle.
+    pub user_handle: Vec<u8>,
+    /// The user's own name for it (empty for none).
+    pub name: String,
+    /// Unix seconds of its creation.
+    pub created_at: i64,
+    /// The key and PRF secrets.
+    pub secret: PasskeySecret,
+}
+
+impl PasskeyData {
+    /// Checks what a backup, a sync peer or another app hands in, as a request is checked:
+    /// lengths, a lower-case rpId, names cleaned and cut.
+    pub fn check(mut self) -> Result<Self, PasskeyError> {
+        if self.credential_id.is_empty() || self.credential_id.len() > MAX_CREDENTIAL_ID {
+            return Err(invalid("credentialId", "not 1 to 1,023 bytes"));
+        }
+        if self.user_handle.is_empty() || self.user_handle.len() > MAX_USER_HANDLE {
+            return Err(invalid("userHandle", "not 1 to 64 bytes"));
+        }
+        Caller::Platform.check_rp_id(Some(&self.rp_id))?;
+        if self.secret.private_key.is_empty() || self.secret.private_key.len() > 512 {
+            return Err(invalid("key", "not a P-256 key"));
+        }
+        for name in [&mut self.rp_name, &mut self.user_name, &mut self.user_display_name, &mut self.name] {
+            *name = text::clean(name).chars().take(MAX_NAME_CHARS).collect();
+        }
+        Ok(self)
+    }
+}
+
 /// Decodes base64url, with or without padding.
 pub fn decode_b64url(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     URL_SAFE_NO_PAD.decode(text.trim_end_matches('='))
