@@ -239,6 +239,36 @@ pub struct CreateRequest {
     pub prf: Option<Option<PrfInputs>>,
 }
 
+impl CreateRequest {
+    /// A creation request from the parts a platform hands (iOS's `ASPasskeyCredentialRequest`):
+    /// the platform checked the rpId against the caller and hashes its own client data.
+    pub fn from_parts(
+        rp_id: &str,
+        user_name: &str,
+        user_display_name: &str,
+        user_handle: &[u8],
+        uv_required: bool,
+        exclude: Vec<Vec<u8>>,
+    ) -> Result<Self, PasskeyError> {
+        if user_handle.is_empty() || user_handle.len() > MAX_USER_HANDLE {
+            return Err(invalid("userHandle", "not 1 to 64 bytes"));
+        }
+        let clean = |name: &str| text::clean(name).chars().take(MAX_NAME_CHARS).collect::<String>();
+        Ok(Self {
+            rp_id: Caller::Platform.check_rp_id(Some(rp_id))?,
+            rp_name: String::new(),
+            user_handle: user_handle.to_vec(),
+            user_name: clean(user_name),
+            user_display_name: clean(user_display_name),
+            challenge: Vec::new(),
+            exclude,
+            user_verification: if uv_required { UserVerification::Required } else { UserVerification::Preferred },
+            cred_props: false,
+            prf: None,
+        })
+    }
+}
+
 /// A checked assertion request.
 #[derive(Debug, Clone)]
 pub struct GetRequest {
