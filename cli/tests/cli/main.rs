@@ -6,6 +6,7 @@ mod backup;
 mod clock;
 mod export;
 mod files;
+mod passkey;
 mod passphrase;
 mod push;
 mod qr;
