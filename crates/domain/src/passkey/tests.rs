@@ -248,3 +248,63 @@ fn responses_carry_the_webauthn_json_members() {
     assert_eq!(value["response"]["userHandle"], b64url(b"u"));
     assert_eq!(value["response"]["clientDataJSON"], "", "the caller hashed its own client data");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// JSON values of any shape, a few levels deep, with WebAuthn's member names among the keys.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[A-Za-z0-9_+/=-]{0,40}".prop_map(Value::String),
+            ".{0,10}".prop_map(Value::String),
+        ];
+        let keys = prop_oneof![
+            Just("rp".to_owned()),
+            Just("id".to_owned()),
+            Just("user".to_owned()),
+            Just("challenge".to_owned()),
+            Just("pubKeyCredParams".to_owned()),
+            Just("alg".to_owned()),
+            Just("allowCredentials".to_owned()),
+            Just("excludeCredentials".to_owned()),
+            Just("extensions".to_owned()),
+            Just("prf".to_owned()),
+            Just("eval".to_owned()),
+            Just("evalByCredential".to_owned()),
+            Just("first".to_owned()),
+            Just("authenticatorSelection".to_owned()),
+            Just("userVerification".to_owned()),
+            Just("rpId".to_owned()),
+            "[a-z]{1,6}",
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_json_gets_an_answer_not_a_panic(value in value()) {
+            let text = value.to_string();
+            for caller in [web("https://example.org"), Caller::Platform] {
+                let _ = parse_create(&text, &caller);
+                let _ = parse_get(&text, &caller);
+            }
+        }
+
+        #[test]
+        fn any_text_gets_an_answer_not_a_panic(text in ".{0,200}") {
+            let _ = parse_create(&text, &web("https://example.org"));
+            let _ = parse_get(&text, &web("https://example.org"));
+            let _ = Caller::parse(&text);
+        }
+    }
+}
