@@ -45,5 +45,11 @@ fun whatToDo(e: AuthException): String = when (e) {
     is AuthException.ImplausibleClock -> "The time server's answer is implausible (over 24 h off)"
     is AuthException.BackupsOff -> "Turn on automatic backups first"
     is AuthException.BackupFailed -> "The backup failed: ${e.message}"
+    is AuthException.PasskeyRequestInvalid -> "The site or app sent a malformed passkey request (${e.field})"
+    is AuthException.PasskeyOriginRefused -> "This site or app may not use that account's passkey"
+    is AuthException.PasskeyAlreadyRegistered -> "A passkey for this account is already on this phone"
+    is AuthException.PasskeyNotSupported -> "The site asks for a kind of passkey this app cannot make"
+    is AuthException.PasskeyNotFound -> "No passkey on this phone for this sign-in"
+    is AuthException.UserVerificationRequired -> "Unlock with your fingerprint, face or screen lock to use the passkey"
     is AuthException.InvalidArgument, is AuthException.Internal -> "Something went wrong: ${e.message}"
 }
