@@ -106,17 +106,27 @@ open class PasskeyActivity : Activity() {
         finish: (String?, Throwable?) -> Unit,
         call: (Authenticator, Boolean) -> String,
     ) {
-        PasskeyProvider.userVerifier.verify(this, title, subtitle) { outcome ->
+        var answered = false
+        val onOutcome: (UserVerifier.Outcome) -> Unit = onOutcome@{ outcome ->
+            if (answered) return@onOutcome // a verifier calling back twice: the first answer stands
+            answered = true
             val verified = when (outcome) {
                 is UserVerifier.Outcome.Verified -> true
                 is UserVerifier.Outcome.Unavailable -> false
-                is UserVerifier.Outcome.Canceled -> return@verify finish(null, PasskeyProvider.UserCanceled(outcome.message))
-                is UserVerifier.Outcome.Failed -> return@verify finish(null, PasskeyProvider.UserNotVerified(outcome.message))
+                is UserVerifier.Outcome.Canceled -> return@onOutcome finish(null, PasskeyProvider.UserCanceled(outcome.message))
+                is UserVerifier.Outcome.Failed -> return@onOutcome finish(null, PasskeyProvider.UserNotVerified(outcome.message))
             }
             PasskeyProviderService.executor.execute {
                 val result = runCatching { PasskeyProvider.vault.use(this) { call(it, verified) } }
                 runOnUiThread { finish(result.getOrNull(), result.exceptionOrNull()) }
             }
+        }
+        try {
+            PasskeyProvider.userVerifier.verify(this, title, subtitle, onOutcome)
+        } catch (e: RuntimeException) {
+            // The prompt could not be shown (BiometricPrompt refusing its settings, a broken
+            // verifier): nobody was verified, and the caller hears so instead of a crash.
+            onOutcome(UserVerifier.Outcome.Failed(e.message ?: e.javaClass.name))
         }
     }
 

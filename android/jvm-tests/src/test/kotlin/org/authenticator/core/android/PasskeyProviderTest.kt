@@ -219,6 +219,15 @@ class PasskeyProviderTest : FakeKeystoreTest() {
     }
 
     @Test
+    fun a_verifier_that_cannot_show_its_prompt_ends_with_not_allowed_error_and_stores_nothing() {
+        PasskeyProvider.userVerifier = UserVerifier { _, _, _, _ -> throw IllegalArgumentException("no prompt") }
+        val (code, result) = create(creationOptions(), callingApp())
+        assertEquals(Activity.RESULT_OK, code)
+        assertEquals("${PasskeyProvider.CREATE_DOM_EXCEPTION}/androidx.credentials.TYPE_NOT_ALLOWED_ERROR", createError(result).type)
+        assertEquals(0, storedPasskeys())
+    }
+
+    @Test
     fun required_verification_on_a_phone_without_screen_lock_ends_with_not_allowed_error() {
         // The real BiometricUserVerifier: Robolectric's BiometricManager says nothing can authenticate.
         PasskeyProvider.userVerifier = BiometricUserVerifier()
