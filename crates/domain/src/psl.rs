@@ -7,8 +7,8 @@
 //! by scripts/update-psl.sh) and embedded as about 32 KB: build.rs reverses each rule's labels,
 //! sorts and front-codes them and deflates the lot. The first look-up inflates it once into one
 //! buffer of sorted reversed rules and their offsets (about 190 KB, kept for the process's life);
-//! each look-up is then a binary search per label of the host (docs/passkeys.md, "Public Suffix
-//! List").
+//! a look-up is then three binary searches per label of the host (exception, exact, wildcard;
+//! docs/passkeys.md, "Public Suffix List").
 //!
 //! Host names are lower-case ASCII with IDN labels in their `xn--` form, as a URL parser hands
 //! them over: the list's Unicode rules were turned into that form at build time. Upper case,
@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 /// build.rs's output: front-coded sorted reversed rules, raw deflate.
 static PACKED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/psl.bin"));
 
-/// Bound on the inflated form (about 66 KB today): a list gone wrong fails closed, never eats
+/// Bound on the inflated form (66,094 bytes today): a list gone wrong fails closed, never eats
 /// memory.
 const CODED_LIMIT: usize = 1 << 20;
 
@@ -37,7 +37,7 @@ pub fn is_registrable_suffix(rp_id: &str, host: &str) -> bool {
     let (Host::Domain(_), Some(Host::Domain(rp_labels))) = (parsed, Host::parse(rp_id)) else { return false };
     let suffix_of_host =
         host.len() > rp_id.len() && host.ends_with(rp_id) && host.as_bytes()[host.len() - rp_id.len() - 1] == b'.';
-    suffix_of_host && !labels_are_public_suffix(&rp_labels)
+    suffix_of_host && !labels_are_public_suffix(&rp_labels, list())
 }
 
 /// The registrable domain of `host` (its public suffix plus one label: `login.github.com` ->
@@ -58,14 +58,14 @@ pub fn registrable_domain(host: &str) -> Option<&str> {
 /// it is no rpId for its subdomains. `false` for what is not a host name.
 pub fn is_public_suffix(host: &str) -> bool {
     match Host::parse(host) {
-        Some(Host::Domain(labels)) => labels_are_public_suffix(&labels),
+        Some(Host::Domain(labels)) => labels_are_public_suffix(&labels, list()),
         _ => false,
     }
 }
 
 /// All of `labels` is a public suffix. Fails closed: without a list, everything is one.
-fn labels_are_public_suffix(labels: &[&str]) -> bool {
-    list().is_none_or(|list| public_suffix_labels(labels, list) >= labels.len())
+fn labels_are_public_suffix(labels: &[&str], list: Option<&List>) -> bool {
+    list.is_none_or(|list| public_suffix_labels(labels, list) >= labels.len())
 }
 
 /// How many of the right-most `labels` form the public suffix (publicsuffix.org's algorithm):
@@ -100,6 +100,18 @@ fn public_suffix_labels(labels: &[&str], list: &List) -> usize {
         parent.extend_from_slice(label.as_bytes());
     }
     longest
+}
+
+/// build.rs's entries: `0x80 | bytes to drop from the end of the rule before`, then what
+/// follows (bytes < 0x80), as (bytes to drop, what follows).
+fn entries(coded: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut rest = coded;
+    std::iter::from_fn(move || {
+        let (&head, after) = rest.split_first()?;
+        let (tail, next) = after.split_at(after.iter().position(|&b| b >= 0x80).unwrap_or(after.len()));
+        rest = next;
+        Some((usize::from(head & 0x7f), tail))
+    })
 }
 
 /// A host as this module takes it.
@@ -156,32 +168,23 @@ fn list() -> Option<&'static List> {
 impl List {
     fn decode(packed: &[u8]) -> Option<List> {
         let coded = miniz_oxide::inflate::decompress_to_vec_with_limit(packed, CODED_LIMIT).ok()?;
-        // Each entry: 0x80 | bytes to drop from the end of the rule before, then what follows
-        // (bytes < 0x80).
-        let heads: Vec<usize> = (0..coded.len()).filter(|&i| coded[i] >= 0x80).collect();
-        if heads.first() != Some(&0) {
+        if coded.first().is_none_or(|&b| b < 0x80) {
             return None;
         }
-        let tail = |n: usize| {
-            let end = heads.get(n + 1).copied().unwrap_or(coded.len());
-            &coded[heads[n] + 1..end]
-        };
-        let dropped = |n: usize| usize::from(coded[heads[n]] & 0x7f);
         // Sizes first, so the buffers are allocated once, exactly.
-        let mut total = 0;
-        let mut previous: usize = 0;
-        for n in 0..heads.len() {
-            previous = previous.checked_sub(dropped(n))? + tail(n).len();
+        let (mut total, mut count, mut previous) = (0, 0, 0usize);
+        for (dropped, tail) in entries(&coded) {
+            previous = previous.checked_sub(dropped)? + tail.len();
             total += previous + 1;
+            count += 1;
         }
         let mut rules = Vec::with_capacity(total);
-        let mut starts = Vec::with_capacity(heads.len());
+        let mut starts = Vec::with_capacity(count);
         let (mut previous_start, mut previous_len) = (0, 0);
-        for n in 0..heads.len() {
+        for (dropped, tail) in entries(&coded) {
             let start = rules.len();
-            let kept = previous_len - dropped(n);
-            rules.extend_from_within(previous_start..previous_start + kept);
-            rules.extend_from_slice(tail(n));
+            rules.extend_from_within(previous_start..previous_start + previous_len - dropped);
+            rules.extend_from_slice(tail);
             rules.push(b'\n');
             starts.push(u32::try_from(start).ok()?);
             (previous_start, previous_len) = (start, rules.len() - 1 - start);
@@ -361,7 +364,8 @@ mod tests {
     }
 
     /// The decode cost is printed (`cargo test -p authenticator-domain --release psl::tests::decoding
-    /// -- --nocapture`) for docs/passkeys.md; what is asserted is that nothing is lost.
+    /// -- --nocapture`) for docs/passkeys.md; what is asserted is that nothing is lost and the
+    /// size budgets hold.
     #[test]
     fn decoding_keeps_every_rule_of_the_vendored_list_in_order() {
         let text = include_str!("../data/public-suffix-list.txt");
@@ -376,8 +380,17 @@ mod tests {
             list.heap_bytes()
         );
         assert_eq!(list.starts.len(), rules);
+        // The budgets of docs/security.md ("Passkey origins and the Public Suffix List").
+        assert!(PACKED.len() <= 32 * 1024, "embedded: {} bytes", PACKED.len());
+        assert!(list.heap_bytes() <= 256 * 1024, "held: {} bytes", list.heap_bytes());
         assert!(list.starts.windows(2).all(|w| list.rule(w[0]) < list.rule(w[1])));
         assert!(list.contains(b"uk.co") && list.contains(b"ck.*") && list.contains(b"ck.!www"));
+    }
+
+    #[test]
+    fn without_a_decoded_list_every_name_is_a_public_suffix() {
+        assert!(labels_are_public_suffix(&["example", "co", "uk"], None));
+        assert!(!labels_are_public_suffix(&["example", "co", "uk"], list()));
     }
 
     #[test]
