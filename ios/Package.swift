@@ -51,6 +51,8 @@ let package = Package(
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
         .library(name: "AuthenticatorCore", targets: ["AuthenticatorCore"]),
+        // For a passkey credential provider extension (iOS 17): see README.md, "Passkeys".
+        .library(name: "AuthenticatorPasskeyProvider", targets: ["AuthenticatorPasskeyProvider"]),
     ],
     targets: [
         ffiTarget,
@@ -60,9 +62,16 @@ let package = Package(
             path: "Sources/AuthenticatorCore",
             linkerSettings: coreLinkerSettings
         ),
+        // AuthenticationServices and LocalAuthentication on Apple platforms; on Linux, stand-ins
+        // of the parts it uses (AuthenticationServicesStandIn.swift, LocalAuthenticationStandIn.swift).
+        .target(
+            name: "AuthenticatorPasskeyProvider",
+            dependencies: ["AuthenticatorCore"],
+            path: "Sources/AuthenticatorPasskeyProvider"
+        ),
         .testTarget(
             name: "AuthenticatorCoreTests",
-            dependencies: ["AuthenticatorCore"],
+            dependencies: ["AuthenticatorCore", "AuthenticatorPasskeyProvider"],
             path: "Tests/AuthenticatorCoreTests"
         ),
     ]

@@ -3,6 +3,7 @@
 mod autobackup;
 mod backup;
 mod clock;
+mod passkey;
 mod prompt;
 mod push;
 mod qr;
@@ -114,6 +115,12 @@ enum Command {
     Push {
         #[command(subcommand)]
         command: push::PushCommand,
+    },
+    /// Passkeys: this vault as a passkey provider for any relying party (create, get, list,
+    /// rename, remove); the options JSON on stdin, the response JSON on stdout.
+    Passkey {
+        #[command(subcommand)]
+        command: passkey::PasskeyCommand,
     },
     /// Export accounts: an encrypted backup file, a file for Aegis or 2FAS, or (after
     /// confirmation) a printable HTML page, otpauth:// URIs or Google Authenticator migration
@@ -324,11 +331,18 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Time { command } => command.is_none(),
         Command::Import { dry_run, .. } => *dry_run,
         Command::Backup { command: autobackup::BackupCommand::Status { .. } } => true,
+        Command::Passkey { command } => passkey::reads_only(command),
         _ => false,
     };
     let backup_command = matches!(cli.command, Command::Backup { .. });
     let vault = if reads_only { store.open_for_reading()? } else { store.open()? };
-    let result = command(&vault, cli.command);
+    // A passphrase vault is opened by someone who knows it: that verifies the user for passkeys
+    // (WebAuthn's UV). A key-file vault verifies nobody.
+    let user_verified = store.key_mode() == store::KeyMode::Passphrase;
+    let result = match cli.command {
+        Command::Passkey { command } => passkey::run(&vault, command, user_verified),
+        other => command(&vault, other),
+    };
     // The change is committed; its backup follows, and a failing one is reported every time.
     let warned = !reads_only && autobackup::at_exit(&vault);
     if !backup_command && !warned {
@@ -460,6 +474,7 @@ fn command(vault: &Vault, command: Command) -> CliResult<()> {
         Command::Import { file, dry_run } => backup::import(vault, &file, dry_run),
         Command::VerifyBackup { .. } => unreachable!("handled before opening the vault"),
         Command::Backup { command } => autobackup::run(vault, command),
+        Command::Passkey { .. } => unreachable!("handled in run"),
     }
 }
 

@@ -53,6 +53,11 @@ impl Store {
         self.dir.join(DB_FILE)
     }
 
+    /// How this vault's key is protected: a passphrase when its salt file is there.
+    pub fn key_mode(&self) -> KeyMode {
+        if self.dir.join(KDF_FILE).exists() { KeyMode::Passphrase } else { KeyMode::KeyFile }
+    }
+
     fn exists(&self) -> bool {
         self.db_path().exists() || self.dir.join(KEY_FILE).exists() || self.dir.join(KDF_FILE).exists()
     }

@@ -6,6 +6,7 @@ mod backup;
 mod clock;
 mod export;
 mod files;
+mod passkey_commands;
 mod passphrase;
 mod push;
 mod qr;

@@ -5,6 +5,7 @@
 //! - `otp/`: code generation (TOTP, HOTP, Steam, OCRA), validated parameters, secrets, and
 //!   [`AccountError`], why an account definition was refused.
 //! - `uri/`: `otpauth://` parsing and formatting.
+//! - `passkey`: passkey requests (options JSON) checked, and the JSON responses.
 //! - `passphrase`: how many guesses a passphrase needs (a strength estimate).
 //! - `psl`: the Public Suffix List (registrable domains).
 //! - `webauthn`: the bytes a passkey authenticator writes (authenticator data, COSE key,
@@ -43,6 +44,7 @@ pub mod clock;
 pub mod codec;
 mod error;
 pub mod otp;
+pub mod passkey;
 pub mod passphrase;
 pub mod psl;
 pub mod push;

@@ -46,12 +46,12 @@ impl Authenticator {
         Ok(ImportResult { format: parsed.format, report })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Vault) -> services::Result<T>) -> FfiResult<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Vault) -> services::Result<T>) -> FfiResult<T> {
         self.vault.with_vault(f).map_err(AuthError::from)
     }
 
     /// [`Self::with`] for a change to the accounts: then an automatic backup is scheduled.
-    fn changing<T>(&self, f: impl FnOnce(&Vault) -> services::Result<T>) -> FfiResult<T> {
+    pub(crate) fn changing<T>(&self, f: impl FnOnce(&Vault) -> services::Result<T>) -> FfiResult<T> {
         let result = self.with(f);
         self.schedule_backup();
         result

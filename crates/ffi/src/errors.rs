@@ -2,6 +2,7 @@
 //! error (the services', storage's, the network's, the domain's) to them.
 
 use domain::AccountError;
+use domain::passkey::PasskeyError;
 use services::Error;
 use services::backup::auto::BackupFailure;
 
@@ -305,6 +306,56 @@ pub enum AuthError {
         /// The problem in one line, for a dialog or a log.
         detail: String,
     },
+    /// A passkey request is malformed (bad JSON, a missing challenge, a `user.id` not 1–64
+    /// bytes, over 64 KiB, …): nothing was stored or signed. Tell the calling app it failed.
+    #[error("{detail}")]
+    PasskeyRequestInvalid {
+        /// The JSON path of the field refused (`user.id`, `challenge`, `request` for the whole).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The caller's origin may not act for the request's relying party (another site, a public
+    /// suffix, plain http other than localhost, a malformed origin): nothing was stored or signed.
+    #[error("{detail}")]
+    PasskeyOriginRefused {
+        /// Why, naming the hosts.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// A credential the relying party excluded is stored here: this account has a passkey on
+    /// this device already (Credential Manager: `InvalidStateError`). Nothing was stored.
+    #[error("{detail}")]
+    PasskeyAlreadyRegistered {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The request asks for what this authenticator does not do (no ES256 offered, a security
+    /// key asked for): `NotSupportedError`. Nothing was stored.
+    #[error("{detail}")]
+    PasskeyNotSupported {
+        /// What is not supported.
+        reason: String,
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// No stored passkey matches (an unknown credential, another relying party's, one the
+    /// request does not allow).
+    #[error("{detail}")]
+    PasskeyNotFound {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
+    /// The relying party requires user verification and the shell did not verify the user:
+    /// verify (biometrics, device credential) and call again with `user_verified`.
+    #[error("{detail}")]
+    UserVerificationRequired {
+        /// The problem in one line, for a dialog or a log.
+        detail: String,
+    },
     /// Storage or platform failure (disk full, no randomness, …).
     #[error("{detail}")]
     Internal {
@@ -404,6 +455,7 @@ impl From<Error> for AuthError {
             Error::BackupFailed { failure, .. } => AuthError::BackupFailed { failure, detail },
             Error::TimeSource(e) => AuthError::TimeSource { reason: e.to_string(), detail },
             Error::ImplausibleClock { offset_seconds } => AuthError::ImplausibleClock { offset_seconds, detail },
+            Error::Passkey(e) => e.into(),
             Error::Crypto(_) | Error::Json(_) | Error::Io(_) => AuthError::Internal { reason, detail },
         }
     }
@@ -452,6 +504,20 @@ impl From<net::Error> for AuthError {
             Error::InsecureUrl(_) | Error::UnicodeHost(_) | Error::Redirected { .. } | Error::TooLarge { .. } => {
                 AuthError::Protocol { reason, detail }
             }
+        }
+    }
+}
+
+impl From<PasskeyError> for AuthError {
+    fn from(e: PasskeyError) -> Self {
+        let detail = e.to_string();
+        match e {
+            PasskeyError::Invalid { field, reason } => AuthError::PasskeyRequestInvalid { field, reason, detail },
+            PasskeyError::OriginRefused(reason) => AuthError::PasskeyOriginRefused { reason, detail },
+            PasskeyError::AlreadyRegistered => AuthError::PasskeyAlreadyRegistered { detail },
+            PasskeyError::NotSupported(reason) => AuthError::PasskeyNotSupported { reason, detail },
+            PasskeyError::NotFound => AuthError::PasskeyNotFound { detail },
+            PasskeyError::UserVerificationRequired => AuthError::UserVerificationRequired { detail },
         }
     }
 }

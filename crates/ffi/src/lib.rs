@@ -3,6 +3,7 @@
 //!
 //! - `authenticator.rs`: the object; each method is a one-line delegation to a service (or to
 //!   storage for a plain read), under the vault lock or on the library's runtime;
+//! - `passkeys.rs`: the passkey methods of the object (create, get, candidates, list);
 //! - `errors.rs`: [`AuthError`], the errors a UI branches on, and the exhaustive mapping from
 //!   every internal error;
 //! - `records.rs`: the records this API owns (account rows, codes, import and poll results);
@@ -26,6 +27,7 @@ mod android;
 mod authenticator;
 mod destination;
 mod errors;
+mod passkeys;
 mod records;
 mod remote;
 mod runtime;

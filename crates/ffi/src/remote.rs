@@ -8,6 +8,7 @@
 
 use domain::clock::{ClockStatus, Measurement, TimeSource};
 use domain::otp::{Algorithm, OtpKind};
+use domain::passkey::PasskeyInfo;
 use domain::push::{
     Decision, DeclineReason, DeviceKeyType, HistoryEntry, PushProtocol, PushRequest, PushToken, RequestState,
 };
@@ -15,6 +16,7 @@ use domain::uri::SteamUri;
 use services::backup::auto::{BackupFailure, BackupStatus};
 use services::backup::google::GoogleExport;
 use services::backup::{BackupCheck, ImportFormat, ImportReport, RefusedEntry};
+use services::passkey::{PasskeyAssertion, PasskeyRegistration};
 
 /// Declares a record (struct) for uniffi.
 macro_rules! record {
@@ -46,6 +48,9 @@ domain::push_request_definition!(record);
 domain::decision_definition!(enumeration);
 domain::history_entry_definition!(record);
 domain::decline_reason_definition!(enumeration);
+domain::passkey_info_definition!(record);
+services::passkey_registration_definition!(record);
+services::passkey_assertion_definition!(record);
 services::backup_failure_definition!(enumeration);
 services::google_export_definition!(record);
 services::import_format_definition!(enumeration);

@@ -42,6 +42,10 @@ pub enum Error {
     /// A server could not be reached, or its reply broke the network rules (net's error).
     #[error(transparent)]
     Net(#[from] net::Error),
+    /// A passkey request was refused (malformed, wrong origin, already registered, …); nothing
+    /// was stored or signed.
+    #[error(transparent)]
+    Passkey(domain::passkey::PasskeyError),
     /// Writing JSON failed (serde reports why; no value is quoted).
     #[error("cannot write JSON: {0}")]
     Json(#[source] serde_json::Error),

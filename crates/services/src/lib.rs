@@ -5,6 +5,7 @@
 //! - `clock/`: how wrong the device clock is (SNTP, HTTPS `Date`, push replies) and the
 //!   correction codes use; [`clock::check`] is the one clock check both facades call;
 //! - `sync/`: end-to-end encrypted sync over the user's WebDAV folder (merge, sealed objects);
+//! - `passkey`: this device as a passkey provider (create, get, candidates, list);
 //! - `backup/`: our backup format, every other app's format (with the codecs only importers
 //!   need), import planning, and automatic backups with their scheduler.
 //!
@@ -15,6 +16,7 @@
 pub mod backup;
 pub mod clock;
 mod error;
+pub mod passkey;
 pub mod push;
 pub mod sync;
 

@@ -7,12 +7,14 @@
 
 mod access;
 mod clock;
+mod passkey;
 mod push;
 mod record;
 pub mod schema;
 mod sync;
 
 pub use access::VaultAccess;
+pub use passkey::DamagedPasskey;
 pub use push::StoredKey;
 pub use sync::{SyncProgress, SyncSnapshot};
 

@@ -116,6 +116,29 @@
 //!
 //! Migration 8 stamps every existing account's `entry` with this device and its creation time.
 //!
+//! ## `passkeys` (since version 9)
+//! One row per passkey (a WebAuthn credential this device signs for). Nothing that names the
+//! site or the user is stored in clear.
+//! - `id`: the local identifier a UI uses (`AUTOINCREMENT`).
+//! - `uid`: 16 random bytes drawn when the passkey was made, never changed: its identity in the
+//!   associated data, in backups and across synced devices.
+//! - `credential_id`: the credential id (unique): what relying parties name in `allowCredentials`
+//!   and receive in every assertion, so not a secret; kept in clear to find a passkey without
+//!   opening every row.
+//! - `record_enc`: the names, as a JSON array of strings `[rpId, rp name, user name, user display
+//!   name, the user's own name for it, user handle (base64url)]`, sealed under the data key with
+//!   `"passkeys.record_enc:v1:" hex(uid) ":" hex(credential_id)` as associated data.
+//! - `key_enc`: a layout byte (1), the two 32-byte PRF secrets (with and without user
+//!   verification), then the ES256 private key (PKCS#8 DER), sealed with
+//!   `"passkeys.key_enc:v1:" hex(uid) ":" hex(credential_id) ":" rpId` as associated data: a key
+//!   moved to another row, or a row whose rpId was changed, does not open.
+//! - `created_at`, `updated_at`, `last_used_at`: Unix seconds of creation, last rename, last
+//!   signature (NULL until then).
+//!
+//! A row whose record does not open is reported as damaged by id (`passkey_rows`), never hides
+//! the others, and can be removed. Triggers bump `meta.accounts_version` on every insert,
+//! delete and re-seal (not on use), so automatic backups see passkey changes.
+//!
 //! ## `push_tokens` (since version 2)
 //! One row per privacyIDEA push token enrolled on this device.
 //! - `id`: stable identifier (`AUTOINCREMENT`).
@@ -191,7 +214,7 @@
 use rusqlite::Connection;
 
 /// Schema version this build writes.
-pub const LATEST: i64 = 8;
+pub const LATEST: i64 = 9;
 
 /// Migration `n` (index `n - 1`) turns a version `n - 1` database into version `n`.
 pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
@@ -303,6 +326,26 @@ pub(super) const MIGRATIONS: [&str; LATEST as usize] = [
          pending INTEGER NOT NULL DEFAULT 1 CHECK (pending IN (0, 1)),
          PRIMARY KEY (uid, field)
      ) STRICT, WITHOUT ROWID;",
+    // 9: passkeys.
+    "CREATE TABLE passkeys (
+         id            INTEGER PRIMARY KEY AUTOINCREMENT,
+         uid           BLOB NOT NULL UNIQUE CHECK (length(uid) = 16),
+         credential_id BLOB NOT NULL UNIQUE CHECK (length(credential_id) BETWEEN 1 AND 1023),
+         record_enc    BLOB NOT NULL,
+         key_enc       BLOB NOT NULL,
+         created_at    INTEGER NOT NULL,
+         updated_at    INTEGER NOT NULL,
+         last_used_at  INTEGER
+     ) STRICT;
+     CREATE TRIGGER passkeys_version_on_insert AFTER INSERT ON passkeys BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;
+     CREATE TRIGGER passkeys_version_on_delete AFTER DELETE ON passkeys BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;
+     CREATE TRIGGER passkeys_version_on_update AFTER UPDATE OF record_enc, key_enc ON passkeys BEGIN
+         UPDATE meta SET value = value + 1 WHERE key = 'accounts_version';
+     END;",
 ];
 
 /// Migration 3, second half: the accounts table without its plaintext name columns and old

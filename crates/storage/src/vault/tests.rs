@@ -352,3 +352,100 @@ fn version_6_push_tokens_migrate_as_privacyidea_rsa() {
         assert!(e.is_err(), "{bad} was accepted");
     }
 }
+
+fn passkey(rp_id: &str, user: &str, credential: u8) -> domain::passkey::PasskeyData {
+    use domain::passkey::{PasskeyData, PasskeySecret};
+    use zeroize::Zeroizing;
+    PasskeyData {
+        uid: [credential; 16],
+        credential_id: vec![credential; 16],
+        rp_id: rp_id.into(),
+        rp_name: "Example".into(),
+        user_name: user.into(),
+        user_display_name: format!("{user} display"),
+        user_handle: user.as_bytes().to_vec(),
+        name: String::new(),
+        created_at: 1_700_000_000,
+        secret: PasskeySecret {
+            private_key: Zeroizing::new(b"pkcs8 key bytes of the passkey".to_vec()),
+            prf_with_uv: Zeroizing::new([1; 32]),
+            prf_without_uv: Zeroizing::new([2; 32]),
+        },
+    }
+}
+
+#[test]
+fn a_passkey_is_stored_sealed_and_reads_back_after_reopening() {
+    let dir = TempDir::new("passkey");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let info = vault.insert_passkey(&passkey("example.org", "alice-handle", 7)).unwrap();
+    assert_eq!((info.rp_id.as_str(), info.user_name.as_str()), ("example.org", "alice-handle"));
+    drop(vault);
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let stored = vault.passkey_by_credential(&[7; 16]).unwrap().unwrap();
+    assert_eq!(stored, info);
+    let secret = vault.passkey_secret(&stored).unwrap();
+    assert_eq!(secret.private_key.as_slice(), b"pkcs8 key bytes of the passkey");
+    assert_eq!((*secret.prf_with_uv, *secret.prf_without_uv), ([1; 32], [2; 32]));
+    assert_eq!(format!("{secret:?}"), "PasskeySecret(..)");
+    drop(vault);
+    let file = std::fs::read(dir.db()).unwrap();
+    for clear in [&b"example.org"[..], b"alice-handle", b"pkcs8 key bytes"] {
+        assert!(!contains(&file, clear), "{} in clear", String::from_utf8_lossy(clear));
+    }
+}
+
+#[test]
+fn a_second_passkey_with_the_same_credential_id_is_refused() {
+    let dir = TempDir::new("passkey-dup");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    vault.insert_passkey(&passkey("example.org", "a", 1)).unwrap();
+    let mut again = passkey("example.org", "b", 1);
+    again.uid = [9; 16];
+    assert!(matches!(vault.insert_passkey(&again), Err(Error::InvalidInput(_))));
+    assert_eq!(vault.passkeys().unwrap().len(), 1);
+    let added = vault.insert_passkeys(&[passkey("example.org", "a", 1), passkey("example.org", "c", 3)]).unwrap();
+    assert_eq!(added, 1, "the known credential is skipped, the new one added");
+}
+
+#[test]
+fn a_passkey_row_moved_or_re_targeted_is_damaged_alone() {
+    let dir = TempDir::new("passkey-damage");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let a = vault.insert_passkey(&passkey("example.org", "a", 1)).unwrap();
+    let b = vault.insert_passkey(&passkey("example.com", "b", 2)).unwrap();
+    let c = vault.insert_passkey(&passkey("example.net", "c", 3)).unwrap();
+    // a's record and key copied onto b's row: b no longer opens, a and c still work.
+    vault.execute_for_test(&format!(
+        "UPDATE passkeys SET record_enc = (SELECT record_enc FROM passkeys WHERE id = {0}),
+                             key_enc = (SELECT key_enc FROM passkeys WHERE id = {0}) WHERE id = {1}",
+        a.id, b.id
+    ));
+    let (good, damaged) = vault.passkey_rows().unwrap();
+    assert_eq!(good.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a.id, c.id]);
+    assert_eq!(damaged, vec![DamagedPasskey { id: b.id }]);
+    // c's key with another rpId (a re-targeted row) does not open.
+    let mut retargeted = c.clone();
+    retargeted.rp_id = "evil.example".into();
+    assert!(matches!(vault.passkey_secret(&retargeted), Err(Error::Corrupt(_))));
+    vault.remove_passkey(b.id).unwrap();
+    assert!(vault.passkey_rows().unwrap().1.is_empty());
+}
+
+#[test]
+fn a_passkey_is_renamed_touched_and_removed() {
+    let dir = TempDir::new("passkey-life");
+    let vault = Vault::open(dir.db(), &key()).unwrap();
+    let before = vault.accounts_version().unwrap();
+    let info = vault.insert_passkey(&passkey("example.org", "a", 1)).unwrap();
+    vault.rename_passkey(info.id, "Work\u{7} laptop").unwrap();
+    vault.touch_passkey(info.id, 1_800_000_000).unwrap();
+    let after = vault.passkey(info.id).unwrap();
+    assert_eq!(after.name, "Work laptop");
+    assert_eq!(after.last_used_at, Some(1_800_000_000));
+    assert_eq!(vault.passkey_secret(&after).unwrap().private_key.as_slice(), b"pkcs8 key bytes of the passkey");
+    assert_eq!(vault.accounts_version().unwrap(), before + 2, "insert and rename count for backups, use does not");
+    vault.remove_passkey(info.id).unwrap();
+    assert!(vault.passkeys().unwrap().is_empty());
+    assert!(matches!(vault.remove_passkey(info.id), Err(Error::InvalidInput(_))));
+}

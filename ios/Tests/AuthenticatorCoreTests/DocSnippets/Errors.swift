@@ -33,6 +33,11 @@ func whatToDo(_ error: AuthError) -> String {
     case .ImplausibleClock: return "The time server's answer is implausible (over 24 h off)"
     case .BackupsOff: return "Turn on automatic backups first"
     case .BackupFailed: return "The backup failed"
+    case .PasskeyRequestInvalid(_, _, let detail), .PasskeyOriginRefused(_, let detail),
+         .PasskeyNotSupported(_, let detail): return "The site's passkey request was refused: \(detail)"
+    case .PasskeyAlreadyRegistered: return "This account has a passkey on this phone already"
+    case .PasskeyNotFound: return "That passkey is not on this phone"
+    case .UserVerificationRequired: return "The site wants Face ID, Touch ID or the passcode: set a passcode"
     case .InvalidArgument(_, let detail), .Internal(_, let detail): return "Something went wrong: \(detail)"
     }
 }
